@@ -1,0 +1,104 @@
+# memhook — build, test, demo. `make` builds, `make test` runs every suite, `make demo` shows it.
+# Both install missing Debian packages themselves when run as root.
+
+VERSION := 0.1.0
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARNINGS := -Wall -Wextra -Wformat-security -Wconversion -Wstrict-prototypes -Wwrite-strings \
+	    -Wshadow -Wmissing-prototypes
+ifeq ($(CI),true)
+WARNINGS += -Werror
+endif
+
+# Sanitizer build: make SAN=1 (used by `make test` into build/asan)
+ifeq ($(SAN),1)
+BUILD ?= build/asan
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else
+BUILD ?= build
+SANFLAGS :=
+endif
+
+PKGS := libcurl libcjson libcgroup libcrypto
+# Lazy (=): evaluated in recipes, after `deps` has installed the packages.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+
+ALL_CPPFLAGS = -D_GNU_SOURCE -DMEMHOOK_VERSION='"$(VERSION)"' -Ilib $(CPPFLAGS)
+ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(SANFLAGS) $(CFLAGS) $(PKG_CFLAGS)
+ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
+
+LIB_SRC := $(wildcard lib/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+# Debian packages: to build, and to run the tests.
+BUILD_DEPS := gcc make pkg-config libcurl4-openssl-dev libcjson-dev libcgroup-dev libssl-dev
+TEST_DEPS := libcmocka-dev bats python3 procps
+DEPS_STAMP := build/.deps-$(shell echo $(BUILD_DEPS) $(TEST_DEPS) | cksum | cut -d' ' -f1)
+
+.PHONY: all deps test-deps unit bats test test-asan test-vm test-container bench demo clean format-check
+
+all: deps
+	@$(MAKE) --no-print-directory $(BUILD)/memhook
+
+# Installs the Debian packages that are missing (needs root and apt-get); otherwise says what to do.
+deps:
+	@missing=""; for p in $(if $(NEED_TEST_DEPS),$(BUILD_DEPS) $(TEST_DEPS),$(BUILD_DEPS)); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "make: installing Debian packages:$$missing"; \
+	    apt-get update -qq || true; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else \
+	    echo "make: missing Debian packages:$$missing (run 'make' as root, or: sudo apt-get install$$missing)" >&2; exit 1; \
+	  fi; \
+	fi
+
+test-deps:
+	@$(MAKE) --no-print-directory deps NEED_TEST_DEPS=1
+
+$(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h) | $(BUILD)/lib
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+# The default policy is embedded with .incbin; rebuild when it changes.
+$(BUILD)/lib/default_policy.o: policies/default.json
+
+$(BUILD)/libmemhook.a: $(LIB_OBJ)
+	$(AR) rcs $@ $^
+
+$(BUILD)/memhook: cmd/memhook.c $(wildcard cmd/*.h) $(BUILD)/libmemhook.a
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $(filter %.c,$^) $(BUILD)/libmemhook.a $(ALL_LDFLAGS) $(PKG_LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libmemhook.a | $(BUILD)/tests
+	$(CC) $(ALL_CPPFLAGS) -Itests/unit $(ALL_CFLAGS) -Wno-conversion -o $@ $< $(BUILD)/libmemhook.a \
+	  $(ALL_LDFLAGS) $(PKG_LIBS) -lcmocka
+
+$(BUILD)/lib $(BUILD)/tests:
+	mkdir -p $@
+
+# Unit tests (cmocka): each binary runs its table of cases.
+unit: test-deps
+	@$(MAKE) --no-print-directory $(BUILD)/memhook $(UNIT_BIN)
+	@fail=0; for t in $(UNIT_BIN); do \
+	  echo "== $$t"; ( cd tests/unit && ../../$$t ) || fail=1; \
+	done; exit $$fail
+
+# bats: the real binary against fixture trees, loopback HTTP, real children and real cgroup v1.
+bats: test-deps
+	@$(MAKE) --no-print-directory $(BUILD)/memhook
+	MEMHOOK=$(CURDIR)/$(BUILD)/memhook bats --timing tests/bats
+
+test-asan:
+	@$(MAKE) --no-print-directory SAN=1 unit bats
+
+test: test-deps
+	@$(MAKE) --no-print-directory unit bats
+	@$(MAKE) --no-print-directory test-asan
+
+clean:
+	rm -rf build

@@ -1,0 +1,69 @@
+/* The target cgroup: detection of v2 or v1 by its files, fds kept open, and a per-check read with
+ * pread() only (no open, no allocation). A vanished cgroup is reported as -ENOENT/-ENODEV. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sample.h"
+
+enum cg_version { CG_V1 = 1, CG_V2 = 2 };
+
+#define CG_MAX_ANCESTORS 32
+#define CG_UNLIMITED UINT64_MAX
+
+struct cg_target {
+	char *path;              /* the cgroup directory as given */
+	enum cg_version version;
+	int dirfd;
+	int usage_fd;            /* memory.current | memory.usage_in_bytes */
+	int limit_fd;            /* memory.max | memory.limit_in_bytes */
+	int events_fd;           /* v2 memory.events | v1 memory.oom_control; -1 when absent */
+	int pressure_fd;         /* v2 memory.pressure; -1 when absent */
+	int stat_fd;             /* memory.stat; -1 when absent (v1: hierarchical_memory_limit) */
+	int ancestor_limit_fds[CG_MAX_ANCESTORS]; /* v2: memory.max of each ancestor that has one */
+	size_t n_ancestors;
+	uint64_t prev_events[MEMEV_COUNT];
+	int have_prev_events;
+};
+
+/* Opens the cgroup directory: v2 when memory.current and memory.max exist, otherwise v1 when
+ * memory.usage_in_bytes and memory.limit_in_bytes exist. For v2, opens memory.max of each ancestor
+ * directory going up until one lacks memory.max (the root cgroup has none).
+ * Returns 0, -ENOENT (no such directory), -ENOTDIR, -EMEDIUMTYPE (a directory with neither set of
+ * files: "not a memory cgroup"), or another -errno. *ret is initialised even on failure (fds -1). */
+int cg_open(const char *path, struct cg_target *ret);
+/* Closes every fd and frees path; idempotent. */
+void cg_close(struct cg_target *t);
+
+/* Reads usage_bytes, limit_bytes (own limit; when unlimited, the smallest ancestor limit; v1:
+ * hierarchical_memory_limit; CG_UNLIMITED when none), PSI (has_psi), memory.events (has_events,
+ * events_delta since the previous call; v1: oom_kill from memory.oom_control).
+ * Does not touch the host_* fields or the timestamps. Returns 0, -ENOENT/-ENODEV when the cgroup
+ * is gone, -EBADMSG when a file holds garbage. */
+int cg_sample(struct cg_target *t, struct sample *s);
+
+/* Pids in cgroup.procs, at most cap. Returns the count or -errno. */
+ssize_t cg_read_procs(const struct cg_target *t, pid_t *ret_pids, size_t cap);
+
+/* Where the memory controller is mounted on this host and on which version, via libcgroup
+ * (cgroup_init + cgroup_get_subsys_mount_point). *ret_mount is malloc'd. Returns 0 or -errno. */
+int cg_find_memory_mount(char **ret_mount, enum cg_version *ret_version);
+
+/* ---- Pure parsers (tested against hostile input) ---- */
+
+/* A single number, optionally followed by one newline. Returns 0, -EBADMSG, -ERANGE. */
+int cg_parse_u64(const char *buf, size_t len, uint64_t *ret);
+/* A limit: a number or "max" (-> CG_UNLIMITED); v1's "unlimited" values (>= 2^62) also map to
+ * CG_UNLIMITED. Returns 0, -EBADMSG, -ERANGE. */
+int cg_parse_limit(const char *buf, size_t len, uint64_t *ret);
+/* memory.pressure: "some avg10=.. avg60=.. avg300=.. total=..\nfull ...". A missing "full" line
+ * (older kernels, the host root) leaves full at 0. Returns 0 or -EBADMSG. */
+int cg_parse_psi(const char *buf, size_t len, struct psi *ret);
+/* memory.events ("low N\nhigh N\n..."): unknown keys ignored, missing keys 0. v1 memory.oom_control
+ * ("oom_kill_disable 0\nunder_oom 0\noom_kill N") fills MEMEV_OOM_KILL. Returns 0 or -EBADMSG. */
+int cg_parse_events(const char *buf, size_t len, uint64_t ret[MEMEV_COUNT]);
+/* Looks up one key of a "key value" file (memory.stat). Returns 0, -ENOENT (no such key) or
+ * -EBADMSG. */
+int cg_parse_keyed(const char *buf, size_t len, const char *key, uint64_t *ret);

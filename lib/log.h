@@ -1,0 +1,22 @@
+/* One line per event on stderr: readable text by default, JSON lines on request. */
+#pragma once
+
+#include "util.h"
+
+enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
+enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
+
+void log_setup(enum log_format format, enum log_level max_level);
+enum log_format log_get_format(void);
+bool log_enabled(enum log_level level);
+
+void log_msg(enum log_level level, const char *fmt, ...) _printf_(2, 3);
+
+#define log_error(...) log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_LEVEL_WARN, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
+#define log_debug(...)                                                         \
+	do {                                                                   \
+		if (log_enabled(LOG_LEVEL_DEBUG))                              \
+			log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__);                 \
+	} while (0)

@@ -1,0 +1,34 @@
+/* What an event says to the outside: the webhook's JSON body and the exec's environment. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "event.h"
+#include "sample.h"
+
+struct event_ctx {
+	const struct event *ev;
+	const char *level_name;          /* name of ev->level; NULL for level 0 ("normal") */
+	const char *previous_level_name; /* likewise for ev->previous_level */
+	uint64_t seq;                    /* only grows over memhook's lifetime */
+	uint64_t real_usec;              /* event time, CLOCK_REALTIME */
+	const char *cgroup_path;         /* target cgroup directory, NULL when unknown */
+	pid_t pid;                       /* target main pid, 0 when unknown */
+	const struct sample *sample;     /* the sample that caused it; NULL when there is none */
+};
+
+/* The webhook body (compact JSON, malloc'd, NUL-terminated), documented in README and in
+ * policies/payload.schema.json. Adds hostname and, when set, POD_NAME / POD_NAMESPACE.
+ * Returns NULL only on allocation failure. */
+char *payload_build_json(const struct event_ctx *c, size_t *ret_len);
+
+/* "MEMHOOK_EVENT=entered", "MEMHOOK_LEVEL=2", ... as a malloc'd NULL-terminated array
+ * (free with strv_free). NULL on allocation failure. */
+char **payload_build_env(const struct event_ctx *c);
+
+/* RFC 3339 UTC with milliseconds: "2026-11-25T21:11:00.123Z". Returns 0 or -EINVAL. */
+int payload_format_time(uint64_t real_usec, char *buf, size_t size);
+
+void strv_free(char **v);

@@ -1,0 +1,151 @@
+/* The policy: severity levels (condition trees) and handlers (event -> action). Parsed from JSON
+ * with cJSON, validated completely, then read-only. Every node carries its JSON path for messages.
+ *
+ * JSON contract (unknown keys anywhere are errors):
+ *   check_interval     duration string, default "1s", >= 10ms
+ *   maximum_available  "auto" (default) or a size: overrides the target's local maximum
+ *   log_transitions    bool, default true
+ *   levels             non-empty array of {"name": str (unique, non-empty), "when": condition}
+ *   handlers           array (may be empty) of handler objects
+ * condition: an object with exactly one key:
+ *   global_absolute size | global_relative percent | local_absolute size | local_relative percent
+ *   custom {"command": [abs path, args...], "timeout": duration (default "1s")}
+ *   all [cond, ...] (non-empty) | any [cond, ...] (non-empty) | not cond
+ *   pressure {"kind": "some"|"full" (default "some"), "window": "avg10"|"avg60"|"avg300"
+ *             (default "avg10"), "above": percent}                         (cgroup v2 only)
+ *   events "high"|"max"|"oom"|"oom_kill"|"low"  or  {"counter": name, "increased_by": n >= 1}
+ *                                                                          (cgroup v2 only)
+ * handler: {"on": event name, "level": int (optional; 1..n_levels, 0 allowed for remaining),
+ *           "every": duration (remaining only, rate limit),
+ *           exactly one action key: "webhook" | "signal" | "reclaim" | "exec"}
+ *   webhook  {"url": http(s) URL, "timeout": duration "5s", "headers": {name: value},
+ *             "retries": int 0..10 (default 3), "backoff": duration "500ms" (doubles each retry),
+ *             "secret_file": abs path | "secret_env": VAR, "signature_header": name
+ *             (default "X-Memhook-Signature"), "tls_verify": bool (default true)}
+ *   signal   "SIGUSR1" | "USR1" | 10  or  {"signal": ..., "to": "main"|"cgroup" (default "main")}
+ *   reclaim  "64Mi" | "5%"  or  {"amount": "64Mi"|"5%"}
+ *   exec     [abs path, args...]  or  {"command": [...], "timeout": duration (default "10s")}
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "event.h"
+#include "sample.h"
+
+enum cond_kind {
+	COND_GLOBAL_ABSOLUTE,
+	COND_GLOBAL_RELATIVE,
+	COND_LOCAL_ABSOLUTE,
+	COND_LOCAL_RELATIVE,
+	COND_CUSTOM,
+	COND_ALL,
+	COND_ANY,
+	COND_NOT,
+	COND_PRESSURE,
+	COND_EVENTS,
+};
+
+struct condition {
+	enum cond_kind kind;
+	char *path;                   /* "levels[2].when.any[0]" */
+	uint64_t bytes;               /* *_ABSOLUTE: true when free bytes < bytes */
+	double percent;               /* *_RELATIVE: free percent < percent; PRESSURE: avg > percent */
+	enum psi_kind psi_kind;       /* PRESSURE */
+	enum psi_window psi_window;   /* PRESSURE */
+	enum memevent memevent;       /* EVENTS */
+	uint64_t increased_by;        /* EVENTS: true when events_delta[memevent] >= increased_by */
+	size_t probe;                 /* CUSTOM: index into policy.probes */
+	struct condition *children;   /* ALL, ANY: n_children >= 1; NOT: exactly 1 */
+	size_t n_children;
+};
+
+struct probe {
+	char **argv;                  /* NULL-terminated; argv[0] absolute */
+	uint64_t timeout_usec;
+	const char *path;             /* the condition's path, for logs */
+};
+
+struct level {
+	char *name;
+	struct condition when;
+};
+
+enum action_kind { ACTION_WEBHOOK, ACTION_SIGNAL, ACTION_RECLAIM, ACTION_EXEC };
+
+struct webhook_cfg {
+	char *url;
+	uint64_t timeout_usec;        /* per attempt, default 5 s */
+	char **headers;               /* NULL-terminated "Name: value" */
+	unsigned retries;             /* further attempts after the first, default 3 */
+	uint64_t backoff_usec;        /* first retry delay, doubled each time, default 500 ms */
+	char *secret_file;            /* HMAC secret source, at most one of the two */
+	char *secret_env;
+	char *signature_header;       /* default "X-Memhook-Signature" */
+	bool tls_verify;              /* default true */
+};
+
+struct signal_cfg {
+	int signo;
+	bool whole_cgroup;            /* every pid in cgroup.procs rather than the main process */
+};
+
+struct reclaim_cfg {
+	uint64_t bytes;               /* absolute amount, or 0 when percent is used */
+	double percent;               /* of the current usage, 0 < percent <= 100 */
+};
+
+struct exec_cfg {
+	char **argv;                  /* NULL-terminated; argv[0] absolute */
+	uint64_t timeout_usec;        /* default 10 s */
+};
+
+struct handler {
+	char *path;                   /* "handlers[3]" */
+	enum event_kind on;
+	int level;                    /* -1: any level */
+	uint64_t every_usec;          /* remaining: at most once per this; 0: every check */
+	enum action_kind action;
+	struct webhook_cfg webhook;
+	struct signal_cfg signal;
+	struct reclaim_cfg reclaim;
+	struct exec_cfg exec;
+};
+
+struct policy {
+	uint64_t check_interval_usec;
+	uint64_t maximum_available_bytes; /* 0: auto */
+	bool log_transitions;
+	struct level *levels;         /* levels[0] is level 1 */
+	size_t n_levels;
+	struct handler *handlers;
+	size_t n_handlers;
+	struct probe *probes;         /* every custom condition, in document order */
+	size_t n_probes;
+	bool needs_v2;                /* uses pressure or events conditions */
+	bool needs_reclaim;           /* has a reclaim handler */
+};
+
+/* The embedded default policy (policies/default.json), NUL-terminated. */
+extern const char policy_default_json[];
+
+/* Parses and validates a policy. On failure returns -EINVAL (or -ENOMEM) and writes
+ * "<json path>: <reason>" into err; *ret is untouched. */
+int policy_parse(const char *json, size_t len, struct policy **ret, char *err, size_t err_size);
+
+/* Reads a file (at most 1 MiB) and parses it; errors name the file. -errno on I/O errors. */
+int policy_load(const char *path, struct policy **ret, char *err, size_t err_size);
+
+void policy_free(struct policy *p);
+
+/* Checks what depends on the target: reclaim, pressure and events need cgroup v2 (version 2).
+ * Returns 0 or -EINVAL with the handler/condition path in err. */
+int policy_check_target(const struct policy *p, int cgroup_version, char *err, size_t err_size);
+
+/* Prints one line per level and per handler (for `memhook check`). */
+void policy_describe(const struct policy *p, FILE *out);
+
+const char *action_kind_name(enum action_kind k);

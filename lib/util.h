@@ -1,0 +1,56 @@
+/* Small shared helpers: cleanup attributes, ownership transfer, clocks. */
+#pragma once
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#define USEC_PER_MSEC UINT64_C(1000)
+#define USEC_PER_SEC UINT64_C(1000000)
+#define NSEC_PER_USEC UINT64_C(1000)
+
+static inline void freep(void *p) { free(*(void **)p); }
+static inline void closep(int *fd)
+{
+	if (*fd >= 0) {
+		int saved = errno;
+		close(*fd);
+		errno = saved;
+	}
+}
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _cleanup_free_ _cleanup_(freep)
+#define _cleanup_close_ _cleanup_(closep)
+#define _unused_ __attribute__((unused))
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+
+/* Hands ownership on: returns the pointer and clears the variable. */
+#define TAKE_PTR(p)                                                            \
+	({                                                                     \
+		__typeof__(p) _p = (p);                                        \
+		(p) = NULL;                                                    \
+		_p;                                                            \
+	})
+#define TAKE_FD(fd)                                                            \
+	({                                                                     \
+		int _fd = (fd);                                                \
+		(fd) = -1;                                                     \
+		_fd;                                                           \
+	})
+
+/* CLOCK_MONOTONIC and CLOCK_REALTIME in microseconds. */
+uint64_t now_mono_usec(void);
+uint64_t now_real_usec(void);
+
+/* Reads a whole small file under dirfd into buf (NUL-terminated, at most size-1 bytes).
+ * Returns the length, or -errno (-EFBIG when it did not fit). */
+ssize_t read_small_file_at(int dirfd, const char *name, char *buf, size_t size);
+
+/* pread()s an open fd from offset 0 into buf (NUL-terminated). Returns length or -errno. */
+ssize_t pread_all(int fd, char *buf, size_t size);
