@@ -12,10 +12,13 @@ enum event_kind {
 	EVENT_KINDS,
 };
 
+/* One step. level is the level in effect after it, previous_level the one before:
+ * entered 2 is {2, 1}; left 2 is {1, 2}; normal is {0, 1}; remaining 3 is {3, 3}.
+ * target_lost, target_found and oom_kill carry the current level in both. */
 struct event {
 	enum event_kind kind;
-	int level;          /* entered/remaining: the level; left: the level left; normal: 0 */
-	int previous_level; /* level before this step */
+	int level;
+	int previous_level;
 };
 
 const char *event_kind_name(enum event_kind k);

@@ -1,0 +1,375 @@
+/* memhook: argv and environment in, a config out, then the library runs it. Only this file exits. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cgroup.h"
+#include "dump.h"
+#include "log.h"
+#include "monitor.h"
+#include "policy.h"
+#include "target.h"
+#include "units.h"
+
+/* Exit codes, documented in --help and the README. */
+#define EXIT_OK 0
+#define EXIT_RUNTIME 1
+#define EXIT_USAGE 2
+
+enum command { CMD_RUN, CMD_CHECK, CMD_DUMP, CMD_STATUS };
+
+struct options {
+	enum command command;
+	bool once;
+	const char *policy_path;
+	const char *cgroup_dir;
+	const char *pid_text;
+	const char *process_name;
+	const char *proc_root;
+	const char *log_format;
+	const char *log_level;
+	const char *status_file;
+	const char *max_age;
+	const char *grace;
+};
+
+static const char usage_text[] =
+	"Usage: memhook [run] [OPTIONS]          watch a target and act on its memory levels\n"
+	"       memhook run --once [OPTIONS]     evaluate once; print sample, level, conditions as JSON\n"
+	"       memhook check --policy FILE [OPTIONS]\n"
+	"                                        validate a policy; one line per level and handler\n"
+	"       memhook dump [OPTIONS]           print the target's memory breakdown once\n"
+	"       memhook status --status-file FILE [--max-age DURATION]\n"
+	"                                        exit 0 when the status file is fresh (liveness probe)\n"
+	"\n"
+	"Target (exactly one):\n"
+	"  -c, --cgroup DIR       a cgroup directory (v2 memory.current/max or v1 memory.usage_in_bytes/\n"
+	"                         limit_in_bytes)                                      [MEMHOOK_CGROUP]\n"
+	"      --pid PID          the cgroup of this process                                [MEMHOOK_PID]\n"
+	"      --process NAME     the process whose comm or argv[0] basename is NAME, re-resolved when it\n"
+	"                         restarts                                              [MEMHOOK_PROCESS]\n"
+	"Options:\n"
+	"  -p, --policy FILE      JSON policy; the embedded default when absent         [MEMHOOK_POLICY]\n"
+	"      --proc-root DIR    read meminfo and PID files under DIR, not /proc     [MEMHOOK_PROC_ROOT]\n"
+	"      --log-format FMT   text (default) or json (JSON lines)                [MEMHOOK_LOG_FORMAT]\n"
+	"      --log-level LVL    error, warn, info (default) or debug                [MEMHOOK_LOG_LEVEL]\n"
+	"      --status-file FILE rewrite a JSON status here every 5 s and on level changes\n"
+	"                                                                           [MEMHOOK_STATUS_FILE]\n"
+	"      --grace DURATION   time queued webhooks get on SIGTERM (default 5s)        [MEMHOOK_GRACE]\n"
+	"      --max-age DURATION status: how old the status file may be (default 30s)\n"
+	"      --once             run: evaluate once and exit\n"
+	"  -h, --help             this text\n"
+	"  -V, --version          the version\n"
+	"Flags win over the environment.\n"
+	"\n"
+	"Signals: SIGTERM/SIGINT stop (queued webhooks get the grace period), SIGHUP reloads the policy\n"
+	"(an invalid one is rejected and the old one keeps running), SIGUSR1 dumps the target's memory\n"
+	"breakdown to stderr, SIGUSR2 pauses and resumes evaluation.\n"
+	"\n"
+	"Exit codes: 0 ok, 1 runtime failure (target unreadable in --once/dump, stale status, I/O),\n"
+	"2 usage or policy error.\n";
+
+static const char *env_or(const char *flag, const char *env_name)
+{
+	if (flag)
+		return flag;
+	const char *v = getenv(env_name);
+	return v && *v ? v : NULL;
+}
+
+/* Returns 0, or EXIT_USAGE after printing why. */
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	enum { OPT_PID = 256, OPT_PROCESS, OPT_PROC_ROOT, OPT_LOG_FORMAT, OPT_LOG_LEVEL, OPT_STATUS_FILE,
+	       OPT_MAX_AGE, OPT_ONCE, OPT_GRACE };
+	static const struct option longopts[] = {
+		{"policy", required_argument, NULL, 'p'},
+		{"cgroup", required_argument, NULL, 'c'},
+		{"pid", required_argument, NULL, OPT_PID},
+		{"process", required_argument, NULL, OPT_PROCESS},
+		{"proc-root", required_argument, NULL, OPT_PROC_ROOT},
+		{"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+		{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+		{"status-file", required_argument, NULL, OPT_STATUS_FILE},
+		{"max-age", required_argument, NULL, OPT_MAX_AGE},
+		{"grace", required_argument, NULL, OPT_GRACE},
+		{"once", no_argument, NULL, OPT_ONCE},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{0},
+	};
+	*o = (struct options){.command = CMD_RUN};
+	if (argc > 1 && argv[1][0] != '-') {
+		static const char *const names[] = {"run", "check", "dump", "status"};
+		size_t i;
+		for (i = 0; i < ARRAY_SIZE(names); i++)
+			if (strcmp(argv[1], names[i]) == 0)
+				break;
+		if (i == ARRAY_SIZE(names)) {
+			fprintf(stderr, "memhook: unknown command '%s' (run, check, dump, status)\n", argv[1]);
+			return EXIT_USAGE;
+		}
+		o->command = (enum command)i;
+		argv++;
+		argc--;
+	}
+	const char *target_flag_cgroup = NULL, *target_flag_pid = NULL, *target_flag_process = NULL;
+	int c;
+	while ((c = getopt_long(argc, argv, "p:c:hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p': o->policy_path = optarg; break;
+		case 'c': target_flag_cgroup = optarg; break;
+		case OPT_PID: target_flag_pid = optarg; break;
+		case OPT_PROCESS: target_flag_process = optarg; break;
+		case OPT_PROC_ROOT: o->proc_root = optarg; break;
+		case OPT_LOG_FORMAT: o->log_format = optarg; break;
+		case OPT_LOG_LEVEL: o->log_level = optarg; break;
+		case OPT_STATUS_FILE: o->status_file = optarg; break;
+		case OPT_MAX_AGE: o->max_age = optarg; break;
+		case OPT_GRACE: o->grace = optarg; break;
+		case OPT_ONCE: o->once = true; break;
+		case 'h': fputs(usage_text, stdout); exit(EXIT_OK);
+		case 'V': printf("memhook %s\n", MEMHOOK_VERSION); exit(EXIT_OK);
+		default: fputs("Try 'memhook --help'.\n", stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "memhook: unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (o->once && o->command != CMD_RUN) {
+		fputs("memhook: --once goes with run\n", stderr);
+		return EXIT_USAGE;
+	}
+	/* A target named by a flag replaces any target from the environment. */
+	if (target_flag_cgroup || target_flag_pid || target_flag_process) {
+		o->cgroup_dir = target_flag_cgroup;
+		o->pid_text = target_flag_pid;
+		o->process_name = target_flag_process;
+	} else {
+		o->cgroup_dir = env_or(NULL, "MEMHOOK_CGROUP");
+		o->pid_text = env_or(NULL, "MEMHOOK_PID");
+		o->process_name = env_or(NULL, "MEMHOOK_PROCESS");
+	}
+	o->policy_path = env_or(o->policy_path, "MEMHOOK_POLICY");
+	o->proc_root = env_or(o->proc_root, "MEMHOOK_PROC_ROOT");
+	o->log_format = env_or(o->log_format, "MEMHOOK_LOG_FORMAT");
+	o->log_level = env_or(o->log_level, "MEMHOOK_LOG_LEVEL");
+	o->status_file = env_or(o->status_file, "MEMHOOK_STATUS_FILE");
+	o->grace = env_or(o->grace, "MEMHOOK_GRACE");
+	return 0;
+}
+
+static int setup_logging(const struct options *o)
+{
+	enum log_format fmt = LOG_FORMAT_TEXT;
+	enum log_level lvl = LOG_LEVEL_INFO;
+	if (o->log_format) {
+		if (strcmp(o->log_format, "json") == 0)
+			fmt = LOG_FORMAT_JSON;
+		else if (strcmp(o->log_format, "text") != 0) {
+			fprintf(stderr, "memhook: --log-format: '%s' is not text or json\n", o->log_format);
+			return EXIT_USAGE;
+		}
+	}
+	if (o->log_level) {
+		static const char *const names[] = {"error", "warn", "info", "debug"};
+		size_t i;
+		for (i = 0; i < ARRAY_SIZE(names); i++)
+			if (strcmp(o->log_level, names[i]) == 0)
+				break;
+		if (i == ARRAY_SIZE(names)) {
+			fprintf(stderr, "memhook: --log-level: '%s' is not error, warn, info or debug\n",
+				o->log_level);
+			return EXIT_USAGE;
+		}
+		lvl = (enum log_level)i;
+	}
+	log_setup(fmt, lvl);
+	return 0;
+}
+
+/* Fills the target spec; returns 0, EXIT_USAGE after printing why. required: a target must be named. */
+static int build_target(const struct options *o, bool required, struct target_spec *ret, bool *ret_named)
+{
+	int n = !!o->cgroup_dir + !!o->pid_text + !!o->process_name;
+	*ret = (struct target_spec){.proc_root = o->proc_root ? o->proc_root : "/proc"};
+	*ret_named = n > 0;
+	if (n > 1) {
+		fputs("memhook: name one target: --cgroup, --pid or --process\n", stderr);
+		return EXIT_USAGE;
+	}
+	if (n == 0) {
+		if (required) {
+			fputs("memhook: no target: give --cgroup DIR, --pid PID or --process NAME "
+			      "(or MEMHOOK_CGROUP, MEMHOOK_PID, MEMHOOK_PROCESS)\n",
+			      stderr);
+			return EXIT_USAGE;
+		}
+		return 0;
+	}
+	if (o->cgroup_dir) {
+		ret->mode = TARGET_CGROUP;
+		ret->cgroup_dir = o->cgroup_dir;
+	} else if (o->pid_text) {
+		const char *p = o->pid_text;
+		uint64_t v;
+		if (units_parse_u64_cursor(&p, p + strlen(p), &v) < 0 || *p || v == 0 || v > INT32_MAX) {
+			fprintf(stderr, "memhook: --pid: '%s' is not a process id\n", o->pid_text);
+			return EXIT_USAGE;
+		}
+		ret->mode = TARGET_PID;
+		ret->pid = (pid_t)v;
+	} else {
+		ret->mode = TARGET_PROCESS;
+		ret->process_name = o->process_name;
+	}
+	return 0;
+}
+
+static int parse_duration_opt(const char *name, const char *text, uint64_t *ret)
+{
+	if (units_parse_duration(text, ret) < 0) {
+		fprintf(stderr, "memhook: %s: '%s' is not a duration (like 250ms, 10s, 1m)\n", name, text);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int load_policy(const char *path, struct policy **ret)
+{
+	char err[1024];
+	int r = path ? policy_load(path, ret, err, sizeof(err))
+		     : policy_parse(policy_default_json, strlen(policy_default_json), ret, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "memhook: %s\n", err);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int cmd_check(const struct options *o, const struct target_spec *spec, bool target_named)
+{
+	struct policy *p = NULL;
+	int r = load_policy(o->policy_path, &p);
+	if (r)
+		return r;
+	int rc = EXIT_OK;
+	if (target_named) {
+		struct target t;
+		char err[1024];
+		target_init(&t, spec);
+		if (target_acquire(&t, err, sizeof(err)) < 0)
+			fprintf(stderr, "memhook: note: target not checked: %s\n", err);
+		else if (policy_check_target(p, (int)t.cg.version, err, sizeof(err)) < 0) {
+			fprintf(stderr, "memhook: %s\n", err);
+			rc = EXIT_USAGE;
+		}
+		target_release(&t);
+	}
+	if (rc == EXIT_OK) {
+		printf("%s: valid\n", o->policy_path ? o->policy_path : "(default policy)");
+		policy_describe(p, stdout);
+	}
+	policy_free(p);
+	return rc;
+}
+
+static int cmd_dump(const struct target_spec *spec)
+{
+	struct target t;
+	char err[1024];
+	target_init(&t, spec);
+	int r = target_acquire(&t, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "memhook: %s\n", err);
+		return EXIT_RUNTIME;
+	}
+	r = dump_memory(&t.cg, spec->proc_root, stdout);
+	target_release(&t);
+	if (r < 0) {
+		fprintf(stderr, "memhook: dump: %s\n", strerror(-r));
+		return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
+static int cmd_status(const struct options *o)
+{
+	uint64_t max_age_usec = 30 * USEC_PER_SEC;
+	if (!o->status_file) {
+		fputs("memhook: status needs --status-file FILE (or MEMHOOK_STATUS_FILE)\n", stderr);
+		return EXIT_USAGE;
+	}
+	if (o->max_age && parse_duration_opt("--max-age", o->max_age, &max_age_usec))
+		return EXIT_USAGE;
+	struct stat st;
+	if (stat(o->status_file, &st) < 0) {
+		fprintf(stderr, "memhook: status: %s: %s\n", o->status_file, strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	uint64_t mtime = (uint64_t)st.st_mtim.tv_sec * USEC_PER_SEC + (uint64_t)st.st_mtim.tv_nsec / 1000;
+	uint64_t now = now_real_usec();
+	uint64_t age = now > mtime ? now - mtime : 0;
+	if (age > max_age_usec) {
+		fprintf(stderr, "memhook: status: %s is %llu s old (max %llu s)\n", o->status_file,
+			(unsigned long long)(age / USEC_PER_SEC), (unsigned long long)(max_age_usec / USEC_PER_SEC));
+		return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	int r = parse_args(argc, argv, &o);
+	if (r)
+		return r;
+	if ((r = setup_logging(&o)))
+		return r;
+	if (o.command == CMD_STATUS)
+		return cmd_status(&o);
+
+	struct target_spec spec;
+	bool named;
+	if ((r = build_target(&o, o.command == CMD_RUN || o.command == CMD_DUMP, &spec, &named)))
+		return r;
+	if (o.command == CMD_CHECK)
+		return cmd_check(&o, &spec, named);
+	if (o.command == CMD_DUMP)
+		return cmd_dump(&spec);
+
+	struct monitor_config cfg = {
+		.target = spec,
+		.policy_path = o.policy_path,
+		.status_file = o.status_file,
+		.grace_usec = 5 * USEC_PER_SEC,
+		.webhook_queue_cap = 64,
+	};
+	if (o.grace && parse_duration_opt("--grace", o.grace, &cfg.grace_usec))
+		return EXIT_USAGE;
+	struct policy *p = NULL;
+	if ((r = load_policy(o.policy_path, &p)))
+		return r;
+
+	if (o.once) {
+		char err[1024] = "";
+		r = monitor_once(&cfg, p, stdout, err, sizeof(err));
+		if (r < 0) {
+			fprintf(stderr, "memhook: %s\n", err[0] ? err : strerror(-r));
+			return EXIT_RUNTIME;
+		}
+		return EXIT_OK;
+	}
+	if ((r = monitor_block_signals()) < 0) {
+		fprintf(stderr, "memhook: blocking signals: %s\n", strerror(-r));
+		policy_free(p);
+		return EXIT_RUNTIME;
+	}
+	r = monitor_run(&cfg, p);
+	return r < 0 ? EXIT_RUNTIME : EXIT_OK;
+}

@@ -1,0 +1,20 @@
+/* Pure evaluation: conditions against a sample, the current level, and the explanation of both
+ * (for `memhook run --once`). Custom probes are run by the caller beforehand; their results come
+ * in as probe_results[policy->n_probes] (true: the probe exited 0 within its timeout). */
+#pragma once
+
+#include <stdbool.h>
+
+#include "policy.h"
+#include "sample.h"
+
+struct cJSON;
+
+bool eval_condition(const struct condition *c, const struct sample *s, const bool *probe_results);
+
+/* The highest level (1..n_levels) whose condition holds, or 0. */
+int eval_level(const struct policy *p, const struct sample *s, const bool *probe_results);
+
+/* An array with one object per condition node, in document order:
+ * {"path", "condition", "value", "threshold", "holds"}; NULL on allocation failure. */
+struct cJSON *eval_explain(const struct policy *p, const struct sample *s, const bool *probe_results);

@@ -1,0 +1,849 @@
+#include "monitor.h"
+
+#include <cjson/cJSON.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+
+#include "actions.h"
+#include "dump.h"
+#include "eval.h"
+#include "hostmem.h"
+#include "log.h"
+#include "loop.h"
+#include "payload.h"
+#include "spawn.h"
+#include "transitions.h"
+#include "units.h"
+#include "webhook.h"
+
+/* The status file is rewritten at most this often (and on every level change). */
+#define STATUS_PERIOD_USEC (5 * USEC_PER_SEC)
+/* A PSI trigger: 5% stall in a 2 s window. Unprivileged openers need a window that is a
+ * multiple of 2 s (kernel psi.rst; measured on the project's machines). */
+#define PSI_TRIGGER "some 100000 2000000\n"
+
+struct monitor {
+	struct monitor_config cfg;
+	struct policy *policy;
+	struct loop *loop;
+	struct spawner *spawner;
+	struct webhook_client *webhooks;
+	struct hostmem host;
+	struct target target;
+	int timer_fd;
+	int signal_fd;
+	int psi_fd;              /* PSI trigger on the target's memory.pressure, -1 when none */
+	bool events_watched;     /* target's memory.events fd is in the loop */
+
+	int level;
+	bool paused;
+	bool reload_pending;     /* SIGHUP arrived while probes ran */
+	uint64_t seq;
+	uint64_t checks;
+	uint64_t action_failures;
+	uint64_t *last_fired_usec; /* per handler */
+	char lost_reason[512];
+	bool lost_logged;
+
+	/* custom probes of the check in progress */
+	bool *probe_results;
+	unsigned probes_pending;
+	bool check_in_progress;
+	bool once;               /* monitor_once: evaluate without acting */
+	struct sample sample;
+
+	uint64_t status_written_usec;
+	int status_level;
+};
+
+static const char *level_name(const struct policy *p, int level)
+{
+	if (level <= 0)
+		return NULL;
+	if ((size_t)level > p->n_levels)
+		return "?";
+	return p->levels[level - 1].name;
+}
+
+static const char *level_label(const struct policy *p, int level)
+{
+	const char *n = level_name(p, level);
+	return n ? n : "normal";
+}
+
+/* ---- status file (liveness) ---- */
+
+static void write_status(struct monitor *m, bool force)
+{
+	if (!m->cfg.status_file)
+		return;
+	uint64_t now = now_mono_usec();
+	if (!force && m->status_level == m->level && now - m->status_written_usec < STATUS_PERIOD_USEC)
+		return;
+	char tmp[4096], ts[64];
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", m->cfg.status_file) >= (int)sizeof(tmp))
+		return;
+	payload_format_time(now_real_usec(), ts, sizeof(ts));
+	FILE *f = fopen(tmp, "we");
+	if (!f) {
+		log_warn("status file %s: %s", tmp, strerror(errno));
+		m->status_written_usec = now; /* do not retry at every check */
+		return;
+	}
+	fprintf(f,
+		"{\"time\":\"%s\",\"level\":%d,\"level_name\":\"%s\",\"checks\":%llu,\"seq\":%llu,"
+		"\"target_present\":%s,\"paused\":%s,\"action_failures\":%llu}\n",
+		ts, m->level, level_label(m->policy, m->level), (unsigned long long)m->checks,
+		(unsigned long long)m->seq, m->target.present ? "true" : "false", m->paused ? "true" : "false",
+		(unsigned long long)m->action_failures);
+	if (fclose(f) != 0 || rename(tmp, m->cfg.status_file) < 0)
+		log_warn("status file %s: %s", m->cfg.status_file, strerror(errno));
+	m->status_written_usec = now;
+	m->status_level = m->level;
+}
+
+/* ---- actions ---- */
+
+struct exec_done_ctx {
+	struct monitor *m;
+	char tag[64];
+};
+
+static void on_exec_done(const struct spawn_result *r, void *userdata)
+{
+	struct exec_done_ctx *c = userdata;
+	if (r->timed_out) {
+		c->m->action_failures++;
+		log_warn("%s: exec killed at its timeout (failed actions: %llu)", c->tag,
+			 (unsigned long long)c->m->action_failures);
+	} else if (r->exit_code != 0) {
+		c->m->action_failures++;
+		if (r->exit_code < 0)
+			log_warn("%s: exec killed by signal %d (failed actions: %llu)", c->tag, r->term_signal,
+				 (unsigned long long)c->m->action_failures);
+		else
+			log_warn("%s: exec exited %d (failed actions: %llu)", c->tag, r->exit_code,
+				 (unsigned long long)c->m->action_failures);
+	} else
+		log_info("%s: exec exited 0", c->tag);
+	free(c);
+}
+
+static void action_failed(struct monitor *m, const struct handler *h, const char *what, int r)
+{
+	m->action_failures++;
+	log_warn("%s: %s failed: %s (failed actions: %llu)", h->path, what, strerror(-r),
+		 (unsigned long long)m->action_failures);
+}
+
+static void run_webhook(struct monitor *m, const struct handler *h, const struct event_ctx *ctx,
+			char **body, size_t *body_len)
+{
+	if (!*body) {
+		*body = payload_build_json(ctx, body_len);
+		if (!*body) {
+			action_failed(m, h, "webhook", -ENOMEM);
+			return;
+		}
+	}
+	int r = webhook_post(m->webhooks, &h->webhook, *body, *body_len, h->path);
+	if (r < 0)
+		action_failed(m, h, "webhook", r);
+	else
+		log_debug("%s: webhook to %s queued (seq %llu)", h->path, h->webhook.url,
+			  (unsigned long long)ctx->seq);
+}
+
+static void run_signal(struct monitor *m, const struct handler *h)
+{
+	if (!m->target.present) {
+		action_failed(m, h, "signal", -ESRCH);
+		return;
+	}
+	int r = action_signal(&m->target.cg, m->target.pid, &h->signal);
+	if (r < 0) {
+		char what[64];
+		snprintf(what, sizeof(what), "signal %s", sigabbrev_np(h->signal.signo) ?: "?");
+		action_failed(m, h, what, r);
+		return;
+	}
+	log_info("%s: sent SIG%s to %d process%s", h->path, sigabbrev_np(h->signal.signo) ?: "?", r,
+		 r == 1 ? "" : "es");
+}
+
+static void run_reclaim(struct monitor *m, const struct handler *h)
+{
+	if (!m->target.present) {
+		action_failed(m, h, "reclaim", -ENOENT);
+		return;
+	}
+	struct reclaim_result res = {0};
+	int r = action_reclaim(&m->target.cg, &h->reclaim, m->sample.usage_bytes, &res);
+	if (r < 0) {
+		action_failed(m, h, "reclaim", r);
+		return;
+	}
+	char req[32], before[32], after[32], fell[32];
+	uint64_t diff = res.before_bytes > res.after_bytes ? res.before_bytes - res.after_bytes : 0;
+	units_format_size(res.requested_bytes, req, sizeof(req));
+	units_format_size(res.before_bytes, before, sizeof(before));
+	units_format_size(res.after_bytes, after, sizeof(after));
+	units_format_size(diff, fell, sizeof(fell));
+	if (res.partial)
+		log_warn("%s: reclaim of %s was partial (EAGAIN: the kernel could not reclaim that much); "
+			 "usage %s -> %s, fell by %s",
+			 h->path, req, before, after, fell);
+	else
+		log_info("%s: reclaimed %s; usage %s -> %s, fell by %s", h->path, req, before, after, fell);
+}
+
+static void run_exec(struct monitor *m, const struct handler *h, const struct event_ctx *ctx)
+{
+	char **env = payload_build_env(ctx);
+	struct exec_done_ctx *c = calloc(1, sizeof(*c));
+	if (!env || !c) {
+		strv_free(env);
+		free(c);
+		action_failed(m, h, "exec", -ENOMEM);
+		return;
+	}
+	c->m = m;
+	snprintf(c->tag, sizeof(c->tag), "%s", h->path);
+	int r = spawn_start(m->spawner, h->exec.argv, env, h->exec.timeout_usec, h->path, on_exec_done, c);
+	strv_free(env);
+	if (r < 0) {
+		free(c);
+		char what[300];
+		snprintf(what, sizeof(what), "exec %s", h->exec.argv[0]);
+		action_failed(m, h, what, r);
+	}
+}
+
+/* Runs every handler that takes ev. */
+static void emit(struct monitor *m, const struct event *ev, const struct sample *s)
+{
+	uint64_t now = now_mono_usec();
+	struct event_ctx ctx = {
+		.ev = ev,
+		.level_name = level_name(m->policy, ev->level),
+		.previous_level_name = level_name(m->policy, ev->previous_level),
+		.seq = ++m->seq,
+		.real_usec = now_real_usec(),
+		.cgroup_path = m->target.present ? m->target.cg.path : NULL,
+		.pid = m->target.pid,
+		.sample = s,
+	};
+	char *body = NULL;
+	size_t body_len = 0;
+
+	for (size_t i = 0; i < m->policy->n_handlers; i++) {
+		const struct handler *h = &m->policy->handlers[i];
+		if (!transitions_should_fire(h, ev, &m->last_fired_usec[i], now))
+			continue;
+		switch (h->action) {
+		case ACTION_WEBHOOK:
+			run_webhook(m, h, &ctx, &body, &body_len);
+			break;
+		case ACTION_SIGNAL:
+			run_signal(m, h);
+			break;
+		case ACTION_RECLAIM:
+			run_reclaim(m, h);
+			break;
+		case ACTION_EXEC:
+			run_exec(m, h, &ctx);
+			break;
+		}
+	}
+	free(body);
+}
+
+static void log_step(struct monitor *m, const struct event *ev, const struct sample *s)
+{
+	char usage[32], limit[32];
+	units_format_size(s->usage_bytes, usage, sizeof(usage));
+	units_format_size(s->limit_bytes, limit, sizeof(limit));
+	switch (ev->kind) {
+	case EVENT_ENTERED:
+		log_info("level %d -> %d (%s): entered; usage %s of %s, %.1f%% free", ev->previous_level,
+			 ev->level, level_label(m->policy, ev->level), usage, limit,
+			 sample_local_free_percent(s));
+		break;
+	case EVENT_LEFT:
+		log_info("level %d -> %d (%s): left %s; usage %s of %s, %.1f%% free", ev->previous_level,
+			 ev->level, level_label(m->policy, ev->level), level_label(m->policy, ev->previous_level),
+			 usage, limit, sample_local_free_percent(s));
+		break;
+	case EVENT_NORMAL:
+		log_info("level 0 (normal): memory is back to normal; usage %s of %s, %.1f%% free", usage,
+			 limit, sample_local_free_percent(s));
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- target tracking ---- */
+
+static void on_wakeup(struct loop *l, int fd, uint32_t events, void *userdata);
+
+static void unwatch_target(struct monitor *m)
+{
+	if (m->events_watched) {
+		loop_del_fd(m->loop, m->target.cg.events_fd);
+		m->events_watched = false;
+	}
+	if (m->psi_fd >= 0) {
+		loop_del_fd(m->loop, m->psi_fd);
+		close(m->psi_fd);
+		m->psi_fd = -1;
+	}
+}
+
+/* Wakes a check on memory.events changes (POLLPRI) and, when the policy looks at pressure, on a
+ * PSI trigger. Both are optional: without them the interval still catches everything. */
+static void watch_target(struct monitor *m)
+{
+	struct cg_target *cg = &m->target.cg;
+	if (cg->version != CG_V2)
+		return;
+	if (cg->events_fd >= 0 && loop_add_fd(m->loop, cg->events_fd, EPOLLPRI | EPOLLET, on_wakeup, m) == 0)
+		m->events_watched = true;
+	if (cg->pressure_fd < 0)
+		return;
+	int fd = openat(cg->dirfd, "memory.pressure", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		log_debug("PSI trigger: cannot open memory.pressure for writing: %s", strerror(errno));
+		return;
+	}
+	if (write(fd, PSI_TRIGGER, strlen(PSI_TRIGGER)) < 0 ||
+	    loop_add_fd(m->loop, fd, EPOLLPRI, on_wakeup, m) < 0) {
+		log_debug("PSI trigger not armed: %s", strerror(errno));
+		close(fd);
+		return;
+	}
+	m->psi_fd = fd;
+}
+
+static void target_lost(struct monitor *m, const char *reason)
+{
+	char desc[512];
+	target_describe(&m->target, desc, sizeof(desc));
+	log_warn("target lost: %s: %s", desc, reason);
+	struct event ev = {EVENT_TARGET_LOST, m->level, m->level};
+	emit(m, &ev, NULL);
+	unwatch_target(m);
+	target_release(&m->target);
+	m->lost_logged = true;
+	write_status(m, true);
+}
+
+/* Tries to (re)acquire a missing target; logs the first failure only. */
+static bool ensure_target(struct monitor *m, bool first)
+{
+	if (m->target.present)
+		return true;
+	char err[512] = "";
+	int r = target_acquire(&m->target, err, sizeof(err));
+	if (r < 0) {
+		if (!m->lost_logged || strcmp(err, m->lost_reason) != 0) {
+			log_warn("target not found: %s; waiting for it", err);
+			snprintf(m->lost_reason, sizeof(m->lost_reason), "%s", err);
+			m->lost_logged = true;
+		}
+		return false;
+	}
+	char desc[512];
+	char perr[512];
+	target_describe(&m->target, desc, sizeof(desc));
+	if (policy_check_target(m->policy, (int)m->target.cg.version, perr, sizeof(perr)) < 0)
+		log_error("target %s: %s; those actions will fail", desc, perr);
+	if (first && !m->lost_logged)
+		log_info("watching %s", desc);
+	else {
+		log_info("target found: %s", desc);
+		struct event ev = {EVENT_TARGET_FOUND, m->level, m->level};
+		emit(m, &ev, NULL);
+	}
+	m->lost_logged = false;
+	m->lost_reason[0] = '\0';
+	watch_target(m);
+	return true;
+}
+
+/* ---- the check ---- */
+
+/* Fills the sample from the target and the host. Returns 0, or -errno (the target vanished:
+ * -ENOENT/-ENODEV, garbage: -EBADMSG). */
+static int take_sample(struct monitor *m, struct sample *s)
+{
+	int r = cg_sample(&m->target.cg, s);
+	if (r < 0)
+		return r;
+	r = hostmem_read(&m->host, &s->host_total_bytes, &s->host_available_bytes);
+	if (r < 0) {
+		log_warn("reading meminfo under %s: %s; check skipped", m->target.spec.proc_root, strerror(-r));
+		return r;
+	}
+	if (m->policy->maximum_available_bytes)
+		s->limit_bytes = m->policy->maximum_available_bytes;
+	else if (s->limit_bytes == CG_UNLIMITED || s->limit_bytes == 0)
+		s->limit_bytes = s->host_total_bytes ? s->host_total_bytes : 1;
+	s->mono_usec = now_mono_usec();
+	s->real_usec = now_real_usec();
+	return 0;
+}
+
+static void apply_reload(struct monitor *m);
+
+static void finish_check(struct monitor *m)
+{
+	const struct sample *s = &m->sample;
+	m->check_in_progress = false;
+	if (m->once)
+		return;
+	m->checks++;
+
+	if (s->has_events && s->events_delta[MEMEV_OOM_KILL] > 0) {
+		log_warn("OOM kill in the target: oom_kill +%llu (total %llu)",
+			 (unsigned long long)s->events_delta[MEMEV_OOM_KILL],
+			 (unsigned long long)s->events[MEMEV_OOM_KILL]);
+		struct event ev = {EVENT_OOM_KILL, m->level, m->level};
+		emit(m, &ev, s);
+	}
+
+	int new_level = eval_level(m->policy, s, m->probe_results);
+	struct event steps[2 * 64 + 2];
+	size_t n = transitions_step(m->level, new_level, steps, ARRAY_SIZE(steps));
+	for (size_t i = 0; i < n; i++) {
+		if (m->policy->log_transitions)
+			log_step(m, &steps[i], s);
+		m->level = steps[i].level;
+		emit(m, &steps[i], s);
+	}
+	write_status(m, false);
+	if (m->reload_pending)
+		apply_reload(m);
+}
+
+struct probe_ctx {
+	struct monitor *m;
+	size_t index;
+};
+
+static void on_probe_done(const struct spawn_result *r, void *userdata)
+{
+	struct probe_ctx *c = userdata;
+	struct monitor *m = c->m;
+	m->probe_results[c->index] = r->exit_code == 0 && !r->timed_out;
+	if (r->timed_out)
+		log_debug("probe %s timed out (false)", m->policy->probes[c->index].path);
+	free(c);
+	if (--m->probes_pending == 0)
+		finish_check(m);
+}
+
+/* Starts every custom probe; the check finishes when the last one is done. */
+static void start_probes(struct monitor *m)
+{
+	m->check_in_progress = true;
+	m->probes_pending = 1; /* held until every probe is started */
+	for (size_t i = 0; i < m->policy->n_probes; i++) {
+		const struct probe *p = &m->policy->probes[i];
+		struct probe_ctx *c = calloc(1, sizeof(*c));
+		m->probe_results[i] = false;
+		if (!c) {
+			log_warn("probe %s: out of memory (false)", p->path);
+			continue;
+		}
+		*c = (struct probe_ctx){m, i};
+		int r = spawn_start(m->spawner, p->argv, NULL, p->timeout_usec, p->path, on_probe_done, c);
+		if (r < 0) {
+			log_warn("probe %s: cannot run %s: %s (false)", p->path, p->argv[0], strerror(-r));
+			free(c);
+			continue;
+		}
+		m->probes_pending++;
+	}
+	if (--m->probes_pending == 0)
+		finish_check(m);
+}
+
+static void run_check(struct monitor *m)
+{
+	if (m->paused || loop_quitting(m->loop))
+		return;
+	if (m->check_in_progress) {
+		log_debug("check skipped: the previous one still waits for its probes");
+		return;
+	}
+	if (!ensure_target(m, false))
+		return;
+	if (!target_alive(&m->target)) {
+		char reason[64];
+		snprintf(reason, sizeof(reason), "process %d exited", (int)m->target.pid);
+		target_lost(m, reason);
+		return;
+	}
+	int r = take_sample(m, &m->sample);
+	if (r == -ENOENT || r == -ENODEV) {
+		target_lost(m, "its cgroup was removed");
+		return;
+	}
+	if (r < 0) {
+		if (r != -EBADMSG || !m->target.present)
+			return;
+		log_warn("reading %s: unexpected content; check skipped", m->target.cg.path);
+		return;
+	}
+	if (m->policy->n_probes)
+		start_probes(m);
+	else
+		finish_check(m);
+}
+
+/* ---- reload, signals, timer ---- */
+
+static int arm_timer(struct monitor *m)
+{
+	uint64_t usec = m->policy->check_interval_usec;
+	struct itimerspec its = {
+		.it_interval = {(time_t)(usec / USEC_PER_SEC), (long)(usec % USEC_PER_SEC * NSEC_PER_USEC)},
+		.it_value = {(time_t)(usec / USEC_PER_SEC), (long)(usec % USEC_PER_SEC * NSEC_PER_USEC)},
+	};
+	return timerfd_settime(m->timer_fd, 0, &its, NULL) < 0 ? -errno : 0;
+}
+
+static int install_policy(struct monitor *m, struct policy *p)
+{
+	uint64_t *last = calloc(p->n_handlers + 1, sizeof(*last));
+	bool *probes = calloc(p->n_probes + 1, sizeof(*probes));
+	if (!last || !probes) {
+		free(last);
+		free(probes);
+		return -ENOMEM;
+	}
+	policy_free(m->policy);
+	free(m->last_fired_usec);
+	free(m->probe_results);
+	m->policy = p;
+	m->last_fired_usec = last;
+	m->probe_results = probes;
+	if ((size_t)m->level > p->n_levels) {
+		log_info("the new policy has %zu level(s): level %d becomes %zu", p->n_levels, m->level,
+			 p->n_levels);
+		m->level = (int)p->n_levels;
+	}
+	return 0;
+}
+
+static void apply_reload(struct monitor *m)
+{
+	m->reload_pending = false;
+	if (!m->cfg.policy_path) {
+		log_info("SIGHUP: no policy file (the embedded default runs); nothing to reload");
+		return;
+	}
+	char err[1024];
+	struct policy *p = NULL;
+	int r = policy_load(m->cfg.policy_path, &p, err, sizeof(err));
+	if (r < 0) {
+		log_error("SIGHUP: new policy rejected, the old one keeps running: %s", err);
+		return;
+	}
+	if (m->target.present && policy_check_target(p, (int)m->target.cg.version, err, sizeof(err)) < 0) {
+		log_error("SIGHUP: new policy rejected, the old one keeps running: %s", err);
+		policy_free(p);
+		return;
+	}
+	if (install_policy(m, p) < 0) {
+		log_error("SIGHUP: out of memory; the old policy keeps running");
+		policy_free(p);
+		return;
+	}
+	arm_timer(m);
+	unwatch_target(m);
+	if (m->target.present)
+		watch_target(m);
+	log_info("SIGHUP: policy %s reloaded: %zu level(s), %zu handler(s)", m->cfg.policy_path,
+		 p->n_levels, p->n_handlers);
+}
+
+static void on_timer(struct loop *l _unused_, int fd, uint32_t events _unused_, void *userdata)
+{
+	uint64_t expirations;
+	if (read(fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+		log_debug("timerfd read: %s", strerror(errno));
+	run_check(userdata);
+}
+
+static void on_wakeup(struct loop *l _unused_, int fd _unused_, uint32_t events, void *userdata)
+{
+	struct monitor *m = userdata;
+	if (events & EPOLLERR) { /* PSI trigger of a removed cgroup */
+		run_check(m);
+		return;
+	}
+	log_debug("woken by %s", fd == m->psi_fd ? "a PSI trigger" : "memory.events");
+	run_check(m);
+}
+
+static void on_signal(struct loop *l, int fd, uint32_t events _unused_, void *userdata)
+{
+	struct monitor *m = userdata;
+	struct signalfd_siginfo si;
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGTERM:
+		case SIGINT:
+			log_info("SIG%s: stopping", sigabbrev_np((int)si.ssi_signo));
+			loop_quit(l);
+			break;
+		case SIGHUP:
+			if (m->check_in_progress)
+				m->reload_pending = true;
+			else
+				apply_reload(m);
+			break;
+		case SIGUSR1:
+			if (!m->target.present) {
+				log_warn("SIGUSR1: no target to dump");
+				break;
+			}
+			log_info("SIGUSR1: memory breakdown of %s follows", m->target.cg.path);
+			int r = dump_memory(&m->target.cg, m->target.spec.proc_root, stderr);
+			if (r < 0)
+				log_warn("SIGUSR1: dump failed: %s", strerror(-r));
+			break;
+		case SIGUSR2:
+			m->paused = !m->paused;
+			log_info("SIGUSR2: evaluation %s", m->paused ? "paused" : "resumed");
+			write_status(m, true);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+int monitor_block_signals(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	/* A webhook receiver that vanished must not kill us through SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+static int monitor_setup(struct monitor *m, const struct monitor_config *cfg, struct policy *policy)
+{
+	*m = (struct monitor){.cfg = *cfg, .timer_fd = -1, .signal_fd = -1, .psi_fd = -1,
+			      .host = {.meminfo_fd = -1}};
+	target_init(&m->target, &cfg->target);
+	int r = install_policy(m, policy);
+	if (r < 0) {
+		policy_free(policy);
+		return r;
+	}
+	r = hostmem_open(m->target.spec.proc_root, &m->host);
+	if (r < 0) {
+		log_error("cannot open %s/meminfo: %s", m->target.spec.proc_root, strerror(-r));
+		return r;
+	}
+	r = loop_new(&m->loop);
+	if (r < 0)
+		return r;
+	r = spawner_new(m->loop, &m->spawner);
+	if (r < 0)
+		return r;
+	return 0;
+}
+
+static void monitor_teardown(struct monitor *m)
+{
+	if (m->loop)
+		unwatch_target(m);
+	webhook_client_free(m->webhooks);
+	spawner_free(m->spawner);
+	if (m->timer_fd >= 0)
+		close(m->timer_fd);
+	if (m->signal_fd >= 0)
+		close(m->signal_fd);
+	loop_free(m->loop);
+	target_release(&m->target);
+	hostmem_close(&m->host);
+	policy_free(m->policy);
+	free(m->last_fired_usec);
+	free(m->probe_results);
+}
+
+int monitor_run(const struct monitor_config *cfg, struct policy *policy)
+{
+	struct monitor m;
+	int r = monitor_setup(&m, cfg, policy);
+	if (r < 0)
+		goto out;
+	r = webhook_client_new(m.loop, cfg->webhook_queue_cap ? cfg->webhook_queue_cap : 64, &m.webhooks);
+	if (r < 0) {
+		log_error("webhook client: %s", strerror(-r));
+		goto out;
+	}
+
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
+	m.signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	m.timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (m.signal_fd < 0 || m.timer_fd < 0) {
+		r = -errno;
+		log_error("signalfd/timerfd: %s", strerror(-r));
+		goto out;
+	}
+	if ((r = loop_add_fd(m.loop, m.signal_fd, EPOLLIN, on_signal, &m)) < 0 ||
+	    (r = loop_add_fd(m.loop, m.timer_fd, EPOLLIN, on_timer, &m)) < 0 || (r = arm_timer(&m)) < 0) {
+		log_error("event loop: %s", strerror(-r));
+		goto out;
+	}
+
+	char interval[32];
+	units_format_duration(m.policy->check_interval_usec, interval, sizeof(interval));
+	log_info("memhook %s: policy %s, %zu level(s), %zu handler(s), checking every %s", MEMHOOK_VERSION,
+		 cfg->policy_path ? cfg->policy_path : "(default)", m.policy->n_levels, m.policy->n_handlers,
+		 interval);
+	ensure_target(&m, true);
+	run_check(&m); /* the first check now, not one interval later */
+	write_status(&m, true);
+
+	r = loop_run(m.loop);
+	if (r < 0) {
+		log_error("event loop: %s", strerror(-r));
+		goto out;
+	}
+
+	/* Give queued webhooks a bounded grace period. */
+	uint64_t deadline = now_mono_usec() + (cfg->grace_usec ? cfg->grace_usec : 5 * USEC_PER_SEC);
+	if (webhook_pending(m.webhooks))
+		log_info("delivering %zu queued webhook(s) before stopping", webhook_pending(m.webhooks));
+	while (webhook_pending(m.webhooks) && now_mono_usec() < deadline)
+		loop_iterate(m.loop, deadline - now_mono_usec());
+	if (webhook_pending(m.webhooks))
+		log_warn("stopping with %zu webhook(s) undelivered after the grace period",
+			 webhook_pending(m.webhooks));
+	struct webhook_stats st;
+	webhook_get_stats(m.webhooks, &st);
+	log_info("stopped: %llu checks, %llu events, webhooks %llu delivered / %llu failed / %llu dropped, "
+		 "%llu failed actions",
+		 (unsigned long long)m.checks, (unsigned long long)m.seq, (unsigned long long)st.delivered,
+		 (unsigned long long)st.failed, (unsigned long long)st.dropped,
+		 (unsigned long long)m.action_failures);
+	r = 0;
+out:
+	monitor_teardown(&m);
+	return r;
+}
+
+/* ---- run --once ---- */
+
+static cJSON *sample_json(const struct sample *s)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "usage_bytes", (double)s->usage_bytes);
+	cJSON_AddNumberToObject(o, "limit_bytes", (double)s->limit_bytes);
+	cJSON_AddNumberToObject(o, "local_free_bytes", (double)sample_local_free_bytes(s));
+	cJSON_AddNumberToObject(o, "local_free_percent", sample_local_free_percent(s));
+	cJSON_AddNumberToObject(o, "host_available_bytes", (double)s->host_available_bytes);
+	cJSON_AddNumberToObject(o, "host_total_bytes", (double)s->host_total_bytes);
+	if (s->has_psi) {
+		cJSON *psi = cJSON_AddObjectToObject(o, "psi");
+		for (int k = 0; k < PSI_KINDS; k++)
+			for (int w = 0; w < PSI_WINDOWS; w++) {
+				char key[32];
+				snprintf(key, sizeof(key), "%s_%s", psi_kind_name((enum psi_kind)k),
+					 psi_window_name((enum psi_window)w));
+				cJSON_AddNumberToObject(psi, key, s->psi.avg[k][w]);
+			}
+	}
+	if (s->has_events) {
+		cJSON *ev = cJSON_AddObjectToObject(o, "events");
+		for (int e = 0; e < MEMEV_COUNT; e++)
+			cJSON_AddNumberToObject(ev, memevent_name((enum memevent)e), (double)s->events[e]);
+	}
+	return o;
+}
+
+int monitor_once(const struct monitor_config *cfg, struct policy *policy, FILE *out, char *err,
+		 size_t err_size)
+{
+	struct monitor m;
+	int r = monitor_setup(&m, cfg, policy);
+	if (r < 0) {
+		snprintf(err, err_size, "setup: %s", strerror(-r));
+		goto out;
+	}
+	m.once = true;
+	r = target_acquire(&m.target, err, err_size);
+	if (r < 0)
+		goto out;
+	char perr[512];
+	if (policy_check_target(m.policy, (int)m.target.cg.version, perr, sizeof(perr)) < 0)
+		log_warn("%s", perr);
+	r = take_sample(&m, &m.sample);
+	if (r < 0) {
+		snprintf(err, err_size, "reading %s: %s", m.target.cg.path,
+			 r == -EBADMSG ? "unexpected content" : strerror(-r));
+		goto out;
+	}
+	if (m.policy->n_probes) {
+		uint64_t deadline = now_mono_usec() + USEC_PER_SEC;
+		for (size_t i = 0; i < m.policy->n_probes; i++)
+			deadline += m.policy->probes[i].timeout_usec;
+		start_probes(&m);
+		while (m.check_in_progress && now_mono_usec() < deadline)
+			loop_iterate(m.loop, deadline - now_mono_usec());
+	}
+	int level = eval_level(m.policy, &m.sample, m.probe_results);
+
+	cJSON *root = cJSON_CreateObject();
+	cJSON *target = cJSON_AddObjectToObject(root, "target");
+	cJSON_AddStringToObject(target, "cgroup", m.target.cg.path);
+	cJSON_AddNumberToObject(target, "version", (double)m.target.cg.version);
+	if (m.target.pid > 0)
+		cJSON_AddNumberToObject(target, "pid", (double)m.target.pid);
+	else
+		cJSON_AddNullToObject(target, "pid");
+	cJSON_AddItemToObject(root, "sample", sample_json(&m.sample));
+	cJSON_AddNumberToObject(root, "level", level);
+	cJSON_AddStringToObject(root, "level_name", level_label(m.policy, level));
+	cJSON *conds = eval_explain(m.policy, &m.sample, m.probe_results);
+	if (conds)
+		cJSON_AddItemToObject(root, "conditions", conds);
+	char *text = cJSON_Print(root);
+	cJSON_Delete(root);
+	if (!text) {
+		r = -ENOMEM;
+		snprintf(err, err_size, "out of memory");
+		goto out;
+	}
+	fprintf(out, "%s\n", text);
+	free(text);
+	r = 0;
+out:
+	monitor_teardown(&m);
+	return r;
+}

@@ -1,0 +1,120 @@
+#include "target.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "resolve.h"
+#include "util.h"
+
+void target_init(struct target *t, const struct target_spec *spec)
+{
+	memset(t, 0, sizeof(*t));
+	t->spec = *spec;
+	if (!t->spec.proc_root)
+		t->spec.proc_root = "/proc";
+	t->cg.dirfd = t->cg.usage_fd = t->cg.limit_fd = t->cg.events_fd = -1;
+	t->cg.pressure_fd = t->cg.stat_fd = -1;
+}
+
+static const char *open_error(int r)
+{
+	switch (r) {
+	case -ENOENT:
+		return "no such cgroup directory";
+	case -ENOTDIR:
+		return "not a directory";
+	case -EMEDIUMTYPE:
+		return "not a memory cgroup (neither memory.current/memory.max nor "
+		       "memory.usage_in_bytes/memory.limit_in_bytes)";
+	default:
+		return strerror(-r);
+	}
+}
+
+int target_acquire(struct target *t, char *err, size_t err_size)
+{
+	_cleanup_free_ char *path = NULL;
+	pid_t pid = 0;
+	int r;
+
+	switch (t->spec.mode) {
+	case TARGET_CGROUP:
+		path = strdup(t->spec.cgroup_dir);
+		if (!path)
+			return -ENOMEM;
+		break;
+	case TARGET_PROCESS:
+		r = resolve_process(t->spec.proc_root, t->spec.process_name, &pid);
+		if (r < 0) {
+			snprintf(err, err_size, "no process named %s under %s", t->spec.process_name,
+				 t->spec.proc_root);
+			return r;
+		}
+		r = resolve_pid_cgroup(t->spec.proc_root, pid, &path, err, err_size);
+		if (r < 0)
+			return r;
+		break;
+	case TARGET_PID:
+		pid = t->spec.pid;
+		r = resolve_pid_cgroup(t->spec.proc_root, pid, &path, err, err_size);
+		if (r < 0)
+			return r;
+		break;
+	}
+
+	struct cg_target cg;
+	r = cg_open(path, &cg);
+	if (r < 0) {
+		snprintf(err, err_size, "%s: %s", path, open_error(r));
+		cg_close(&cg);
+		return r;
+	}
+	t->cg = cg;
+	t->pid = pid;
+	t->present = true;
+	return 0;
+}
+
+bool target_alive(const struct target *t)
+{
+	if (t->pid <= 0)
+		return true;
+	if (strcmp(t->spec.proc_root, "/proc") == 0)
+		return kill(t->pid, 0) == 0 || errno == EPERM;
+	char path[64];
+	snprintf(path, sizeof(path), "%d", (int)t->pid);
+	_cleanup_close_ int dfd = open(t->spec.proc_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return dfd >= 0 && faccessat(dfd, path, F_OK, 0) == 0;
+}
+
+void target_release(struct target *t)
+{
+	cg_close(&t->cg);
+	t->present = false;
+	t->pid = 0;
+}
+
+const char *target_describe(const struct target *t, char *buf, size_t size)
+{
+	if (!t->present) {
+		switch (t->spec.mode) {
+		case TARGET_CGROUP:
+			snprintf(buf, size, "cgroup %s", t->spec.cgroup_dir);
+			break;
+		case TARGET_PID:
+			snprintf(buf, size, "pid %d", (int)t->spec.pid);
+			break;
+		case TARGET_PROCESS:
+			snprintf(buf, size, "process %s", t->spec.process_name);
+			break;
+		}
+		return buf;
+	}
+	if (t->pid > 0)
+		snprintf(buf, size, "cgroup %s (v%d), pid %d", t->cg.path, (int)t->cg.version, (int)t->pid);
+	else
+		snprintf(buf, size, "cgroup %s (v%d)", t->cg.path, (int)t->cg.version);
+	return buf;
+}
