@@ -484,9 +484,13 @@ static void run_check(struct monitor *m)
 	}
 	if (!ensure_target(m, false))
 		return;
-	if (!target_alive(&m->target)) {
+	int alive = target_check(&m->target);
+	if (alive < 0) {
 		char reason[64];
-		snprintf(reason, sizeof(reason), "process %d exited", (int)m->target.pid);
+		if (alive == -ESRCH)
+			snprintf(reason, sizeof(reason), "process %d exited", (int)m->target.pid);
+		else
+			snprintf(reason, sizeof(reason), "its cgroup was removed");
 		target_lost(m, reason);
 		return;
 	}

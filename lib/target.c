@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "resolve.h"
 #include "util.h"
@@ -77,16 +78,19 @@ int target_acquire(struct target *t, char *err, size_t err_size)
 	return 0;
 }
 
-bool target_alive(const struct target *t)
+int target_check(const struct target *t)
 {
+	struct stat st;
+	if (t->cg.dirfd >= 0 && fstat(t->cg.dirfd, &st) == 0 && st.st_nlink == 0)
+		return -ENOENT;
 	if (t->pid <= 0)
-		return true;
+		return 0;
 	if (strcmp(t->spec.proc_root, "/proc") == 0)
-		return kill(t->pid, 0) == 0 || errno == EPERM;
+		return kill(t->pid, 0) == 0 || errno == EPERM ? 0 : -ESRCH;
 	char path[64];
 	snprintf(path, sizeof(path), "%d", (int)t->pid);
 	_cleanup_close_ int dfd = open(t->spec.proc_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	return dfd >= 0 && faccessat(dfd, path, F_OK, 0) == 0;
+	return dfd >= 0 && faccessat(dfd, path, F_OK, 0) == 0 ? 0 : -ESRCH;
 }
 
 void target_release(struct target *t)

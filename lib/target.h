@@ -32,8 +32,9 @@ void target_init(struct target *t, const struct target_spec *spec);
  * -EMEDIUMTYPE: not a memory cgroup). */
 int target_acquire(struct target *t, char *err, size_t err_size);
 
-/* Whether the target's main process still exists (always true for a bare cgroup). */
-bool target_alive(const struct target *t);
+/* Whether the target is still there: 0, -ESRCH (its main process exited) or -ENOENT (its cgroup
+ * directory was removed; real cgroups also fail reads with ENODEV, fixture trees only show it here). */
+int target_check(const struct target *t);
 
 void target_release(struct target *t);
 

@@ -111,9 +111,9 @@ static void test_pressure_and_events(void **state)
 
 static struct policy three_levels(struct level *lv)
 {
-	lv[0] = (struct level){.name = "elevated", .when = {.kind = COND_LOCAL_RELATIVE, .percent = 30}};
-	lv[1] = (struct level){.name = "high", .when = {.kind = COND_LOCAL_RELATIVE, .percent = 15}};
-	lv[2] = (struct level){.name = "critical", .when = {.kind = COND_LOCAL_ABSOLUTE, .bytes = 5 * MiB}};
+	lv[0] = (struct level){.name = (char *)"elevated", .when = {.kind = COND_LOCAL_RELATIVE, .percent = 30}};
+	lv[1] = (struct level){.name = (char *)"high", .when = {.kind = COND_LOCAL_RELATIVE, .percent = 15}};
+	lv[2] = (struct level){.name = (char *)"critical", .when = {.kind = COND_LOCAL_ABSOLUTE, .bytes = 5 * MiB}};
 	return (struct policy){.levels = lv, .n_levels = 3};
 }
 
@@ -140,12 +140,12 @@ static void test_explain_lists_every_node(void **state)
 {
 	(void)state;
 	struct condition kids[2] = {
-		{.kind = COND_LOCAL_RELATIVE, .percent = 15, .path = "levels[0].when.any[0]"},
-		{.kind = COND_GLOBAL_ABSOLUTE, .bytes = 256 * MiB, .path = "levels[0].when.any[1]"},
+		{.kind = COND_LOCAL_RELATIVE, .percent = 15, .path = (char *)"levels[0].when.any[0]"},
+		{.kind = COND_GLOBAL_ABSOLUTE, .bytes = 256 * MiB, .path = (char *)"levels[0].when.any[1]"},
 	};
-	struct level lv = {.name = "high",
+	struct level lv = {.name = (char *)"high",
 			   .when = {.kind = COND_ANY, .children = kids, .n_children = 2,
-				    .path = "levels[0].when"}};
+				    .path = (char *)"levels[0].when"}};
 	struct policy p = {.levels = &lv, .n_levels = 1};
 	struct sample s = base_sample();
 	cJSON *arr = eval_explain(&p, &s, NULL);

@@ -1,0 +1,244 @@
+/* The outside view of an event: the webhook's JSON body and the exec action's environment. */
+#include "payload.h"
+
+#include <cjson/cJSON.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "util.h"
+
+#ifndef MEMHOOK_VERSION
+#define MEMHOOK_VERSION "unknown"
+#endif
+
+/* HOST_NAME_MAX is 64 on Linux; a little more for safety. */
+#define HOSTNAME_SIZE 256
+
+static void cjson_deletep(cJSON **p)
+{
+	if (*p)
+		cJSON_Delete(*p);
+}
+#define _cleanup_cjson_ _cleanup_(cjson_deletep)
+
+/* Level 0 is always "normal"; other levels use the given name (NULL when unknown). */
+static const char *level_name_or_normal(int level, const char *name)
+{
+	return level == 0 ? "normal" : name;
+}
+
+/* Percent rounded to two decimals (percent values are 0..100, never negative here). */
+static double round_percent(double v)
+{
+	if (!(v > 0))
+		return 0;
+	return (double)(int64_t)(v * 100.0 + 0.5) / 100.0;
+}
+
+int payload_format_time(uint64_t real_usec, char *buf, size_t size)
+{
+	time_t sec = (time_t)(real_usec / USEC_PER_SEC);
+	struct tm tm;
+
+	if (!buf || !gmtime_r(&sec, &tm))
+		return -EINVAL;
+	size_t n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (n == 0)
+		return -EINVAL;
+	int m = snprintf(buf + n, size - n, ".%03uZ", (unsigned)(real_usec % USEC_PER_SEC / USEC_PER_MSEC));
+	if (m < 0 || (size_t)m >= size - n)
+		return -EINVAL;
+	return 0;
+}
+
+/* Adds a string, or null when s is NULL. Returns false on allocation failure. */
+static bool add_str_or_null(cJSON *o, const char *key, const char *s)
+{
+	return s ? cJSON_AddStringToObject(o, key, s) != NULL : cJSON_AddNullToObject(o, key) != NULL;
+}
+
+static bool add_num(cJSON *o, const char *key, double v) { return cJSON_AddNumberToObject(o, key, v) != NULL; }
+
+/* Counters and byte counts as exact integer text: cJSON prints doubles with 15 significant digits
+ * ("9.00719925474099e+15"), which would round large values. */
+static bool add_u64(cJSON *o, const char *key, uint64_t v)
+{
+	char buf[24];
+	snprintf(buf, sizeof(buf), "%" PRIu64, v);
+	return cJSON_AddRawToObject(o, key, buf) != NULL;
+}
+
+static cJSON *build_sample(const struct sample *s)
+{
+	_cleanup_cjson_ cJSON *o = cJSON_CreateObject();
+	if (!o)
+		return NULL;
+	if (!add_u64(o, "usage_bytes", s->usage_bytes) || !add_u64(o, "limit_bytes", s->limit_bytes) ||
+	    !add_u64(o, "local_free_bytes", sample_local_free_bytes(s)) ||
+	    !add_num(o, "local_free_percent", round_percent(sample_local_free_percent(s))) ||
+	    !add_u64(o, "host_available_bytes", s->host_available_bytes) ||
+	    !add_u64(o, "host_total_bytes", s->host_total_bytes))
+		return NULL;
+
+	if (s->has_psi) {
+		cJSON *psi = cJSON_AddObjectToObject(o, "psi");
+		if (!psi)
+			return NULL;
+		for (int k = 0; k < PSI_KINDS; k++) {
+			for (int w = 0; w < PSI_WINDOWS; w++) {
+				char key[32];
+				snprintf(key, sizeof(key), "%s_%s", psi_kind_name((enum psi_kind)k),
+					 psi_window_name((enum psi_window)w));
+				if (!add_num(psi, key, round_percent(s->psi.avg[k][w])))
+					return NULL;
+			}
+			char key[32];
+			snprintf(key, sizeof(key), "%s_total_usec", psi_kind_name((enum psi_kind)k));
+			if (!add_u64(psi, key, s->psi.total_usec[k]))
+				return NULL;
+		}
+	}
+	if (s->has_events) {
+		cJSON *ev = cJSON_AddObjectToObject(o, "events");
+		if (!ev)
+			return NULL;
+		for (int e = 0; e < MEMEV_COUNT; e++)
+			if (!add_u64(ev, memevent_name((enum memevent)e), s->events[e]))
+				return NULL;
+	}
+	return TAKE_PTR(o);
+}
+
+char *payload_build_json(const struct event_ctx *c, size_t *ret_len)
+{
+	_cleanup_cjson_ cJSON *root = cJSON_CreateObject();
+	char ts[40];
+	char host[HOSTNAME_SIZE];
+
+	if (!root)
+		return NULL;
+	if (payload_format_time(c->real_usec, ts, sizeof(ts)) < 0)
+		snprintf(ts, sizeof(ts), "1970-01-01T00:00:00.000Z");
+	if (gethostname(host, sizeof(host)) < 0)
+		host[0] = '\0';
+	host[sizeof(host) - 1] = '\0';
+
+	if (!cJSON_AddStringToObject(root, "event", event_kind_name(c->ev->kind)) ||
+	    !add_num(root, "level", c->ev->level) ||
+	    !add_str_or_null(root, "level_name", level_name_or_normal(c->ev->level, c->level_name)) ||
+	    !add_num(root, "previous_level", c->ev->previous_level) ||
+	    !add_str_or_null(root, "previous_level_name",
+			     level_name_or_normal(c->ev->previous_level, c->previous_level_name)) ||
+	    !add_u64(root, "seq", c->seq) || !cJSON_AddStringToObject(root, "timestamp", ts))
+		return NULL;
+
+	cJSON *target = cJSON_AddObjectToObject(root, "target");
+	if (!target || !add_str_or_null(target, "cgroup", c->cgroup_path))
+		return NULL;
+	if (c->pid > 0 ? !add_num(target, "pid", c->pid) : !cJSON_AddNullToObject(target, "pid"))
+		return NULL;
+
+	if (c->sample) {
+		cJSON *s = build_sample(c->sample);
+		if (!s)
+			return NULL;
+		cJSON_AddItemToObject(root, "sample", s);
+	} else if (!cJSON_AddNullToObject(root, "sample"))
+		return NULL;
+
+	if (!cJSON_AddStringToObject(root, "hostname", host))
+		return NULL;
+
+	const char *pod_name = getenv("POD_NAME"), *pod_ns = getenv("POD_NAMESPACE");
+	if (pod_name || pod_ns) {
+		cJSON *pod = cJSON_AddObjectToObject(root, "pod");
+		if (!pod || !add_str_or_null(pod, "name", pod_name) || !add_str_or_null(pod, "namespace", pod_ns))
+			return NULL;
+	}
+	if (!cJSON_AddStringToObject(root, "memhook_version", MEMHOOK_VERSION))
+		return NULL;
+
+	char *out = cJSON_PrintUnformatted(root);
+	if (out && ret_len)
+		*ret_len = strlen(out);
+	return out;
+}
+
+void strv_free(char **v)
+{
+	if (!v)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}
+
+/* Appends "KEY=value" to v (room reserved by the caller). Returns false on allocation failure. */
+static bool strv_push(char **v, size_t *n, const char *key, const char *value)
+{
+	char *s;
+	if (asprintf(&s, "%s=%s", key, value) < 0)
+		return false;
+	v[(*n)++] = s;
+	v[*n] = NULL;
+	return true;
+}
+
+static bool strv_push_u64(char **v, size_t *n, const char *key, uint64_t value)
+{
+	char buf[24];
+	snprintf(buf, sizeof(buf), "%" PRIu64, value);
+	return strv_push(v, n, key, buf);
+}
+
+static bool strv_push_int(char **v, size_t *n, const char *key, int value)
+{
+	char buf[16];
+	snprintf(buf, sizeof(buf), "%d", value);
+	return strv_push(v, n, key, buf);
+}
+
+/* Room for every variable below plus the terminating NULL. */
+#define ENV_MAX 20
+
+char **payload_build_env(const struct event_ctx *c)
+{
+	char **v = calloc(ENV_MAX + 1, sizeof(char *));
+	size_t n = 0;
+	char ts[40];
+
+	if (!v)
+		return NULL;
+	if (payload_format_time(c->real_usec, ts, sizeof(ts)) < 0)
+		snprintf(ts, sizeof(ts), "1970-01-01T00:00:00.000Z");
+	const char *name = level_name_or_normal(c->ev->level, c->level_name);
+	const char *prev_name = level_name_or_normal(c->ev->previous_level, c->previous_level_name);
+
+	bool ok = strv_push(v, &n, "MEMHOOK_EVENT", event_kind_name(c->ev->kind)) &&
+		  strv_push_int(v, &n, "MEMHOOK_LEVEL", c->ev->level) &&
+		  strv_push(v, &n, "MEMHOOK_LEVEL_NAME", name ? name : "") &&
+		  strv_push_int(v, &n, "MEMHOOK_PREVIOUS_LEVEL", c->ev->previous_level) &&
+		  strv_push(v, &n, "MEMHOOK_PREVIOUS_LEVEL_NAME", prev_name ? prev_name : "") &&
+		  strv_push_u64(v, &n, "MEMHOOK_SEQ", c->seq) && strv_push(v, &n, "MEMHOOK_TIMESTAMP", ts);
+	if (ok && c->cgroup_path)
+		ok = strv_push(v, &n, "MEMHOOK_CGROUP", c->cgroup_path);
+	if (ok && c->pid > 0)
+		ok = strv_push_int(v, &n, "MEMHOOK_PID", c->pid);
+	if (ok && c->sample) {
+		const struct sample *s = c->sample;
+		char pct[32];
+		snprintf(pct, sizeof(pct), "%.2f", round_percent(sample_local_free_percent(s)));
+		ok = strv_push_u64(v, &n, "MEMHOOK_USAGE_BYTES", s->usage_bytes) &&
+		     strv_push_u64(v, &n, "MEMHOOK_LIMIT_BYTES", s->limit_bytes) &&
+		     strv_push_u64(v, &n, "MEMHOOK_LOCAL_FREE_BYTES", sample_local_free_bytes(s)) &&
+		     strv_push(v, &n, "MEMHOOK_LOCAL_FREE_PERCENT", pct) &&
+		     strv_push_u64(v, &n, "MEMHOOK_HOST_AVAILABLE_BYTES", s->host_available_bytes);
+	}
+	if (!ok) {
+		strv_free(v);
+		return NULL;
+	}
+	return v;
+}

@@ -1,0 +1,370 @@
+/* Children run without a shell, watched by the loop through a pidfd and their output pipe. */
+#include "spawn.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "log.h"
+#include "loop.h"
+#include "util.h"
+
+/* Longest line logged at once; longer lines are split (the header's 4 KiB). The logger formats a
+ * message into 4096 bytes, so "<tag>: " is taken off that to lose nothing; LINE_MIN_BYTES keeps a
+ * silly long tag from shrinking lines to nothing. */
+#define LINE_MAX_BYTES 4096
+#define LOG_MSG_BYTES 4096
+#define LINE_MIN_BYTES 256
+
+extern char **environ;
+
+struct child {
+	struct spawner *s;
+	pid_t pid; /* also the process group id */
+	int pidfd;
+	int out_fd; /* our end of the stdout+stderr pipe; -1 once drained */
+	uint64_t timer_id;
+	bool reaped;
+	bool timed_out;
+	bool status_lost; /* someone else reaped it (ECHILD): exit status unknown */
+	int status;
+	char *tag;
+	spawn_done_fn done;
+	void *userdata;
+	size_t line_len;
+	size_t line_cap; /* split lines at this length */
+	char line[LINE_MAX_BYTES + 1];
+	struct child *next;
+};
+
+struct spawner {
+	struct loop *loop;
+	struct child *children;
+	unsigned running;
+};
+
+int spawner_new(struct loop *l, struct spawner **ret)
+{
+	struct spawner *s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->loop = l;
+	*ret = s;
+	return 0;
+}
+
+unsigned spawn_running(const struct spawner *s) { return s ? s->running : 0; }
+
+static void unlink_child(struct spawner *s, struct child *c)
+{
+	for (struct child **pp = &s->children; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			s->running--;
+			return;
+		}
+}
+
+/* Drops the loop's watches and our fds; frees the child. */
+static void child_free(struct child *c)
+{
+	struct loop *l = c->s->loop;
+	if (c->pidfd >= 0) {
+		loop_del_fd(l, c->pidfd);
+		close(c->pidfd);
+	}
+	if (c->out_fd >= 0) {
+		loop_del_fd(l, c->out_fd);
+		close(c->out_fd);
+	}
+	if (c->timer_id)
+		loop_cancel_timer(l, c->timer_id);
+	free(c->tag);
+	free(c);
+}
+
+static void flush_line(struct child *c)
+{
+	if (c->line_len == 0)
+		return;
+	if (c->line[c->line_len - 1] == '\r')
+		c->line_len--;
+	c->line[c->line_len] = '\0';
+	log_info("%s: %s", c->tag, c->line);
+	c->line_len = 0;
+}
+
+static void consume_output(struct child *c, const char *buf, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (buf[i] == '\n') {
+			flush_line(c);
+			continue;
+		}
+		c->line[c->line_len++] = buf[i];
+		if (c->line_len >= c->line_cap)
+			flush_line(c);
+	}
+}
+
+/* Reads what the pipe holds. Closes it at EOF or on error. */
+static void drain_output(struct child *c)
+{
+	char buf[4096];
+	for (;;) {
+		ssize_t n = read(c->out_fd, buf, sizeof(buf));
+		if (n > 0) {
+			consume_output(c, buf, (size_t)n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		break; /* EOF or an error: nothing more will come */
+	}
+	flush_line(c);
+	loop_del_fd(c->s->loop, c->out_fd);
+	close(c->out_fd);
+	c->out_fd = -1;
+}
+
+/* Calls done once the child is reaped and its output drained. */
+static void maybe_finish(struct child *c)
+{
+	if (!c->reaped || c->out_fd >= 0)
+		return;
+	struct spawn_result r = {.pid = c->pid, .timed_out = c->timed_out};
+	if (c->status_lost) {
+		r.exit_code = -1;
+	} else if (WIFEXITED(c->status)) {
+		r.exit_code = WEXITSTATUS(c->status);
+	} else {
+		r.exit_code = -1;
+		r.term_signal = WIFSIGNALED(c->status) ? WTERMSIG(c->status) : 0;
+	}
+	unlink_child(c->s, c);
+	spawn_done_fn done = c->done;
+	void *ud = c->userdata;
+	child_free(c);
+	if (done)
+		done(&r, ud);
+}
+
+static void on_output(struct loop *l _unused_, int fd _unused_, uint32_t events _unused_, void *userdata)
+{
+	struct child *c = userdata;
+	drain_output(c);
+	maybe_finish(c);
+}
+
+static void on_exit_fd(struct loop *l, int fd _unused_, uint32_t events _unused_, void *userdata)
+{
+	struct child *c = userdata;
+	int status;
+	pid_t p;
+
+	do
+		p = waitpid(c->pid, &status, WNOHANG);
+	while (p < 0 && errno == EINTR);
+	if (p == 0)
+		return; /* not yet: spurious wakeup */
+	if (p < 0) {
+		status = 0;
+		c->status_lost = true; /* reaped elsewhere (ECHILD): reported as exit_code -1 */
+	}
+	c->status = status;
+	c->reaped = true;
+	loop_del_fd(l, c->pidfd);
+	close(c->pidfd);
+	c->pidfd = -1;
+	if (c->timer_id) {
+		loop_cancel_timer(l, c->timer_id);
+		c->timer_id = 0;
+	}
+	/* What the child wrote before exiting is in the pipe now. A background grandchild that
+	 * still holds the write end does not delay completion: we stop listening to it. */
+	if (c->out_fd >= 0) {
+		drain_output(c);
+		if (c->out_fd >= 0) {
+			flush_line(c);
+			loop_del_fd(l, c->out_fd);
+			close(c->out_fd);
+			c->out_fd = -1;
+		}
+	}
+	maybe_finish(c);
+}
+
+static void on_timeout(struct loop *l _unused_, void *userdata)
+{
+	struct child *c = userdata;
+	c->timer_id = 0;
+	if (c->reaped)
+		return;
+	c->timed_out = true;
+	/* The leader is not reaped yet, so its pid (= the group id) cannot have been reused. */
+	(void)kill(-c->pid, SIGKILL);
+}
+
+/* Builds environ + extra_env, extra entries overriding inherited ones of the same name. The
+ * strings are borrowed, only the array is malloc'd. */
+static char **build_env(char *const extra_env[])
+{
+	size_t n_env = 0, n_extra = 0;
+	for (char **e = environ; e && *e; e++)
+		n_env++;
+	for (char *const *e = extra_env; e && *e; e++)
+		n_extra++;
+	char **v = calloc(n_env + n_extra + 1, sizeof(char *));
+	if (!v)
+		return NULL;
+	size_t n = 0;
+	for (char **e = environ; e && *e; e++) {
+		size_t key_len = strcspn(*e, "=");
+		bool overridden = false;
+		for (char *const *x = extra_env; x && *x && !overridden; x++)
+			overridden = strncmp(*x, *e, key_len) == 0 && (*x)[key_len] == '=';
+		if (!overridden)
+			v[n++] = *e;
+	}
+	for (char *const *x = extra_env; x && *x; x++)
+		v[n++] = *x;
+	v[n] = NULL;
+	return v;
+}
+
+/* In the forked child: only async-signal-safe calls from here on. */
+static _Noreturn void exec_child(char *const argv[], char **envp, int null_fd, int out_fd)
+{
+	sigset_t all;
+
+	(void)setpgid(0, 0);
+	for (int sig = 1; sig < NSIG; sig++)
+		(void)signal(sig, SIG_DFL);
+	sigemptyset(&all);
+	(void)sigprocmask(SIG_SETMASK, &all, NULL);
+
+	/* dup2 clears O_CLOEXEC on the copies; every other fd of ours is O_CLOEXEC. */
+	if (dup2(null_fd, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 || dup2(out_fd, STDERR_FILENO) < 0)
+		_exit(127);
+	execve(argv[0], argv, envp);
+
+	static const char msg[] = "exec failed\n";
+	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	_exit(127);
+}
+
+int spawn_start(struct spawner *s, char *const argv[], char *const extra_env[], uint64_t timeout_usec,
+		const char *tag, spawn_done_fn done, void *userdata)
+{
+	if (!s || !argv || !argv[0])
+		return -EINVAL;
+	if (access(argv[0], X_OK) < 0)
+		return -errno;
+
+	_cleanup_free_ char **envp = build_env(extra_env);
+	_cleanup_close_ int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	int pipefd[2];
+	if (!envp)
+		return -ENOMEM;
+	if (null_fd < 0)
+		return -errno;
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return -errno;
+	_cleanup_close_ int rd = pipefd[0], wr = pipefd[1];
+	if (fcntl(rd, F_SETFL, O_NONBLOCK) < 0)
+		return -errno;
+
+	struct child *c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	*c = (struct child){.s = s, .pidfd = -1, .out_fd = -1, .done = done, .userdata = userdata};
+	c->tag = strdup(tag ? tag : argv[0]);
+	if (!c->tag) {
+		free(c);
+		return -ENOMEM;
+	}
+	size_t tag_len = strlen(c->tag);
+	c->line_cap = tag_len + 2 + LINE_MIN_BYTES < LOG_MSG_BYTES ? LOG_MSG_BYTES - 1 - tag_len - 2 : LINE_MIN_BYTES;
+	if (c->line_cap > LINE_MAX_BYTES)
+		c->line_cap = LINE_MAX_BYTES;
+
+	pid_t pid = fork();
+	if (pid < 0) {
+		int r = -errno;
+		free(c->tag);
+		free(c);
+		return r;
+	}
+	if (pid == 0)
+		exec_child(argv, envp, null_fd, wr);
+
+	/* Both sides set the group so that kill(-pid) works whoever runs first. EACCES means the
+	 * child has already exec'd, after setting it itself. */
+	(void)setpgid(pid, pid);
+	c->pid = pid;
+	c->out_fd = TAKE_FD(rd);
+	s->running++;
+	c->next = s->children;
+	s->children = c;
+
+	int r;
+	c->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (c->pidfd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	r = loop_add_fd(s->loop, c->pidfd, EPOLLIN, on_exit_fd, c);
+	if (r < 0) {
+		close(c->pidfd);
+		c->pidfd = -1;
+		goto fail;
+	}
+	r = loop_add_fd(s->loop, c->out_fd, EPOLLIN, on_output, c);
+	if (r < 0) {
+		close(c->out_fd);
+		c->out_fd = -1;
+		goto fail;
+	}
+	if (timeout_usec > 0) {
+		c->timer_id = loop_add_timer(s->loop, now_mono_usec() + timeout_usec, on_timeout, c);
+		if (!c->timer_id) {
+			r = -ENOMEM;
+			goto fail;
+		}
+	}
+	log_debug("%s: started %s as pid %d", c->tag, argv[0], (int)pid);
+	return 0;
+
+fail:
+	(void)kill(-pid, SIGKILL);
+	(void)kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	unlink_child(s, c);
+	child_free(c);
+	return r;
+}
+
+void spawner_free(struct spawner *s)
+{
+	if (!s)
+		return;
+	while (s->children) {
+		struct child *c = s->children;
+		if (!c->reaped) {
+			(void)kill(-c->pid, SIGKILL);
+			(void)kill(c->pid, SIGKILL);
+			while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
+				;
+		}
+		unlink_child(s, c);
+		child_free(c);
+	}
+	free(s);
+}

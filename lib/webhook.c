@@ -1,0 +1,562 @@
+/* Webhook delivery on the loop: libcurl's multi interface with its sockets and its timer handed to
+ * the loop, a bounded FIFO of jobs, at most WEBHOOK_MAX_IN_FLIGHT transfers at once, retries after
+ * backoff, 2*backoff, 4*backoff... scheduled with loop timers. Nothing here blocks or sleeps.
+ *
+ * Queue policy: queue_cap counts every job not finished (waiting, backing off or in flight). A
+ * webhook_post on a full queue drops the oldest job that is not in flight (waiting to start or
+ * backing off before a retry); when every queued job is in flight, the new job is the one dropped.
+ * Either way the drop is counted in stats.dropped and logged with the running count.
+ *
+ * curl_global_init runs when the first client is created and curl_global_cleanup when the last one
+ * is freed (a process-wide count; the loop is single-threaded so no lock is needed). */
+#include "webhook.h"
+
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "log.h"
+#include "loop.h"
+#include "util.h"
+
+#ifndef MEMHOOK_VERSION
+#define MEMHOOK_VERSION "unknown"
+#endif
+
+/* Concurrent transfers: enough for a few handlers firing together, few enough not to flood a
+ * receiver that is already slow. */
+#define WEBHOOK_MAX_IN_FLIGHT 4
+/* A secret is a token, not a document. */
+#define SECRET_MAX_BYTES 4096
+/* Used when a cfg carries no timeout (the policy default). */
+#define DEFAULT_TIMEOUT_USEC (UINT64_C(5) * USEC_PER_SEC)
+/* Backoff never grows beyond this (10 retries of 500 ms would otherwise reach ~4 min). */
+#define MAX_BACKOFF_USEC (UINT64_C(300) * USEC_PER_SEC)
+
+enum job_state { JOB_WAITING, JOB_BACKOFF, JOB_IN_FLIGHT };
+
+struct job {
+	struct webhook_client *c;
+	struct job *prev, *next; /* oldest first */
+	enum job_state state;
+	CURL *easy;
+	struct curl_slist *headers;
+	char *url;
+	char *url_log; /* url without user:password@ */
+	char *body;
+	size_t body_len;
+	char *tag;
+	unsigned attempt; /* attempts started so far */
+	unsigned retries;
+	uint64_t backoff_usec;
+	uint64_t timer_id; /* JOB_BACKOFF */
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+struct webhook_client {
+	struct loop *loop;
+	CURLM *multi;
+	size_t queue_cap;
+	size_t n_jobs;
+	unsigned in_flight;
+	struct job *head, *tail;
+	uint64_t curl_timer_id;
+	struct webhook_stats stats;
+};
+
+static unsigned curl_users;
+
+int hmac_sha256_hex(const void *key, size_t key_len, const void *msg, size_t msg_len, char ret_hex[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int md_len = 0;
+	static const char hex[] = "0123456789abcdef";
+
+	if (key_len > INT32_MAX)
+		return -EIO;
+	/* HMAC() wants a non-NULL key even when empty. */
+	if (!HMAC(EVP_sha256(), key_len ? key : "", (int)key_len, msg_len ? msg : (const void *)"", msg_len, md,
+		  &md_len) ||
+	    md_len != 32)
+		return -EIO;
+	for (unsigned i = 0; i < md_len; i++) {
+		ret_hex[2 * i] = hex[md[i] >> 4];
+		ret_hex[2 * i + 1] = hex[md[i] & 0xf];
+	}
+	ret_hex[64] = '\0';
+	return 0;
+}
+
+/* ---- the queue ---- */
+
+static void job_unlink(struct webhook_client *c, struct job *j)
+{
+	if (j->prev)
+		j->prev->next = j->next;
+	else
+		c->head = j->next;
+	if (j->next)
+		j->next->prev = j->prev;
+	else
+		c->tail = j->prev;
+	j->prev = j->next = NULL;
+	c->n_jobs--;
+}
+
+static void job_append(struct webhook_client *c, struct job *j)
+{
+	j->prev = c->tail;
+	j->next = NULL;
+	if (c->tail)
+		c->tail->next = j;
+	else
+		c->head = j;
+	c->tail = j;
+	c->n_jobs++;
+}
+
+/* Takes the job out of the queue, out of curl and off the timers, and frees it. */
+static void job_free(struct webhook_client *c, struct job *j)
+{
+	job_unlink(c, j);
+	if (j->state == JOB_IN_FLIGHT) {
+		curl_multi_remove_handle(c->multi, j->easy);
+		c->in_flight--;
+	}
+	if (j->timer_id)
+		loop_cancel_timer(c->loop, j->timer_id);
+	curl_easy_cleanup(j->easy);
+	curl_slist_free_all(j->headers);
+	free(j->url);
+	free(j->url_log);
+	free(j->body);
+	free(j->tag);
+	free(j);
+}
+
+/* Starts waiting jobs, oldest first, while there is room in flight. */
+static void start_waiting(struct webhook_client *c)
+{
+	struct job *next;
+	for (struct job *j = c->head; j && c->in_flight < WEBHOOK_MAX_IN_FLIGHT; j = next) {
+		next = j->next;
+		if (j->state != JOB_WAITING)
+			continue;
+		j->attempt++;
+		j->errbuf[0] = '\0';
+		CURLMcode m = curl_multi_add_handle(c->multi, j->easy);
+		if (m != CURLM_OK) {
+			/* Cannot happen with a valid handle; give the job up rather than spin on it. */
+			log_warn("webhook %s: cannot start POST to %s: %s", j->tag, j->url_log, curl_multi_strerror(m));
+			c->stats.failed++;
+			job_free(c, j);
+			continue;
+		}
+		j->state = JOB_IN_FLIGHT;
+		c->in_flight++;
+	}
+}
+
+static void on_backoff_done(struct loop *l _unused_, void *userdata)
+{
+	struct job *j = userdata;
+	j->timer_id = 0;
+	j->state = JOB_WAITING;
+	start_waiting(j->c);
+}
+
+/* A finished transfer: success, retry later, or give up. */
+static void job_finished(struct webhook_client *c, struct job *j, CURLcode result)
+{
+	long status = 0;
+	curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_multi_remove_handle(c->multi, j->easy);
+	c->in_flight--;
+	j->state = JOB_WAITING;
+
+	if (result == CURLE_OK && status >= 200 && status < 300) {
+		log_debug("webhook %s: POST %s: HTTP %ld (attempt %u/%u)", j->tag, j->url_log, status, j->attempt,
+			  j->retries + 1);
+		c->stats.delivered++;
+		job_free(c, j);
+		return;
+	}
+
+	char reason[CURL_ERROR_SIZE + 64];
+	if (result != CURLE_OK)
+		snprintf(reason, sizeof(reason), "%s", j->errbuf[0] ? j->errbuf : curl_easy_strerror(result));
+	else
+		snprintf(reason, sizeof(reason), "HTTP %ld", status);
+
+	if (j->attempt > j->retries) {
+		log_warn("webhook %s: POST %s failed: %s (attempt %u/%u), giving up", j->tag, j->url_log, reason,
+			 j->attempt, j->retries + 1);
+		c->stats.failed++;
+		job_free(c, j);
+		return;
+	}
+
+	uint64_t delay = j->backoff_usec;
+	for (unsigned i = 1; i < j->attempt && delay < MAX_BACKOFF_USEC; i++)
+		delay *= 2;
+	if (delay > MAX_BACKOFF_USEC)
+		delay = MAX_BACKOFF_USEC;
+	log_warn("webhook %s: POST %s failed: %s (attempt %u/%u), retrying in %" PRIu64 " ms", j->tag, j->url_log,
+		 reason, j->attempt, j->retries + 1, delay / USEC_PER_MSEC);
+	c->stats.retried++;
+	j->state = JOB_BACKOFF;
+	j->timer_id = loop_add_timer(c->loop, now_mono_usec() + delay, on_backoff_done, j);
+	if (!j->timer_id)
+		j->state = JOB_WAITING; /* no memory for a timer: retry right away */
+}
+
+static void check_completions(struct webhook_client *c)
+{
+	CURLMsg *msg;
+	int left;
+	while ((msg = curl_multi_info_read(c->multi, &left))) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		CURL *easy = msg->easy_handle;
+		CURLcode result = msg->data.result; /* msg is invalid after remove_handle */
+		char *priv = NULL;
+		curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
+		if (priv)
+			job_finished(c, (struct job *)(void *)priv, result);
+	}
+	start_waiting(c);
+}
+
+/* ---- curl <-> loop ---- */
+
+static void on_socket_ready(struct loop *l _unused_, int fd, uint32_t events, void *userdata)
+{
+	struct webhook_client *c = userdata;
+	int flags = 0, running;
+	if (events & EPOLLIN)
+		flags |= CURL_CSELECT_IN;
+	if (events & EPOLLOUT)
+		flags |= CURL_CSELECT_OUT;
+	if (events & (EPOLLERR | EPOLLHUP))
+		flags |= CURL_CSELECT_ERR;
+	curl_multi_socket_action(c->multi, fd, flags, &running);
+	check_completions(c);
+}
+
+static int socket_cb(CURL *easy _unused_, curl_socket_t s, int what, void *userp, void *socketp)
+{
+	struct webhook_client *c = userp;
+
+	if (what == CURL_POLL_REMOVE) {
+		if (socketp) {
+			loop_del_fd(c->loop, s);
+			curl_multi_assign(c->multi, s, NULL);
+		}
+		return 0;
+	}
+	uint32_t events = 0;
+	if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
+		events |= EPOLLIN;
+	if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
+		events |= EPOLLOUT;
+	if (socketp) {
+		if (loop_mod_fd(c->loop, s, events) == 0)
+			return 0;
+		loop_del_fd(c->loop, s); /* stale registration: start over */
+	}
+	int r = loop_add_fd(c->loop, s, events, on_socket_ready, c);
+	if (r == -EEXIST) {
+		/* A watch left behind for a closed socket whose number curl reused. */
+		loop_del_fd(c->loop, s);
+		r = loop_add_fd(c->loop, s, events, on_socket_ready, c);
+	}
+	if (r < 0) {
+		log_debug("webhook: cannot watch socket %d: %s", (int)s, strerror(-r));
+		return -1;
+	}
+	curl_multi_assign(c->multi, s, c); /* any non-NULL marks "watched" */
+	return 0;
+}
+
+static void on_curl_timer(struct loop *l _unused_, void *userdata)
+{
+	struct webhook_client *c = userdata;
+	int running;
+	c->curl_timer_id = 0;
+	curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	check_completions(c);
+}
+
+static int timer_cb(CURLM *multi _unused_, long timeout_ms, void *userp)
+{
+	struct webhook_client *c = userp;
+	if (c->curl_timer_id) {
+		loop_cancel_timer(c->loop, c->curl_timer_id);
+		c->curl_timer_id = 0;
+	}
+	if (timeout_ms < 0)
+		return 0;
+	c->curl_timer_id = loop_add_timer(c->loop, now_mono_usec() + (uint64_t)timeout_ms * USEC_PER_MSEC,
+					  on_curl_timer, c);
+	return c->curl_timer_id ? 0 : -1;
+}
+
+static size_t discard_body(char *ptr _unused_, size_t size, size_t nmemb, void *userdata _unused_)
+{
+	return size * nmemb;
+}
+
+/* ---- client ---- */
+
+int webhook_client_new(struct loop *l, size_t queue_cap, struct webhook_client **ret)
+{
+	if (!l || queue_cap == 0)
+		return -EINVAL;
+	if (curl_users == 0 && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return -EIO;
+	curl_users++;
+
+	struct webhook_client *c = calloc(1, sizeof(*c));
+	if (!c)
+		goto fail;
+	c->loop = l;
+	c->queue_cap = queue_cap;
+	c->multi = curl_multi_init();
+	if (!c->multi)
+		goto fail;
+	curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
+	curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
+	curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+	curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
+	curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)WEBHOOK_MAX_IN_FLIGHT);
+	*ret = c;
+	return 0;
+
+fail:
+	free(c);
+	if (--curl_users == 0)
+		curl_global_cleanup();
+	return -ENOMEM;
+}
+
+void webhook_client_free(struct webhook_client *c)
+{
+	if (!c)
+		return;
+	if (c->n_jobs > 0)
+		log_warn("webhook: aborting %zu queued or in-flight POST(s) (%u in flight)", c->n_jobs, c->in_flight);
+	while (c->head)
+		job_free(c, c->head);
+	if (c->curl_timer_id)
+		loop_cancel_timer(c->loop, c->curl_timer_id);
+	c->curl_timer_id = 0;
+	curl_multi_cleanup(c->multi); /* may still call socket_cb to remove sockets */
+	if (c->curl_timer_id)
+		loop_cancel_timer(c->loop, c->curl_timer_id);
+	free(c);
+	if (curl_users > 0 && --curl_users == 0)
+		curl_global_cleanup();
+}
+
+size_t webhook_pending(const struct webhook_client *c) { return c ? c->n_jobs : 0; }
+
+void webhook_get_stats(const struct webhook_client *c, struct webhook_stats *ret) { *ret = c->stats; }
+
+/* Reads the secret of cfg into buf (NUL-terminated). Returns its length or -errno. */
+static ssize_t read_secret(const struct webhook_cfg *cfg, char *buf, size_t size)
+{
+	if (cfg->secret_file) {
+		_cleanup_close_ int fd = open(cfg->secret_file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0)
+			return -errno;
+		ssize_t n = pread_all(fd, buf, size);
+		if (n < 0)
+			return n;
+		if (n > 0 && buf[n - 1] == '\n')
+			buf[--n] = '\0';
+		return n;
+	}
+	const char *v = getenv(cfg->secret_env);
+	if (!v)
+		return -ENOENT;
+	size_t n = strlen(v);
+	if (n >= size)
+		return -EFBIG;
+	memcpy(buf, v, n + 1);
+	return (ssize_t)n;
+}
+
+/* Adds the signature header for body under cfg's secret. Returns 0 or -errno. */
+static int sign(const struct webhook_cfg *cfg, const char *body, size_t len, struct curl_slist **headers)
+{
+	char secret[SECRET_MAX_BYTES + 1];
+	char hex[65];
+
+	ssize_t n = read_secret(cfg, secret, sizeof(secret));
+	if (n < 0)
+		return (int)n;
+	int r = hmac_sha256_hex(secret, (size_t)n, body, len, hex);
+	OPENSSL_cleanse(secret, sizeof(secret));
+	if (r < 0)
+		return r;
+
+	_cleanup_free_ char *h = NULL;
+	if (asprintf(&h, "%s: sha256=%s", cfg->signature_header ? cfg->signature_header : "X-Memhook-Signature",
+		     hex) < 0)
+		return -ENOMEM;
+	struct curl_slist *t = curl_slist_append(*headers, h);
+	if (!t)
+		return -ENOMEM;
+	*headers = t;
+	return 0;
+}
+
+static int append_header(struct curl_slist **headers, const char *h)
+{
+	struct curl_slist *t = curl_slist_append(*headers, h);
+	if (!t)
+		return -ENOMEM;
+	*headers = t;
+	return 0;
+}
+
+/* The URL as logged: credentials in "scheme://user:password@host" replaced by "***". */
+static char *url_for_log(const char *url)
+{
+	const char *auth = strstr(url, "://");
+	if (!auth)
+		return strdup(url);
+	auth += 3;
+	size_t auth_len = strcspn(auth, "/?#");
+	const char *at = memrchr(auth, '@', auth_len);
+	if (!at)
+		return strdup(url);
+	char *s;
+	if (asprintf(&s, "%.*s***%s", (int)(auth - url), url, at) < 0)
+		return NULL;
+	return s;
+}
+
+/* Frees a job that never made it into the queue. */
+static void job_discard(struct job *j)
+{
+	if (!j)
+		return;
+	curl_easy_cleanup(j->easy);
+	curl_slist_free_all(j->headers);
+	free(j->url);
+	free(j->url_log);
+	free(j->body);
+	free(j->tag);
+	free(j);
+}
+
+static int job_new(struct webhook_client *c, const struct webhook_cfg *cfg, const char *body, size_t len,
+		   const char *tag, struct job **ret)
+{
+	struct job *j = calloc(1, sizeof(*j));
+	int r = -ENOMEM;
+	if (!j)
+		return -ENOMEM;
+	j->c = c;
+	j->retries = cfg->retries;
+	j->backoff_usec = cfg->backoff_usec;
+	j->url = strdup(cfg->url);
+	j->url_log = url_for_log(cfg->url);
+	j->tag = strdup(tag ? tag : "webhook");
+	j->body = malloc(len + 1);
+	j->easy = curl_easy_init();
+	if (!j->url || !j->url_log || !j->tag || !j->body || !j->easy)
+		goto fail;
+	if (len)
+		memcpy(j->body, body, len);
+	j->body[len] = '\0';
+	j->body_len = len;
+
+	if ((r = append_header(&j->headers, "Content-Type: application/json")) < 0 ||
+	    (r = append_header(&j->headers, "Expect:")) < 0) /* no 100-continue round trip */
+		goto fail;
+	for (char **h = cfg->headers; h && *h; h++)
+		if ((r = append_header(&j->headers, *h)) < 0)
+			goto fail;
+	if ((cfg->secret_file || cfg->secret_env) && (r = sign(cfg, j->body, len, &j->headers)) < 0)
+		goto fail;
+
+	uint64_t timeout_ms = (cfg->timeout_usec ? cfg->timeout_usec : DEFAULT_TIMEOUT_USEC) / USEC_PER_MSEC;
+	if (timeout_ms == 0)
+		timeout_ms = 1;
+	if (timeout_ms > INT32_MAX)
+		timeout_ms = INT32_MAX;
+
+	CURL *e = j->easy;
+	curl_easy_setopt(e, CURLOPT_URL, j->url);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_POST, 1L);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, j->body);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, j->headers);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "memhook/" MEMHOOK_VERSION);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard_body);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, j->errbuf);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, j);
+	if (!cfg->tls_verify) {
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	*ret = j;
+	return 0;
+
+fail:
+	job_discard(j);
+	return r;
+}
+
+/* Makes room for one more job. Returns true when the new job is the one to drop. */
+static bool make_room(struct webhook_client *c)
+{
+	if (c->n_jobs < c->queue_cap)
+		return false;
+	struct job *victim = NULL;
+	for (struct job *j = c->head; j; j = j->next)
+		if (j->state != JOB_IN_FLIGHT) {
+			victim = j;
+			break;
+		}
+	c->stats.dropped++;
+	log_warn("webhook: queue full, dropped oldest event (%llu dropped so far)",
+		 (unsigned long long)c->stats.dropped);
+	if (!victim)
+		return true;
+	job_free(c, victim);
+	return false;
+}
+
+int webhook_post(struct webhook_client *c, const struct webhook_cfg *cfg, const char *body, size_t len,
+		 const char *tag)
+{
+	struct job *j;
+
+	if (!c || !cfg || !cfg->url || (!body && len))
+		return -EINVAL;
+	int r = job_new(c, cfg, body ? body : "", len, tag, &j);
+	if (r < 0)
+		return r;
+	c->stats.queued++;
+	if (make_room(c)) {
+		job_discard(j);
+		return 0;
+	}
+	j->state = JOB_WAITING;
+	job_append(c, j);
+	start_waiting(c);
+	return 0;
+}

@@ -1,0 +1,111 @@
+/* meminfo_parse against real and hostile text; hostmem_open/read against the fixture and /proc. */
+#include "unit.h"
+
+#include <errno.h>
+
+#include "hostmem.h"
+
+#define S(lit) lit, sizeof(lit) - 1
+
+static void test_meminfo_real(void **state)
+{
+	(void)state;
+	const char text[] = "MemTotal:       24683620 kB\n"
+			    "MemFree:        24527512 kB\n"
+			    "MemAvailable:   24442936 kB\n"
+			    "Buffers:             920 kB\n"
+			    "HugePages_Total:       0\n"
+			    "Hugepagesize:       2048 kB\n";
+	uint64_t total = 0, avail = 0;
+
+	assert_int_equal(meminfo_parse(text, sizeof(text) - 1, &total, &avail), 0);
+	assert_int_equal(total, UINT64_C(24683620) * 1024);
+	assert_int_equal(avail, UINT64_C(24442936) * 1024);
+	/* keys in another order, no trailing newline */
+	assert_int_equal(meminfo_parse(S("MemAvailable: 1 kB\nMemTotal: 2 kB"), &total, &avail), 0);
+	assert_int_equal(total, 2048);
+	assert_int_equal(avail, 1024);
+	/* a garbage line that is neither key is skipped */
+	assert_int_equal(meminfo_parse(S("Junk\0\xff\nMemTotal: 2 kB\nMemAvailable: 0 kB\n"), &total, &avail), 0);
+	assert_int_equal(avail, 0);
+}
+
+static void test_meminfo_hostile(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *buf;
+		size_t len;
+	} bad[] = {
+		{ S("") },
+		{ S("\n") },
+		{ S("max\n") },
+		{ S("MemTotal:       24683620 kB\n") },				 /* no MemAvailable */
+		{ S("MemAvailable:   24442936 kB\n") },				 /* no MemTotal */
+		{ S("MemTotalX: 5 kB\nMemAvailable: 1 kB\n") },			 /* a longer key */
+		{ S("MemTota: 5 kB\nMemAvailable: 1 kB\n") },			 /* a prefix */
+		{ S("MemTotal: 5\nMemAvailable: 1 kB\n") },			 /* no unit */
+		{ S("MemTotal: 5 MB\nMemAvailable: 1 kB\n") },			 /* wrong unit */
+		{ S("MemTotal: 5 kB junk\nMemAvailable: 1 kB\n") },		 /* trailing garbage */
+		{ S("MemTotal: abc kB\nMemAvailable: 1 kB\n") },
+		{ S("MemTotal: 123abc kB\nMemAvailable: 1 kB\n") },
+		{ S("MemTotal: -5 kB\nMemAvailable: 1 kB\n") },
+		{ S("MemTotal: 99999999999999999999 kB\nMemAvailable: 1 kB\n") }, /* 20 digits */
+		{ S("MemTotal: 18014398509481984 kB\nMemAvailable: 1 kB\n") },	 /* *1024 overflows */
+		{ S("MemTotal: 0 kB\nMemAvailable: 0 kB\n") },			 /* zero total */
+		{ S("MemTotal: 5\0 kB\nMemAvailable: 1 kB\n") },
+		{ S(" MemTotal: 5 kB\nMemAvailable: 1 kB\n") },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint64_t total = 42, avail = 42;
+		print_message("meminfo case %zu\n", i);
+		assert_int_equal(meminfo_parse(bad[i].buf, bad[i].len, &total, &avail), -EBADMSG);
+		assert_int_equal(total, 42);
+		assert_int_equal(avail, 42);
+	}
+}
+
+static void test_hostmem_fixture(void **state)
+{
+	(void)state;
+	struct hostmem h;
+	uint64_t total, avail;
+
+	assert_int_equal(hostmem_open("../fixtures/proc", &h), 0);
+	assert_int_equal(hostmem_read(&h, &total, &avail), 0);
+	assert_int_equal(total, UINT64_C(16384000) * 1024);
+	assert_int_equal(avail, UINT64_C(4096000) * 1024);
+	/* a second read through the same fd gives the same */
+	assert_int_equal(hostmem_read(&h, &total, &avail), 0);
+	assert_int_equal(avail, UINT64_C(4096000) * 1024);
+	hostmem_close(&h);
+	hostmem_close(&h);
+	assert_int_equal(h.meminfo_fd, -1);
+	assert_int_equal(hostmem_read(&h, &total, &avail), -EBADF);
+	assert_int_equal(hostmem_open("../fixtures/nowhere", &h), -ENOENT);
+	assert_int_equal(h.meminfo_fd, -1);
+}
+
+static void test_hostmem_real(void **state)
+{
+	(void)state;
+	struct hostmem h;
+	uint64_t total, avail;
+
+	assert_int_equal(hostmem_open("/proc", &h), 0);
+	assert_int_equal(hostmem_read(&h, &total, &avail), 0);
+	assert_true(total > UINT64_C(64) << 20);
+	assert_true(avail <= total);
+	hostmem_close(&h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_meminfo_real),
+		cmocka_unit_test(test_meminfo_hostile),
+		cmocka_unit_test(test_hostmem_fixture),
+		cmocka_unit_test(test_hostmem_real),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

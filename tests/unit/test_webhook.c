@@ -1,0 +1,610 @@
+/* webhook: POSTs to a real HTTP listener on 127.0.0.1, served from the same loop. */
+#include "unit.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "loop.h"
+#include "util.h"
+#include "webhook.h"
+
+/* header arrays are written as string literals (-Wwrite-strings makes them const). */
+#pragma GCC diagnostic ignored "-Wdiscarded-qualifiers"
+
+#define DEADLINE_USEC (UINT64_C(5) * USEC_PER_SEC)
+#define MAX_CONNS 16
+#define MAX_REQS 32
+#define REQ_BYTES 16384
+
+/* ---- a tiny HTTP/1.1 server on the loop ---- */
+
+struct request {
+	char head[REQ_BYTES]; /* request line and headers, NUL-terminated */
+	char body[REQ_BYTES];
+	size_t body_len;
+	uint64_t at_usec;
+};
+
+struct server;
+
+struct conn {
+	struct server *srv;
+	int fd; /* -1: free slot */
+	size_t len;
+	bool recorded; /* a full request has been read */
+	char buf[2 * REQ_BYTES];
+};
+
+struct server {
+	struct loop *l;
+	int lfd;
+	uint16_t port;
+	bool hold;                /* record requests but do not answer yet */
+	int statuses[MAX_REQS];   /* answer for request i; 0 means 200 */
+	struct request reqs[MAX_REQS];
+	size_t n_reqs;
+	struct conn conns[MAX_CONNS];
+};
+
+static void conn_close(struct conn *c)
+{
+	loop_del_fd(c->srv->l, c->fd);
+	close(c->fd);
+	c->fd = -1;
+}
+
+static void conn_answer(struct conn *c, int status)
+{
+	char resp[128];
+	int n = snprintf(resp, sizeof(resp),
+			 "HTTP/1.1 %d Test\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok", status);
+	(void)!write(c->fd, resp, (size_t)n);
+	conn_close(c);
+}
+
+/* Value of a header in a request head (case-insensitive name), copied into buf; NULL if absent. */
+static const char *header(const struct request *r, const char *name, char *buf, size_t size)
+{
+	size_t n = strlen(name);
+	for (const char *p = strstr(r->head, "\r\n"); p && p[2]; p = strstr(p + 2, "\r\n")) {
+		const char *line = p + 2;
+		if (strncasecmp(line, name, n) == 0 && line[n] == ':') {
+			const char *v = line + n + 1;
+			while (*v == ' ')
+				v++;
+			size_t len = strcspn(v, "\r");
+			if (len >= size)
+				len = size - 1;
+			memcpy(buf, v, len);
+			buf[len] = '\0';
+			return buf;
+		}
+	}
+	return NULL;
+}
+
+static void on_conn(struct loop *l _unused_, int fd _unused_, uint32_t events _unused_, void *userdata)
+{
+	struct conn *c = userdata;
+	struct server *s = c->srv;
+	ssize_t n = read(c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len);
+	if (n <= 0) {
+		if (n < 0 && errno == EAGAIN)
+			return;
+		conn_close(c); /* the client gave up (timeout) or finished */
+		return;
+	}
+	c->len += (size_t)n;
+	c->buf[c->len] = '\0';
+	if (c->recorded)
+		return;
+	char *end = strstr(c->buf, "\r\n\r\n");
+	if (!end)
+		return;
+	size_t head_len = (size_t)(end - c->buf);
+	struct request tmp = {0};
+	memcpy(tmp.head, c->buf, head_len < REQ_BYTES - 1 ? head_len : REQ_BYTES - 1);
+	char cl[32];
+	size_t body_len = header(&tmp, "Content-Length", cl, sizeof(cl)) ? strtoul(cl, NULL, 10) : 0;
+	if (c->len < head_len + 4 + body_len)
+		return; /* more to come */
+	assert_true(s->n_reqs < MAX_REQS);
+	struct request *r = &s->reqs[s->n_reqs];
+	*r = tmp;
+	memcpy(r->body, end + 4, body_len);
+	r->body_len = body_len;
+	r->at_usec = now_mono_usec();
+	int status = s->statuses[s->n_reqs] ? s->statuses[s->n_reqs] : 200;
+	s->n_reqs++;
+	c->recorded = true;
+	if (!s->hold)
+		conn_answer(c, status);
+}
+
+static void on_listen(struct loop *l, int fd, uint32_t events _unused_, void *userdata)
+{
+	struct server *s = userdata;
+	for (;;) {
+		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd < 0)
+			return;
+		struct conn *c = NULL;
+		for (size_t i = 0; i < MAX_CONNS && !c; i++)
+			if (s->conns[i].fd < 0)
+				c = &s->conns[i];
+		assert_non_null(c);
+		c->fd = cfd;
+		c->len = 0;
+		c->recorded = false;
+		assert_int_equal(loop_add_fd(l, cfd, EPOLLIN, on_conn, c), 0);
+	}
+}
+
+static void server_start(struct server *s, struct loop *l)
+{
+	memset(s, 0, sizeof(*s));
+	s->l = l;
+	for (size_t i = 0; i < MAX_CONNS; i++) {
+		s->conns[i].fd = -1;
+		s->conns[i].srv = s;
+	}
+	s->lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	assert_true(s->lfd >= 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	assert_int_equal(bind(s->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	socklen_t alen = sizeof(a);
+	assert_int_equal(getsockname(s->lfd, (struct sockaddr *)&a, &alen), 0);
+	s->port = ntohs(a.sin_port);
+	assert_int_equal(listen(s->lfd, 16), 0);
+	assert_int_equal(loop_add_fd(l, s->lfd, EPOLLIN, on_listen, s), 0);
+}
+
+/* Answers every held request with 200 and stops holding. */
+static void server_release(struct server *s)
+{
+	s->hold = false;
+	for (size_t i = 0; i < MAX_CONNS; i++)
+		if (s->conns[i].fd >= 0 && s->conns[i].recorded)
+			conn_answer(&s->conns[i], 200);
+}
+
+static void server_stop(struct server *s)
+{
+	for (size_t i = 0; i < MAX_CONNS; i++)
+		if (s->conns[i].fd >= 0)
+			conn_close(&s->conns[i]);
+	loop_del_fd(s->l, s->lfd);
+	close(s->lfd);
+}
+
+/* A port nobody listens on: bound, then closed. */
+static uint16_t closed_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t alen = sizeof(a);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
+	close(fd);
+	return ntohs(a.sin_port);
+}
+
+/* ---- fixture ---- */
+
+struct env {
+	struct loop *l;
+	struct webhook_client *c;
+	struct server srv;
+	char url[64];
+};
+
+static struct env *env_new(size_t cap)
+{
+	struct env *e = calloc(1, sizeof(*e));
+	assert_non_null(e);
+	assert_int_equal(loop_new(&e->l), 0);
+	assert_int_equal(webhook_client_new(e->l, cap, &e->c), 0);
+	server_start(&e->srv, e->l);
+	snprintf(e->url, sizeof(e->url), "http://127.0.0.1:%u/hook", e->srv.port);
+	return e;
+}
+
+static void env_free(struct env *e)
+{
+	webhook_client_free(e->c);
+	server_stop(&e->srv);
+	loop_free(e->l);
+	free(e);
+}
+
+static struct webhook_cfg cfg_for(const char *url)
+{
+	return (struct webhook_cfg){.url = (char *)url, .timeout_usec = 2 * USEC_PER_SEC, .retries = 0,
+				    .backoff_usec = 50 * USEC_PER_MSEC, .tls_verify = true};
+}
+
+static uint64_t stat_delivered(const struct webhook_client *c)
+{
+	struct webhook_stats st;
+	webhook_get_stats(c, &st);
+	return st.delivered;
+}
+
+/* Iterates the loop until pred() holds or the deadline passes. */
+#define RUN_UNTIL(e, cond)                                                                   \
+	({                                                                                   \
+		uint64_t _end = now_mono_usec() + DEADLINE_USEC;                             \
+		while (!(cond) && now_mono_usec() < _end)                                    \
+			assert_true(loop_iterate((e)->l, _end - now_mono_usec()) >= 0);      \
+		(cond);                                                                      \
+	})
+
+/* Posts and checks that the call did not wait for anything. */
+static int post_fast(struct env *e, const struct webhook_cfg *cfg, const char *body, const char *tag)
+{
+	uint64_t start = now_mono_usec();
+	int r = webhook_post(e->c, cfg, body, strlen(body), tag);
+	assert_true(now_mono_usec() - start < 5 * USEC_PER_MSEC);
+	return r;
+}
+
+/* ---- tests ---- */
+
+static void test_hmac_vectors(void **state)
+{
+	(void)state;
+	char hex[65];
+	/* RFC 4231 test case 2 */
+	const char *data = "what do ya want for nothing?";
+	assert_int_equal(hmac_sha256_hex("Jefe", 4, data, strlen(data), hex), 0);
+	assert_string_equal(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+	/* RFC 4231 test case 1 */
+	unsigned char key[20];
+	memset(key, 0x0b, sizeof(key));
+	assert_int_equal(hmac_sha256_hex(key, sizeof(key), "Hi There", 8, hex), 0);
+	assert_string_equal(hex, "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+	/* empty key and message */
+	assert_int_equal(hmac_sha256_hex("", 0, "", 0, hex), 0);
+	assert_string_equal(hex, "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+}
+
+/* HMAC computed here with OpenSSL directly, not through the code under test. */
+static void expected_signature(const char *key, const void *msg, size_t len, char out[80])
+{
+	unsigned char md[32];
+	unsigned int md_len = 0;
+	assert_non_null(HMAC(EVP_sha256(), key, (int)strlen(key), msg, len, md, &md_len));
+	assert_int_equal(md_len, 32);
+	int n = sprintf(out, "sha256=");
+	for (unsigned i = 0; i < md_len; i++)
+		n += sprintf(out + n, "%02x", md[i]);
+}
+
+static void test_delivered_with_headers_and_signature(void **state)
+{
+	(void)state;
+	struct env *e = env_new(8);
+	setenv("MEMHOOK_TEST_SECRET", "topsecret", 1);
+	char *headers[] = {"X-Custom: yes", "Authorization: Bearer abc", NULL};
+	struct webhook_cfg cfg = cfg_for(e->url);
+	cfg.headers = headers;
+	cfg.secret_env = "MEMHOOK_TEST_SECRET";
+	cfg.signature_header = "X-Hub-Signature-256";
+	/* UTF-8, escapes, and 3000 bytes: beyond where curl would otherwise send Expect: 100-continue */
+	char body[3100];
+	int n = snprintf(body, sizeof(body), "{\"event\":\"entered\",\"name\":\"h\\u00e9 \xc3\xa9\\n\",\"pad\":\"");
+	memset(body + n, 'x', 3000);
+	strcpy(body + n + 3000, "\"}");
+
+	assert_int_equal(post_fast(e, &cfg, body, "h1"), 0);
+	assert_int_equal(webhook_pending(e->c), 1);
+	assert_true(RUN_UNTIL(e, stat_delivered(e->c) == 1));
+	assert_int_equal(webhook_pending(e->c), 0);
+
+	assert_int_equal(e->srv.n_reqs, 1);
+	struct request *r = &e->srv.reqs[0];
+	assert_int_equal(r->body_len, strlen(body));
+	assert_memory_equal(r->body, body, strlen(body));
+	assert_true(strncmp(r->head, "POST /hook HTTP/1.1\r\n", 21) == 0);
+	char v[256], want[80];
+	assert_string_equal(header(r, "Content-Type", v, sizeof(v)), "application/json");
+	assert_string_equal(header(r, "User-Agent", v, sizeof(v)), "memhook/" MEMHOOK_VERSION);
+	assert_string_equal(header(r, "X-Custom", v, sizeof(v)), "yes");
+	assert_string_equal(header(r, "Authorization", v, sizeof(v)), "Bearer abc");
+	assert_null(header(r, "Expect", v, sizeof(v)));
+	expected_signature("topsecret", body, strlen(body), want);
+	assert_string_equal(header(r, "X-Hub-Signature-256", v, sizeof(v)), want);
+
+	struct webhook_stats st;
+	webhook_get_stats(e->c, &st);
+	assert_int_equal(st.queued, 1);
+	assert_int_equal(st.failed, 0);
+	assert_int_equal(st.retried, 0);
+	assert_int_equal(st.dropped, 0);
+	unsetenv("MEMHOOK_TEST_SECRET");
+	env_free(e);
+}
+
+static void test_secret_file_and_missing_secrets(void **state)
+{
+	(void)state;
+	struct env *e = env_new(8);
+	char path[64];
+	snprintf(path, sizeof(path), "/tmp/memhook-secret-XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "s3cret\n", 7), 7); /* one trailing newline is not part of it */
+	close(fd);
+
+	struct webhook_cfg cfg = cfg_for(e->url);
+	cfg.secret_file = path;
+	const char *body = "{\"a\":1}";
+	assert_int_equal(post_fast(e, &cfg, body, "file"), 0);
+	assert_true(RUN_UNTIL(e, stat_delivered(e->c) == 1));
+	char v[256], want[80];
+	expected_signature("s3cret", body, strlen(body), want);
+	assert_string_equal(header(&e->srv.reqs[0], "X-Memhook-Signature", v, sizeof(v)), want);
+	unlink(path);
+
+	/* unreadable secrets: refused, nothing queued */
+	assert_int_equal(webhook_post(e->c, &cfg, body, strlen(body), "file"), -ENOENT);
+	struct webhook_cfg env_cfg = cfg_for(e->url);
+	unsetenv("MEMHOOK_TEST_NO_SUCH_SECRET");
+	env_cfg.secret_env = "MEMHOOK_TEST_NO_SUCH_SECRET";
+	assert_int_equal(webhook_post(e->c, &env_cfg, body, strlen(body), "env"), -ENOENT);
+	/* too big to be a secret (more than 4 KiB) */
+	fd = mkstemp(strcpy(path, "/tmp/memhook-secret-XXXXXX"));
+	assert_true(fd >= 0);
+	char junk[5000];
+	memset(junk, 'k', sizeof(junk));
+	assert_int_equal(write(fd, junk, sizeof(junk)), (ssize_t)sizeof(junk));
+	close(fd);
+	assert_int_equal(webhook_post(e->c, &cfg, body, strlen(body), "big"), -EFBIG);
+	unlink(path);
+	assert_int_equal(webhook_pending(e->c), 0);
+	struct webhook_stats st;
+	webhook_get_stats(e->c, &st);
+	assert_int_equal(st.queued, 1);
+	env_free(e);
+}
+
+static void test_retry_after_500_then_200(void **state)
+{
+	(void)state;
+	struct env *e = env_new(8);
+	e->srv.statuses[0] = 500;
+	e->srv.statuses[1] = 503;
+	struct webhook_cfg cfg = cfg_for(e->url);
+	cfg.retries = 3;
+	cfg.backoff_usec = 50 * USEC_PER_MSEC;
+
+	assert_int_equal(post_fast(e, &cfg, "{\"n\":1}", "retry"), 0);
+	assert_true(RUN_UNTIL(e, stat_delivered(e->c) == 1));
+	assert_int_equal(e->srv.n_reqs, 3);
+	for (size_t i = 0; i < 3; i++)
+		assert_memory_equal(e->srv.reqs[i].body, "{\"n\":1}", 7);
+	/* backoff, then twice the backoff */
+	assert_true(e->srv.reqs[1].at_usec - e->srv.reqs[0].at_usec >= 50 * USEC_PER_MSEC);
+	assert_true(e->srv.reqs[2].at_usec - e->srv.reqs[1].at_usec >= 100 * USEC_PER_MSEC);
+	struct webhook_stats st;
+	webhook_get_stats(e->c, &st);
+	assert_int_equal(st.retried, 2);
+	assert_int_equal(st.failed, 0);
+	assert_int_equal(webhook_pending(e->c), 0);
+	env_free(e);
+}
+
+static void test_http_errors_exhaust_retries(void **state)
+{
+	(void)state;
+	struct env *e = env_new(8);
+	for (size_t i = 0; i < MAX_REQS; i++)
+		e->srv.statuses[i] = 404;
+	struct webhook_cfg cfg = cfg_for(e->url);
+	cfg.retries = 1;
+	cfg.backoff_usec = 10 * USEC_PER_MSEC;
+	assert_int_equal(post_fast(e, &cfg, "{}", "nf"), 0);
+	struct webhook_stats st = {0};
+	assert_true(RUN_UNTIL(e, (webhook_get_stats(e->c, &st), st.failed == 1)));
+	assert_int_equal(e->srv.n_reqs, 2);
+	assert_int_equal(st.retried, 1);
+	assert_int_equal(st.delivered, 0);
+	assert_int_equal(webhook_pending(e->c), 0);
+	env_free(e);
+}
+
+/* Redirects stderr (the log) into a temp file; capture_end returns what was written (malloc'd). */
+static int saved_stderr = -1;
+static char log_path[64];
+
+static void capture_start(void)
+{
+	snprintf(log_path, sizeof(log_path), "/tmp/memhook-webhook-log-XXXXXX");
+	int fd = mkstemp(log_path);
+	assert_true(fd >= 0);
+	fflush(stderr);
+	saved_stderr = dup(STDERR_FILENO);
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+}
+
+static char *capture_end(void)
+{
+	fflush(stderr);
+	dup2(saved_stderr, STDERR_FILENO);
+	close(saved_stderr);
+	int fd = open(log_path, O_RDONLY | O_CLOEXEC);
+	size_t size = 1 << 20;
+	char *buf = malloc(size);
+	if (fd < 0 || !buf || pread_all(fd, buf, size) < 0)
+		abort();
+	close(fd);
+	unlink(log_path);
+	return buf;
+}
+
+static void test_refused_connection(void **state)
+{
+	(void)state;
+	struct env *e = env_new(8);
+	char url[64];
+	snprintf(url, sizeof(url), "http://user:pw@127.0.0.1:%u/", closed_port());
+	setenv("MEMHOOK_TEST_SECRET", "topsecret", 1);
+	struct webhook_cfg cfg = cfg_for(url);
+	cfg.secret_env = "MEMHOOK_TEST_SECRET";
+	cfg.retries = 2;
+	cfg.backoff_usec = 20 * USEC_PER_MSEC;
+	uint64_t start = now_mono_usec();
+	log_setup(LOG_FORMAT_TEXT, LOG_LEVEL_DEBUG);
+	capture_start();
+	assert_int_equal(post_fast(e, &cfg, "{}", "refused"), 0);
+	struct webhook_stats st = {0};
+	bool ok = RUN_UNTIL(e, (webhook_get_stats(e->c, &st), st.failed == 1));
+	_cleanup_free_ char *log = capture_end();
+	log_setup(LOG_FORMAT_TEXT, LOG_LEVEL_ERROR);
+	assert_true(ok);
+	/* each failure logged with tag, URL (credentials masked) and attempt; never the secret */
+	assert_non_null(strstr(log, "warn: webhook refused: POST http://***@127.0.0.1:"));
+	assert_non_null(strstr(log, "(attempt 1/3), retrying in 20 ms"));
+	assert_non_null(strstr(log, "(attempt 2/3), retrying in 40 ms"));
+	assert_non_null(strstr(log, "(attempt 3/3), giving up"));
+	assert_null(strstr(log, "pw@"));
+	assert_null(strstr(log, "topsecret"));
+	unsetenv("MEMHOOK_TEST_SECRET");
+	/* three attempts with 20 + 40 ms between them */
+	assert_true(now_mono_usec() - start >= 60 * USEC_PER_MSEC);
+	assert_int_equal(st.retried, 2);
+	assert_int_equal(st.delivered, 0);
+	assert_int_equal(webhook_pending(e->c), 0);
+	env_free(e);
+}
+
+static void test_timeout(void **state)
+{
+	(void)state;
+	struct env *e = env_new(8);
+	e->srv.hold = true; /* accepts, reads, never answers */
+	struct webhook_cfg cfg = cfg_for(e->url);
+	cfg.timeout_usec = 200 * USEC_PER_MSEC;
+	uint64_t start = now_mono_usec();
+	assert_int_equal(post_fast(e, &cfg, "{}", "slow"), 0);
+	struct webhook_stats st = {0};
+	assert_true(RUN_UNTIL(e, (webhook_get_stats(e->c, &st), st.failed == 1)));
+	uint64_t took = now_mono_usec() - start;
+	assert_true(took >= 200 * USEC_PER_MSEC);
+	assert_true(took < 2 * USEC_PER_SEC);
+	assert_int_equal(e->srv.n_reqs, 1);
+	assert_int_equal(st.delivered, 0);
+	env_free(e);
+}
+
+/* cap 2 with both jobs in flight: nothing is waiting, so each new post is the one dropped. */
+static void test_queue_full_in_flight(void **state)
+{
+	(void)state;
+	struct env *e = env_new(2);
+	e->srv.hold = true;
+	struct webhook_cfg cfg = cfg_for(e->url);
+	const char *bodies[] = {"1", "2", "3", "4", "5"};
+	for (size_t i = 0; i < 5; i++)
+		assert_int_equal(post_fast(e, &cfg, bodies[i], "q"), 0);
+	struct webhook_stats st;
+	webhook_get_stats(e->c, &st);
+	assert_int_equal(st.queued, 5);
+	assert_int_equal(st.dropped, 3);
+	assert_int_equal(webhook_pending(e->c), 2);
+
+	assert_true(RUN_UNTIL(e, e->srv.n_reqs == 2));
+	server_release(&e->srv);
+	assert_true(RUN_UNTIL(e, stat_delivered(e->c) == 2));
+	assert_memory_equal(e->srv.reqs[0].body, "1", 1);
+	assert_memory_equal(e->srv.reqs[1].body, "2", 1);
+	/* nothing else arrives */
+	assert_true(loop_iterate(e->l, 100 * USEC_PER_MSEC) >= 0);
+	assert_int_equal(e->srv.n_reqs, 2);
+	assert_int_equal(webhook_pending(e->c), 0);
+	env_free(e);
+}
+
+/* cap 6: four in flight, two waiting; the seventh post pushes out the oldest waiting one (5). */
+static void test_queue_drops_oldest_waiting(void **state)
+{
+	(void)state;
+	struct env *e = env_new(6);
+	e->srv.hold = true;
+	struct webhook_cfg cfg = cfg_for(e->url);
+	const char *bodies[] = {"1", "2", "3", "4", "5", "6", "7"};
+	for (size_t i = 0; i < 7; i++)
+		assert_int_equal(post_fast(e, &cfg, bodies[i], "q"), 0);
+	struct webhook_stats st;
+	webhook_get_stats(e->c, &st);
+	assert_int_equal(st.dropped, 1);
+	assert_int_equal(webhook_pending(e->c), 6);
+
+	assert_true(RUN_UNTIL(e, e->srv.n_reqs == 4)); /* at most four at once */
+	assert_true(loop_iterate(e->l, 100 * USEC_PER_MSEC) >= 0);
+	assert_int_equal(e->srv.n_reqs, 4);
+	server_release(&e->srv);
+	assert_true(RUN_UNTIL(e, stat_delivered(e->c) == 6));
+	char seen[8] = "";
+	for (size_t i = 0; i < e->srv.n_reqs; i++)
+		seen[e->srv.reqs[i].body[0] - '1'] = 'y';
+	assert_int_equal(e->srv.n_reqs, 6);
+	assert_memory_equal(seen, "yyyy\0yy", 7); /* 5 never arrived */
+	env_free(e);
+}
+
+static void test_free_aborts_and_bad_args(void **state)
+{
+	(void)state;
+	struct env *e = env_new(4);
+	e->srv.hold = true;
+	struct webhook_cfg cfg = cfg_for(e->url);
+	cfg.retries = 5;
+	assert_int_equal(post_fast(e, &cfg, "{}", "a"), 0);
+	assert_int_equal(post_fast(e, &cfg, "{}", "b"), 0);
+	assert_true(RUN_UNTIL(e, e->srv.n_reqs == 2));
+	/* freeing with transfers in flight: no callbacks later, no leaks (ASan) */
+	webhook_client_free(e->c);
+	e->c = NULL;
+	assert_true(loop_iterate(e->l, 20 * USEC_PER_MSEC) >= 0);
+
+	struct webhook_client *c;
+	assert_int_equal(webhook_client_new(e->l, 0, &c), -EINVAL);
+	assert_int_equal(webhook_client_new(e->l, 1, &c), 0);
+	assert_int_equal(webhook_post(c, &cfg, NULL, 3, "x"), -EINVAL);
+	struct webhook_cfg no_url = cfg_for(NULL);
+	assert_int_equal(webhook_post(c, &no_url, "{}", 2, "x"), -EINVAL);
+	webhook_client_free(c);
+	webhook_client_free(NULL);
+	env_free(e);
+}
+
+int main(void)
+{
+	/* failures are logged at warn: keep the output to the failing tests */
+	log_setup(LOG_FORMAT_TEXT, getenv("MEMHOOK_TEST_VERBOSE") ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERROR);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hmac_vectors),
+		cmocka_unit_test(test_delivered_with_headers_and_signature),
+		cmocka_unit_test(test_secret_file_and_missing_secrets),
+		cmocka_unit_test(test_retry_after_500_then_200),
+		cmocka_unit_test(test_http_errors_exhaust_retries),
+		cmocka_unit_test(test_refused_connection),
+		cmocka_unit_test(test_timeout),
+		cmocka_unit_test(test_queue_full_in_flight),
+		cmocka_unit_test(test_queue_drops_oldest_waiting),
+		cmocka_unit_test(test_free_aborts_and_bad_args),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
