@@ -244,8 +244,16 @@ static _Noreturn void exec_child(char *const argv[], char **envp, int null_fd, i
 	sigset_t all;
 
 	(void)setpgid(0, 0);
-	for (int sig = 1; sig < NSIG; sig++)
-		(void)signal(sig, SIG_DFL);
+	/* Raw rt_sigaction: glibc's signal() refuses its internal signals 32 and 33, which a parent
+	 * such as make may have left ignored, and ignored dispositions survive execve. */
+	struct {
+		void (*handler)(int);
+		unsigned long flags;
+		void (*restorer)(void);
+		uint64_t mask;
+	} dfl = {0};
+	for (int sig = 1; sig <= 64; sig++)
+		(void)syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(dfl.mask));
 	sigemptyset(&all);
 	(void)sigprocmask(SIG_SETMASK, &all, NULL);
 

@@ -120,10 +120,7 @@ PY
 	echo "$(cat "$T/child.pid")" > "$T/cg/cgroup.procs"
 	cat > "$T/hook.sh" <<EOF
 #!/bin/bash
-env | grep ^MEMHOOK_ | sort > "$T/exec.env"
-echo "hello from the hook"
-#!/bin/bash
-env | grep ^MEMHOOK_ | sort > "$T/exec.env"
+env | grep ^MEMHOOK_ | sort > "$T/exec.env.tmp" && mv "$T/exec.env.tmp" "$T/exec.env"
 echo "hello from the hook"
 EOF
 	chmod +x "$T/hook.sh"

@@ -9,10 +9,13 @@ echo "guest: $(uname -r), $(nproc) vCPUs, $(awk '/MemTotal/ { print $2 / 1024 "M
 case ${1:-suite} in
 suite)
 	filter=$(cat filter 2>/dev/null)
-	exec bats --tap ${filter:+--filter "$filter"} .
+	exec bats --tap --timing ${filter:+--filter "$filter"} .
 	;;
 latency)
 	exec bash ./latency.sh
+	;;
+script)
+	exec bash ./script.sh
 	;;
 smoke)
 	# The harness alone, no memhook: what the suite relies on.

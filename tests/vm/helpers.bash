@@ -30,6 +30,7 @@ listener_start() {
 	mkdir -p "$HOOK_DIR"
 	/usr/bin/python3 "$WORK/vm/listener.py" "$HOOK_PORT" "$HOOK_DIR" >"$HOOK_DIR.log" 2>&1 3>&- &
 	echo $! >/tmp/listener.pid
+	disown $! # no "Terminated" notice from bash when it is stopped
 	wait_for 30 test -e "$HOOK_DIR/.ready"
 }
 
@@ -101,6 +102,7 @@ hog_start() {
 	mkfifo "$ctl"
 	"$HOG" "$ctl" "$st" "$2" >>/tmp/hog-$1.log 2>&1 3>&- &
 	HOG_PID=$!
+	disown "$HOG_PID" # killed in teardown: no "Killed" notice from bash
 	echo "$HOG_PID" >"/tmp/hog-$1.pid"
 	wait_for 10 test -s "$st"
 }

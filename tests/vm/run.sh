@@ -5,10 +5,11 @@
 # bash, bats, python3 and the binary's shared libraries are used unchanged) and a throwaway work
 # directory read-write.
 #
-# Usage: tests/vm/run.sh BINARY [suite|latency|smoke]
+# Usage: tests/vm/run.sh BINARY [suite|latency|smoke|script FILE]
 #   suite    the bats suite (default; exit status = bats's)
 #   latency  tests/vm/latency.sh: how much sooner an `events` condition fires than plain polling
 #   smoke    the harness alone: cgroup v2 memory, PSI, zram swap, loopback listener, the hog
+#   script   a bash script of yours, run in the guest like latency.sh (helpers.bash is beside it)
 # Environment:
 #   MEMHOOK_VM_CACHE    kernel, modules and initramfs cache (default /var/cache/memhook-vm)
 #   MEMHOOK_VM_TIMEOUT  seconds before the VM is killed and the run fails (default 240)
@@ -46,7 +47,11 @@ cannot_run() {
 	exit 77
 }
 
-case $MODE in suite | latency | smoke) ;; *) say "unknown mode '$MODE' (suite, latency or smoke)"; exit 2 ;; esac
+case $MODE in
+suite | latency | smoke) ;;
+script) [ -f "${3:-}" ] || { say "script mode: no such file '${3:-}'"; exit 2; } ;;
+*) say "unknown mode '$MODE' (suite, latency, smoke or script FILE)"; exit 2 ;;
+esac
 if [ -z "$BIN" ]; then
 	say "usage: $0 BINARY [suite|latency|smoke]"
 	exit 2
@@ -162,6 +167,7 @@ mkdir -p "$WORK/bin" "$WORK/vm"
 gcc -std=gnu11 -O2 -Wall -Wextra -o "$WORK/bin/hog" "$HERE/hog.c"
 cp "$HERE"/*.bats "$HERE"/helpers.bash "$HERE"/guest.sh "$HERE"/latency.sh "$HERE"/listener.py "$WORK/vm/"
 printf '%s\n' "$FILTER" >"$WORK/vm/filter"
+[ "$MODE" != script ] || cp "$3" "$WORK/vm/script.sh"
 
 # ---- 5. boot ------------------------------------------------------------------------------------
 ACC=(-accel tcg -cpu max)

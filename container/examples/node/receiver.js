@@ -8,7 +8,7 @@
 // "normal" it lets the cache fill again. SIGUSR1 (memhook's "signal" action) drops the cache too.
 // One log line per event on stdout.
 //
-// Environment: PORT (8080), HOST (127.0.0.1), MEMHOOK_SECRET (required), CACHE_MB (16),
+// Environment: PORT (8080; 0 picks a free one, logged), HOST (127.0.0.1), MEMHOOK_SECRET (required), CACHE_MB (16),
 //              CACHE_GROW_MB_PER_S (0), CACHE_MAX_MB (64)  -- as in the Python receiver.
 // Replies: 204 handled, 400 bad JSON, 401 bad or missing signature, 404 other paths,
 //          413 body over 64 KiB. GET /healthz answers 200.
@@ -157,7 +157,7 @@ function main() {
   process.on('SIGTERM', () => server.close(() => process.exit(0)));
 
   server.listen(port, host, () => {
-    log(`listening on ${host}:${port}; cache ${cache.bytes} bytes, growing ${growBytesPerSec} bytes/s`);
+    log(`listening on ${host}:${server.address().port}; cache ${cache.bytes} bytes, growing ${growBytesPerSec} bytes/s`);
   });
   if (growBytesPerSec > 0) setInterval(() => cache.add(growBytesPerSec / 10), 100);
 }

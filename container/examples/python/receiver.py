@@ -8,7 +8,7 @@ bytes freed; on "normal" it lets the cache fill again. SIGUSR1 (memhook's "signa
 the cache too. One log line per event on stdout.
 
 Environment:
-  PORT                  listen port (default 8080)
+  PORT                  listen port (default 8080; 0 picks a free one, logged)
   HOST                  listen address (default 127.0.0.1: memhook shares the pod's network)
   MEMHOOK_SECRET        the HMAC secret memhook signs with (required; requests are refused without)
   CACHE_MB              cache size filled at start (default 16)
@@ -167,7 +167,7 @@ def main():
     server = ThreadingHTTPServer((host, port), make_handler(secret.encode(), cache))
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    log(f"listening on {host}:{port}; cache {cache.size()} bytes, "
+    log(f"listening on {host}:{server.server_address[1]}; cache {cache.size()} bytes, "
         f"growing {grow_bytes_per_s} bytes/s")
     while True:
         time.sleep(0.1)
