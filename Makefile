@@ -39,7 +39,7 @@ BUILD_DEPS := gcc make pkg-config libcurl4-openssl-dev libcjson-dev libcgroup-de
 TEST_DEPS := libcmocka-dev bats python3 procps
 DEPS_STAMP := build/.deps-$(shell echo $(BUILD_DEPS) $(TEST_DEPS) | cksum | cut -d' ' -f1)
 
-.PHONY: all deps test-deps unit bats test test-asan test-vm test-container bench demo clean format-check
+.PHONY: all deps test-deps unit bats test test-asan test-vm test-container bench demo clean
 
 all: deps
 	@$(MAKE) --no-print-directory $(BUILD)/memhook
@@ -99,6 +99,29 @@ test-asan:
 test: test-deps
 	@$(MAKE) --no-print-directory unit bats
 	@$(MAKE) --no-print-directory test-asan
+	@$(MAKE) --no-print-directory test-vm
+	@$(MAKE) --no-print-directory test-container
+
+# A real cgroup v2 kernel under qemu, with a bats suite inside the guest.
+test-vm: all
+	bash tests/vm/run.sh $(BUILD)/memhook
+
+# A real dockerd: the image, an app container with a memory limit and memhook beside it; and
+# the Kubernetes manifests and the example receivers, offline.
+test-container: test-deps
+	@$(MAKE) --no-print-directory $(BUILD)/memhook
+	bash tests/container/run.sh
+	MEMHOOK=$(CURDIR)/$(BUILD)/memhook bats --timing tests/container
+
+# Figures, not pass/fail: peak RSS, idle CPU, check cost, crossing-to-webhook latency.
+bench: test-deps
+	@$(MAKE) --no-print-directory $(BUILD)/memhook
+	bash tests/bench/run.sh $(BUILD)/memhook
+
+# memhook on its default policy against a workload that grows and shrinks in a real cgroup.
+demo: all
+	@$(MAKE) --no-print-directory deps NEED_TEST_DEPS=1
+	bash tests/demo/demo.sh $(BUILD)/memhook
 
 clean:
 	rm -rf build

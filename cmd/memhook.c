@@ -35,6 +35,7 @@ struct options {
 	const char *status_file;
 	const char *max_age;
 	const char *grace;
+	const char *webhook_url;
 };
 
 static const char usage_text[] =
@@ -59,6 +60,8 @@ static const char usage_text[] =
 	"      --log-level LVL    error, warn, info (default) or debug                [MEMHOOK_LOG_LEVEL]\n"
 	"      --status-file FILE rewrite a JSON status here every 5 s and on level changes\n"
 	"                                                                           [MEMHOOK_STATUS_FILE]\n"
+	"      --webhook URL      also POST every event (but remaining) to URL, whatever the policy\n"
+	"                                                               [MEMHOOK_WEBHOOK]\n"
 	"      --grace DURATION   time queued webhooks get on SIGTERM (default 5s)        [MEMHOOK_GRACE]\n"
 	"      --max-age DURATION status: how old the status file may be (default 30s)\n"
 	"      --once             run: evaluate once and exit\n"
@@ -85,7 +88,7 @@ static const char *env_or(const char *flag, const char *env_name)
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	enum { OPT_PID = 256, OPT_PROCESS, OPT_PROC_ROOT, OPT_LOG_FORMAT, OPT_LOG_LEVEL, OPT_STATUS_FILE,
-	       OPT_MAX_AGE, OPT_ONCE, OPT_GRACE };
+	       OPT_MAX_AGE, OPT_ONCE, OPT_GRACE, OPT_WEBHOOK };
 	static const struct option longopts[] = {
 		{"policy", required_argument, NULL, 'p'},
 		{"cgroup", required_argument, NULL, 'c'},
@@ -98,6 +101,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{"max-age", required_argument, NULL, OPT_MAX_AGE},
 		{"grace", required_argument, NULL, OPT_GRACE},
 		{"once", no_argument, NULL, OPT_ONCE},
+		{"webhook", required_argument, NULL, OPT_WEBHOOK},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0},
@@ -132,6 +136,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case OPT_MAX_AGE: o->max_age = optarg; break;
 		case OPT_GRACE: o->grace = optarg; break;
 		case OPT_ONCE: o->once = true; break;
+		case OPT_WEBHOOK: o->webhook_url = optarg; break;
 		case 'h': fputs(usage_text, stdout); exit(EXIT_OK);
 		case 'V': printf("memhook %s\n", MEMHOOK_VERSION); exit(EXIT_OK);
 		default: fputs("Try 'memhook --help'.\n", stderr); return EXIT_USAGE;
@@ -161,6 +166,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	o->log_level = env_or(o->log_level, "MEMHOOK_LOG_LEVEL");
 	o->status_file = env_or(o->status_file, "MEMHOOK_STATUS_FILE");
 	o->grace = env_or(o->grace, "MEMHOOK_GRACE");
+	o->webhook_url = env_or(o->webhook_url, "MEMHOOK_WEBHOOK");
 	return 0;
 }
 
@@ -240,11 +246,15 @@ static int parse_duration_opt(const char *name, const char *text, uint64_t *ret)
 	return 0;
 }
 
-static int load_policy(const char *path, struct policy **ret)
+static int load_policy(const char *path, const char *webhook_url, struct policy **ret)
 {
 	char err[1024];
 	int r = path ? policy_load(path, ret, err, sizeof(err))
 		     : policy_parse(policy_default_json, strlen(policy_default_json), ret, err, sizeof(err));
+	if (r == 0 && webhook_url && (r = policy_add_webhook(*ret, webhook_url, err, sizeof(err))) < 0) {
+		policy_free(*ret);
+		*ret = NULL;
+	}
 	if (r < 0) {
 		fprintf(stderr, "memhook: %s\n", err);
 		return EXIT_USAGE;
@@ -255,7 +265,7 @@ static int load_policy(const char *path, struct policy **ret)
 static int cmd_check(const struct options *o, const struct target_spec *spec, bool target_named)
 {
 	struct policy *p = NULL;
-	int r = load_policy(o->policy_path, &p);
+	int r = load_policy(o->policy_path, o->webhook_url, &p);
 	if (r)
 		return r;
 	int rc = EXIT_OK;
@@ -347,13 +357,14 @@ int main(int argc, char **argv)
 		.target = spec,
 		.policy_path = o.policy_path,
 		.status_file = o.status_file,
+		.webhook_url = o.webhook_url,
 		.grace_usec = 5 * USEC_PER_SEC,
 		.webhook_queue_cap = 64,
 	};
 	if (o.grace && parse_duration_opt("--grace", o.grace, &cfg.grace_usec))
 		return EXIT_USAGE;
 	struct policy *p = NULL;
-	if ((r = load_policy(o.policy_path, &p)))
+	if ((r = load_policy(o.policy_path, o.webhook_url, &p)))
 		return r;
 
 	if (o.once) {

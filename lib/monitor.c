@@ -232,7 +232,7 @@ static void emit(struct monitor *m, const struct event *ev, const struct sample 
 		.ev = ev,
 		.level_name = level_name(m->policy, ev->level),
 		.previous_level_name = level_name(m->policy, ev->previous_level),
-		.seq = ++m->seq,
+		.seq = 0, /* numbered when a handler takes it: receivers see every number */
 		.real_usec = now_real_usec(),
 		.cgroup_path = m->target.present ? m->target.cg.path : NULL,
 		.pid = m->target.pid,
@@ -245,6 +245,8 @@ static void emit(struct monitor *m, const struct event *ev, const struct sample 
 		const struct handler *h = &m->policy->handlers[i];
 		if (!transitions_should_fire(h, ev, &m->last_fired_usec[i], now))
 			continue;
+		if (!ctx.seq)
+			ctx.seq = ++m->seq;
 		switch (h->action) {
 		case ACTION_WEBHOOK:
 			run_webhook(m, h, &ctx, &body, &body_len);
@@ -556,7 +558,10 @@ static void apply_reload(struct monitor *m)
 	char err[1024];
 	struct policy *p = NULL;
 	int r = policy_load(m->cfg.policy_path, &p, err, sizeof(err));
+	if (r == 0 && m->cfg.webhook_url)
+		r = policy_add_webhook(p, m->cfg.webhook_url, err, sizeof(err));
 	if (r < 0) {
+		policy_free(p);
 		log_error("SIGHUP: new policy rejected, the old one keeps running: %s", err);
 		return;
 	}

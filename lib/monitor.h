@@ -11,6 +11,7 @@
 struct monitor_config {
 	struct target_spec target;
 	const char *policy_path;   /* NULL: the embedded default; SIGHUP reloads from here */
+	const char *webhook_url;   /* --webhook: also post every event there (kept across reloads) */
 	const char *status_file;   /* NULL: none */
 	uint64_t grace_usec;       /* webhook delivery time left on SIGTERM */
 	size_t webhook_queue_cap;

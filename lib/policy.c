@@ -1298,3 +1298,29 @@ void policy_describe(const struct policy *p, FILE *out)
 	for (size_t i = 0; i < p->n_handlers; i++)
 		describe_handler(&p->handlers[i], i, out);
 }
+
+int policy_add_webhook(struct policy *p, const char *url, char *err, size_t err_size)
+{
+	static const char *const events[] = {"entered", "left", "normal", "target_lost", "target_found",
+					     "oom_kill"};
+	struct ctx c = {.err = err, .err_size = err_size, .p = p};
+
+	if (err && err_size)
+		err[0] = '\0';
+	struct handler *hs = realloc(p->handlers, (p->n_handlers + ARRAY_SIZE(events)) * sizeof(*hs));
+	if (!hs)
+		return oom(&c);
+	p->handlers = hs;
+	for (size_t i = 0; i < ARRAY_SIZE(events); i++) {
+		_cleanup_cjson_ cJSON *j = cJSON_CreateObject();
+		cJSON *w = j ? cJSON_AddObjectToObject(j, "webhook") : NULL;
+		if (!w || !cJSON_AddStringToObject(j, "on", events[i]) || !cJSON_AddStringToObject(w, "url", url))
+			return oom(&c);
+		struct handler *h = &p->handlers[p->n_handlers++];
+		memset(h, 0, sizeof(*h));
+		int r = parse_handler(&c, j, "--webhook", h);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}

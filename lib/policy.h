@@ -141,6 +141,10 @@ int policy_load(const char *path, struct policy **ret, char *err, size_t err_siz
 
 void policy_free(struct policy *p);
 
+/* Adds a webhook handler posting to url for every event but remaining (the --webhook option).
+ * Returns 0 or -EINVAL ("--webhook.webhook.url: ..." in err) / -ENOMEM. */
+int policy_add_webhook(struct policy *p, const char *url, char *err, size_t err_size);
+
 /* Checks what depends on the target: reclaim, pressure and events need cgroup v2 (version 2).
  * Returns 0 or -EINVAL with the handler/condition path in err. */
 int policy_check_target(const struct policy *p, int cgroup_version, char *err, size_t err_size);

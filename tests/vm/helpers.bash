@@ -10,6 +10,15 @@ HOOK_DIR=/tmp/hooks
 HOOK_URL=http://127.0.0.1:$HOOK_PORT
 MiB=$((1024 * 1024))
 
+# Under software emulation every exec of a dynamic binary costs 50-300 ms (jq, grep, cat, sleep):
+# the helpers that run in poll loops use bash builtins only.
+
+# nap: sleeps 0.1 s without a process (read -t on a pipe nobody writes to).
+nap() {
+	[ -n "${NAP_FD:-}" ] || exec {NAP_FD}<> <(:)
+	read -r -t 0.1 -u "$NAP_FD" _ || true
+}
+
 # wait_for SECONDS COMMAND...: runs COMMAND every 0.1 s until it succeeds; fails after SECONDS.
 wait_for() {
 	local limit=$1
@@ -20,7 +29,7 @@ wait_for() {
 			echo "wait_for: gave up after ${limit}s waiting for: $*" >&2
 			return 1
 		fi
-		sleep 0.1
+		nap
 	done
 }
 
@@ -36,31 +45,65 @@ listener_start() {
 
 listener_stop() {
 	local pid
-	pid=$(cat /tmp/listener.pid 2>/dev/null) || return 0
+	read -r pid </tmp/listener.pid 2>/dev/null || return 0
 	kill "$pid" 2>/dev/null || true
 	wait_for 10 proc_gone "$pid"
 }
 
-# hook_count NAME: webhooks received at $HOOK_URL/NAME so far.
+# The listener stores each POST to /NAME as $HOOK_DIR/NAME/<seq>.flat ("key=value" lines, see
+# listener.py) and <seq>.body (raw). HOOK: the fields of the record last loaded.
+declare -gA HOOK=()
+hook_load() {
+	local line
+	HOOK=()
+	while IFS= read -r line; do HOOK[${line%%=*}]=${line#*=}; done <"$1"
+}
+
+# hook_find NAME KEY=VALUE...: loads (into HOOK, HOOK_FILE) the first webhook received at
+# $HOOK_URL/NAME whose fields equal all the given values. Fails when there is none (yet).
+hook_find() {
+	local name=$1 f c
+	shift
+	for f in "$HOOK_DIR/$name"/*.flat; do
+		[ -e "$f" ] || return 1
+		hook_load "$f"
+		for c in "$@"; do
+			[ "${HOOK[${c%%=*}]-(unset)}" = "${c#*=}" ] || continue 2
+		done
+		HOOK_FILE=${f%.flat}
+		return 0
+	done
+	return 1
+}
+
+# hook_expect NAME KEY=VALUE...: like hook_find, but says what arrived when nothing matches.
+hook_expect() {
+	hook_find "$@" && return 0
+	echo "no webhook at /$1 with: ${*:2}; received:" >&2
+	local f
+	for f in "$HOOK_DIR/$1"/*.flat; do [ -e "$f" ] && echo "  $(tr '\n' ' ' <"$f")" >&2; done
+	return 1
+}
+
+# hook_count NAME: how many webhooks /NAME received (into HOOK_N).
 hook_count() {
-	if [ -f "$HOOK_DIR/$1.jsonl" ]; then wc -l <"$HOOK_DIR/$1.jsonl"; else echo 0; fi
+	local f=("$HOOK_DIR/$1"/*.flat)
+	HOOK_N=0
+	[ ! -e "${f[0]}" ] || HOOK_N=${#f[@]}
 }
 
-# hook_bodies NAME: the bodies received at /NAME, one JSON document a line.
-hook_bodies() {
-	[ -f "$HOOK_DIR/$1.jsonl" ] || return 0
-	jq -c '.body | fromjson' "$HOOK_DIR/$1.jsonl"
+# json_load JSON: loads a JSON document's scalars into HOOK, keys as in the listener's records.
+json_load() {
+	local line
+	HOOK=()
+	while IFS= read -r line; do HOOK[${line%%=*}]=${line#*=}; done < <(jq -r \
+		'paths(scalars) as $p | "\($p | map(tostring) | join("."))=\(getpath($p) | if . == null then "null" else tostring end)"' <<<"$1")
+	[ ${#HOOK[@]} -gt 0 ]
 }
 
-# hook_has NAME JQ_CONDITION: some body at /NAME satisfies the jq condition.
-hook_has() {
-	[ -f "$HOOK_DIR/$1.jsonl" ] || return 1
-	jq -e -s "map(.body | fromjson | select($2)) | length > 0" "$HOOK_DIR/$1.jsonl" >/dev/null
-}
-
-# hook_get NAME JQ_CONDITION JQ_FILTER: JQ_FILTER applied to the first body satisfying the condition.
-hook_get() {
-	jq -r -s "map(.body | fromjson | select($2)) | first | $3" "$HOOK_DIR/$1.jsonl"
+# eq WHAT GOT WANT: equality with a message.
+eq() {
+	[ "$2" = "$3" ] || { echo "$1: expected '$3', got '$2'" >&2; return 1; }
 }
 
 # ---- cgroups --------------------------------------------------------------------------------------
@@ -75,7 +118,11 @@ cg_new() {
 	[ -z "${3:-}" ] || echo "$3" >"$CG/memory.high"
 }
 
-cg_empty() { [ ! -d "$1" ] || [ -z "$(cat "$1/cgroup.procs" 2>/dev/null)" ]; }
+cg_empty() {
+	local pid=
+	[ ! -d "$1" ] || { read -r pid <"$1/cgroup.procs"; } 2>/dev/null
+	[ -z "$pid" ]
+}
 
 # Kills everything in the cgroups this test made (cgroup.kill) and removes them, children first.
 cg_cleanup() {
@@ -91,8 +138,17 @@ cg_cleanup() {
 	CG_MADE=()
 }
 
-cg_current() { cat "$1/memory.current"; }
-cg_event() { awk -v k="$2" '$1 == k { print $2 }' "$1/memory.events"; }
+cg_current() {
+	local v
+	read -r v <"$1/memory.current"
+	echo "$v"
+}
+# cg_event CGROUP KEY: a memory.events counter.
+cg_event() {
+	local k v
+	while read -r k v; do [ "$k" != "$2" ] || { echo "$v"; return 0; }; done <"$1/memory.events"
+	return 1
+}
 
 # ---- the hog --------------------------------------------------------------------------------------
 # hog_start NAME CGROUP: starts a hog in CGROUP; sets HOG_PID. Commands: hog_do / hog_send.
@@ -107,17 +163,22 @@ hog_start() {
 	wait_for 10 test -s "$st"
 }
 
-hog_status() { cat "/tmp/hog-$1.st" 2>/dev/null; }
-hog_done_at_least() { local s; s=$(hog_status "$1") && [ "${s#* }" -ge "$2" ]; }
+hog_status() {
+	local s
+	read -r s <"/tmp/hog-$1.st" 2>/dev/null && echo "$s"
+}
+hog_done_at_least() {
+	local mib done
+	read -r mib done <"/tmp/hog-$1.st" 2>/dev/null && [ "$done" -ge "$2" ]
+}
 
 # hog_send NAME COMMAND: sends a command without waiting for it (it may block or get the hog killed).
 hog_send() { echo "$2" >"/tmp/hog-$1.ctl"; }
 
 # hog_do NAME COMMAND [SECONDS]: sends a command and waits until the hog has carried it out.
 hog_do() {
-	local s before
-	s=$(hog_status "$1")
-	before=${s#* }
+	local mib before
+	read -r mib before <"/tmp/hog-$1.st"
 	hog_send "$1" "$2"
 	wait_for "${3:-30}" hog_done_at_least "$1" $((before + 1))
 }
@@ -140,7 +201,12 @@ mh_stop() {
 }
 
 mh_running() { kill -0 "$MH_PID" 2>/dev/null; }
-mh_logged() { grep -Eq -- "$1" "$MH_LOG"; }
+# mh_logged ERE: some line of memhook's log matches (bash's regex: no grep to exec).
+mh_logged() {
+	local line re=$1
+	while IFS= read -r line; do [[ $line =~ $re ]] && return 0; done <"$MH_LOG"
+	return 1
+}
 
 # policy NAME JSON: writes a policy file, prints its path.
 policy() {
@@ -175,6 +241,14 @@ refute() {
 
 # Turns the zram swap back on after a test that ran without it (when the VM has one).
 swap_restore() {
-	[ "$(cat /sys/block/zram0/disksize 2>/dev/null || echo 0)" != 0 ] || return 0
-	grep -q zram0 /proc/swaps || swapon /dev/zram0
+	local size=0
+	read -r size </sys/block/zram0/disksize 2>/dev/null || true
+	[ "$size" != 0 ] || return 0
+	zram_swap_on || swapon /dev/zram0
+}
+
+zram_swap_on() {
+	local dev rest
+	while read -r dev rest; do [ "$dev" != /dev/zram0 ] || return 0; done </proc/swaps
+	return 1
 }

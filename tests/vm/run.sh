@@ -170,7 +170,7 @@ printf '%s\n' "$FILTER" >"$WORK/vm/filter"
 [ "$MODE" != script ] || cp "$3" "$WORK/vm/script.sh"
 
 # ---- 5. boot ------------------------------------------------------------------------------------
-ACC=(-accel tcg -cpu max)
+ACC=(-accel tcg -cpu "${MEMHOOK_VM_CPU:-max}")
 accel=tcg
 if [ -w /dev/kvm ] && [ ! -d /sys/module/kvm_pvm ] && { [ -d /sys/module/kvm_intel ] || [ -d /sys/module/kvm_amd ]; }; then
 	ACC=(-enable-kvm -cpu host)
@@ -180,7 +180,7 @@ say "booting $KPKG ($accel, ${MEM_MB}M, $SMP vCPUs, zram swap ${SWAP_MB}M), mode
 rc=0
 timeout --kill-after=5 "$TIMEOUT_S" qemu-system-x86_64 "${ACC[@]}" -m "$MEM_MB" -smp "$SMP" \
 	-kernel "$K/kernel" -initrd "$INITRD" \
-	-append "console=ttyS0 quiet loglevel=3 panic=-1 mitigations=off MEMHOOK_WORK=$WORK MEMHOOK_MODE=$MODE MEMHOOK_SWAP_MB=$SWAP_MB" \
+	-append "console=ttyS0 quiet loglevel=3 panic=-1 mitigations=off init_on_alloc=0 MEMHOOK_WORK=$WORK MEMHOOK_MODE=$MODE MEMHOOK_SWAP_MB=$SWAP_MB" \
 	-display none -nodefaults -no-reboot -serial stdio \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs local,path="$WORK",mount_tag=work,security_model=none,multidevs=remap \
