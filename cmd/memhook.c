@@ -382,5 +382,7 @@ int main(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	r = monitor_run(&cfg, p);
+	if (r == -EINVAL)
+		return EXIT_USAGE;
 	return r < 0 ? EXIT_RUNTIME : EXIT_OK;
 }

@@ -735,7 +735,13 @@ int monitor_run(const struct monitor_config *cfg, struct policy *policy)
 	log_info("memhook %s: policy %s, %zu level(s), %zu handler(s), checking every %s", MEMHOOK_VERSION,
 		 cfg->policy_path ? cfg->policy_path : "(default)", m.policy->n_levels, m.policy->n_handlers,
 		 interval);
-	ensure_target(&m, true);
+	if (ensure_target(&m, true)) {
+		char perr[512];
+		if (policy_check_target(m.policy, (int)m.target.cg.version, perr, sizeof(perr)) < 0) {
+			r = -EINVAL; /* a policy error, known as soon as the target is */
+			goto out;
+		}
+	}
 	run_check(&m); /* the first check now, not one interval later */
 	write_status(&m, true);
 

@@ -17,8 +17,9 @@ struct monitor_config {
 	size_t webhook_queue_cap;
 };
 
-/* Runs until SIGTERM/SIGINT. Takes ownership of policy. Returns 0 on a clean stop or -errno on
- * a runtime failure (logged). The caller must have blocked the handled signals (monitor_signals). */
+/* Runs until SIGTERM/SIGINT. Takes ownership of policy. Returns 0 on a clean stop, -EINVAL when
+ * the policy does not fit the target found at start (reclaim or v2 conditions on a v1 cgroup), or
+ * -errno on a runtime failure (all logged). The caller must have blocked the handled signals (monitor_signals). */
 int monitor_run(const struct monitor_config *cfg, struct policy *policy);
 
 /* Evaluates once, without acting, and prints {target, sample, level, level_name, conditions} as

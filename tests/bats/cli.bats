@@ -113,6 +113,10 @@ JSON
 	run "$MEMHOOK" check --policy "$T/p.json" --cgroup "$T/v1"
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"handlers[0].reclaim"* ]]
+	mkdir -p "$T/proc" && printf 'MemTotal: 1000 kB\nMemAvailable: 500 kB\n' > "$T/proc/meminfo"
+	run timeout 10 "$MEMHOOK" run --policy "$T/p.json" --cgroup "$T/v1" --proc-root "$T/proc"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"handlers[0].reclaim: needs cgroup v2"* ]]
 }
 
 @test "a missing policy file is a usage error naming the file" {
