@@ -26,6 +26,9 @@
 /* A PSI trigger: 5% stall in a 2 s window. Unprivileged openers need a window that is a
  * multiple of 2 s (kernel psi.rst; measured on the project's machines). */
 #define PSI_TRIGGER "some 100000 2000000\n"
+/* Wakeups closer together than this are folded into one check (memory.events can notify up to
+ * 100 times a second under memory.high throttling). */
+#define WAKE_MIN_GAP_USEC (20 * USEC_PER_MSEC)
 
 struct monitor {
 	struct monitor_config cfg;
@@ -59,6 +62,8 @@ struct monitor {
 
 	uint64_t status_written_usec;
 	int status_level;
+	uint64_t last_check_usec;
+	uint64_t wake_timer;      /* a deferred check after a wakeup, 0 when none */
 };
 
 static const char *level_name(const struct policy *p, int level)
@@ -480,6 +485,7 @@ static void run_check(struct monitor *m)
 {
 	if (m->paused || loop_quitting(m->loop))
 		return;
+	m->last_check_usec = now_mono_usec();
 	if (m->check_in_progress) {
 		log_debug("check skipped: the previous one still waits for its probes");
 		return;
@@ -591,15 +597,31 @@ static void on_timer(struct loop *l _unused_, int fd, uint32_t events _unused_, 
 	run_check(userdata);
 }
 
-static void on_wakeup(struct loop *l _unused_, int fd _unused_, uint32_t events, void *userdata)
+static void on_wake_timer(struct loop *l _unused_, void *userdata)
 {
 	struct monitor *m = userdata;
-	if (events & EPOLLERR) { /* PSI trigger of a removed cgroup */
+	m->wake_timer = 0;
+	run_check(m);
+}
+
+static void on_wakeup(struct loop *l, int fd, uint32_t events, void *userdata)
+{
+	struct monitor *m = userdata;
+	if (events & EPOLLERR) { /* the PSI trigger of a removed cgroup: the check notices */
+		if (fd == m->psi_fd) {
+			loop_del_fd(l, fd);
+			close(fd);
+			m->psi_fd = -1;
+		}
 		run_check(m);
 		return;
 	}
 	log_debug("woken by %s", fd == m->psi_fd ? "a PSI trigger" : "memory.events");
-	run_check(m);
+	uint64_t now = now_mono_usec();
+	if (now - m->last_check_usec >= WAKE_MIN_GAP_USEC)
+		run_check(m);
+	else if (!m->wake_timer)
+		m->wake_timer = loop_add_timer(l, m->last_check_usec + WAKE_MIN_GAP_USEC, on_wake_timer, m);
 }
 
 static void on_signal(struct loop *l, int fd, uint32_t events _unused_, void *userdata)
@@ -640,15 +662,21 @@ static void on_signal(struct loop *l, int fd, uint32_t events _unused_, void *us
 	}
 }
 
+/* The signals the loop takes through its signalfd. */
+static void handled_signals(sigset_t *ret)
+{
+	sigemptyset(ret);
+	sigaddset(ret, SIGTERM);
+	sigaddset(ret, SIGINT);
+	sigaddset(ret, SIGHUP);
+	sigaddset(ret, SIGUSR1);
+	sigaddset(ret, SIGUSR2);
+}
+
 int monitor_block_signals(void)
 {
 	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGUSR2);
+	handled_signals(&set);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -errno;
 	/* A webhook receiver that vanished must not kill us through SIGPIPE. */
@@ -711,12 +739,7 @@ int monitor_run(const struct monitor_config *cfg, struct policy *policy)
 	}
 
 	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGUSR2);
+	handled_signals(&set);
 	m.signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	m.timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (m.signal_fd < 0 || m.timer_fd < 0) {

@@ -9,7 +9,8 @@ OUT_MD       where the Markdown results table is written
 IDLE_CGROUP  a real cgroup directory holding an idle process (made by run.sh when root);
              without it the idle figure is measured on a fixture v2 directory
 
-Environment: BENCH_IDLE_SECONDS (60), BENCH_CROSSINGS (200), BENCH_CHECK_SECONDS (10).
+Environment: BENCH_IDLE_SECONDS (60), BENCH_CROSSINGS (200), BENCH_CHECK_SECONDS (10),
+BENCH_FLOOR_SECONDS (10), BENCH_FLOOR (the floor program built by run.sh; skipped when empty).
 See README.md in this directory for the method. Exits 0 after printing the figures (targets
 missed or not); exits 1 only when something could not be measured."""
 import json
@@ -351,13 +352,45 @@ def bench_check_cost(binary, work, rx, seconds, hz):
     }
 
 
+def bench_floor(floor_bin, idle_target, seconds):
+    """The same wakeups with nothing else (and with the reads a check does), and the resident size
+    of libcurl loaded and initialised: what any daemon built this way costs on this machine."""
+    if not floor_bin:
+        return None
+    iterations = max(10, int(seconds * 1000 / INTERVAL_MS))
+    if os.path.exists(os.path.join(idle_target, "memory.current")):
+        names = ("memory.current", "memory.max", "memory.events")
+    else:
+        names = ("memory.usage_in_bytes", "memory.limit_in_bytes", "memory.oom_control")
+    files = [os.path.join(idle_target, n) for n in names] + ["/proc/meminfo"]
+    print("floor: bare timer wakeups, then wakeups reading %s, %d x %d ms each ..."
+          % (" ".join(names + ("/proc/meminfo",)), iterations, INTERVAL_MS), flush=True)
+
+    def run(args, timeout):
+        out = subprocess.run([floor_bin] + args, capture_output=True, text=True, timeout=timeout)
+        if out.returncode != 0:
+            raise BenchError("floor %s: exit %d: %s" % (args[0], out.returncode, out.stderr.strip()))
+        return dict((k, float(v)) for k, v in (line.split() for line in out.stdout.splitlines()))
+
+    t = seconds + 30
+    bare = run(["wakeup", str(INTERVAL_MS), str(iterations)], t)["us_per_wakeup"]
+    reads = run(["wakeup", str(INTERVAL_MS), str(iterations)] + files, t)["us_per_wakeup"]
+    libs = run(["libs"], 30)
+    return {"bare_us": bare, "reads_us": reads, "files": names, "libs_hwm_kib": libs["hwm_kib"],
+            "libs_before_kib": libs["rss_kib_before"]}
+
+
 # ---------------------------------------------------------------- report
 
 def verdict(ok):
     return "PASS" if ok else "MISS"
 
 
-def report(idle, lat, chk, out_md, precise):
+def pct_of_core(us_per_wakeup):
+    return us_per_wakeup / (INTERVAL_MS * 10.0)
+
+
+def report(idle, lat, chk, floor, out_md, precise):
     up, down = lat["up"], lat["down"]
     cpu_src = "schedstat" if precise else "utime+stime"
     rows = [
@@ -380,6 +413,18 @@ def report(idle, lat, chk, out_md, precise):
         ("CPU per check (10 ms interval, %d checks)" % chk["checks"],
          "%.1f µs (%.1f µs incl. start-up)" % (chk["us_per_check_steady"], chk["us_per_check_total"]), "", ""),
     ]
+    if idle["checks"]:
+        per_check = idle["steady_cpu_ms"] * 1e3 / (idle["checks"] * idle["steady_seconds"] / idle["seconds"])
+        rows.insert(3, ("  CPU per check at %d ms, idle target" % INTERVAL_MS, "%.1f µs" % per_check, "", ""))
+    if floor:
+        rows += [
+            ("Floor: bare timerfd wakeup every %d ms" % INTERVAL_MS,
+             "%.1f µs (%.4f%% of one core)" % (floor["bare_us"], pct_of_core(floor["bare_us"])), "", ""),
+            ("Floor: wakeup + pread of %s, /proc/meminfo" % ", ".join(floor["files"]),
+             "%.1f µs (%.4f%% of one core)" % (floor["reads_us"], pct_of_core(floor["reads_us"])), "", ""),
+            ("Floor: RSS of libcurl & co. loaded, then initialised",
+             "%.2f MiB, then %.2f MiB" % (floor["libs_before_kib"] / 1024, floor["libs_hwm_kib"] / 1024), "", ""),
+        ]
     # Plain table on stdout.
     w = [max(len(r[i]) for r in rows) for i in range(4)]
     print()
@@ -410,18 +455,25 @@ def main():
         idle_s = env_num("BENCH_IDLE_SECONDS", 60.0, float)
         crossings = env_num("BENCH_CROSSINGS", 200)
         check_s = env_num("BENCH_CHECK_SECONDS", 10.0, float)
+        floor_s = env_num("BENCH_FLOOR_SECONDS", 10.0, float)
         if idle_s <= 0 or crossings < 1 or check_s <= 0:
             raise BenchError("BENCH_IDLE_SECONDS, BENCH_CROSSINGS and BENCH_CHECK_SECONDS must be positive")
         hz = os.sysconf("SC_CLK_TCK")
         rx = Receiver()
         try:
             idle = bench_idle(binary, work, rx, idle_cgroup, idle_s, hz)
+            idle_target_dir = idle_cgroup or os.path.join(work, "idle-fixture")
             lat = bench_latency(binary, work, rx, crossings)
             rx.drain()
             chk = bench_check_cost(binary, work, rx, check_s, hz)
         finally:
             rx.close()
-        report(idle, lat, chk, out_md, proc_cpu_ns(os.getpid()) is not None)
+        floor = None
+        try:
+            floor = bench_floor(os.environ.get("BENCH_FLOOR", ""), idle_target_dir, floor_s)
+        except (BenchError, OSError, subprocess.TimeoutExpired, ValueError) as e:
+            print("bench: floor not measured: %s" % e, file=sys.stderr)
+        report(idle, lat, chk, floor, out_md, proc_cpu_ns(os.getpid()) is not None)
     except (BenchError, OSError) as e:
         print("bench: cannot measure: %s" % e, file=sys.stderr)
         return 1

@@ -3,7 +3,8 @@
 # Idle footprint against a real cgroup when root (v2 if the host's memory controller is on v2,
 # else v1), a fixture directory otherwise; then latency and per-check cost on fixtures.
 # Prints the figures and writes them as Markdown (default build/bench/results.md).
-# Environment: BENCH_IDLE_SECONDS (60), BENCH_CROSSINGS (200), BENCH_CHECK_SECONDS (10).
+# Environment: BENCH_IDLE_SECONDS (60), BENCH_CROSSINGS (200), BENCH_CHECK_SECONDS (10),
+# BENCH_FLOOR_SECONDS (10).
 # Fails only when it cannot measure; a missed target is reported, not a failure.
 set -euo pipefail
 
@@ -53,5 +54,16 @@ if [ -n "$CG" ]; then
 else
 	echo "bench: not root or no writable memory cgroup: the idle run watches a fixture directory"
 fi
+
+# The platform floor (informative): built with the libraries memhook links.
+BENCH_FLOOR=""
+if ${CC:-cc} -O2 -Wl,--no-as-needed -o "$WORK/floor" "$HERE/floor.c" \
+	$(pkg-config --cflags --libs libcurl libcjson libcgroup libcrypto 2>/dev/null) 2> "$WORK/floor.err"; then
+	BENCH_FLOOR="$WORK/floor"
+else
+	echo "bench: the floor program did not build (its rows are left out):" >&2
+	cat "$WORK/floor.err" >&2
+fi
+export BENCH_FLOOR
 
 python3 "$HERE/bench.py" "$MEMHOOK" "$WORK" "$OUT" "$CG"
