@@ -20,10 +20,11 @@ BUILD ?= build
 SANFLAGS :=
 endif
 
-PKGS := libcurl libcjson libcgroup libcrypto
+# libcurl is compiled against but not linked: it is dlopen()ed on the first webhook (lib/curl_api.h).
+PKGS := libcjson libcgroup libcrypto
 # Lazy (=): evaluated in recipes, after `deps` has installed the packages.
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+PKG_CFLAGS = $(shell pkg-config --cflags libcurl $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS)) -ldl
 
 ALL_CPPFLAGS = -D_GNU_SOURCE -DMEMHOOK_VERSION='"$(VERSION)"' -Ilib $(CPPFLAGS)
 ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(SANFLAGS) $(CFLAGS) $(PKG_CFLAGS)

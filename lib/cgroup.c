@@ -445,7 +445,7 @@ static int read_limit(int fd, uint64_t *ret)
  * limit, memory.stat, memory.oom_control, cgroup.procs — fails with ENODEV after rmdir; v2 gives
  * ENODEV as well (kernfs: the node is deactivated). Opening by path afterwards gives ENOENT.
  * Both come back negated and unchanged so the caller treats them as "target lost". */
-int cg_sample(struct cg_target *t, struct sample *s)
+int cg_sample(struct cg_target *t, unsigned what, struct sample *s)
 {
 	char buf[STAT_BUF_SIZE];
 	uint64_t usage, limit, events[MEMEV_COUNT], delta[MEMEV_COUNT] = { 0 };
@@ -487,7 +487,7 @@ int cg_sample(struct cg_target *t, struct sample *s)
 			limit = h;
 	}
 
-	if (t->pressure_fd >= 0) {
+	if ((what & CG_SAMPLE_PSI) && t->pressure_fd >= 0) {
 		n = read_fd(t->pressure_fd, buf, sizeof(buf));
 		/* EOPNOTSUPP: PSI switched off (psi=0, or cgroup.pressure 0): no PSI, not an error. */
 		if (n == -EOPNOTSUPP)
@@ -500,7 +500,7 @@ int cg_sample(struct cg_target *t, struct sample *s)
 			has_psi = true;
 	}
 
-	if (t->events_fd >= 0) {
+	if ((what & CG_SAMPLE_EVENTS) && t->events_fd >= 0) {
 		n = read_fd(t->events_fd, buf, sizeof(buf));
 		if (n < 0)
 			return (int)n;

@@ -37,12 +37,18 @@ int cg_open(const char *path, struct cg_target *ret);
 /* Closes every fd and frees path; idempotent. */
 void cg_close(struct cg_target *t);
 
+/* What cg_sample reads beyond usage and limit: only what the policy looks at, so an idle check
+ * costs as few reads as possible. */
+#define CG_SAMPLE_PSI 1u    /* memory.pressure */
+#define CG_SAMPLE_EVENTS 2u /* memory.events (v1: memory.oom_control) */
+#define CG_SAMPLE_ALL (CG_SAMPLE_PSI | CG_SAMPLE_EVENTS)
+
 /* Reads usage_bytes, limit_bytes (own limit; when unlimited, the smallest ancestor limit; v1:
- * hierarchical_memory_limit; CG_UNLIMITED when none), PSI (has_psi), memory.events (has_events,
+ * hierarchical_memory_limit; CG_UNLIMITED when none) and, as `what` asks, PSI (has_psi), memory.events (has_events,
  * events_delta since the previous call; v1: oom_kill from memory.oom_control).
  * Does not touch the host_* fields or the timestamps. Returns 0, -ENOENT/-ENODEV when the cgroup
  * is gone, -EBADMSG when a file holds garbage. */
-int cg_sample(struct cg_target *t, struct sample *s);
+int cg_sample(struct cg_target *t, unsigned what, struct sample *s);
 
 /* Pids in cgroup.procs, at most cap. Returns the count or -errno. */
 ssize_t cg_read_procs(const struct cg_target *t, pid_t *ret_pids, size_t cap);

@@ -45,6 +45,36 @@ bool eval_condition(const struct condition *c, const struct sample *s, const boo
 	return false;
 }
 
+static unsigned condition_needs(const struct condition *c)
+{
+	unsigned needs = 0;
+	switch (c->kind) {
+	case COND_GLOBAL_ABSOLUTE:
+	case COND_GLOBAL_RELATIVE:
+		needs = EVAL_NEEDS_HOST;
+		break;
+	case COND_PRESSURE:
+		needs = EVAL_NEEDS_PSI;
+		break;
+	case COND_EVENTS:
+		needs = EVAL_NEEDS_EVENTS;
+		break;
+	default:
+		break;
+	}
+	for (size_t i = 0; i < c->n_children; i++)
+		needs |= condition_needs(&c->children[i]);
+	return needs;
+}
+
+unsigned eval_needs(const struct policy *p)
+{
+	unsigned needs = 0;
+	for (size_t i = 0; i < p->n_levels; i++)
+		needs |= condition_needs(&p->levels[i].when);
+	return needs;
+}
+
 int eval_level(const struct policy *p, const struct sample *s, const bool *probe_results)
 {
 	for (size_t i = p->n_levels; i > 0; i--)

@@ -10,6 +10,13 @@
 
 struct cJSON;
 
+#define EVAL_NEEDS_PSI 1u    /* a pressure condition */
+#define EVAL_NEEDS_EVENTS 2u /* an events condition */
+#define EVAL_NEEDS_HOST 4u   /* a global_* condition: host memory at every check */
+
+/* What the policy's conditions read, so a check reads nothing more. */
+unsigned eval_needs(const struct policy *p);
+
 bool eval_condition(const struct condition *c, const struct sample *s, const bool *probe_results);
 
 /* The highest level (1..n_levels) whose condition holds, or 0. */

@@ -63,6 +63,11 @@ struct monitor {
 	uint64_t status_written_usec;
 	int status_level;
 	uint64_t last_check_usec;
+	unsigned sample_what;     /* CG_SAMPLE_* the policy needs */
+	bool host_every_check;    /* a global_* condition: read meminfo at every check */
+	bool host_fresh;          /* the sample's host figures were read at this check */
+	bool host_known;          /* host figures were read at least once */
+	uint64_t host_total_bytes, host_available_bytes; /* the last read */
 	uint64_t wake_timer;      /* a deferred check after a wakeup, 0 when none */
 };
 
@@ -229,6 +234,18 @@ static void run_exec(struct monitor *m, const struct handler *h, const struct ev
 	}
 }
 
+/* Reads /proc/meminfo into the sample and the cache. Returns 0 or -errno. */
+static int refresh_host(struct monitor *m, struct sample *s)
+{
+	int r = hostmem_read(&m->host, &m->host_total_bytes, &m->host_available_bytes);
+	if (r < 0)
+		return r;
+	m->host_known = m->host_fresh = true;
+	s->host_total_bytes = m->host_total_bytes;
+	s->host_available_bytes = m->host_available_bytes;
+	return 0;
+}
+
 /* Runs every handler that takes ev. */
 static void emit(struct monitor *m, const struct event *ev, const struct sample *s)
 {
@@ -250,8 +267,11 @@ static void emit(struct monitor *m, const struct event *ev, const struct sample 
 		const struct handler *h = &m->policy->handlers[i];
 		if (!transitions_should_fire(h, ev, &m->last_fired_usec[i], now))
 			continue;
-		if (!ctx.seq)
+		if (!ctx.seq) {
 			ctx.seq = ++m->seq;
+			if (s == &m->sample && !m->host_fresh && refresh_host(m, &m->sample) < 0)
+				log_debug("meminfo unreadable; the event carries the last host figures");
+		}
 		switch (h->action) {
 		case ACTION_WEBHOOK:
 			run_webhook(m, h, &ctx, &body, &body_len);
@@ -319,9 +339,11 @@ static void watch_target(struct monitor *m)
 	struct cg_target *cg = &m->target.cg;
 	if (cg->version != CG_V2)
 		return;
-	if (cg->events_fd >= 0 && loop_add_fd(m->loop, cg->events_fd, EPOLLPRI | EPOLLET, on_wakeup, m) == 0)
+	if ((m->sample_what & CG_SAMPLE_EVENTS) && cg->events_fd >= 0 &&
+	    loop_add_fd(m->loop, cg->events_fd, EPOLLPRI | EPOLLET, on_wakeup, m) == 0)
 		m->events_watched = true;
-	if (cg->pressure_fd < 0)
+	/* Only on cgroupfs: a trigger is a write, and in a fixture tree it would overwrite the file. */
+	if (!(m->sample_what & CG_SAMPLE_PSI) || cg->pressure_fd < 0 || !m->target.on_cgroupfs)
 		return;
 	int fd = openat(cg->dirfd, "memory.pressure", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
@@ -389,13 +411,21 @@ static bool ensure_target(struct monitor *m, bool first)
  * -ENOENT/-ENODEV, garbage: -EBADMSG). */
 static int take_sample(struct monitor *m, struct sample *s)
 {
-	int r = cg_sample(&m->target.cg, s);
+	int r = cg_sample(&m->target.cg, m->sample_what, s);
 	if (r < 0)
 		return r;
-	r = hostmem_read(&m->host, &s->host_total_bytes, &s->host_available_bytes);
-	if (r < 0) {
-		log_warn("reading meminfo under %s: %s; check skipped", m->target.spec.proc_root, strerror(-r));
-		return r;
+	m->host_fresh = false;
+	if (m->host_every_check || !m->host_known) {
+		r = refresh_host(m, s);
+		if (r < 0) {
+			log_warn("reading meminfo under %s: %s; check skipped", m->target.spec.proc_root,
+				 strerror(-r));
+			return r;
+		}
+	} else {
+		/* Not needed to decide: the last figures; refreshed before any event is sent. */
+		s->host_total_bytes = m->host_total_bytes;
+		s->host_available_bytes = m->host_available_bytes;
 	}
 	if (m->policy->maximum_available_bytes)
 		s->limit_bytes = m->policy->maximum_available_bytes;
@@ -546,6 +576,13 @@ static int install_policy(struct monitor *m, struct policy *p)
 	m->policy = p;
 	m->last_fired_usec = last;
 	m->probe_results = probes;
+	unsigned needs = eval_needs(p);
+	m->host_every_check = needs & EVAL_NEEDS_HOST;
+	m->sample_what = (needs & EVAL_NEEDS_PSI ? CG_SAMPLE_PSI : 0) |
+			 (needs & EVAL_NEEDS_EVENTS ? CG_SAMPLE_EVENTS : 0);
+	for (size_t i = 0; i < p->n_handlers; i++)
+		if (p->handlers[i].on == EVENT_OOM_KILL)
+			m->sample_what |= CG_SAMPLE_EVENTS;
 	if ((size_t)m->level > p->n_levels) {
 		log_info("the new policy has %zu level(s): level %d becomes %zu", p->n_levels, m->level,
 			 p->n_levels);
@@ -835,6 +872,8 @@ int monitor_once(const struct monitor_config *cfg, struct policy *policy, FILE *
 		goto out;
 	}
 	m.once = true;
+	m.sample_what = CG_SAMPLE_ALL; /* --once shows everything */
+	m.host_every_check = true;
 	r = target_acquire(&m.target, err, err_size);
 	if (r < 0)
 		goto out;

@@ -4,7 +4,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 
 #include "resolve.h"
 #include "util.h"
@@ -73,6 +75,9 @@ int target_acquire(struct target *t, char *err, size_t err_size)
 		return r;
 	}
 	t->cg = cg;
+	struct statfs sfs;
+	t->on_cgroupfs = fstatfs(cg.dirfd, &sfs) == 0 &&
+			 (sfs.f_type == CGROUP_SUPER_MAGIC || sfs.f_type == CGROUP2_SUPER_MAGIC);
 	t->pid = pid;
 	t->present = true;
 	return 0;
@@ -81,7 +86,8 @@ int target_acquire(struct target *t, char *err, size_t err_size)
 int target_check(const struct target *t)
 {
 	struct stat st;
-	if (t->cg.dirfd >= 0 && fstat(t->cg.dirfd, &st) == 0 && st.st_nlink == 0)
+	/* A removed cgroup fails its reads with ENODEV; a removed fixture directory only shows here. */
+	if (!t->on_cgroupfs && t->cg.dirfd >= 0 && fstat(t->cg.dirfd, &st) == 0 && st.st_nlink == 0)
 		return -ENOENT;
 	if (t->pid <= 0)
 		return 0;

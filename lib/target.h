@@ -23,6 +23,7 @@ struct target {
 	bool present;
 	pid_t pid;                /* main process; 0 when the target is a bare cgroup */
 	struct cg_target cg;      /* open while present */
+	bool on_cgroupfs;         /* false for a fixture tree: removal is seen through st_nlink */
 };
 
 void target_init(struct target *t, const struct target_spec *spec);

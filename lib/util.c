@@ -20,15 +20,18 @@ ssize_t pread_all(int fd, char *buf, size_t size)
 	if (size == 0)
 		return -EINVAL;
 	for (;;) {
-		ssize_t n = pread(fd, buf + len, size - 1 - len, (off_t)len);
+		size_t want = size - 1 - len;
+		ssize_t n = pread(fd, buf + len, want, (off_t)len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
-		if (n == 0)
-			break;
 		len += (size_t)n;
+		/* A short read is the end of a regular, proc or cgroup file: no second syscall to
+		 * see 0 (this is the per-check path). */
+		if (n == 0 || (size_t)n < want)
+			break;
 		if (len == size - 1) {
 			char extra;
 			n = pread(fd, &extra, 1, (off_t)len);

@@ -52,5 +52,6 @@ uint64_t now_real_usec(void);
  * Returns the length, or -errno (-EFBIG when it did not fit). */
 ssize_t read_small_file_at(int dirfd, const char *name, char *buf, size_t size);
 
-/* pread()s an open fd from offset 0 into buf (NUL-terminated). Returns length or -errno. */
+/* pread()s an open fd from offset 0 into buf (NUL-terminated); a short read ends it (files, not
+ * pipes). Returns the length, -EFBIG when it did not fit, or -errno. */
 ssize_t pread_all(int fd, char *buf, size_t size);

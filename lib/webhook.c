@@ -7,11 +7,11 @@
  * backing off before a retry); when every queued job is in flight, the new job is the one dropped.
  * Either way the drop is counted in stats.dropped and logged with the running count.
  *
- * curl_global_init runs when the first client is created and curl_global_cleanup when the last one
- * is freed (a process-wide count; the loop is single-threaded so no lock is needed). */
+ * libcurl is loaded (curl_api.h) and curl_global_init runs on a client's first POST, so an idle
+ * memhook never maps it; curl_global_cleanup runs when the last client that used it is freed (a
+ * process-wide count; the loop is single-threaded so no lock is needed). */
 #include "webhook.h"
 
-#include <curl/curl.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <openssl/crypto.h>
@@ -21,9 +21,33 @@
 #include <string.h>
 #include <sys/epoll.h>
 
+#include "curl_api.h"
 #include "log.h"
 #include "loop.h"
 #include "util.h"
+
+/* Every libcurl call goes through the table filled by curl_api_load(). */
+#define curl_global_init curl_api.global_init
+#define curl_global_cleanup curl_api.global_cleanup
+#define curl_easy_init curl_api.easy_init
+#undef curl_easy_setopt
+#define curl_easy_setopt curl_api.easy_setopt
+#undef curl_easy_getinfo
+#define curl_easy_getinfo curl_api.easy_getinfo
+#define curl_easy_cleanup curl_api.easy_cleanup
+#define curl_easy_strerror curl_api.easy_strerror
+#define curl_multi_init curl_api.multi_init
+#undef curl_multi_setopt
+#define curl_multi_setopt curl_api.multi_setopt
+#define curl_multi_add_handle curl_api.multi_add_handle
+#define curl_multi_remove_handle curl_api.multi_remove_handle
+#define curl_multi_socket_action curl_api.multi_socket_action
+#define curl_multi_assign curl_api.multi_assign
+#define curl_multi_info_read curl_api.multi_info_read
+#define curl_multi_cleanup curl_api.multi_cleanup
+#define curl_multi_strerror curl_api.multi_strerror
+#define curl_slist_append curl_api.slist_append
+#define curl_slist_free_all curl_api.slist_free_all
 
 #ifndef MEMHOOK_VERSION
 #define MEMHOOK_VERSION "unknown"
@@ -318,31 +342,41 @@ int webhook_client_new(struct loop *l, size_t queue_cap, struct webhook_client *
 {
 	if (!l || queue_cap == 0)
 		return -EINVAL;
+	struct webhook_client *c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->loop = l;
+	c->queue_cap = queue_cap;
+	*ret = c;
+	return 0;
+}
+
+/* Loads and initialises libcurl and this client's multi handle, once. Returns 0 or -errno. */
+static int ensure_multi(struct webhook_client *c)
+{
+	char err[256];
+	if (c->multi)
+		return 0;
+	int r = curl_api_load(err, sizeof(err));
+	if (r < 0) {
+		log_error("webhook: %s", err);
+		return r;
+	}
 	if (curl_users == 0 && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return -EIO;
 	curl_users++;
-
-	struct webhook_client *c = calloc(1, sizeof(*c));
-	if (!c)
-		goto fail;
-	c->loop = l;
-	c->queue_cap = queue_cap;
 	c->multi = curl_multi_init();
-	if (!c->multi)
-		goto fail;
+	if (!c->multi) {
+		if (--curl_users == 0)
+			curl_global_cleanup();
+		return -ENOMEM;
+	}
 	curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
 	curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
 	curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
 	curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
 	curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)WEBHOOK_MAX_IN_FLIGHT);
-	*ret = c;
 	return 0;
-
-fail:
-	free(c);
-	if (--curl_users == 0)
-		curl_global_cleanup();
-	return -ENOMEM;
 }
 
 void webhook_client_free(struct webhook_client *c)
@@ -356,12 +390,14 @@ void webhook_client_free(struct webhook_client *c)
 	if (c->curl_timer_id)
 		loop_cancel_timer(c->loop, c->curl_timer_id);
 	c->curl_timer_id = 0;
-	curl_multi_cleanup(c->multi); /* may still call socket_cb to remove sockets */
-	if (c->curl_timer_id)
-		loop_cancel_timer(c->loop, c->curl_timer_id);
+	if (c->multi) {
+		curl_multi_cleanup(c->multi); /* may still call socket_cb to remove sockets */
+		if (c->curl_timer_id)
+			loop_cancel_timer(c->loop, c->curl_timer_id);
+		if (curl_users > 0 && --curl_users == 0)
+			curl_global_cleanup();
+	}
 	free(c);
-	if (curl_users > 0 && --curl_users == 0)
-		curl_global_cleanup();
 }
 
 size_t webhook_pending(const struct webhook_client *c) { return c ? c->n_jobs : 0; }
@@ -547,7 +583,10 @@ int webhook_post(struct webhook_client *c, const struct webhook_cfg *cfg, const 
 
 	if (!c || !cfg || !cfg->url || (!body && len))
 		return -EINVAL;
-	int r = job_new(c, cfg, body ? body : "", len, tag, &j);
+	int r = ensure_multi(c);
+	if (r < 0)
+		return r;
+	r = job_new(c, cfg, body ? body : "", len, tag, &j);
 	if (r < 0)
 		return r;
 	c->stats.queued++;

@@ -20,7 +20,7 @@ static void sample_of(const char *dir, struct sample *s, struct cg_target *t)
 	assert_int_equal(cg_open(dir, t), 0);
 	memset(s, 0, sizeof(*s));
 	s->host_total_bytes = 777; /* cg_sample must not touch the host fields */
-	assert_int_equal(cg_sample(t, s), 0);
+	assert_int_equal(cg_sample(t, CG_SAMPLE_ALL, s), 0);
 	assert_int_equal(s->host_total_bytes, 777);
 }
 
@@ -44,7 +44,7 @@ static void test_v2(void **state)
 	assert_int_equal(s.events[MEMEV_MAX], 1);
 	assert_int_equal(s.events_delta[MEMEV_HIGH], 0); /* first sample: no delta */
 	/* the second sample of unchanged files: still no delta */
-	assert_int_equal(cg_sample(&t, &s), 0);
+	assert_int_equal(cg_sample(&t, CG_SAMPLE_ALL, &s), 0);
 	assert_int_equal(s.events_delta[MEMEV_HIGH], 0);
 	assert_string_equal(t.path, FIX "/v2");
 	cg_close(&t);
@@ -172,13 +172,13 @@ static void test_events_delta(void **state)
 
 	assert_int_equal(cg_open(scratch, &t), 0);
 	assert_int_equal(t.pressure_fd, -1);
-	assert_int_equal(cg_sample(&t, &s), 0);
+	assert_int_equal(cg_sample(&t, CG_SAMPLE_ALL, &s), 0);
 	assert_false(s.has_psi);
 	assert_int_equal(s.events[MEMEV_HIGH], 5);
 	assert_int_equal(s.events_delta[MEMEV_HIGH], 0);
 
 	put("memory.events", "low 0\nhigh 9\nmax 3\noom 1\noom_kill 1\noom_group_kill 0\n");
-	assert_int_equal(cg_sample(&t, &s), 0);
+	assert_int_equal(cg_sample(&t, CG_SAMPLE_ALL, &s), 0);
 	assert_int_equal(s.events_delta[MEMEV_HIGH], 4);
 	assert_int_equal(s.events_delta[MEMEV_MAX], 2);
 	assert_int_equal(s.events_delta[MEMEV_OOM], 1);
@@ -187,24 +187,24 @@ static void test_events_delta(void **state)
 
 	/* the cgroup was recreated: counters went down; a new baseline with delta 0 */
 	put("memory.events", "low 0\nhigh 1\nmax 3\noom 1\noom_kill 1\noom_group_kill 0\n");
-	assert_int_equal(cg_sample(&t, &s), 0);
+	assert_int_equal(cg_sample(&t, CG_SAMPLE_ALL, &s), 0);
 	assert_int_equal(s.events[MEMEV_HIGH], 1);
 	for (int i = 0; i < MEMEV_COUNT; i++)
 		assert_int_equal(s.events_delta[i], 0);
 	put("memory.events", "low 0\nhigh 2\nmax 3\noom 1\noom_kill 1\noom_group_kill 0\n");
-	assert_int_equal(cg_sample(&t, &s), 0);
+	assert_int_equal(cg_sample(&t, CG_SAMPLE_ALL, &s), 0);
 	assert_int_equal(s.events_delta[MEMEV_HIGH], 1);
 
 	/* garbage in a file: -EBADMSG, and the sample and baseline stay as they were */
 	put("memory.current", "12ab\n");
 	s.usage_bytes = 99;
-	assert_int_equal(cg_sample(&t, &s), -EBADMSG);
+	assert_int_equal(cg_sample(&t, CG_SAMPLE_ALL, &s), -EBADMSG);
 	assert_int_equal(s.usage_bytes, 99);
 	put("memory.current", "1048576\n");
 	put("memory.max", "max garbage\n");
-	assert_int_equal(cg_sample(&t, &s), -EBADMSG);
+	assert_int_equal(cg_sample(&t, CG_SAMPLE_ALL, &s), -EBADMSG);
 	put("memory.max", "max\n");
-	assert_int_equal(cg_sample(&t, &s), 0);
+	assert_int_equal(cg_sample(&t, CG_SAMPLE_ALL, &s), 0);
 	assert_true(s.limit_bytes == CG_UNLIMITED);
 	/* a file larger than its buffer is garbage, not a truncated number */
 	{
@@ -213,13 +213,13 @@ static void test_events_delta(void **state)
 		big[sizeof(big) - 2] = '\n';
 		big[sizeof(big) - 1] = '\0';
 		put("memory.max", big);
-		assert_int_equal(cg_sample(&t, &s), -EBADMSG);
+		assert_int_equal(cg_sample(&t, CG_SAMPLE_ALL, &s), -EBADMSG);
 		put("memory.max", "2097152\n");
 	}
 	put("memory.events", "low 0\nhigh\n");
-	assert_int_equal(cg_sample(&t, &s), -EBADMSG);
+	assert_int_equal(cg_sample(&t, CG_SAMPLE_ALL, &s), -EBADMSG);
 	put("memory.events", "low 0\nhigh 2\nmax 3\noom 1\noom_kill 1\noom_group_kill 0\n");
-	assert_int_equal(cg_sample(&t, &s), 0);
+	assert_int_equal(cg_sample(&t, CG_SAMPLE_ALL, &s), 0);
 	assert_int_equal(s.events_delta[MEMEV_HIGH], 0);
 	assert_int_equal(s.limit_bytes, 2097152);
 	cg_close(&t);
@@ -227,11 +227,11 @@ static void test_events_delta(void **state)
 	/* memory.pressure present: has_psi; garbage in it: -EBADMSG */
 	put("memory.pressure", "some avg10=2.00 avg60=0.00 avg300=0.00 total=5\n");
 	assert_int_equal(cg_open(scratch, &t), 0);
-	assert_int_equal(cg_sample(&t, &s), 0);
+	assert_int_equal(cg_sample(&t, CG_SAMPLE_ALL, &s), 0);
 	assert_true(s.has_psi);
 	assert_float_equal(s.psi.avg[PSI_SOME][PSI_AVG10], 2.0, 1e-9);
 	put("memory.pressure", "some\n");
-	assert_int_equal(cg_sample(&t, &s), -EBADMSG);
+	assert_int_equal(cg_sample(&t, CG_SAMPLE_ALL, &s), -EBADMSG);
 	cg_close(&t);
 }
 

@@ -8,8 +8,17 @@ echo "guest: $(uname -r), $(nproc) vCPUs, $(awk '/MemTotal/ { print $2 / 1024 "M
 
 case ${1:-suite} in
 suite)
-	filter=$(cat filter 2>/dev/null)
-	exec bats --tap --timing ${filter:+--filter "$filter"} .
+	# One webhook listener for the whole run; the tests of a file run in parallel (their waits
+	# overlap), the files one after the other (swap.bats turns the swap off).
+	source ./helpers.bash
+	listener_start || { echo "guest: the webhook listener did not start: $(<"$HOOK_DIR.log")"; exit 1; }
+	read -r filter <filter
+	read -r jobs <jobs
+	bats --tap --timing --jobs "$jobs" --no-parallelize-across-files ${filter:+--filter "$filter"} \
+		cgroup-v2.bats swap.bats
+	rc=$?
+	listener_stop
+	exit $rc
 	;;
 latency)
 	exec bash ./latency.sh

@@ -33,7 +33,7 @@ wait_for() {
 	done
 }
 
-# ---- the webhook listener (one per .bats file) ----------------------------------------------------
+# ---- the webhook listener (one for the whole run, started by guest.sh) ------------------------------
 listener_start() {
 	rm -rf "$HOOK_DIR"
 	mkdir -p "$HOOK_DIR"
@@ -112,7 +112,7 @@ eq() {
 CG_MADE=()
 cg_new() {
 	CG=$CGROOT/memhook-$1
-	mkdir "$CG"
+	"$HOG" --mkdir "$CG"
 	CG_MADE+=("$CG")
 	[ -z "${2:-}" ] || echo "$2" >"$CG/memory.max"
 	[ -z "${3:-}" ] || echo "$3" >"$CG/memory.high"
@@ -132,7 +132,7 @@ cg_cleanup() {
 		[ -d "$cg" ] || continue
 		echo 1 >"$cg/cgroup.kill" 2>/dev/null || true
 		wait_for 10 cg_empty "$cg" || true
-		find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null || true
+		"$HOG" --rmdir "$cg" 2>/dev/null || true
 		[ ! -d "$cg" ] || echo "cg_cleanup: could not remove $cg" >&2
 	done
 	CG_MADE=()
@@ -154,8 +154,6 @@ cg_event() {
 # hog_start NAME CGROUP: starts a hog in CGROUP; sets HOG_PID. Commands: hog_do / hog_send.
 hog_start() {
 	local ctl=/tmp/hog-$1.ctl st=/tmp/hog-$1.st
-	rm -f "$ctl" "$st"
-	mkfifo "$ctl"
 	"$HOG" "$ctl" "$st" "$2" >>/tmp/hog-$1.log 2>&1 3>&- &
 	HOG_PID=$!
 	disown "$HOG_PID" # killed in teardown: no "Killed" notice from bash
@@ -184,7 +182,13 @@ hog_do() {
 }
 
 # ---- memhook --------------------------------------------------------------------------------------
-proc_gone() { ! kill -0 "$1" 2>/dev/null; }
+# proc_gone PID: the process has exited (a zombie nobody reaped yet counts as gone).
+proc_gone() {
+	local pid comm state
+	kill -0 "$1" 2>/dev/null || return 0
+	read -r pid comm state _ <"/proc/$1/stat" 2>/dev/null || return 0
+	[ "$state" = Z ]
+}
 
 # mh_start ARGS...: starts `memhook run ARGS...` in the background, log in $MH_LOG; sets MH_PID.
 mh_start() {
@@ -251,4 +255,21 @@ zram_swap_on() {
 	local dev rest
 	while read -r dev rest; do [ "$dev" != /dev/zram0 ] || return 0; done </proc/swaps
 	return 1
+}
+
+# The teardown of every test: what went wrong (on failure), then memhook, cgroups, swap.
+vm_teardown() {
+	[ -n "${BATS_TEST_COMPLETED:-}" ] || dump_state
+	mh_stop
+	cg_cleanup
+	swap_restore
+}
+
+# cg_with_hog NAME MIB [MAX]: a cgroup NAME (memory.max MAX, default 64M; no swap) with a hog in
+# it holding MIB MiB, the hog named NAME with / as -. Sets CG, HOG_PID.
+cg_with_hog() {
+	cg_new "$1" "${3:-64M}"
+	echo 0 >"$CG/memory.swap.max"
+	hog_start "${1//\//-}" "$CG"
+	hog_do "${1//\//-}" "grow $2"
 }

@@ -1,18 +1,24 @@
 /* hog CTL_FIFO STATUS_FILE [CGROUP_DIR]: a memory hog the VM tests drive step by step.
- * Joins CGROUP_DIR first (writes its pid into cgroup.procs), then reads one command a line from
- * CTL_FIFO (opened read-write, so writers may come and go without an EOF):
+ * Creates the fifo CTL_FIFO when missing, joins CGROUP_DIR (writes its pid into cgroup.procs),
+ * then reads one command a line from CTL_FIFO (opened read-write, so writers may come and go
+ * without an EOF):
  *   grow N     map N more MiB, in 1 MiB chunks, and touch every page
  *   shrink N   unmap the last N MiB
  *   touch      touch every page again (faults swapped-out pages back in)
  *   exit
  * At start and after every command it replaces STATUS_FILE (write + rename, never half-written)
- * with "<MiB held> <commands done>", so a test can wait for a command to have finished. */
+ * with "<MiB held> <commands done>", so a test can wait for a command to have finished.
+ *
+ * hog --mkdir DIR / hog --rmdir DIR: make a cgroup, or remove one with its children (deepest
+ * first). Built static, this costs a fraction of an exec of mkdir/find/rmdir under emulation. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define CHUNK_BYTES (1UL << 20)
@@ -40,8 +46,41 @@ static void status(const char *path)
 	}
 }
 
+/* Removes DIR's subdirectories, deepest first, then DIR. Returns 0 or -1 (errno set). */
+static int rmtree(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return -1;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_type != DT_DIR || strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		char sub[4096];
+		snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name);
+		if (rmtree(sub) < 0) {
+			closedir(d);
+			return -1;
+		}
+	}
+	closedir(d);
+	return rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 3 && strcmp(argv[1], "--mkdir") == 0) {
+		if (mkdir(argv[2], 0755) == 0)
+			return 0;
+		fprintf(stderr, "hog: mkdir %s: %s\n", argv[2], strerror(errno));
+		return 1;
+	}
+	if (argc == 3 && strcmp(argv[1], "--rmdir") == 0) {
+		if (rmtree(argv[2]) == 0)
+			return 0;
+		fprintf(stderr, "hog: rmdir %s: %s\n", argv[2], strerror(errno));
+		return 1;
+	}
 	if (argc < 3) {
 		fprintf(stderr, "usage: hog CTL_FIFO STATUS_FILE [CGROUP_DIR]\n");
 		return 2;
@@ -54,6 +93,11 @@ int main(int argc, char **argv)
 			fprintf(stderr, "hog: joining %s: %s\n", argv[3], strerror(errno));
 			return 1;
 		}
+	}
+	unlink(argv[2]);
+	if (mkfifo(argv[1], 0600) < 0 && errno != EEXIST) {
+		fprintf(stderr, "hog: mkfifo %s: %s\n", argv[1], strerror(errno));
+		return 1;
 	}
 	int fd = open(argv[1], O_RDWR);
 	FILE *ctl = fd < 0 ? NULL : fdopen(fd, "r");

@@ -34,7 +34,9 @@ CHUNK_BYTES = 1024 * 1024    # the cache holds 1 MiB values
 
 
 def log(msg):
-    print(f"receiver: {msg}", flush=True)
+    # One write(2) per line: the HTTP threads and the SIGUSR1 handler log concurrently, and print()
+    # writes the text and the newline separately.
+    os.write(1, f"receiver: {msg}\n".encode())
 
 
 class Cache:

@@ -1,0 +1,83 @@
+#!/usr/bin/env bats
+# Offline checks of the Kubernetes manifests in container/kubernetes: they parse, the pods have the
+# shape the README promises, every memhook argument they pass is accepted by the real binary, the
+# ConfigMap's policy passes `memhook check`, and the liveness probe command works.
+# Run: MEMHOOK=/abs/path/to/memhook bats tests/container
+
+setup() {
+	top=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+	k8s=$top/container/kubernetes
+	: "${MEMHOOK:?set MEMHOOK to the memhook binary}"
+	py=python3
+	if ! $py -c 'import yaml' 2>/dev/null; then
+		if ! /usr/bin/python3 -c 'import yaml' 2>/dev/null && [ "$(id -u)" = 0 ]; then
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-yaml >/dev/null 2>&1 || true
+		fi
+		py=/usr/bin/python3
+	fi
+	if ! $py -c 'import yaml' 2>/dev/null; then
+		[ "${CI:-}" = true ] && { echo "python3-yaml missing (CI=true: failing)" >&2; return 1; }
+		skip "python3-yaml is not installed"
+	fi
+	policy=$BATS_TEST_TMPDIR/policy.json
+	$py "$BATS_TEST_DIRNAME/manifests.py" policy "$k8s" >"$policy"
+}
+
+@test "manifests: every YAML file parses" {
+	for f in "$k8s"/*.yaml; do
+		run $py -c 'import sys, yaml; list(yaml.safe_load_all(open(sys.argv[1])))' "$f"
+		[ "$status" -eq 0 ] || { echo "$f: $output"; false; }
+	done
+}
+
+@test "manifests: the ConfigMap's policy passes memhook check" {
+	run "$MEMHOOK" check --policy "$policy"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"valid"* ]]
+}
+
+check_pod() {
+	run $py "$BATS_TEST_DIRNAME/manifests.py" check "$k8s" "$1"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	mapfile -t args <<<"$output"
+	# The ConfigMap's file stands in for its mount path; env as the manifest sets it.
+	local i
+	for i in "${!args[@]}"; do
+		[ "${args[$i]}" = /etc/memhook/policy/policy.json ] && args[$i]=$policy
+	done
+	run env MEMHOOK_STATUS_FILE="$BATS_TEST_TMPDIR/status" "$MEMHOOK" check "${args[@]}"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# The same arguments run against a cgroup tree and keep the probe's status file fresh.
+	cp -r "$top/tests/fixtures/v2" "$BATS_TEST_TMPDIR/cg"
+	rm -f "$BATS_TEST_TMPDIR/cg/memory.pressure"   # memhook would write a PSI trigger into it
+	MEMHOOK_SECRET=x MEMHOOK_STATUS_FILE="$BATS_TEST_TMPDIR/status" \
+		"$MEMHOOK" "${args[@]}" --cgroup "$BATS_TEST_TMPDIR/cg" 2>"$BATS_TEST_TMPDIR/memhook.log" &
+	local pid=$! end=$(( $(date +%s) + 10 ))
+	until [ -s "$BATS_TEST_TMPDIR/status" ]; do
+		[ "$(date +%s)" -lt "$end" ] || { kill $pid; cat "$BATS_TEST_TMPDIR/memhook.log"; false; }
+		sleep 0.05
+	done
+	run $py "$BATS_TEST_DIRNAME/manifests.py" probe "$k8s" "$1"
+	mapfile -t probe <<<"$output"
+	for i in "${!probe[@]}"; do
+		[ "${probe[$i]}" = /tmp/memhook/status ] && probe[$i]=$BATS_TEST_TMPDIR/status
+	done
+	run "$MEMHOOK" "${probe[@]:1}"
+	kill $pid; wait $pid || true
+	echo "probe: $output"
+	[ "$status" -eq 0 ]
+	# And the probe fails when the file is missing.
+	run "$MEMHOOK" status --status-file "$BATS_TEST_TMPDIR/none" --max-age 30s
+	[ "$status" -eq 1 ]
+}
+
+@test "manifests: pod.yaml (native sidecar) is well-formed and its memhook arguments are accepted" {
+	check_pod pod.yaml
+}
+
+@test "manifests: pod-classic.yaml (classic sidecar) is well-formed and its memhook arguments are accepted" {
+	check_pod pod-classic.yaml
+}

@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Offline checks of container/kubernetes/*.yaml for manifests.bats.
+
+  manifests.py policy DIR            print the ConfigMap's policy.json
+  manifests.py check DIR FILE        assert the pod's shape; print the memhook args, one per line,
+                                     without the target option (--process/--pid/--cgroup NAME)
+  manifests.py probe DIR FILE        print the liveness probe's command, one word per line
+Exit 1 with a message on the first problem.
+"""
+import sys
+
+import yaml
+
+
+def load(path):
+    with open(path) as f:
+        return [d for d in yaml.safe_load_all(f) if d is not None]
+
+
+def fail(msg):
+    print(f"manifests: {msg}", file=sys.stderr)
+    sys.exit(1)
+
+
+def memhook_container(pod):
+    spec = pod["spec"]
+    for c in spec.get("initContainers", []):
+        if c["name"] == "memhook":
+            if c.get("restartPolicy") != "Always":
+                fail("memhook in initContainers without restartPolicy: Always")
+            return c, spec
+    for c in spec.get("containers", []):
+        if c["name"] == "memhook":
+            return c, spec
+    fail("no container named memhook")
+
+
+def check(pod):
+    c, spec = memhook_container(pod)
+    if spec.get("shareProcessNamespace") is not True:
+        fail("shareProcessNamespace is not true")
+    psc = spec.get("securityContext", {})
+    sc = c.get("securityContext", {})
+    if not (sc.get("runAsNonRoot", psc.get("runAsNonRoot")) is True):
+        fail("memhook may run as root")
+    if sc.get("readOnlyRootFilesystem") is not True or sc.get("allowPrivilegeEscalation") is not False:
+        fail("memhook: readOnlyRootFilesystem/allowPrivilegeEscalation")
+    caps = sc.get("capabilities", {})
+    if caps.get("drop") != ["ALL"] or caps.get("add"):
+        fail(f"memhook capabilities are not drop [ALL] and no add: {caps}")
+    res = c.get("resources", {})
+    if not res.get("requests", {}).get("memory") or not res.get("limits", {}).get("memory"):
+        fail("memhook has no memory request and limit")
+    env = {e["name"]: e for e in c.get("env", [])}
+    for name, field in (("POD_NAME", "metadata.name"), ("POD_NAMESPACE", "metadata.namespace")):
+        if env.get(name, {}).get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") != field:
+            fail(f"{name} is not the Downward API's {field}")
+    status = env.get("MEMHOOK_STATUS_FILE", {}).get("value")
+    probe = c.get("livenessProbe", {}).get("exec", {}).get("command", [])
+    if not status or probe[:2] != ["/usr/local/bin/memhook", "status"] or status not in probe:
+        fail("liveness probe is not `memhook status` on MEMHOOK_STATUS_FILE")
+    mounts = {m["mountPath"]: m["name"] for m in c.get("volumeMounts", [])}
+    vols = {v["name"]: v for v in spec.get("volumes", [])}
+    status_dir = status.rsplit("/", 1)[0]
+    if "emptyDir" not in vols.get(mounts.get(status_dir, ""), {}):
+        fail(f"{status_dir} is not an emptyDir (the root filesystem is read-only)")
+    args = list(c.get("args", []))
+    policy = args[args.index("--policy") + 1]
+    pdir = policy.rsplit("/", 1)[0]
+    if "configMap" not in vols.get(mounts.get(pdir, ""), {}):
+        fail(f"{pdir} is not a ConfigMap volume")
+    out, skip = [], False
+    for a in args:
+        if skip:
+            skip = False
+        elif a in ("--process", "--pid", "--cgroup", "-c"):
+            skip = True
+        else:
+            out.append(a)
+    return out, probe
+
+
+def main():
+    cmd, d = sys.argv[1], sys.argv[2]
+    if cmd == "policy":
+        cm = [x for x in load(f"{d}/configmap.yaml") if x.get("kind") == "ConfigMap"]
+        if len(cm) != 1:
+            fail("configmap.yaml has no single ConfigMap")
+        print(cm[0]["data"]["policy.json"], end="")
+        return
+    docs = load(f"{d}/{sys.argv[3]}")
+    pods = [x for x in docs if x.get("kind") == "Pod"]
+    if len(pods) != 1:
+        fail(f"{sys.argv[3]}: not one Pod")
+    args, probe = check(pods[0])
+    print("\n".join(args if cmd == "check" else probe))
+
+
+main()
