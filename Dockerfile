@@ -30,7 +30,9 @@ RUN apt-get update \
  && install -d -o 65532 -g 65532 -m 0755 /tmp/memhook
 COPY --from=build /out/ /
 # Fails the build when a runtime library is missing, before anyone runs the image.
+# libcurl is dlopen()ed on the first webhook, so ldd does not list it: check it by name.
 RUN ! ldd /usr/local/bin/memhook | grep 'not found' \
+ && ldconfig -p | grep -q 'libcurl.so.4 ' \
  && /usr/local/bin/memhook --version \
  && /usr/local/bin/memhook check --policy /etc/memhook/policies/default.json >/dev/null
 
@@ -43,6 +45,6 @@ USER 65532:65532
 ENV MEMHOOK_STATUS_FILE=/tmp/memhook/status
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s \
   CMD ["/usr/local/bin/memhook", "status", "--status-file", "/tmp/memhook/status", "--max-age", "30s"]
-# No arguments: the embedded default policy and the target from MEMHOOK_PID / MEMHOOK_PROCESS /
-# MEMHOOK_CGROUP, or memhook's own cgroup when none is given.
+# No arguments: the embedded default policy and the target from MEMHOOK_PID (preset above),
+# MEMHOOK_PROCESS or MEMHOOK_CGROUP.
 ENTRYPOINT ["/usr/local/bin/memhook"]
