@@ -1,6 +1,7 @@
 #include "target.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -36,6 +37,30 @@ static const char *open_error(int r)
 	}
 }
 
+/* The cgroup directory of pid. When its cgroup is outside our cgroup namespace (a sidecar with a
+ * private cgroupns on a cgroup v2 node reads "0::/../<id>"), falls back to the target's own view,
+ * <proc_root>/PID/root/sys/fs/cgroup: a container's cgroup2 mount, made inside its own cgroup
+ * namespace, is rooted at its cgroup. That path is used only when it is a memory cgroup; reading
+ * it needs ptrace access to the target (same uid, or CAP_SYS_PTRACE). */
+static int pid_cgroup(const char *proc_root, pid_t pid, char **ret_path, char *err, size_t err_size)
+{
+	int r = resolve_pid_cgroup(proc_root, pid, ret_path, err, err_size);
+	if (r != -EXDEV)
+		return r;
+	char own[PATH_MAX];
+	snprintf(own, sizeof(own), "%s/%d/root/sys/fs/cgroup", proc_root, (int)pid);
+	struct cg_target cg;
+	int q = cg_open(own, &cg);
+	cg_close(&cg);
+	if (q < 0)
+		return r; /* err still says why the namespaced path was refused */
+	char *p = strdup(own);
+	if (!p)
+		return -ENOMEM;
+	*ret_path = p;
+	return 0;
+}
+
 int target_acquire(struct target *t, char *err, size_t err_size)
 {
 	_cleanup_free_ char *path = NULL;
@@ -55,13 +80,13 @@ int target_acquire(struct target *t, char *err, size_t err_size)
 				 t->spec.proc_root);
 			return r;
 		}
-		r = resolve_pid_cgroup(t->spec.proc_root, pid, &path, err, err_size);
+		r = pid_cgroup(t->spec.proc_root, pid, &path, err, err_size);
 		if (r < 0)
 			return r;
 		break;
 	case TARGET_PID:
 		pid = t->spec.pid;
-		r = resolve_pid_cgroup(t->spec.proc_root, pid, &path, err, err_size);
+		r = pid_cgroup(t->spec.proc_root, pid, &path, err, err_size);
 		if (r < 0)
 			return r;
 		break;

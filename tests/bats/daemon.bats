@@ -316,3 +316,18 @@ JSON
 	echo "$output"
 	[[ "$output" == *file*anon*kernel* ]]
 }
+
+@test "--pid in another cgroup namespace: refused with the reason, or read through /proc/PID/root" {
+	mkdir -p "$T/proc/777"
+	echo '35 30 0:30 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime - cgroup2 cgroup2 rw' > "$T/proc/self/mountinfo"
+	echo '0::/../kubepods/pod1/app' > "$T/proc/777/cgroup"
+	run "$MEMHOOK" run --once --pid 777 --proc-root "$T/proc"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"/../kubepods/pod1/app"*"another cgroup namespace"* ]]
+	# the target's own cgroup2 mount, rooted at its cgroup (what a container runtime mounts)
+	fixture_v2 "$T/proc/777/root/sys/fs/cgroup" $((50 * MiB)) $((100 * MiB))
+	run "$MEMHOOK" run --once --pid 777 --proc-root "$T/proc"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"\"cgroup\":	\"$T/proc/777/root/sys/fs/cgroup\""* ]]
+	[[ "$output" == *"\"usage_bytes\":	$((50 * MiB))"* ]]
+}
