@@ -75,7 +75,7 @@ $(BUILD)/libmemhook.a: $(LIB_OBJ)
 $(BUILD)/memhook: cmd/memhook.c $(wildcard cmd/*.h) $(BUILD)/libmemhook.a
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $(filter %.c,$^) $(BUILD)/libmemhook.a $(ALL_LDFLAGS) $(PKG_LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libmemhook.a | $(BUILD)/tests
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libmemhook.a | $(BUILD)/tests
 	$(CC) $(ALL_CPPFLAGS) -Itests/unit $(ALL_CFLAGS) -Wno-conversion -o $@ $< $(BUILD)/libmemhook.a \
 	  $(ALL_LDFLAGS) $(PKG_LIBS) -lcmocka
 

@@ -145,6 +145,20 @@ static void job_append(struct webhook_client *c, struct job *j)
 	c->n_jobs++;
 }
 
+/* Frees a job's handle, headers and strings; it must not be queued (any more). */
+static void job_discard(struct job *j)
+{
+	if (!j)
+		return;
+	curl_easy_cleanup(j->easy);
+	curl_slist_free_all(j->headers);
+	free(j->url);
+	free(j->url_log);
+	free(j->body);
+	free(j->tag);
+	free(j);
+}
+
 /* Takes the job out of the queue, out of curl and off the timers, and frees it. */
 static void job_free(struct webhook_client *c, struct job *j)
 {
@@ -155,13 +169,7 @@ static void job_free(struct webhook_client *c, struct job *j)
 	}
 	if (j->timer_id)
 		loop_cancel_timer(c->loop, j->timer_id);
-	curl_easy_cleanup(j->easy);
-	curl_slist_free_all(j->headers);
-	free(j->url);
-	free(j->url_log);
-	free(j->body);
-	free(j->tag);
-	free(j);
+	job_discard(j);
 }
 
 /* Starts waiting jobs, oldest first, while there is room in flight. */
@@ -477,20 +485,6 @@ static char *url_for_log(const char *url)
 	if (asprintf(&s, "%.*s***%s", (int)(auth - url), url, at) < 0)
 		return NULL;
 	return s;
-}
-
-/* Frees a job that never made it into the queue. */
-static void job_discard(struct job *j)
-{
-	if (!j)
-		return;
-	curl_easy_cleanup(j->easy);
-	curl_slist_free_all(j->headers);
-	free(j->url);
-	free(j->url_log);
-	free(j->body);
-	free(j->tag);
-	free(j);
 }
 
 static int job_new(struct webhook_client *c, const struct webhook_cfg *cfg, const char *body, size_t len,

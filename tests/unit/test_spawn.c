@@ -1,6 +1,8 @@
 /* spawn: real children on the loop; what they printed is what got logged. */
 #include "unit.h"
 
+#include "capture.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -45,37 +47,6 @@ static bool run_until_done(struct loop *l, const int *calls)
 	return true;
 }
 
-/* ---- capturing the log (stderr) ---- */
-
-static int saved_stderr = -1;
-static char log_path[64];
-
-static void capture_start(void)
-{
-	snprintf(log_path, sizeof(log_path), "/tmp/memhook-spawn-log-XXXXXX");
-	int fd = mkstemp(log_path);
-	assert_true(fd >= 0);
-	fflush(stderr);
-	saved_stderr = dup(STDERR_FILENO);
-	dup2(fd, STDERR_FILENO);
-	close(fd);
-}
-
-/* Restores stderr and returns what was logged (malloc'd). */
-static char *capture_end(void)
-{
-	fflush(stderr);
-	dup2(saved_stderr, STDERR_FILENO);
-	close(saved_stderr);
-	int fd = open(log_path, O_RDONLY | O_CLOEXEC);
-	size_t size = 1 << 20;
-	char *buf = malloc(size);
-	if (fd < 0 || !buf || pread_all(fd, buf, size) < 0)
-		abort();
-	close(fd);
-	unlink(log_path);
-	return buf;
-}
 
 struct env {
 	struct loop *l;

@@ -1,6 +1,8 @@
 /* webhook: POSTs to a real HTTP listener on 127.0.0.1, served from the same loop. */
 #include "unit.h"
 
+#include "capture.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -435,35 +437,6 @@ static void test_http_errors_exhaust_retries(void **state)
 	env_free(e);
 }
 
-/* Redirects stderr (the log) into a temp file; capture_end returns what was written (malloc'd). */
-static int saved_stderr = -1;
-static char log_path[64];
-
-static void capture_start(void)
-{
-	snprintf(log_path, sizeof(log_path), "/tmp/memhook-webhook-log-XXXXXX");
-	int fd = mkstemp(log_path);
-	assert_true(fd >= 0);
-	fflush(stderr);
-	saved_stderr = dup(STDERR_FILENO);
-	dup2(fd, STDERR_FILENO);
-	close(fd);
-}
-
-static char *capture_end(void)
-{
-	fflush(stderr);
-	dup2(saved_stderr, STDERR_FILENO);
-	close(saved_stderr);
-	int fd = open(log_path, O_RDONLY | O_CLOEXEC);
-	size_t size = 1 << 20;
-	char *buf = malloc(size);
-	if (fd < 0 || !buf || pread_all(fd, buf, size) < 0)
-		abort();
-	close(fd);
-	unlink(log_path);
-	return buf;
-}
 
 static void test_refused_connection(void **state)
 {
