@@ -455,7 +455,7 @@ static void finish_check(struct monitor *m)
 	}
 
 	int new_level = eval_level(m->policy, s, m->probe_results);
-	struct event steps[2 * 64 + 2];
+	struct event steps[POLICY_MAX_LEVELS + 1];
 	size_t n = transitions_step(m->level, new_level, steps, ARRAY_SIZE(steps));
 	for (size_t i = 0; i < n; i++) {
 		if (m->policy->log_transitions)

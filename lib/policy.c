@@ -522,6 +522,8 @@ static int parse_levels(struct ctx *c, const cJSON *j)
 	int n = cJSON_GetArraySize(j);
 	if (n <= 0)
 		return fail(c, "levels", "must not be empty");
+	if (n > POLICY_MAX_LEVELS)
+		return fail(c, "levels", "has %d levels; at most %d", n, POLICY_MAX_LEVELS);
 	p->levels = calloc((size_t)n, sizeof(*p->levels));
 	if (!p->levels)
 		return oom(c);

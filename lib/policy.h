@@ -5,7 +5,7 @@
  *   check_interval     duration string, default "1s", >= 10ms
  *   maximum_available  "auto" (default) or a size: overrides the target's local maximum
  *   log_transitions    bool, default true
- *   levels             non-empty array of {"name": str (unique, non-empty), "when": condition}
+ *   levels             1..32 of {"name": str (unique, non-empty), "when": condition}
  *   handlers           array (may be empty) of handler objects
  * condition: an object with exactly one key:
  *   global_absolute size | global_relative percent | local_absolute size | local_relative percent
@@ -35,6 +35,10 @@
 
 #include "event.h"
 #include "sample.h"
+
+/* Levels are steps of severity, not a table: a few are enough, and a bound keeps a transition's
+ * event list on the stack. */
+#define POLICY_MAX_LEVELS 32
 
 enum cond_kind {
 	COND_GLOBAL_ABSOLUTE,

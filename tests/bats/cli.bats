@@ -152,3 +152,10 @@ JSON
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"old"* ]]
 }
+
+@test "check: at most 32 levels" {
+	python3 -c 'import json; print(json.dumps({"levels": [{"name": "l%d" % i, "when": {"local_relative": 50}} for i in range(33)]}))' > "$T/many.json"
+	run "$MEMHOOK" check --policy "$T/many.json"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"levels: has 33 levels; at most 32"* ]]
+}
