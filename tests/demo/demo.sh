@@ -43,6 +43,7 @@ else
 	echo 0 > "$CG/memory.current"
 	echo $((LIMIT_MIB << 20)) > "$CG/memory.max"
 	: > "$CG/cgroup.procs"
+	printf 'anon 6291456\nfile 1572864\nkernel 524288\nshmem 0\n' > "$CG/memory.stat"
 fi
 echo "== memhook demo: a $LIMIT_MIB MiB $MODE cgroup at $CG"
 [ "$MODE" = fixture ] && echo "   (not root: a fixture tree whose memory.current this script rewrites)"
