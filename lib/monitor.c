@@ -904,6 +904,14 @@ int monitor_once(const struct monitor_config *cfg, struct policy *policy, FILE *
 		cJSON_AddNumberToObject(target, "pid", (double)m.target.pid);
 	else
 		cJSON_AddNullToObject(target, "pid");
+	char *mnt = NULL;
+	enum cg_version v;
+	if (cg_find_memory_mount(&mnt, &v) == 0) {
+		cJSON *host = cJSON_AddObjectToObject(root, "host");
+		cJSON_AddStringToObject(host, "memory_controller", mnt);
+		cJSON_AddNumberToObject(host, "cgroup_version", (double)v);
+		free(mnt);
+	}
 	cJSON_AddItemToObject(root, "sample", sample_json(&m.sample));
 	cJSON_AddNumberToObject(root, "level", level);
 	cJSON_AddStringToObject(root, "level_name", level_label(m.policy, level));

@@ -95,7 +95,14 @@ int target_acquire(struct target *t, char *err, size_t err_size)
 	struct cg_target cg;
 	r = cg_open(path, &cg);
 	if (r < 0) {
-		snprintf(err, err_size, "%s: %s", path, open_error(r));
+		int n = snprintf(err, err_size, "%s: %s", path, open_error(r));
+		_cleanup_free_ char *mnt = NULL;
+		enum cg_version v;
+		/* A hint for a mistyped --cgroup: where this host's memory controller really is. */
+		if ((r == -ENOENT || r == -EMEDIUMTYPE) && t->spec.mode == TARGET_CGROUP && n > 0 &&
+		    (size_t)n < err_size && cg_find_memory_mount(&mnt, &v) == 0)
+			snprintf(err + n, err_size - (size_t)n, " (this host's memory controller is at %s, cgroup v%d)",
+				 mnt, (int)v);
 		cg_close(&cg);
 		return r;
 	}

@@ -130,3 +130,11 @@ usage() { cat "$CG/memory.usage_in_bytes"; }
 	[[ "$output" == *rss* ]]
 	[[ "$output" == *"$HOG_PID"* ]]
 }
+
+@test "v1: a directory without the memory controller is named as such, with where it really is" {
+	run "$MEMHOOK" run --once --cgroup "$CG1_ROOT/../unified"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"not a memory cgroup"*"memory controller is at $CG1_ROOT, cgroup v1"* ]]
+	run "$MEMHOOK" run --once --cgroup "$CG"
+	[[ "$output" == *"\"memory_controller\":	\"$CG1_ROOT\""* ]]
+}
