@@ -632,6 +632,8 @@ static void on_timer(struct loop *l _unused_, int fd, uint32_t events _unused_, 
 	if (read(fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 		log_debug("timerfd read: %s", strerror(errno));
 	run_check(userdata);
+	/* Also while the target is lost or evaluation paused: memhook itself is alive. */
+	write_status(userdata, false);
 }
 
 static void on_wake_timer(struct loop *l _unused_, void *userdata)

@@ -331,3 +331,16 @@ JSON
 	[[ "$output" == *"\"cgroup\":	\"$T/proc/777/root/sys/fs/cgroup\""* ]]
 	[[ "$output" == *"\"usage_bytes\":	$((50 * MiB))"* ]]
 }
+
+@test "the status file stays fresh while the target is lost, and memhook status reads it" {
+	policy "$T/p.json" "[]"
+	rm -rf "$T/cg"
+	memhook_start --policy "$T/p.json" --cgroup "$T/cg" --proc-root "$T/proc" --status-file "$T/status"
+	wait_for 5 log_has 'target not found'
+	wait_for 5 test -s "$T/status"
+	grep -q '"target_present":false' "$T/status"
+	touch -d '-1 minute' "$T/status"
+	wait_for 8 "$MEMHOOK" status --status-file "$T/status" --max-age 10s
+	fixture_v2 "$T/cg" $((75 * MiB)) $((100 * MiB))
+	wait_for 8 grep -q '"level":1' "$T/status"
+}
