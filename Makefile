@@ -37,7 +37,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 # Debian packages: to build, and to run the tests.
 BUILD_DEPS := gcc make pkg-config libcurl4-openssl-dev libcjson-dev libcgroup-dev libssl-dev
-TEST_DEPS := libcmocka-dev bats python3 python3-yaml procps
+TEST_DEPS := libcmocka-dev bats python3 python3-yaml procps openssl
 DEPS_STAMP := build/.deps-$(shell echo $(BUILD_DEPS) $(TEST_DEPS) | cksum | cut -d' ' -f1)
 
 .PHONY: all deps test-deps unit bats test test-asan test-vm test-container bench demo clean

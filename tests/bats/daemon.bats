@@ -344,3 +344,19 @@ JSON
 	fixture_v2 "$T/cg" $((75 * MiB)) $((100 * MiB))
 	wait_for 8 grep -q '"level":1' "$T/status"
 }
+
+@test "TLS is verified by default: a self-signed receiver is refused, tls_verify false accepts it" {
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+		-keyout "$T/key.pem" -out "$T/cert.pem" 2>/dev/null
+	LISTENER_TLS_CERT="$T/cert.pem" LISTENER_TLS_KEY="$T/key.pem" listener_start
+	local https=${URL/http:/https:}
+	policy "$T/p.json" "[{\"on\":\"entered\",\"level\":1,\"webhook\":{\"url\":\"$https\",\"retries\":0}},
+	                    {\"on\":\"entered\",\"level\":2,\"webhook\":{\"url\":\"$https\",\"tls_verify\":false}}]"
+	memhook_start --policy "$T/p.json" --cgroup "$T/cg" --proc-root "$T/proc"
+	set_usage "$T/cg" $((75 * MiB))
+	wait_for 10 log_has 'handlers\[0\]: POST https://.*(certificate|SSL)'
+	[ "$(requests_count)" -eq 0 ]
+	set_usage "$T/cg" $((88 * MiB))
+	wait_for 10 has_event entered 2
+	! has_event entered 1
+}

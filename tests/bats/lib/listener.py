@@ -4,7 +4,7 @@
 usage: listener.py OUT PORTFILE [STATUS...]
 Listens on 127.0.0.1 on an ephemeral port (written to PORTFILE once listening). Answers each
 request with the next STATUS from the list (the last one repeats; default 200), after
-LISTENER_DELAY seconds (default 0)."""
+LISTENER_DELAY seconds (default 0). With LISTENER_TLS_CERT and LISTENER_TLS_KEY it speaks HTTPS."""
 import json
 import os
 import sys
@@ -37,6 +37,11 @@ class Handler(BaseHTTPRequestHandler):
 
 
 srv = HTTPServer(("127.0.0.1", 0), Handler)
+if os.environ.get("LISTENER_TLS_CERT"):  # HTTPS with this certificate and key (PEM)
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(os.environ["LISTENER_TLS_CERT"], os.environ["LISTENER_TLS_KEY"])
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
 with open(port_path + ".tmp", "w") as f:
     f.write(str(srv.server_address[1]))
 os.rename(port_path + ".tmp", port_path)
