@@ -9,7 +9,7 @@
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 
-#include "actions.h"
+#include "dispatch.h"
 #include "dump.h"
 #include "eval.h"
 #include "hostmem.h"
@@ -30,12 +30,18 @@
  * 100 times a second under memory.high throttling). */
 #define WAKE_MIN_GAP_USEC (20 * USEC_PER_MSEC)
 
+struct monitor;
+
+struct probe_ctx {
+	struct monitor *m;
+	size_t index;
+};
+
 struct monitor {
 	struct monitor_config cfg;
 	struct policy *policy;
 	struct loop *loop;
-	struct spawner *spawner;
-	struct webhook_client *webhooks;
+	struct dispatch dispatch; /* the actions: webhooks, children, failure count */
 	struct hostmem host;
 	struct target target;
 	int timer_fd;
@@ -48,12 +54,13 @@ struct monitor {
 	bool reload_pending;     /* SIGHUP arrived while probes ran */
 	uint64_t seq;
 	uint64_t checks;
-	uint64_t action_failures;
 	uint64_t *last_fired_usec; /* per handler */
 	char lost_reason[512];
 	bool lost_logged;
 
-	/* custom probes of the check in progress */
+	/* custom probes of the check in progress; probe_ctxs[i] is probe i's callback data (one array
+	 * per policy: no allocation per check, nothing to leak when a stop kills running probes) */
+	struct probe_ctx *probe_ctxs;
 	bool *probe_results;
 	unsigned probes_pending;
 	bool check_in_progress;
@@ -110,128 +117,11 @@ static void write_status(struct monitor *m, bool force)
 		"\"target_present\":%s,\"paused\":%s,\"action_failures\":%llu}\n",
 		ts, m->level, level_label(m->policy, m->level), (unsigned long long)m->checks,
 		(unsigned long long)m->seq, m->target.present ? "true" : "false", m->paused ? "true" : "false",
-		(unsigned long long)m->action_failures);
+		(unsigned long long)m->dispatch.failures);
 	if (fclose(f) != 0 || rename(tmp, m->cfg.status_file) < 0)
 		log_warn("status file %s: %s", m->cfg.status_file, strerror(errno));
 	m->status_written_usec = now;
 	m->status_level = m->level;
-}
-
-/* ---- actions ---- */
-
-struct exec_done_ctx {
-	struct monitor *m;
-	char tag[64];
-};
-
-static void on_exec_done(const struct spawn_result *r, void *userdata)
-{
-	struct exec_done_ctx *c = userdata;
-	if (r->timed_out) {
-		c->m->action_failures++;
-		log_warn("%s: exec killed at its timeout (failed actions: %llu)", c->tag,
-			 (unsigned long long)c->m->action_failures);
-	} else if (r->exit_code != 0) {
-		c->m->action_failures++;
-		if (r->exit_code < 0)
-			log_warn("%s: exec killed by signal %d (failed actions: %llu)", c->tag, r->term_signal,
-				 (unsigned long long)c->m->action_failures);
-		else
-			log_warn("%s: exec exited %d (failed actions: %llu)", c->tag, r->exit_code,
-				 (unsigned long long)c->m->action_failures);
-	} else
-		log_info("%s: exec exited 0", c->tag);
-	free(c);
-}
-
-static void action_failed(struct monitor *m, const struct handler *h, const char *what, int r)
-{
-	m->action_failures++;
-	log_warn("%s: %s failed: %s (failed actions: %llu)", h->path, what, strerror(-r),
-		 (unsigned long long)m->action_failures);
-}
-
-static void run_webhook(struct monitor *m, const struct handler *h, const struct event_ctx *ctx,
-			char **body, size_t *body_len)
-{
-	if (!*body) {
-		*body = payload_build_json(ctx, body_len);
-		if (!*body) {
-			action_failed(m, h, "webhook", -ENOMEM);
-			return;
-		}
-	}
-	int r = webhook_post(m->webhooks, &h->webhook, *body, *body_len, h->path);
-	if (r < 0)
-		action_failed(m, h, "webhook", r);
-	else
-		log_debug("%s: webhook to %s queued (seq %llu)", h->path, h->webhook.url,
-			  (unsigned long long)ctx->seq);
-}
-
-static void run_signal(struct monitor *m, const struct handler *h)
-{
-	if (!m->target.present) {
-		action_failed(m, h, "signal", -ESRCH);
-		return;
-	}
-	int r = action_signal(&m->target.cg, m->target.pid, &h->signal);
-	if (r < 0) {
-		char what[64];
-		snprintf(what, sizeof(what), "signal %s", sigabbrev_np(h->signal.signo) ?: "?");
-		action_failed(m, h, what, r);
-		return;
-	}
-	log_info("%s: sent SIG%s to %d process%s", h->path, sigabbrev_np(h->signal.signo) ?: "?", r,
-		 r == 1 ? "" : "es");
-}
-
-static void run_reclaim(struct monitor *m, const struct handler *h)
-{
-	if (!m->target.present) {
-		action_failed(m, h, "reclaim", -ENOENT);
-		return;
-	}
-	struct reclaim_result res = {0};
-	int r = action_reclaim(&m->target.cg, &h->reclaim, m->sample.usage_bytes, &res);
-	if (r < 0) {
-		action_failed(m, h, "reclaim", r);
-		return;
-	}
-	char req[32], before[32], after[32], fell[32];
-	uint64_t diff = res.before_bytes > res.after_bytes ? res.before_bytes - res.after_bytes : 0;
-	units_format_size(res.requested_bytes, req, sizeof(req));
-	units_format_size(res.before_bytes, before, sizeof(before));
-	units_format_size(res.after_bytes, after, sizeof(after));
-	units_format_size(diff, fell, sizeof(fell));
-	if (res.partial)
-		log_warn("%s: reclaim of %s was partial (EAGAIN: the kernel could not reclaim that much); "
-			 "usage %s -> %s, fell by %s",
-			 h->path, req, before, after, fell);
-	else
-		log_info("%s: reclaimed %s; usage %s -> %s, fell by %s", h->path, req, before, after, fell);
-}
-
-static void run_exec(struct monitor *m, const struct handler *h, const struct event_ctx *ctx)
-{
-	char **env = payload_build_env(ctx);
-	struct exec_done_ctx *c = calloc(1, sizeof(*c));
-	if (!env || !c) {
-		strv_free(env);
-		free(c);
-		action_failed(m, h, "exec", -ENOMEM);
-		return;
-	}
-	c->m = m;
-	snprintf(c->tag, sizeof(c->tag), "%s", h->path);
-	int r = spawn_start(m->spawner, h->exec.argv, env, h->exec.timeout_usec, h->path, on_exec_done, c);
-	strv_free(env);
-	if (r < 0) {
-		free(c);
-		char what[300];
-		snprintf(what, sizeof(what), "exec %s", h->exec.argv[0]);
-		action_failed(m, h, what, r);
-	}
 }
 
 /* Reads /proc/meminfo into the sample and the cache. Returns 0 or -errno. */
@@ -260,8 +150,7 @@ static void emit(struct monitor *m, const struct event *ev, const struct sample 
 		.pid = m->target.pid,
 		.sample = s,
 	};
-	char *body = NULL;
-	size_t body_len = 0;
+	struct dispatch_event de = {.ctx = &ctx, .target = &m->target};
 
 	for (size_t i = 0; i < m->policy->n_handlers; i++) {
 		const struct handler *h = &m->policy->handlers[i];
@@ -272,22 +161,9 @@ static void emit(struct monitor *m, const struct event *ev, const struct sample 
 			if (s == &m->sample && !m->host_fresh && refresh_host(m, &m->sample) < 0)
 				log_debug("meminfo unreadable; the event carries the last host figures");
 		}
-		switch (h->action) {
-		case ACTION_WEBHOOK:
-			run_webhook(m, h, &ctx, &body, &body_len);
-			break;
-		case ACTION_SIGNAL:
-			run_signal(m, h);
-			break;
-		case ACTION_RECLAIM:
-			run_reclaim(m, h);
-			break;
-		case ACTION_EXEC:
-			run_exec(m, h, &ctx);
-			break;
-		}
+		dispatch_action(&m->dispatch, h, &de);
 	}
-	free(body);
+	dispatch_event_done(&de);
 }
 
 static void log_step(struct monitor *m, const struct event *ev, const struct sample *s)
@@ -468,11 +344,6 @@ static void finish_check(struct monitor *m)
 		apply_reload(m);
 }
 
-struct probe_ctx {
-	struct monitor *m;
-	size_t index;
-};
-
 static void on_probe_done(const struct spawn_result *r, void *userdata)
 {
 	struct probe_ctx *c = userdata;
@@ -480,7 +351,6 @@ static void on_probe_done(const struct spawn_result *r, void *userdata)
 	m->probe_results[c->index] = r->exit_code == 0 && !r->timed_out;
 	if (r->timed_out)
 		log_debug("probe %s timed out (false)", m->policy->probes[c->index].path);
-	free(c);
 	if (--m->probes_pending == 0)
 		finish_check(m);
 }
@@ -492,17 +362,11 @@ static void start_probes(struct monitor *m)
 	m->probes_pending = 1; /* held until every probe is started */
 	for (size_t i = 0; i < m->policy->n_probes; i++) {
 		const struct probe *p = &m->policy->probes[i];
-		struct probe_ctx *c = calloc(1, sizeof(*c));
 		m->probe_results[i] = false;
-		if (!c) {
-			log_warn("probe %s: out of memory (false)", p->path);
-			continue;
-		}
-		*c = (struct probe_ctx){m, i};
-		int r = spawn_start(m->spawner, p->argv, NULL, p->timeout_usec, p->path, on_probe_done, c);
+		int r = spawn_start(m->dispatch.spawner, p->argv, NULL, p->timeout_usec, p->path, on_probe_done,
+				    &m->probe_ctxs[i]);
 		if (r < 0) {
 			log_warn("probe %s: cannot run %s: %s (false)", p->path, p->argv[0], strerror(-r));
-			free(c);
 			continue;
 		}
 		m->probes_pending++;
@@ -565,17 +429,23 @@ static int install_policy(struct monitor *m, struct policy *p)
 {
 	uint64_t *last = calloc(p->n_handlers + 1, sizeof(*last));
 	bool *probes = calloc(p->n_probes + 1, sizeof(*probes));
-	if (!last || !probes) {
+	struct probe_ctx *ctxs = calloc(p->n_probes + 1, sizeof(*ctxs));
+	if (!last || !probes || !ctxs) {
 		free(last);
 		free(probes);
+		free(ctxs);
 		return -ENOMEM;
 	}
+	for (size_t i = 0; i < p->n_probes; i++)
+		ctxs[i] = (struct probe_ctx){m, i};
 	policy_free(m->policy);
 	free(m->last_fired_usec);
 	free(m->probe_results);
+	free(m->probe_ctxs);
 	m->policy = p;
 	m->last_fired_usec = last;
 	m->probe_results = probes;
+	m->probe_ctxs = ctxs;
 	unsigned needs = eval_needs(p);
 	m->host_every_check = needs & EVAL_NEEDS_HOST;
 	m->sample_what = (needs & EVAL_NEEDS_PSI ? CG_SAMPLE_PSI : 0) |
@@ -741,7 +611,7 @@ static int monitor_setup(struct monitor *m, const struct monitor_config *cfg, st
 	r = loop_new(&m->loop);
 	if (r < 0)
 		return r;
-	r = spawner_new(m->loop, &m->spawner);
+	r = spawner_new(m->loop, &m->dispatch.spawner);
 	if (r < 0)
 		return r;
 	return 0;
@@ -751,8 +621,9 @@ static void monitor_teardown(struct monitor *m)
 {
 	if (m->loop)
 		unwatch_target(m);
-	webhook_client_free(m->webhooks);
-	spawner_free(m->spawner);
+	webhook_client_free(m->dispatch.webhooks);
+	spawner_free(m->dispatch.spawner);
+	dispatch_free(&m->dispatch);
 	if (m->timer_fd >= 0)
 		close(m->timer_fd);
 	if (m->signal_fd >= 0)
@@ -763,6 +634,7 @@ static void monitor_teardown(struct monitor *m)
 	policy_free(m->policy);
 	free(m->last_fired_usec);
 	free(m->probe_results);
+	free(m->probe_ctxs);
 }
 
 int monitor_run(const struct monitor_config *cfg, struct policy *policy)
@@ -771,7 +643,7 @@ int monitor_run(const struct monitor_config *cfg, struct policy *policy)
 	int r = monitor_setup(&m, cfg, policy);
 	if (r < 0)
 		goto out;
-	r = webhook_client_new(m.loop, cfg->webhook_queue_cap ? cfg->webhook_queue_cap : 64, &m.webhooks);
+	r = webhook_client_new(m.loop, cfg->webhook_queue_cap ? cfg->webhook_queue_cap : 64, &m.dispatch.webhooks);
 	if (r < 0) {
 		log_error("webhook client: %s", strerror(-r));
 		goto out;
@@ -815,20 +687,20 @@ int monitor_run(const struct monitor_config *cfg, struct policy *policy)
 
 	/* Give queued webhooks a bounded grace period. */
 	uint64_t deadline = now_mono_usec() + (cfg->grace_usec ? cfg->grace_usec : 5 * USEC_PER_SEC);
-	if (webhook_pending(m.webhooks))
-		log_info("delivering %zu queued webhook(s) before stopping", webhook_pending(m.webhooks));
-	while (webhook_pending(m.webhooks) && now_mono_usec() < deadline)
+	if (webhook_pending(m.dispatch.webhooks))
+		log_info("delivering %zu queued webhook(s) before stopping", webhook_pending(m.dispatch.webhooks));
+	while (webhook_pending(m.dispatch.webhooks) && now_mono_usec() < deadline)
 		loop_iterate(m.loop, deadline - now_mono_usec());
-	if (webhook_pending(m.webhooks))
+	if (webhook_pending(m.dispatch.webhooks))
 		log_warn("stopping with %zu webhook(s) undelivered after the grace period",
-			 webhook_pending(m.webhooks));
+			 webhook_pending(m.dispatch.webhooks));
 	struct webhook_stats st;
-	webhook_get_stats(m.webhooks, &st);
+	webhook_get_stats(m.dispatch.webhooks, &st);
 	log_info("stopped: %llu checks, %llu events, webhooks %llu delivered / %llu failed / %llu dropped, "
 		 "%llu failed actions",
 		 (unsigned long long)m.checks, (unsigned long long)m.seq, (unsigned long long)st.delivered,
 		 (unsigned long long)st.failed, (unsigned long long)st.dropped,
-		 (unsigned long long)m.action_failures);
+		 (unsigned long long)m.dispatch.failures);
 	r = 0;
 out:
 	monitor_teardown(&m);
