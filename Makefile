@@ -37,10 +37,10 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 # Debian packages: to build, and to run the tests.
 BUILD_DEPS := gcc make pkg-config libcurl4-openssl-dev libcjson-dev libcgroup-dev libssl-dev
-TEST_DEPS := libcmocka-dev bats python3 python3-yaml procps openssl
+TEST_DEPS := libcmocka-dev bats python3 python3-yaml procps openssl clang-format
 DEPS_STAMP := build/.deps-$(shell echo $(BUILD_DEPS) $(TEST_DEPS) | cksum | cut -d' ' -f1)
 
-.PHONY: all deps test-deps unit bats test test-asan test-vm test-container bench demo clean
+.PHONY: all deps test-deps unit bats test test-asan test-vm test-container bench demo clean format format-check
 
 all: deps
 	@$(MAKE) --no-print-directory $(BUILD)/memhook
@@ -98,6 +98,7 @@ test-asan:
 	@$(MAKE) --no-print-directory SAN=1 unit bats
 
 test: test-deps
+	@$(MAKE) --no-print-directory format-check
 	@$(MAKE) --no-print-directory unit bats
 	@$(MAKE) --no-print-directory test-asan
 	@$(MAKE) --no-print-directory test-vm
@@ -123,6 +124,13 @@ bench: test-deps
 demo: all
 	@$(MAKE) --no-print-directory deps NEED_TEST_DEPS=1
 	bash tests/demo/demo.sh $(BUILD)/memhook
+
+# One .clang-format for the C sources; `make format` applies it, `make test` checks it.
+C_SOURCES = $(wildcard lib/*.c lib/*.h cmd/*.c tests/unit/*.c tests/unit/*.h)
+format:
+	clang-format -i $(C_SOURCES)
+format-check: test-deps
+	clang-format --dry-run --Werror $(C_SOURCES)
 
 clean:
 	rm -rf build

@@ -16,9 +16,9 @@
 #include "units.h"
 
 /* Exit codes, documented in --help and the README. */
-#define EXIT_OK 0
+#define EXIT_OK      0
 #define EXIT_RUNTIME 1
-#define EXIT_USAGE 2
+#define EXIT_USAGE   2
 
 enum command { CMD_RUN, CMD_CHECK, CMD_DUMP, CMD_STATUS };
 
@@ -39,42 +39,42 @@ struct options {
 };
 
 static const char usage_text[] =
-	"Usage: memhook [run] [OPTIONS]          watch a target and act on its memory levels\n"
-	"       memhook run --once [OPTIONS]     evaluate once; print sample, level, conditions as JSON\n"
-	"       memhook check --policy FILE [OPTIONS]\n"
-	"                                        validate a policy; one line per level and handler\n"
-	"       memhook dump [OPTIONS]           print the target's memory breakdown once\n"
-	"       memhook status --status-file FILE [--max-age DURATION]\n"
-	"                                        exit 0 when the status file is fresh (liveness probe)\n"
-	"\n"
-	"Target (exactly one):\n"
-	"  -c, --cgroup DIR       a cgroup directory (v2 memory.current/max or v1 memory.usage_in_bytes/\n"
-	"                         limit_in_bytes)                                      [MEMHOOK_CGROUP]\n"
-	"      --pid PID          the cgroup of this process                                [MEMHOOK_PID]\n"
-	"      --process NAME     the process whose comm or argv[0] basename is NAME, re-resolved when it\n"
-	"                         restarts                                              [MEMHOOK_PROCESS]\n"
-	"Options:\n"
-	"  -p, --policy FILE      JSON policy; the embedded default when absent         [MEMHOOK_POLICY]\n"
-	"      --proc-root DIR    read meminfo and PID files under DIR, not /proc     [MEMHOOK_PROC_ROOT]\n"
-	"      --log-format FMT   text (default) or json (JSON lines)                [MEMHOOK_LOG_FORMAT]\n"
-	"      --log-level LVL    error, warn, info (default) or debug                [MEMHOOK_LOG_LEVEL]\n"
-	"      --status-file FILE rewrite a JSON status here every 5 s and on level changes\n"
-	"                                                                           [MEMHOOK_STATUS_FILE]\n"
-	"      --webhook URL      also POST every event (but remaining) to URL, whatever the policy\n"
-	"                                                               [MEMHOOK_WEBHOOK]\n"
-	"      --grace DURATION   time queued webhooks get on SIGTERM (default 5s)        [MEMHOOK_GRACE]\n"
-	"      --max-age DURATION status: how old the status file may be (default 30s)\n"
-	"      --once             run: evaluate once and exit\n"
-	"  -h, --help             this text\n"
-	"  -V, --version          the version\n"
-	"Flags win over the environment.\n"
-	"\n"
-	"Signals: SIGTERM/SIGINT stop (queued webhooks get the grace period), SIGHUP reloads the policy\n"
-	"(an invalid one is rejected and the old one keeps running), SIGUSR1 dumps the target's memory\n"
-	"breakdown to stderr, SIGUSR2 pauses and resumes evaluation.\n"
-	"\n"
-	"Exit codes: 0 ok, 1 runtime failure (target unreadable in --once/dump, stale status, I/O),\n"
-	"2 usage or policy error.\n";
+        "Usage: memhook [run] [OPTIONS]          watch a target and act on its memory levels\n"
+        "       memhook run --once [OPTIONS]     evaluate once; print sample, level, conditions as JSON\n"
+        "       memhook check --policy FILE [OPTIONS]\n"
+        "                                        validate a policy; one line per level and handler\n"
+        "       memhook dump [OPTIONS]           print the target's memory breakdown once\n"
+        "       memhook status --status-file FILE [--max-age DURATION]\n"
+        "                                        exit 0 when the status file is fresh (liveness probe)\n"
+        "\n"
+        "Target (exactly one):\n"
+        "  -c, --cgroup DIR       a cgroup directory (v2 memory.current/max or v1 memory.usage_in_bytes/\n"
+        "                         limit_in_bytes)                                      [MEMHOOK_CGROUP]\n"
+        "      --pid PID          the cgroup of this process                                [MEMHOOK_PID]\n"
+        "      --process NAME     the process whose comm or argv[0] basename is NAME, re-resolved when it\n"
+        "                         restarts                                              [MEMHOOK_PROCESS]\n"
+        "Options:\n"
+        "  -p, --policy FILE      JSON policy; the embedded default when absent         [MEMHOOK_POLICY]\n"
+        "      --proc-root DIR    read meminfo and PID files under DIR, not /proc     [MEMHOOK_PROC_ROOT]\n"
+        "      --log-format FMT   text (default) or json (JSON lines)                [MEMHOOK_LOG_FORMAT]\n"
+        "      --log-level LVL    error, warn, info (default) or debug                [MEMHOOK_LOG_LEVEL]\n"
+        "      --status-file FILE rewrite a JSON status here every 5 s and on level changes\n"
+        "                                                                           [MEMHOOK_STATUS_FILE]\n"
+        "      --webhook URL      also POST every event (but remaining) to URL, whatever the policy\n"
+        "                                                               [MEMHOOK_WEBHOOK]\n"
+        "      --grace DURATION   time queued webhooks get on SIGTERM (default 5s)        [MEMHOOK_GRACE]\n"
+        "      --max-age DURATION status: how old the status file may be (default 30s)\n"
+        "      --once             run: evaluate once and exit\n"
+        "  -h, --help             this text\n"
+        "  -V, --version          the version\n"
+        "Flags win over the environment.\n"
+        "\n"
+        "Signals: SIGTERM/SIGINT stop (queued webhooks get the grace period), SIGHUP reloads the policy\n"
+        "(an invalid one is rejected and the old one keeps running), SIGUSR1 dumps the target's memory\n"
+        "breakdown to stderr, SIGUSR2 pauses and resumes evaluation.\n"
+        "\n"
+        "Exit codes: 0 ok, 1 runtime failure (target unreadable in --once/dump, stale status, I/O),\n"
+        "2 usage or policy error.\n";
 
 static const char *env_or(const char *flag, const char *env_name)
 {
@@ -87,34 +87,45 @@ static const char *env_or(const char *flag, const char *env_name)
 /* Returns 0, or EXIT_USAGE after printing why. */
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	enum { OPT_PID = 256, OPT_PROCESS, OPT_PROC_ROOT, OPT_LOG_FORMAT, OPT_LOG_LEVEL, OPT_STATUS_FILE,
-	       OPT_MAX_AGE, OPT_ONCE, OPT_GRACE, OPT_WEBHOOK };
-	static const struct option longopts[] = {
-		{"policy", required_argument, NULL, 'p'},
-		{"cgroup", required_argument, NULL, 'c'},
-		{"pid", required_argument, NULL, OPT_PID},
-		{"process", required_argument, NULL, OPT_PROCESS},
-		{"proc-root", required_argument, NULL, OPT_PROC_ROOT},
-		{"log-format", required_argument, NULL, OPT_LOG_FORMAT},
-		{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
-		{"status-file", required_argument, NULL, OPT_STATUS_FILE},
-		{"max-age", required_argument, NULL, OPT_MAX_AGE},
-		{"grace", required_argument, NULL, OPT_GRACE},
-		{"once", no_argument, NULL, OPT_ONCE},
-		{"webhook", required_argument, NULL, OPT_WEBHOOK},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{0},
+	enum {
+		OPT_PID = 256,
+		OPT_PROCESS,
+		OPT_PROC_ROOT,
+		OPT_LOG_FORMAT,
+		OPT_LOG_LEVEL,
+		OPT_STATUS_FILE,
+		OPT_MAX_AGE,
+		OPT_ONCE,
+		OPT_GRACE,
+		OPT_WEBHOOK
 	};
-	*o = (struct options){.command = CMD_RUN};
+	static const struct option longopts[] = {
+		{ "policy", required_argument, NULL, 'p' },
+		{ "cgroup", required_argument, NULL, 'c' },
+		{ "pid", required_argument, NULL, OPT_PID },
+		{ "process", required_argument, NULL, OPT_PROCESS },
+		{ "proc-root", required_argument, NULL, OPT_PROC_ROOT },
+		{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+		{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+		{ "status-file", required_argument, NULL, OPT_STATUS_FILE },
+		{ "max-age", required_argument, NULL, OPT_MAX_AGE },
+		{ "grace", required_argument, NULL, OPT_GRACE },
+		{ "once", no_argument, NULL, OPT_ONCE },
+		{ "webhook", required_argument, NULL, OPT_WEBHOOK },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	*o = (struct options){ .command = CMD_RUN };
 	if (argc > 1 && argv[1][0] != '-') {
-		static const char *const names[] = {"run", "check", "dump", "status"};
+		static const char *const names[] = { "run", "check", "dump", "status" };
 		size_t i;
 		for (i = 0; i < ARRAY_SIZE(names); i++)
 			if (strcmp(argv[1], names[i]) == 0)
 				break;
 		if (i == ARRAY_SIZE(names)) {
-			fprintf(stderr, "memhook: unknown command '%s' (run, check, dump, status)\n", argv[1]);
+			fprintf(stderr, "memhook: unknown command '%s' (run, check, dump, status)\n",
+			        argv[1]);
 			return EXIT_USAGE;
 		}
 		o->command = (enum command)i;
@@ -125,21 +136,51 @@ static int parse_args(int argc, char **argv, struct options *o)
 	int c;
 	while ((c = getopt_long(argc, argv, "p:c:hV", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'p': o->policy_path = optarg; break;
-		case 'c': target_flag_cgroup = optarg; break;
-		case OPT_PID: target_flag_pid = optarg; break;
-		case OPT_PROCESS: target_flag_process = optarg; break;
-		case OPT_PROC_ROOT: o->proc_root = optarg; break;
-		case OPT_LOG_FORMAT: o->log_format = optarg; break;
-		case OPT_LOG_LEVEL: o->log_level = optarg; break;
-		case OPT_STATUS_FILE: o->status_file = optarg; break;
-		case OPT_MAX_AGE: o->max_age = optarg; break;
-		case OPT_GRACE: o->grace = optarg; break;
-		case OPT_ONCE: o->once = true; break;
-		case OPT_WEBHOOK: o->webhook_url = optarg; break;
-		case 'h': fputs(usage_text, stdout); exit(EXIT_OK);
-		case 'V': printf("memhook %s\n", MEMHOOK_VERSION); exit(EXIT_OK);
-		default: fputs("Try 'memhook --help'.\n", stderr); return EXIT_USAGE;
+		case 'p':
+			o->policy_path = optarg;
+			break;
+		case 'c':
+			target_flag_cgroup = optarg;
+			break;
+		case OPT_PID:
+			target_flag_pid = optarg;
+			break;
+		case OPT_PROCESS:
+			target_flag_process = optarg;
+			break;
+		case OPT_PROC_ROOT:
+			o->proc_root = optarg;
+			break;
+		case OPT_LOG_FORMAT:
+			o->log_format = optarg;
+			break;
+		case OPT_LOG_LEVEL:
+			o->log_level = optarg;
+			break;
+		case OPT_STATUS_FILE:
+			o->status_file = optarg;
+			break;
+		case OPT_MAX_AGE:
+			o->max_age = optarg;
+			break;
+		case OPT_GRACE:
+			o->grace = optarg;
+			break;
+		case OPT_ONCE:
+			o->once = true;
+			break;
+		case OPT_WEBHOOK:
+			o->webhook_url = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(EXIT_OK);
+		case 'V':
+			printf("memhook %s\n", MEMHOOK_VERSION);
+			exit(EXIT_OK);
+		default:
+			fputs("Try 'memhook --help'.\n", stderr);
+			return EXIT_USAGE;
 		}
 	}
 	if (optind < argc) {
@@ -183,14 +224,14 @@ static int setup_logging(const struct options *o)
 		}
 	}
 	if (o->log_level) {
-		static const char *const names[] = {"error", "warn", "info", "debug"};
+		static const char *const names[] = { "error", "warn", "info", "debug" };
 		size_t i;
 		for (i = 0; i < ARRAY_SIZE(names); i++)
 			if (strcmp(o->log_level, names[i]) == 0)
 				break;
 		if (i == ARRAY_SIZE(names)) {
 			fprintf(stderr, "memhook: --log-level: '%s' is not error, warn, info or debug\n",
-				o->log_level);
+			        o->log_level);
 			return EXIT_USAGE;
 		}
 		lvl = (enum log_level)i;
@@ -203,7 +244,7 @@ static int setup_logging(const struct options *o)
 static int build_target(const struct options *o, bool required, struct target_spec *ret, bool *ret_named)
 {
 	int n = !!o->cgroup_dir + !!o->pid_text + !!o->process_name;
-	*ret = (struct target_spec){.proc_root = o->proc_root ? o->proc_root : "/proc"};
+	*ret = (struct target_spec){ .proc_root = o->proc_root ? o->proc_root : "/proc" };
 	*ret_named = n > 0;
 	if (n > 1) {
 		fputs("memhook: name one target: --cgroup, --pid or --process\n", stderr);
@@ -250,7 +291,7 @@ static int load_policy(const char *path, const char *webhook_url, struct policy 
 {
 	char err[1024];
 	int r = path ? policy_load(path, ret, err, sizeof(err))
-		     : policy_parse(policy_default_json, strlen(policy_default_json), ret, err, sizeof(err));
+	             : policy_parse(policy_default_json, strlen(policy_default_json), ret, err, sizeof(err));
 	if (r == 0 && webhook_url && (r = policy_add_webhook(*ret, webhook_url, err, sizeof(err))) < 0) {
 		policy_free(*ret);
 		*ret = NULL;
@@ -327,7 +368,8 @@ static int cmd_status(const struct options *o)
 	uint64_t age = now > mtime ? now - mtime : 0;
 	if (age > max_age_usec) {
 		fprintf(stderr, "memhook: status: %s is %llu s old (max %llu s)\n", o->status_file,
-			(unsigned long long)(age / USEC_PER_SEC), (unsigned long long)(max_age_usec / USEC_PER_SEC));
+		        (unsigned long long)(age / USEC_PER_SEC),
+		        (unsigned long long)(max_age_usec / USEC_PER_SEC));
 		return EXIT_RUNTIME;
 	}
 	return EXIT_OK;

@@ -11,7 +11,7 @@
 
 /* cgroup.procs is read in one go; start with this many pids and double up to PROCS_MAX. */
 #define PROCS_INITIAL 256
-#define PROCS_MAX (1u << 20)
+#define PROCS_MAX     (1u << 20)
 /* memory.reclaim may be interrupted by a signal; retry that many times. */
 #define RECLAIM_EINTR_RETRIES 3
 
@@ -110,7 +110,7 @@ static uint64_t reclaim_amount(const struct reclaim_cfg *cfg, uint64_t usage_byt
 }
 
 int action_reclaim(struct cg_target *t, const struct reclaim_cfg *cfg, uint64_t usage_bytes,
-		   struct reclaim_result *ret)
+                   struct reclaim_result *ret)
 {
 	if (!t || t->version == CG_V1)
 		return -EOPNOTSUPP;
@@ -119,7 +119,7 @@ int action_reclaim(struct cg_target *t, const struct reclaim_cfg *cfg, uint64_t 
 	if (fd < 0)
 		return errno == ENOENT ? -EOPNOTSUPP : -errno;
 
-	struct reclaim_result r = {.requested_bytes = reclaim_amount(cfg, usage_bytes)};
+	struct reclaim_result r = { .requested_bytes = reclaim_amount(cfg, usage_bytes) };
 	char text[24];
 	int len = snprintf(text, sizeof(text), "%" PRIu64, r.requested_bytes);
 

@@ -25,4 +25,4 @@ struct reclaim_result {
  * page) to memory.reclaim, retrying EINTR a few times. Returns 0 (also for a partial reclaim,
  * flagged in ret), -EOPNOTSUPP (v1, or a kernel without memory.reclaim) or -errno. */
 int action_reclaim(struct cg_target *t, const struct reclaim_cfg *cfg, uint64_t usage_bytes,
-		   struct reclaim_result *ret);
+                   struct reclaim_result *ret);

@@ -54,7 +54,7 @@ static bool is_key_char(char c)
 /* One "key value\n" line of memory.stat / memory.events / memory.oom_control. Advances *p past the
  * line. Returns 1 with a line, 0 at the end of the buffer, -EBADMSG or -ERANGE. */
 static int keyed_next(const char **p, const char *end, const char **ret_key, size_t *ret_key_len,
-		      uint64_t *ret_value)
+                      uint64_t *ret_value)
 {
 	const char *s = *p, *key;
 	uint64_t v;
@@ -232,7 +232,7 @@ int cg_parse_events(const char *buf, size_t len, uint64_t ret[MEMEV_COUNT])
 {
 	/* v2 memory.events keys, and v1 memory.oom_control's oom_kill (same name, same meaning). */
 	static const char *const names[MEMEV_COUNT] = {
-		[MEMEV_LOW] = "low", [MEMEV_HIGH] = "high", [MEMEV_MAX] = "max",
+		[MEMEV_LOW] = "low", [MEMEV_HIGH] = "high",         [MEMEV_MAX] = "max",
 		[MEMEV_OOM] = "oom", [MEMEV_OOM_KILL] = "oom_kill",
 	};
 	uint64_t v[MEMEV_COUNT] = { 0 };
@@ -387,8 +387,8 @@ int cg_open(const char *path, struct cg_target *ret)
 		t.limit_fd = open_ro(t.dirfd, "memory.limit_in_bytes");
 		if (t.usage_fd < 0 || t.limit_fd < 0) {
 			r = (t.usage_fd == -ENOENT || t.limit_fd == -ENOENT) ? -EMEDIUMTYPE
-			    : t.usage_fd < 0				     ? t.usage_fd
-									     : t.limit_fd;
+			    : t.usage_fd < 0                                 ? t.usage_fd
+			                                                     : t.limit_fd;
 			if (t.usage_fd < 0)
 				t.usage_fd = -1;
 			if (t.limit_fd < 0)

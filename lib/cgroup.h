@@ -11,17 +11,17 @@
 enum cg_version { CG_V1 = 1, CG_V2 = 2 };
 
 #define CG_MAX_ANCESTORS 32
-#define CG_UNLIMITED UINT64_MAX
+#define CG_UNLIMITED     UINT64_MAX
 
 struct cg_target {
-	char *path;              /* the cgroup directory as given */
+	char *path; /* the cgroup directory as given */
 	enum cg_version version;
 	int dirfd;
-	int usage_fd;            /* memory.current | memory.usage_in_bytes */
-	int limit_fd;            /* memory.max | memory.limit_in_bytes */
-	int events_fd;           /* v2 memory.events | v1 memory.oom_control; -1 when absent */
-	int pressure_fd;         /* v2 memory.pressure; -1 when absent */
-	int stat_fd;             /* memory.stat; -1 when absent (v1: hierarchical_memory_limit) */
+	int usage_fd;    /* memory.current | memory.usage_in_bytes */
+	int limit_fd;    /* memory.max | memory.limit_in_bytes */
+	int events_fd;   /* v2 memory.events | v1 memory.oom_control; -1 when absent */
+	int pressure_fd; /* v2 memory.pressure; -1 when absent */
+	int stat_fd;     /* memory.stat; -1 when absent (v1: hierarchical_memory_limit) */
 	int ancestor_limit_fds[CG_MAX_ANCESTORS]; /* v2: memory.max of each ancestor that has one */
 	size_t n_ancestors;
 	uint64_t prev_events[MEMEV_COUNT];
@@ -39,15 +39,15 @@ void cg_close(struct cg_target *t);
 
 /* What cg_sample reads beyond usage and limit: only what the policy looks at, so an idle check
  * costs as few reads as possible. */
-#define CG_SAMPLE_PSI 1u    /* memory.pressure */
+#define CG_SAMPLE_PSI    1u /* memory.pressure */
 #define CG_SAMPLE_EVENTS 2u /* memory.events (v1: memory.oom_control) */
-#define CG_SAMPLE_ALL (CG_SAMPLE_PSI | CG_SAMPLE_EVENTS)
+#define CG_SAMPLE_ALL    (CG_SAMPLE_PSI | CG_SAMPLE_EVENTS)
 
 /* Reads usage_bytes, limit_bytes (own limit; when unlimited, the smallest ancestor limit; v1:
- * hierarchical_memory_limit; CG_UNLIMITED when none) and, as `what` asks, PSI (has_psi), memory.events (has_events,
- * events_delta since the previous call; v1: oom_kill from memory.oom_control).
- * Does not touch the host_* fields or the timestamps. Returns 0, -ENOENT/-ENODEV when the cgroup
- * is gone, -EBADMSG when a file holds garbage. */
+ * hierarchical_memory_limit; CG_UNLIMITED when none) and, as `what` asks, PSI (has_psi), memory.events
+ * (has_events, events_delta since the previous call; v1: oom_kill from memory.oom_control). Does not touch
+ * the host_* fields or the timestamps. Returns 0, -ENOENT/-ENODEV when the cgroup is gone, -EBADMSG when a
+ * file holds garbage. */
 int cg_sample(struct cg_target *t, unsigned what, struct sample *s);
 
 /* Pids in cgroup.procs, at most cap. Returns the count or -errno. */

@@ -13,13 +13,12 @@ int curl_api_load(char *err, size_t err_size)
 		const char *name;
 		size_t offset;
 	} syms[] = {
-#define SYM(field) {"curl_" #field, offsetof(struct curl_api, field)}
-		SYM(global_init),        SYM(global_cleanup),      SYM(easy_init),
-		SYM(easy_setopt),        SYM(easy_getinfo),        SYM(easy_cleanup),
-		SYM(easy_strerror),      SYM(multi_init),          SYM(multi_setopt),
-		SYM(multi_add_handle),   SYM(multi_remove_handle), SYM(multi_socket_action),
-		SYM(multi_assign),       SYM(multi_info_read),     SYM(multi_cleanup),
-		SYM(multi_strerror),     SYM(slist_append),        SYM(slist_free_all),
+#define SYM(field) { "curl_" #field, offsetof(struct curl_api, field) }
+		SYM(global_init),  SYM(global_cleanup),   SYM(easy_init),           SYM(easy_setopt),
+		SYM(easy_getinfo), SYM(easy_cleanup),     SYM(easy_strerror),       SYM(multi_init),
+		SYM(multi_setopt), SYM(multi_add_handle), SYM(multi_remove_handle), SYM(multi_socket_action),
+		SYM(multi_assign), SYM(multi_info_read),  SYM(multi_cleanup),       SYM(multi_strerror),
+		SYM(slist_append), SYM(slist_free_all),
 #undef SYM
 	};
 	if (curl_handle)

@@ -3,10 +3,10 @@
 #include "policy.h"
 
 __asm__(".pushsection .rodata\n"
-	".global policy_default_json\n"
-	".type policy_default_json, @object\n"
-	"policy_default_json:\n"
-	".incbin \"policies/default.json\"\n"
-	".byte 0\n"
-	".size policy_default_json, . - policy_default_json\n"
-	".popsection\n");
+        ".global policy_default_json\n"
+        ".type policy_default_json, @object\n"
+        "policy_default_json:\n"
+        ".incbin \"policies/default.json\"\n"
+        ".byte 0\n"
+        ".size policy_default_json, . - policy_default_json\n"
+        ".popsection\n");

@@ -21,7 +21,7 @@ static void failed(struct dispatch *d, const struct handler *h, const char *what
 {
 	d->failures++;
 	log_warn("%s: %s failed: %s (failed actions: %llu)", h->path, what, strerror(-r),
-		 (unsigned long long)d->failures);
+	         (unsigned long long)d->failures);
 }
 
 static void run_webhook(struct dispatch *d, const struct handler *h, struct dispatch_event *e)
@@ -38,7 +38,7 @@ static void run_webhook(struct dispatch *d, const struct handler *h, struct disp
 		failed(d, h, "webhook", r);
 	else
 		log_debug("%s: webhook to %s queued (seq %llu)", h->path, h->webhook.url,
-			  (unsigned long long)e->ctx->seq);
+		          (unsigned long long)e->ctx->seq);
 }
 
 static void run_signal(struct dispatch *d, const struct handler *h, const struct target *t)
@@ -61,7 +61,7 @@ static void run_reclaim(struct dispatch *d, const struct handler *h, struct disp
 		failed(d, h, "reclaim", -ENOENT);
 		return;
 	}
-	struct reclaim_result res = {0};
+	struct reclaim_result res = { 0 };
 	uint64_t usage = e->ctx->sample ? e->ctx->sample->usage_bytes : 0;
 	int r = action_reclaim(&t->cg, &h->reclaim, usage, &res);
 	if (r < 0) {
@@ -76,8 +76,8 @@ static void run_reclaim(struct dispatch *d, const struct handler *h, struct disp
 	units_format_size(diff, fell, sizeof(fell));
 	if (res.partial)
 		log_warn("%s: reclaim of %s was partial (EAGAIN: the kernel could not reclaim that much); "
-			 "usage %s -> %s, fell by %s",
-			 h->path, req, before, after, fell);
+		         "usage %s -> %s, fell by %s",
+		         h->path, req, before, after, fell);
 	else
 		log_info("%s: reclaimed %s; usage %s -> %s, fell by %s", h->path, req, before, after, fell);
 }
@@ -100,13 +100,13 @@ static void on_exec_done(const struct spawn_result *r, void *userdata)
 		d->failures++;
 		if (r->timed_out)
 			log_warn("%s: exec killed at its timeout (failed actions: %llu)", x->tag,
-				 (unsigned long long)d->failures);
+			         (unsigned long long)d->failures);
 		else if (r->exit_code < 0)
-			log_warn("%s: exec killed by signal %d (failed actions: %llu)", x->tag, r->term_signal,
-				 (unsigned long long)d->failures);
+			log_warn("%s: exec killed by signal %d (failed actions: %llu)", x->tag,
+			         r->term_signal, (unsigned long long)d->failures);
 		else
 			log_warn("%s: exec exited %d (failed actions: %llu)", x->tag, r->exit_code,
-				 (unsigned long long)d->failures);
+			         (unsigned long long)d->failures);
 	} else
 		log_info("%s: exec exited 0", x->tag);
 	exec_unlink(x);

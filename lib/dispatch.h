@@ -17,15 +17,15 @@ struct exec_run;
 struct dispatch {
 	struct webhook_client *webhooks;
 	struct spawner *spawner;
-	uint64_t failures;          /* actions that failed, over memhook's lifetime */
-	struct exec_run *running;   /* execs not finished yet */
+	uint64_t failures;        /* actions that failed, over memhook's lifetime */
+	struct exec_run *running; /* execs not finished yet */
 };
 
 /* One event being dispatched: what its actions need. The webhook body is built on first use and
  * shared by every webhook handler of the event. */
 struct dispatch_event {
 	const struct event_ctx *ctx;
-	struct target *target;       /* signals and reclaim act on it when present */
+	struct target *target; /* signals and reclaim act on it when present */
 	char *body;
 	size_t body_len;
 };

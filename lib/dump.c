@@ -10,21 +10,44 @@
 #include "util.h"
 
 #define DUMP_STAT_MAX (64 * 1024)
-#define STATUS_MAX (16 * 1024)
+#define STATUS_MAX    (16 * 1024)
 /* cgroup.procs is read into a growing array, up to this many pids. */
 #define PROCS_MAX (1 << 20)
 
 /* The byte-valued memory.stat keys (counters like pgfault and workingset_* are events, not sizes). */
 static const char *const v2_byte_keys[] = {
-	"anon", "file", "kernel", "kernel_stack", "pagetables", "sec_pagetables", "percpu", "sock",
-	"vmalloc", "shmem", "zswap", "zswapped", "file_mapped", "file_dirty", "file_writeback",
-	"swapcached", "anon_thp", "file_thp", "shmem_thp", "inactive_anon", "active_anon",
-	"inactive_file", "active_file", "unevictable", "slab_reclaimable", "slab_unreclaimable", "slab",
+	"anon",
+	"file",
+	"kernel",
+	"kernel_stack",
+	"pagetables",
+	"sec_pagetables",
+	"percpu",
+	"sock",
+	"vmalloc",
+	"shmem",
+	"zswap",
+	"zswapped",
+	"file_mapped",
+	"file_dirty",
+	"file_writeback",
+	"swapcached",
+	"anon_thp",
+	"file_thp",
+	"shmem_thp",
+	"inactive_anon",
+	"active_anon",
+	"inactive_file",
+	"active_file",
+	"unevictable",
+	"slab_reclaimable",
+	"slab_unreclaimable",
+	"slab",
 };
 /* v1: each is read as total_<key> (this cgroup and its descendants) when present. */
 static const char *const v1_byte_keys[] = {
-	"cache", "rss", "rss_huge", "shmem", "mapped_file", "dirty", "writeback", "swap", "swapcached",
-	"inactive_anon", "active_anon", "inactive_file", "active_file", "unevictable",
+	"cache", "rss",        "rss_huge",      "shmem",       "mapped_file",   "dirty",       "writeback",
+	"swap",  "swapcached", "inactive_anon", "active_anon", "inactive_file", "active_file", "unevictable",
 };
 
 struct entry {
@@ -133,7 +156,7 @@ static int dump_stat(const struct cg_target *t, FILE *out)
 	}
 	qsort(entries, n, sizeof(entries[0]), cmp_entry);
 	fprintf(out, "memory.stat of %s (cgroup v%d), largest first:\n", t->path ? t->path : "?",
-		t->version == CG_V1 ? 1 : 2);
+	        t->version == CG_V1 ? 1 : 2);
 	for (size_t i = 0; i < n; i++)
 		fprintf(out, "  %-20s %10s\n", entries[i].name, human(entries[i].bytes, hs, sizeof(hs)));
 	return 0;
@@ -186,7 +209,7 @@ static int dump_procs(const struct cg_target *t, const char *proc_root, FILE *ou
 	fprintf(out, "  %8s %10s  %s\n", "PID", "RSS", "COMM");
 	for (size_t i = 0; i < n_procs; i++)
 		fprintf(out, "  %8d %10s  %s\n", (int)procs[i].pid, human(procs[i].rss_bytes, hs, sizeof(hs)),
-			procs[i].comm);
+		        procs[i].comm);
 	return 0;
 }
 

@@ -84,11 +84,16 @@ int eval_level(const struct policy *p, const struct sample *s, const bool *probe
 }
 
 static const char *const cond_names[] = {
-	[COND_GLOBAL_ABSOLUTE] = "global_absolute", [COND_GLOBAL_RELATIVE] = "global_relative",
-	[COND_LOCAL_ABSOLUTE] = "local_absolute",   [COND_LOCAL_RELATIVE] = "local_relative",
-	[COND_CUSTOM] = "custom",                   [COND_ALL] = "all",
-	[COND_ANY] = "any",                         [COND_NOT] = "not",
-	[COND_PRESSURE] = "pressure",               [COND_EVENTS] = "events",
+	[COND_GLOBAL_ABSOLUTE] = "global_absolute",
+	[COND_GLOBAL_RELATIVE] = "global_relative",
+	[COND_LOCAL_ABSOLUTE] = "local_absolute",
+	[COND_LOCAL_RELATIVE] = "local_relative",
+	[COND_CUSTOM] = "custom",
+	[COND_ALL] = "all",
+	[COND_ANY] = "any",
+	[COND_NOT] = "not",
+	[COND_PRESSURE] = "pressure",
+	[COND_EVENTS] = "events",
 };
 
 /* Adds the measured value and the threshold of a leaf condition. */

@@ -10,9 +10,9 @@
 
 struct cJSON;
 
-#define EVAL_NEEDS_PSI 1u    /* a pressure condition */
+#define EVAL_NEEDS_PSI    1u /* a pressure condition */
 #define EVAL_NEEDS_EVENTS 2u /* an events condition */
-#define EVAL_NEEDS_HOST 4u   /* a global_* condition: host memory at every check */
+#define EVAL_NEEDS_HOST   4u /* a global_* condition: host memory at every check */
 
 /* What the policy's conditions read, so a check reads nothing more. */
 unsigned eval_needs(const struct policy *p);

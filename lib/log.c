@@ -8,7 +8,7 @@
 static enum log_format log_format_cur = LOG_FORMAT_TEXT;
 static enum log_level log_max_level = LOG_LEVEL_INFO;
 
-static const char *const level_names[] = {"error", "warn", "info", "debug"};
+static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
 void log_setup(enum log_format format, enum log_level max_level)
 {
@@ -16,8 +16,14 @@ void log_setup(enum log_format format, enum log_level max_level)
 	log_max_level = max_level;
 }
 
-enum log_format log_get_format(void) { return log_format_cur; }
-bool log_enabled(enum log_level level) { return level <= log_max_level; }
+enum log_format log_get_format(void)
+{
+	return log_format_cur;
+}
+bool log_enabled(enum log_level level)
+{
+	return level <= log_max_level;
+}
 
 static void format_now(char *buf, size_t size)
 {

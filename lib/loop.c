@@ -89,8 +89,8 @@ int loop_add_fd(struct loop *l, int fd, uint32_t epoll_events, loop_fd_fn fn, vo
 	struct watch *w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
-	*w = (struct watch){.fd = fd, .fn = fn, .userdata = userdata, .next = l->watches};
-	struct epoll_event ev = {.events = epoll_events, .data.ptr = w};
+	*w = (struct watch){ .fd = fd, .fn = fn, .userdata = userdata, .next = l->watches };
+	struct epoll_event ev = { .events = epoll_events, .data.ptr = w };
 	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		int r = -errno;
 		free(w);
@@ -105,7 +105,7 @@ int loop_mod_fd(struct loop *l, int fd, uint32_t epoll_events)
 	struct watch *w = find_watch(l, fd);
 	if (!w)
 		return -ENOENT;
-	struct epoll_event ev = {.events = epoll_events, .data.ptr = w};
+	struct epoll_event ev = { .events = epoll_events, .data.ptr = w };
 	return epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
 }
 
@@ -127,8 +127,9 @@ uint64_t loop_add_timer(struct loop *l, uint64_t deadline_usec, loop_timer_fn fn
 	struct timer *t = calloc(1, sizeof(*t));
 	if (!t)
 		return 0;
-	*t = (struct timer){.id = ++l->next_timer_id, .deadline_usec = deadline_usec, .fn = fn,
-			    .userdata = userdata};
+	*t = (struct timer){
+		.id = ++l->next_timer_id, .deadline_usec = deadline_usec, .fn = fn, .userdata = userdata
+	};
 	struct timer **pp = &l->timers;
 	while (*pp && (*pp)->deadline_usec <= deadline_usec)
 		pp = &(*pp)->next;
@@ -221,5 +222,11 @@ int loop_run(struct loop *l)
 	return 0;
 }
 
-void loop_quit(struct loop *l) { l->quit = true; }
-bool loop_quitting(const struct loop *l) { return l->quit; }
+void loop_quit(struct loop *l)
+{
+	l->quit = true;
+}
+bool loop_quitting(const struct loop *l)
+{
+	return l->quit;
+}

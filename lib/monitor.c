@@ -46,12 +46,12 @@ struct monitor {
 	struct target target;
 	int timer_fd;
 	int signal_fd;
-	int psi_fd;              /* PSI trigger on the target's memory.pressure, -1 when none */
-	bool events_watched;     /* target's memory.events fd is in the loop */
+	int psi_fd;          /* PSI trigger on the target's memory.pressure, -1 when none */
+	bool events_watched; /* target's memory.events fd is in the loop */
 
 	int level;
 	bool paused;
-	bool reload_pending;     /* SIGHUP arrived while probes ran */
+	bool reload_pending; /* SIGHUP arrived while probes ran */
 	uint64_t seq;
 	uint64_t checks;
 	uint64_t *last_fired_usec; /* per handler */
@@ -64,18 +64,18 @@ struct monitor {
 	bool *probe_results;
 	unsigned probes_pending;
 	bool check_in_progress;
-	bool once;               /* monitor_once: evaluate without acting */
+	bool once; /* monitor_once: evaluate without acting */
 	struct sample sample;
 
 	uint64_t status_written_usec;
 	int status_level;
 	uint64_t last_check_usec;
-	unsigned sample_what;     /* CG_SAMPLE_* the policy needs */
-	bool host_every_check;    /* a global_* condition: read meminfo at every check */
-	bool host_fresh;          /* the sample's host figures were read at this check */
-	bool host_known;          /* host figures were read at least once */
+	unsigned sample_what;  /* CG_SAMPLE_* the policy needs */
+	bool host_every_check; /* a global_* condition: read meminfo at every check */
+	bool host_fresh;       /* the sample's host figures were read at this check */
+	bool host_known;       /* host figures were read at least once */
 	uint64_t host_total_bytes, host_available_bytes; /* the last read */
-	uint64_t wake_timer;      /* a deferred check after a wakeup, 0 when none */
+	uint64_t wake_timer;                             /* a deferred check after a wakeup, 0 when none */
 };
 
 static const char *level_name(const struct policy *p, int level)
@@ -113,11 +113,11 @@ static void write_status(struct monitor *m, bool force)
 		return;
 	}
 	fprintf(f,
-		"{\"time\":\"%s\",\"level\":%d,\"level_name\":\"%s\",\"checks\":%llu,\"seq\":%llu,"
-		"\"target_present\":%s,\"paused\":%s,\"action_failures\":%llu}\n",
-		ts, m->level, level_label(m->policy, m->level), (unsigned long long)m->checks,
-		(unsigned long long)m->seq, m->target.present ? "true" : "false", m->paused ? "true" : "false",
-		(unsigned long long)m->dispatch.failures);
+	        "{\"time\":\"%s\",\"level\":%d,\"level_name\":\"%s\",\"checks\":%llu,\"seq\":%llu,"
+	        "\"target_present\":%s,\"paused\":%s,\"action_failures\":%llu}\n",
+	        ts, m->level, level_label(m->policy, m->level), (unsigned long long)m->checks,
+	        (unsigned long long)m->seq, m->target.present ? "true" : "false",
+	        m->paused ? "true" : "false", (unsigned long long)m->dispatch.failures);
 	if (fclose(f) != 0 || rename(tmp, m->cfg.status_file) < 0)
 		log_warn("status file %s: %s", m->cfg.status_file, strerror(errno));
 	m->status_written_usec = now;
@@ -150,7 +150,7 @@ static void emit(struct monitor *m, const struct event *ev, const struct sample 
 		.pid = m->target.pid,
 		.sample = s,
 	};
-	struct dispatch_event de = {.ctx = &ctx, .target = &m->target};
+	struct dispatch_event de = { .ctx = &ctx, .target = &m->target };
 
 	for (size_t i = 0; i < m->policy->n_handlers; i++) {
 		const struct handler *h = &m->policy->handlers[i];
@@ -174,17 +174,18 @@ static void log_step(struct monitor *m, const struct event *ev, const struct sam
 	switch (ev->kind) {
 	case EVENT_ENTERED:
 		log_info("level %d -> %d (%s): entered; usage %s of %s, %.1f%% free", ev->previous_level,
-			 ev->level, level_label(m->policy, ev->level), usage, limit,
-			 sample_local_free_percent(s));
+		         ev->level, level_label(m->policy, ev->level), usage, limit,
+		         sample_local_free_percent(s));
 		break;
 	case EVENT_LEFT:
 		log_info("level %d -> %d (%s): left %s; usage %s of %s, %.1f%% free", ev->previous_level,
-			 ev->level, level_label(m->policy, ev->level), level_label(m->policy, ev->previous_level),
-			 usage, limit, sample_local_free_percent(s));
+		         ev->level, level_label(m->policy, ev->level),
+		         level_label(m->policy, ev->previous_level), usage, limit,
+		         sample_local_free_percent(s));
 		break;
 	case EVENT_NORMAL:
 		log_info("level 0 (normal): memory is back to normal; usage %s of %s, %.1f%% free", usage,
-			 limit, sample_local_free_percent(s));
+		         limit, sample_local_free_percent(s));
 		break;
 	default:
 		break;
@@ -240,7 +241,7 @@ static void target_lost(struct monitor *m, const char *reason)
 	char desc[512];
 	target_describe(&m->target, desc, sizeof(desc));
 	log_warn("target lost: %s: %s", desc, reason);
-	struct event ev = {EVENT_TARGET_LOST, m->level, m->level};
+	struct event ev = { EVENT_TARGET_LOST, m->level, m->level };
 	emit(m, &ev, NULL);
 	unwatch_target(m);
 	target_release(&m->target);
@@ -272,7 +273,7 @@ static bool ensure_target(struct monitor *m, bool first)
 		log_info("watching %s", desc);
 	else {
 		log_info("target found: %s", desc);
-		struct event ev = {EVENT_TARGET_FOUND, m->level, m->level};
+		struct event ev = { EVENT_TARGET_FOUND, m->level, m->level };
 		emit(m, &ev, NULL);
 	}
 	m->lost_logged = false;
@@ -295,7 +296,7 @@ static int take_sample(struct monitor *m, struct sample *s)
 		r = refresh_host(m, s);
 		if (r < 0) {
 			log_warn("reading meminfo under %s: %s; check skipped", m->target.spec.proc_root,
-				 strerror(-r));
+			         strerror(-r));
 			return r;
 		}
 	} else {
@@ -324,9 +325,9 @@ static void finish_check(struct monitor *m)
 
 	if (s->has_events && s->events_delta[MEMEV_OOM_KILL] > 0) {
 		log_warn("OOM kill in the target: oom_kill +%llu (total %llu)",
-			 (unsigned long long)s->events_delta[MEMEV_OOM_KILL],
-			 (unsigned long long)s->events[MEMEV_OOM_KILL]);
-		struct event ev = {EVENT_OOM_KILL, m->level, m->level};
+		         (unsigned long long)s->events_delta[MEMEV_OOM_KILL],
+		         (unsigned long long)s->events[MEMEV_OOM_KILL]);
+		struct event ev = { EVENT_OOM_KILL, m->level, m->level };
 		emit(m, &ev, s);
 	}
 
@@ -363,8 +364,8 @@ static void start_probes(struct monitor *m)
 	for (size_t i = 0; i < m->policy->n_probes; i++) {
 		const struct probe *p = &m->policy->probes[i];
 		m->probe_results[i] = false;
-		int r = spawn_start(m->dispatch.spawner, p->argv, NULL, p->timeout_usec, p->path, on_probe_done,
-				    &m->probe_ctxs[i]);
+		int r = spawn_start(m->dispatch.spawner, p->argv, NULL, p->timeout_usec, p->path,
+		                    on_probe_done, &m->probe_ctxs[i]);
 		if (r < 0) {
 			log_warn("probe %s: cannot run %s: %s (false)", p->path, p->argv[0], strerror(-r));
 			continue;
@@ -419,8 +420,8 @@ static int arm_timer(struct monitor *m)
 {
 	uint64_t usec = m->policy->check_interval_usec;
 	struct itimerspec its = {
-		.it_interval = {(time_t)(usec / USEC_PER_SEC), (long)(usec % USEC_PER_SEC * NSEC_PER_USEC)},
-		.it_value = {(time_t)(usec / USEC_PER_SEC), (long)(usec % USEC_PER_SEC * NSEC_PER_USEC)},
+		.it_interval = { (time_t)(usec / USEC_PER_SEC), (long)(usec % USEC_PER_SEC * NSEC_PER_USEC) },
+		.it_value = { (time_t)(usec / USEC_PER_SEC), (long)(usec % USEC_PER_SEC * NSEC_PER_USEC) },
 	};
 	return timerfd_settime(m->timer_fd, 0, &its, NULL) < 0 ? -errno : 0;
 }
@@ -437,7 +438,7 @@ static int install_policy(struct monitor *m, struct policy *p)
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < p->n_probes; i++)
-		ctxs[i] = (struct probe_ctx){m, i};
+		ctxs[i] = (struct probe_ctx){ m, i };
 	policy_free(m->policy);
 	free(m->last_fired_usec);
 	free(m->probe_results);
@@ -449,13 +450,13 @@ static int install_policy(struct monitor *m, struct policy *p)
 	unsigned needs = eval_needs(p);
 	m->host_every_check = needs & EVAL_NEEDS_HOST;
 	m->sample_what = (needs & EVAL_NEEDS_PSI ? CG_SAMPLE_PSI : 0) |
-			 (needs & EVAL_NEEDS_EVENTS ? CG_SAMPLE_EVENTS : 0);
+	                 (needs & EVAL_NEEDS_EVENTS ? CG_SAMPLE_EVENTS : 0);
 	for (size_t i = 0; i < p->n_handlers; i++)
 		if (p->handlers[i].on == EVENT_OOM_KILL)
 			m->sample_what |= CG_SAMPLE_EVENTS;
 	if ((size_t)m->level > p->n_levels) {
 		log_info("the new policy has %zu level(s): level %d becomes %zu", p->n_levels, m->level,
-			 p->n_levels);
+		         p->n_levels);
 		m->level = (int)p->n_levels;
 	}
 	return 0;
@@ -492,8 +493,8 @@ static void apply_reload(struct monitor *m)
 	unwatch_target(m);
 	if (m->target.present)
 		watch_target(m);
-	log_info("SIGHUP: policy %s reloaded: %zu level(s), %zu handler(s)", m->cfg.policy_path,
-		 p->n_levels, p->n_handlers);
+	log_info("SIGHUP: policy %s reloaded: %zu level(s), %zu handler(s)", m->cfg.policy_path, p->n_levels,
+	         p->n_handlers);
 }
 
 static void on_timer(struct loop *l _unused_, int fd, uint32_t events _unused_, void *userdata)
@@ -595,8 +596,9 @@ int monitor_block_signals(void)
 
 static int monitor_setup(struct monitor *m, const struct monitor_config *cfg, struct policy *policy)
 {
-	*m = (struct monitor){.cfg = *cfg, .timer_fd = -1, .signal_fd = -1, .psi_fd = -1,
-			      .host = {.meminfo_fd = -1}};
+	*m = (struct monitor){
+		.cfg = *cfg, .timer_fd = -1, .signal_fd = -1, .psi_fd = -1, .host = { .meminfo_fd = -1 }
+	};
 	target_init(&m->target, &cfg->target);
 	int r = install_policy(m, policy);
 	if (r < 0) {
@@ -643,7 +645,8 @@ int monitor_run(const struct monitor_config *cfg, struct policy *policy)
 	int r = monitor_setup(&m, cfg, policy);
 	if (r < 0)
 		goto out;
-	r = webhook_client_new(m.loop, cfg->webhook_queue_cap ? cfg->webhook_queue_cap : 64, &m.dispatch.webhooks);
+	r = webhook_client_new(m.loop, cfg->webhook_queue_cap ? cfg->webhook_queue_cap : 64,
+	                       &m.dispatch.webhooks);
 	if (r < 0) {
 		log_error("webhook client: %s", strerror(-r));
 		goto out;
@@ -667,8 +670,8 @@ int monitor_run(const struct monitor_config *cfg, struct policy *policy)
 	char interval[32];
 	units_format_duration(m.policy->check_interval_usec, interval, sizeof(interval));
 	log_info("memhook %s: policy %s, %zu level(s), %zu handler(s), checking every %s", MEMHOOK_VERSION,
-		 cfg->policy_path ? cfg->policy_path : "(default)", m.policy->n_levels, m.policy->n_handlers,
-		 interval);
+	         cfg->policy_path ? cfg->policy_path : "(default)", m.policy->n_levels, m.policy->n_handlers,
+	         interval);
 	if (ensure_target(&m, true)) {
 		char perr[512];
 		if (policy_check_target(m.policy, (int)m.target.cg.version, perr, sizeof(perr)) < 0) {
@@ -688,19 +691,20 @@ int monitor_run(const struct monitor_config *cfg, struct policy *policy)
 	/* Give queued webhooks a bounded grace period. */
 	uint64_t deadline = now_mono_usec() + (cfg->grace_usec ? cfg->grace_usec : 5 * USEC_PER_SEC);
 	if (webhook_pending(m.dispatch.webhooks))
-		log_info("delivering %zu queued webhook(s) before stopping", webhook_pending(m.dispatch.webhooks));
+		log_info("delivering %zu queued webhook(s) before stopping",
+		         webhook_pending(m.dispatch.webhooks));
 	while (webhook_pending(m.dispatch.webhooks) && now_mono_usec() < deadline)
 		loop_iterate(m.loop, deadline - now_mono_usec());
 	if (webhook_pending(m.dispatch.webhooks))
 		log_warn("stopping with %zu webhook(s) undelivered after the grace period",
-			 webhook_pending(m.dispatch.webhooks));
+		         webhook_pending(m.dispatch.webhooks));
 	struct webhook_stats st;
 	webhook_get_stats(m.dispatch.webhooks, &st);
 	log_info("stopped: %llu checks, %llu events, webhooks %llu delivered / %llu failed / %llu dropped, "
-		 "%llu failed actions",
-		 (unsigned long long)m.checks, (unsigned long long)m.seq, (unsigned long long)st.delivered,
-		 (unsigned long long)st.failed, (unsigned long long)st.dropped,
-		 (unsigned long long)m.dispatch.failures);
+	         "%llu failed actions",
+	         (unsigned long long)m.checks, (unsigned long long)m.seq, (unsigned long long)st.delivered,
+	         (unsigned long long)st.failed, (unsigned long long)st.dropped,
+	         (unsigned long long)m.dispatch.failures);
 	r = 0;
 out:
 	monitor_teardown(&m);
@@ -724,7 +728,7 @@ static cJSON *sample_json(const struct sample *s)
 			for (int w = 0; w < PSI_WINDOWS; w++) {
 				char key[32];
 				snprintf(key, sizeof(key), "%s_%s", psi_kind_name((enum psi_kind)k),
-					 psi_window_name((enum psi_window)w));
+				         psi_window_name((enum psi_window)w));
 				cJSON_AddNumberToObject(psi, key, s->psi.avg[k][w]);
 			}
 	}
@@ -737,7 +741,7 @@ static cJSON *sample_json(const struct sample *s)
 }
 
 int monitor_once(const struct monitor_config *cfg, struct policy *policy, FILE *out, char *err,
-		 size_t err_size)
+                 size_t err_size)
 {
 	struct monitor m;
 	int r = monitor_setup(&m, cfg, policy);
@@ -757,7 +761,7 @@ int monitor_once(const struct monitor_config *cfg, struct policy *policy, FILE *
 	r = take_sample(&m, &m.sample);
 	if (r < 0) {
 		snprintf(err, err_size, "reading %s: %s", m.target.cg.path,
-			 r == -EBADMSG ? "unexpected content" : strerror(-r));
+		         r == -EBADMSG ? "unexpected content" : strerror(-r));
 		goto out;
 	}
 	if (m.policy->n_probes) {

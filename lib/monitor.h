@@ -10,22 +10,23 @@
 
 struct monitor_config {
 	struct target_spec target;
-	const char *policy_path;   /* NULL: the embedded default; SIGHUP reloads from here */
-	const char *webhook_url;   /* --webhook: also post every event there (kept across reloads) */
-	const char *status_file;   /* NULL: none */
-	uint64_t grace_usec;       /* webhook delivery time left on SIGTERM */
+	const char *policy_path; /* NULL: the embedded default; SIGHUP reloads from here */
+	const char *webhook_url; /* --webhook: also post every event there (kept across reloads) */
+	const char *status_file; /* NULL: none */
+	uint64_t grace_usec;     /* webhook delivery time left on SIGTERM */
 	size_t webhook_queue_cap;
 };
 
 /* Runs until SIGTERM/SIGINT. Takes ownership of policy. Returns 0 on a clean stop, -EINVAL when
  * the policy does not fit the target found at start (reclaim or v2 conditions on a v1 cgroup), or
- * -errno on a runtime failure (all logged). The caller must have blocked the handled signals (monitor_signals). */
+ * -errno on a runtime failure (all logged). The caller must have blocked the handled signals
+ * (monitor_signals). */
 int monitor_run(const struct monitor_config *cfg, struct policy *policy);
 
 /* Evaluates once, without acting, and prints {target, sample, level, level_name, conditions} as
  * JSON to out. Takes ownership of policy. Returns 0, or -errno with a message in err. */
 int monitor_once(const struct monitor_config *cfg, struct policy *policy, FILE *out, char *err,
-		 size_t err_size);
+                 size_t err_size);
 
 /* The signals monitor_run takes through its signalfd; block them in every thread first. */
 int monitor_block_signals(void);

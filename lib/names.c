@@ -8,12 +8,9 @@
 #include "util.h"
 
 static const char *const event_names[EVENT_KINDS] = {
-	[EVENT_ENTERED] = "entered",
-	[EVENT_LEFT] = "left",
-	[EVENT_REMAINING] = "remaining",
-	[EVENT_NORMAL] = "normal",
-	[EVENT_TARGET_LOST] = "target_lost",
-	[EVENT_TARGET_FOUND] = "target_found",
+	[EVENT_ENTERED] = "entered",         [EVENT_LEFT] = "left",
+	[EVENT_REMAINING] = "remaining",     [EVENT_NORMAL] = "normal",
+	[EVENT_TARGET_LOST] = "target_lost", [EVENT_TARGET_FOUND] = "target_found",
 	[EVENT_OOM_KILL] = "oom_kill",
 };
 
@@ -29,11 +26,8 @@ static const char *const psi_window_names[PSI_WINDOWS] = {
 };
 
 static const char *const memevent_names[MEMEV_COUNT] = {
-	[MEMEV_LOW] = "low",
-	[MEMEV_HIGH] = "high",
-	[MEMEV_MAX] = "max",
-	[MEMEV_OOM] = "oom",
-	[MEMEV_OOM_KILL] = "oom_kill",
+	[MEMEV_LOW] = "low", [MEMEV_HIGH] = "high",         [MEMEV_MAX] = "max",
+	[MEMEV_OOM] = "oom", [MEMEV_OOM_KILL] = "oom_kill",
 };
 
 static const char *const action_names[] = {
@@ -62,19 +56,43 @@ static int reverse(const char *const *names, size_t n, const char *s)
 	return -EINVAL;
 }
 
-const char *event_kind_name(enum event_kind k) { return lookup(event_names, ARRAY_SIZE(event_names), (int)k); }
-int event_kind_from_name(const char *s) { return reverse(event_names, ARRAY_SIZE(event_names), s); }
+const char *event_kind_name(enum event_kind k)
+{
+	return lookup(event_names, ARRAY_SIZE(event_names), (int)k);
+}
+int event_kind_from_name(const char *s)
+{
+	return reverse(event_names, ARRAY_SIZE(event_names), s);
+}
 
-const char *psi_kind_name(enum psi_kind k) { return lookup(psi_kind_names, ARRAY_SIZE(psi_kind_names), (int)k); }
-int psi_kind_from_name(const char *s) { return reverse(psi_kind_names, ARRAY_SIZE(psi_kind_names), s); }
+const char *psi_kind_name(enum psi_kind k)
+{
+	return lookup(psi_kind_names, ARRAY_SIZE(psi_kind_names), (int)k);
+}
+int psi_kind_from_name(const char *s)
+{
+	return reverse(psi_kind_names, ARRAY_SIZE(psi_kind_names), s);
+}
 
 const char *psi_window_name(enum psi_window w)
 {
 	return lookup(psi_window_names, ARRAY_SIZE(psi_window_names), (int)w);
 }
-int psi_window_from_name(const char *s) { return reverse(psi_window_names, ARRAY_SIZE(psi_window_names), s); }
+int psi_window_from_name(const char *s)
+{
+	return reverse(psi_window_names, ARRAY_SIZE(psi_window_names), s);
+}
 
-const char *memevent_name(enum memevent e) { return lookup(memevent_names, ARRAY_SIZE(memevent_names), (int)e); }
-int memevent_from_name(const char *s) { return reverse(memevent_names, ARRAY_SIZE(memevent_names), s); }
+const char *memevent_name(enum memevent e)
+{
+	return lookup(memevent_names, ARRAY_SIZE(memevent_names), (int)e);
+}
+int memevent_from_name(const char *s)
+{
+	return reverse(memevent_names, ARRAY_SIZE(memevent_names), s);
+}
 
-const char *action_kind_name(enum action_kind k) { return lookup(action_names, ARRAY_SIZE(action_names), (int)k); }
+const char *action_kind_name(enum action_kind k)
+{
+	return lookup(action_names, ARRAY_SIZE(action_names), (int)k);
+}

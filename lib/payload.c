@@ -59,7 +59,10 @@ static bool add_str_or_null(cJSON *o, const char *key, const char *s)
 	return s ? cJSON_AddStringToObject(o, key, s) != NULL : cJSON_AddNullToObject(o, key) != NULL;
 }
 
-static bool add_num(cJSON *o, const char *key, double v) { return cJSON_AddNumberToObject(o, key, v) != NULL; }
+static bool add_num(cJSON *o, const char *key, double v)
+{
+	return cJSON_AddNumberToObject(o, key, v) != NULL;
+}
 
 /* Counters and byte counts as exact integer text: cJSON prints doubles with 15 significant digits
  * ("9.00719925474099e+15"), which would round large values. */
@@ -90,7 +93,7 @@ static cJSON *build_sample(const struct sample *s)
 			for (int w = 0; w < PSI_WINDOWS; w++) {
 				char key[32];
 				snprintf(key, sizeof(key), "%s_%s", psi_kind_name((enum psi_kind)k),
-					 psi_window_name((enum psi_window)w));
+				         psi_window_name((enum psi_window)w));
 				if (!add_num(psi, key, round_percent(s->psi.avg[k][w])))
 					return NULL;
 			}
@@ -130,7 +133,7 @@ char *payload_build_json(const struct event_ctx *c, size_t *ret_len)
 	    !add_str_or_null(root, "level_name", level_name_or_normal(c->ev->level, c->level_name)) ||
 	    !add_num(root, "previous_level", c->ev->previous_level) ||
 	    !add_str_or_null(root, "previous_level_name",
-			     level_name_or_normal(c->ev->previous_level, c->previous_level_name)) ||
+	                     level_name_or_normal(c->ev->previous_level, c->previous_level_name)) ||
 	    !add_u64(root, "seq", c->seq) || !cJSON_AddStringToObject(root, "timestamp", ts))
 		return NULL;
 
@@ -154,7 +157,8 @@ char *payload_build_json(const struct event_ctx *c, size_t *ret_len)
 	const char *pod_name = getenv("POD_NAME"), *pod_ns = getenv("POD_NAMESPACE");
 	if (pod_name || pod_ns) {
 		cJSON *pod = cJSON_AddObjectToObject(root, "pod");
-		if (!pod || !add_str_or_null(pod, "name", pod_name) || !add_str_or_null(pod, "namespace", pod_ns))
+		if (!pod || !add_str_or_null(pod, "name", pod_name) ||
+		    !add_str_or_null(pod, "namespace", pod_ns))
 			return NULL;
 	}
 	if (!cJSON_AddStringToObject(root, "memhook_version", MEMHOOK_VERSION))
@@ -217,11 +221,11 @@ char **payload_build_env(const struct event_ctx *c)
 	const char *prev_name = level_name_or_normal(c->ev->previous_level, c->previous_level_name);
 
 	bool ok = strv_push(v, &n, "MEMHOOK_EVENT", event_kind_name(c->ev->kind)) &&
-		  strv_push_int(v, &n, "MEMHOOK_LEVEL", c->ev->level) &&
-		  strv_push(v, &n, "MEMHOOK_LEVEL_NAME", name ? name : "") &&
-		  strv_push_int(v, &n, "MEMHOOK_PREVIOUS_LEVEL", c->ev->previous_level) &&
-		  strv_push(v, &n, "MEMHOOK_PREVIOUS_LEVEL_NAME", prev_name ? prev_name : "") &&
-		  strv_push_u64(v, &n, "MEMHOOK_SEQ", c->seq) && strv_push(v, &n, "MEMHOOK_TIMESTAMP", ts);
+	          strv_push_int(v, &n, "MEMHOOK_LEVEL", c->ev->level) &&
+	          strv_push(v, &n, "MEMHOOK_LEVEL_NAME", name ? name : "") &&
+	          strv_push_int(v, &n, "MEMHOOK_PREVIOUS_LEVEL", c->ev->previous_level) &&
+	          strv_push(v, &n, "MEMHOOK_PREVIOUS_LEVEL_NAME", prev_name ? prev_name : "") &&
+	          strv_push_u64(v, &n, "MEMHOOK_SEQ", c->seq) && strv_push(v, &n, "MEMHOOK_TIMESTAMP", ts);
 	if (ok && c->cgroup_path)
 		ok = strv_push(v, &n, "MEMHOOK_CGROUP", c->cgroup_path);
 	if (ok && c->pid > 0)

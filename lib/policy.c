@@ -17,10 +17,10 @@
 #include "units.h"
 #include "util.h"
 
-#define POLICY_FILE_MAX_BYTES (UINT64_C(1) << 20)   /* a policy is a few KiB; 1 MiB is plenty */
+#define POLICY_FILE_MAX_BYTES   (UINT64_C(1) << 20)  /* a policy is a few KiB; 1 MiB is plenty */
 #define CHECK_INTERVAL_MIN_USEC (10 * USEC_PER_MSEC) /* below 10 ms the checks themselves dominate */
-#define JSON_INTEGER_MAX 9007199254740992.0          /* 2^53: larger numbers lose precision */
-#define WEBHOOK_RETRIES_MAX 10
+#define JSON_INTEGER_MAX        9007199254740992.0   /* 2^53: larger numbers lose precision */
+#define WEBHOOK_RETRIES_MAX     10
 
 struct ctx {
 	struct policy *p;
@@ -79,10 +79,10 @@ static char *path_index(const char *base, size_t i)
 	return s;
 }
 
-#define PATH_KEY(var, base, key)                                               \
-	_cleanup_free_ char *var = path_key(base, key);                        \
-	if (!var)                                                              \
-		return oom(c)
+#define PATH_KEY(var, base, key)                        \
+	_cleanup_free_ char *var = path_key(base, key); \
+	if (!var)                                       \
+	return oom(c)
 
 static bool in_list(const char *s, const char *const *list)
 {
@@ -94,7 +94,7 @@ static bool in_list(const char *s, const char *const *list)
 
 /* Fails on a key not in allowed ("unknown_msg") and on a key given twice. */
 static int check_keys(struct ctx *c, const cJSON *obj, const char *path, const char *const *allowed,
-		      const char *unknown_msg)
+                      const char *unknown_msg)
 {
 	for (const cJSON *it = obj->child; it; it = it->next) {
 		if (!in_list(it->string, allowed)) {
@@ -201,9 +201,9 @@ static int want_size(struct ctx *c, const cJSON *it, const char *path, uint64_t 
 		return fail(c, path, "size \"%.64s\" is too large", it->valuestring);
 	if (r < 0)
 		return fail(c, path,
-			    "invalid size \"%.64s\" (expected a whole number with an optional suffix "
-			    "K, Ki, M, Mi, G, Gi, T, Ti)",
-			    it->valuestring);
+		            "invalid size \"%.64s\" (expected a whole number with an optional suffix "
+		            "K, Ki, M, Mi, G, Gi, T, Ti)",
+		            it->valuestring);
 	return 0;
 }
 
@@ -216,9 +216,9 @@ static int want_duration(struct ctx *c, const cJSON *it, const char *path, uint6
 		return fail(c, path, "duration \"%.64s\" is too large", it->valuestring);
 	if (r < 0)
 		return fail(c, path,
-			    "invalid duration \"%.64s\" (expected a whole number with a unit: us, ms, s, "
-			    "m, h)",
-			    it->valuestring);
+		            "invalid duration \"%.64s\" (expected a whole number with a unit: us, ms, s, "
+		            "m, h)",
+		            it->valuestring);
 	return 0;
 }
 
@@ -287,8 +287,16 @@ static int want_argv(struct ctx *c, const cJSON *it, const char *path, char ***r
 /* ---- conditions ---- */
 
 static const char *const condition_keys[] = {
-	"global_absolute", "global_relative", "local_absolute", "local_relative", "custom",
-	"all",             "any",             "not",            "pressure",       "events",
+	"global_absolute",
+	"global_relative",
+	"local_absolute",
+	"local_relative",
+	"custom",
+	"all",
+	"any",
+	"not",
+	"pressure",
+	"events",
 	NULL,
 };
 
@@ -318,7 +326,7 @@ static int add_probe(struct ctx *c, struct condition *cond, char **argv)
 
 static int parse_custom(struct ctx *c, const cJSON *j, const char *path, struct condition *cond)
 {
-	static const char *const keys[] = {"command", "timeout", NULL};
+	static const char *const keys[] = { "command", "timeout", NULL };
 	int r;
 
 	if ((r = want_object(c, j, path)) < 0 || (r = check_keys(c, j, path, keys, "unknown key")) < 0)
@@ -342,7 +350,7 @@ static int parse_custom(struct ctx *c, const cJSON *j, const char *path, struct 
 
 static int parse_pressure(struct ctx *c, const cJSON *j, const char *path, struct condition *cond)
 {
-	static const char *const keys[] = {"kind", "window", "above", NULL};
+	static const char *const keys[] = { "kind", "window", "above", NULL };
 	const cJSON *it;
 	const char *s = NULL;
 	int r;
@@ -383,15 +391,15 @@ static int want_memevent(struct ctx *c, const cJSON *it, const char *path, enum 
 		return r;
 	int e = memevent_from_name(s);
 	if (e < 0)
-		return fail(c, path, "unknown memory event \"%.64s\" (expected low, high, max, oom or oom_kill)",
-			    s);
+		return fail(c, path,
+		            "unknown memory event \"%.64s\" (expected low, high, max, oom or oom_kill)", s);
 	*ret = (enum memevent)e;
 	return 0;
 }
 
 static int parse_events(struct ctx *c, const cJSON *j, const char *path, struct condition *cond)
 {
-	static const char *const keys[] = {"counter", "increased_by", NULL};
+	static const char *const keys[] = { "counter", "increased_by", NULL };
 	const cJSON *it;
 	int r;
 
@@ -459,7 +467,7 @@ static int parse_condition(struct ctx *c, const cJSON *j, const char *path, stru
 		return fail(c, path, "must hold one condition (e.g. \"local_relative\")");
 	if (n > 1)
 		return fail(c, path, "holds %d conditions (%s, %s); combine several with \"all\" or \"any\"",
-			    n, j->child->string, j->child->next->string);
+		            n, j->child->string, j->child->next->string);
 
 	const cJSON *v = j->child;
 	const char *key = v->string;
@@ -511,7 +519,7 @@ static int parse_condition(struct ctx *c, const cJSON *j, const char *path, stru
 
 static int parse_levels(struct ctx *c, const cJSON *j)
 {
-	static const char *const keys[] = {"name", "when", NULL};
+	static const char *const keys[] = { "name", "when", NULL };
 	struct policy *p = c->p;
 	int r;
 
@@ -546,7 +554,8 @@ static int parse_levels(struct ctx *c, const cJSON *j)
 			return r;
 		for (size_t k = 0; k < i; k++)
 			if (strcmp(p->levels[k].name, l->name) == 0)
-				return fail(c, np, "duplicate level name \"%.64s\" (also levels[%zu])", l->name, k);
+				return fail(c, np, "duplicate level name \"%.64s\" (also levels[%zu])",
+				            l->name, k);
 
 		PATH_KEY(wp, lp, "when");
 		const cJSON *when = cJSON_GetObjectItemCaseSensitive(it, "when");
@@ -624,9 +633,9 @@ static int parse_headers(struct ctx *c, const cJSON *j, const char *path, char *
 
 static int parse_webhook(struct ctx *c, const cJSON *j, const char *path, struct webhook_cfg *w)
 {
-	static const char *const keys[] = {"url",         "timeout",    "headers",          "retries",
-					   "backoff",     "secret_file", "secret_env",      "signature_header",
-					   "tls_verify", NULL};
+	static const char *const keys[] = { "url",        "timeout",     "headers",    "retries",
+		                            "backoff",    "secret_file", "secret_env", "signature_header",
+		                            "tls_verify", NULL };
 	const cJSON *it;
 	int r;
 
@@ -646,8 +655,8 @@ static int parse_webhook(struct ctx *c, const cJSON *j, const char *path, struct
 	if ((r = want_dup_string(c, it, up, &w->url)) < 0)
 		return r;
 	size_t scheme = strncasecmp(w->url, "http://", 7) == 0    ? 7
-			: strncasecmp(w->url, "https://", 8) == 0 ? 8
-								  : 0;
+	                : strncasecmp(w->url, "https://", 8) == 0 ? 8
+	                                                          : 0;
 	if (scheme == 0)
 		return fail(c, up, "must start with http:// or https://");
 	if (w->url[scheme] == '\0' || w->url[scheme] == '/')
@@ -738,7 +747,7 @@ static int want_signo(struct ctx *c, const cJSON *it, const char *path, int *ret
 
 static int parse_signal(struct ctx *c, const cJSON *j, const char *path, struct signal_cfg *s)
 {
-	static const char *const keys[] = {"signal", "to", NULL};
+	static const char *const keys[] = { "signal", "to", NULL };
 	const cJSON *it;
 	int r;
 
@@ -799,7 +808,7 @@ static int want_reclaim_amount(struct ctx *c, const cJSON *it, const char *path,
 		double pct = 0.0;
 		if (parse_percent_string(it->valuestring, &pct) < 0)
 			return fail(c, path, "invalid percent \"%.32s\" (expected e.g. \"5%%\")",
-				    it->valuestring);
+			            it->valuestring);
 		if (!(pct > 0.0 && pct <= 100.0))
 			return fail(c, path, "percent must be greater than 0 and at most 100");
 		rc->percent = pct;
@@ -820,7 +829,7 @@ static int want_reclaim_amount(struct ctx *c, const cJSON *it, const char *path,
 
 static int parse_reclaim(struct ctx *c, const cJSON *j, const char *path, struct reclaim_cfg *rc)
 {
-	static const char *const keys[] = {"amount", NULL};
+	static const char *const keys[] = { "amount", NULL };
 	const cJSON *it;
 	int r;
 
@@ -837,7 +846,7 @@ static int parse_reclaim(struct ctx *c, const cJSON *j, const char *path, struct
 
 static int parse_exec(struct ctx *c, const cJSON *j, const char *path, struct exec_cfg *e)
 {
-	static const char *const keys[] = {"command", "timeout", NULL};
+	static const char *const keys[] = { "command", "timeout", NULL };
 	const cJSON *it;
 	int r;
 
@@ -858,12 +867,12 @@ static int parse_exec(struct ctx *c, const cJSON *j, const char *path, struct ex
 	return 0;
 }
 
-static const char *const action_keys[] = {"webhook", "signal", "reclaim", "exec", NULL};
+static const char *const action_keys[] = { "webhook", "signal", "reclaim", "exec", NULL };
 
 static int parse_handler(struct ctx *c, const cJSON *j, const char *path, struct handler *h)
 {
-	static const char *const keys[] = {"on",     "level",   "every", "webhook",
-					   "signal", "reclaim", "exec",  NULL};
+	static const char *const keys[] = { "on",     "level",   "every", "webhook",
+		                            "signal", "reclaim", "exec",  NULL };
 	const cJSON *it;
 	int r;
 
@@ -883,9 +892,9 @@ static int parse_handler(struct ctx *c, const cJSON *j, const char *path, struct
 	int ev = event_kind_from_name(on);
 	if (ev < 0)
 		return fail(c, op,
-			    "unknown event \"%.32s\" (expected entered, left, remaining, normal, "
-			    "target_lost, target_found or oom_kill)",
-			    on);
+		            "unknown event \"%.32s\" (expected entered, left, remaining, normal, "
+		            "target_lost, target_found or oom_kill)",
+		            on);
 	h->on = (enum event_kind)ev;
 
 	if ((it = cJSON_GetObjectItemCaseSensitive(j, "level"))) {
@@ -914,7 +923,7 @@ static int parse_handler(struct ctx *c, const cJSON *j, const char *path, struct
 			continue;
 		if (first)
 			return fail(c, path, "has two actions (%s and %s); use one handler per action", first,
-				    *a);
+			            *a);
 		first = *a;
 	}
 	if (!first)
@@ -985,8 +994,8 @@ static void line_col(const char *buf, const char *pos, unsigned *ret_line, unsig
 
 static int parse_root(struct ctx *c, const cJSON *root)
 {
-	static const char *const keys[] = {"check_interval", "maximum_available", "log_transitions",
-					   "levels", "handlers", NULL};
+	static const char *const keys[] = { "check_interval", "maximum_available", "log_transitions",
+		                            "levels",         "handlers",          NULL };
 	struct policy *p = c->p;
 	const cJSON *it;
 	int r;
@@ -1021,7 +1030,7 @@ static int parse_root(struct ctx *c, const cJSON *root)
 
 int policy_parse(const char *json, size_t len, struct policy **ret, char *err, size_t err_size)
 {
-	struct ctx c = {.err = err, .err_size = err_size};
+	struct ctx c = { .err = err, .err_size = err_size };
 
 	if (err && err_size)
 		err[0] = '\0';
@@ -1149,7 +1158,7 @@ static const struct condition *find_v2_condition(const struct condition *cond)
 
 int policy_check_target(const struct policy *p, int cgroup_version, char *err, size_t err_size)
 {
-	struct ctx c = {.err = err, .err_size = err_size};
+	struct ctx c = { .err = err, .err_size = err_size };
 
 	if (err && err_size)
 		err[0] = '\0';
@@ -1166,7 +1175,7 @@ int policy_check_target(const struct policy *p, int cgroup_version, char *err, s
 		if (!kp)
 			return oom(&c);
 		return fail(&c, kp, "needs cgroup v2 memory.%s; the target is cgroup v1",
-			    pressure ? "pressure" : "events");
+		            pressure ? "pressure" : "events");
 	}
 	for (size_t i = 0; i < p->n_handlers; i++) {
 		if (p->handlers[i].action != ACTION_RECLAIM)
@@ -1181,9 +1190,9 @@ int policy_check_target(const struct policy *p, int cgroup_version, char *err, s
 
 int policy_add_webhook(struct policy *p, const char *url, char *err, size_t err_size)
 {
-	static const char *const events[] = {"entered", "left", "normal", "target_lost", "target_found",
-					     "oom_kill"};
-	struct ctx c = {.err = err, .err_size = err_size, .p = p};
+	static const char *const events[] = { "entered",     "left",         "normal",
+		                              "target_lost", "target_found", "oom_kill" };
+	struct ctx c = { .err = err, .err_size = err_size, .p = p };
 
 	if (err && err_size)
 		err[0] = '\0';
@@ -1194,7 +1203,8 @@ int policy_add_webhook(struct policy *p, const char *url, char *err, size_t err_
 	for (size_t i = 0; i < ARRAY_SIZE(events); i++) {
 		_cleanup_cjson_ cJSON *j = cJSON_CreateObject();
 		cJSON *w = j ? cJSON_AddObjectToObject(j, "webhook") : NULL;
-		if (!w || !cJSON_AddStringToObject(j, "on", events[i]) || !cJSON_AddStringToObject(w, "url", url))
+		if (!w || !cJSON_AddStringToObject(j, "on", events[i]) ||
+		    !cJSON_AddStringToObject(w, "url", url))
 			return oom(&c);
 		struct handler *h = &p->handlers[p->n_handlers++];
 		memset(h, 0, sizeof(*h));

@@ -55,22 +55,22 @@ enum cond_kind {
 
 struct condition {
 	enum cond_kind kind;
-	char *path;                   /* "levels[2].when.any[0]" */
-	uint64_t bytes;               /* *_ABSOLUTE: true when free bytes < bytes */
-	double percent;               /* *_RELATIVE: free percent < percent; PRESSURE: avg > percent */
-	enum psi_kind psi_kind;       /* PRESSURE */
-	enum psi_window psi_window;   /* PRESSURE */
-	enum memevent memevent;       /* EVENTS */
-	uint64_t increased_by;        /* EVENTS: true when events_delta[memevent] >= increased_by */
-	size_t probe;                 /* CUSTOM: index into policy.probes */
-	struct condition *children;   /* ALL, ANY: n_children >= 1; NOT: exactly 1 */
+	char *path;                 /* "levels[2].when.any[0]" */
+	uint64_t bytes;             /* *_ABSOLUTE: true when free bytes < bytes */
+	double percent;             /* *_RELATIVE: free percent < percent; PRESSURE: avg > percent */
+	enum psi_kind psi_kind;     /* PRESSURE */
+	enum psi_window psi_window; /* PRESSURE */
+	enum memevent memevent;     /* EVENTS */
+	uint64_t increased_by;      /* EVENTS: true when events_delta[memevent] >= increased_by */
+	size_t probe;               /* CUSTOM: index into policy.probes */
+	struct condition *children; /* ALL, ANY: n_children >= 1; NOT: exactly 1 */
 	size_t n_children;
 };
 
 struct probe {
-	char **argv;                  /* NULL-terminated; argv[0] absolute */
+	char **argv; /* NULL-terminated; argv[0] absolute */
 	uint64_t timeout_usec;
-	const char *path;             /* the condition's path, for logs */
+	const char *path; /* the condition's path, for logs */
 };
 
 struct level {
@@ -82,36 +82,36 @@ enum action_kind { ACTION_WEBHOOK, ACTION_SIGNAL, ACTION_RECLAIM, ACTION_EXEC };
 
 struct webhook_cfg {
 	char *url;
-	uint64_t timeout_usec;        /* per attempt, default 5 s */
-	char **headers;               /* NULL-terminated "Name: value" */
-	unsigned retries;             /* further attempts after the first, default 3 */
-	uint64_t backoff_usec;        /* first retry delay, doubled each time, default 500 ms */
-	char *secret_file;            /* HMAC secret source, at most one of the two */
+	uint64_t timeout_usec; /* per attempt, default 5 s */
+	char **headers;        /* NULL-terminated "Name: value" */
+	unsigned retries;      /* further attempts after the first, default 3 */
+	uint64_t backoff_usec; /* first retry delay, doubled each time, default 500 ms */
+	char *secret_file;     /* HMAC secret source, at most one of the two */
 	char *secret_env;
-	char *signature_header;       /* default "X-Memhook-Signature" */
-	bool tls_verify;              /* default true */
+	char *signature_header; /* default "X-Memhook-Signature" */
+	bool tls_verify;        /* default true */
 };
 
 struct signal_cfg {
 	int signo;
-	bool whole_cgroup;            /* every pid in cgroup.procs rather than the main process */
+	bool whole_cgroup; /* every pid in cgroup.procs rather than the main process */
 };
 
 struct reclaim_cfg {
-	uint64_t bytes;               /* absolute amount, or 0 when percent is used */
-	double percent;               /* of the current usage, 0 < percent <= 100 */
+	uint64_t bytes; /* absolute amount, or 0 when percent is used */
+	double percent; /* of the current usage, 0 < percent <= 100 */
 };
 
 struct exec_cfg {
-	char **argv;                  /* NULL-terminated; argv[0] absolute */
-	uint64_t timeout_usec;        /* default 10 s */
+	char **argv;           /* NULL-terminated; argv[0] absolute */
+	uint64_t timeout_usec; /* default 10 s */
 };
 
 struct handler {
-	char *path;                   /* "handlers[3]" */
+	char *path; /* "handlers[3]" */
 	enum event_kind on;
-	int level;                    /* -1: any level */
-	uint64_t every_usec;          /* remaining: at most once per this; 0: every check */
+	int level;           /* -1: any level */
+	uint64_t every_usec; /* remaining: at most once per this; 0: every check */
 	enum action_kind action;
 	struct webhook_cfg webhook;
 	struct signal_cfg signal;
@@ -123,14 +123,14 @@ struct policy {
 	uint64_t check_interval_usec;
 	uint64_t maximum_available_bytes; /* 0: auto */
 	bool log_transitions;
-	struct level *levels;         /* levels[0] is level 1 */
+	struct level *levels; /* levels[0] is level 1 */
 	size_t n_levels;
 	struct handler *handlers;
 	size_t n_handlers;
-	struct probe *probes;         /* every custom condition, in document order */
+	struct probe *probes; /* every custom condition, in document order */
 	size_t n_probes;
-	bool needs_v2;                /* uses pressure or events conditions */
-	bool needs_reclaim;           /* has a reclaim handler */
+	bool needs_v2;      /* uses pressure or events conditions */
+	bool needs_reclaim; /* has a reclaim handler */
 };
 
 /* The embedded default policy (policies/default.json), NUL-terminated. */

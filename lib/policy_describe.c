@@ -19,20 +19,22 @@ static void describe_condition(const struct policy *p, const struct condition *c
 	switch (cond->kind) {
 	case COND_GLOBAL_ABSOLUTE:
 	case COND_LOCAL_ABSOLUTE:
-		fprintf(out, "%s < %s", cond->kind == COND_GLOBAL_ABSOLUTE ? "global_absolute" : "local_absolute",
-			units_format_size(cond->bytes, buf, sizeof(buf)));
+		fprintf(out, "%s < %s",
+		        cond->kind == COND_GLOBAL_ABSOLUTE ? "global_absolute" : "local_absolute",
+		        units_format_size(cond->bytes, buf, sizeof(buf)));
 		break;
 	case COND_GLOBAL_RELATIVE:
 	case COND_LOCAL_RELATIVE:
-		fprintf(out, "%s < %g%%", cond->kind == COND_GLOBAL_RELATIVE ? "global_relative" : "local_relative",
-			cond->percent);
+		fprintf(out, "%s < %g%%",
+		        cond->kind == COND_GLOBAL_RELATIVE ? "global_relative" : "local_relative",
+		        cond->percent);
 		break;
 	case COND_CUSTOM:
 		fputs("custom[", out);
 		if (cond->probe < p->n_probes) {
 			describe_argv(p->probes[cond->probe].argv, out);
 			fprintf(out, "] timeout %s",
-				units_format_duration(p->probes[cond->probe].timeout_usec, buf, sizeof(buf)));
+			        units_format_duration(p->probes[cond->probe].timeout_usec, buf, sizeof(buf)));
 		} else {
 			fputs("?]", out);
 		}
@@ -50,11 +52,11 @@ static void describe_condition(const struct policy *p, const struct condition *c
 		break;
 	case COND_PRESSURE:
 		fprintf(out, "pressure %s %s > %g%%", psi_kind_name(cond->psi_kind),
-			psi_window_name(cond->psi_window), cond->percent);
+		        psi_window_name(cond->psi_window), cond->percent);
 		break;
 	case COND_EVENTS:
 		fprintf(out, "events %s increased by >= %" PRIu64, memevent_name(cond->memevent),
-			cond->increased_by);
+		        cond->increased_by);
 		break;
 	}
 }
@@ -74,8 +76,8 @@ static void describe_handler(const struct handler *h, size_t i, FILE *out)
 	switch (h->action) {
 	case ACTION_WEBHOOK:
 		fputs(h->webhook.url, out);
-		fprintf(out, " (timeout %s, retries %u", units_format_duration(h->webhook.timeout_usec, buf, sizeof(buf)),
-			h->webhook.retries);
+		fprintf(out, " (timeout %s, retries %u",
+		        units_format_duration(h->webhook.timeout_usec, buf, sizeof(buf)), h->webhook.retries);
 		if (h->webhook.secret_file)
 			fprintf(out, ", signed with secret_file %s", h->webhook.secret_file);
 		else if (h->webhook.secret_env)
@@ -113,7 +115,8 @@ void policy_describe(const struct policy *p, FILE *out)
 
 	fprintf(out, "check_interval %s, ", units_format_duration(p->check_interval_usec, buf, sizeof(buf)));
 	if (p->maximum_available_bytes)
-		fprintf(out, "maximum_available %s, ", units_format_size(p->maximum_available_bytes, buf, sizeof(buf)));
+		fprintf(out, "maximum_available %s, ",
+		        units_format_size(p->maximum_available_bytes, buf, sizeof(buf)));
 	else
 		fputs("maximum_available auto, ", out);
 	fprintf(out, "log_transitions %s\n", p->log_transitions ? "true" : "false");
@@ -125,4 +128,3 @@ void policy_describe(const struct policy *p, FILE *out)
 	for (size_t i = 0; i < p->n_handlers; i++)
 		describe_handler(&p->handlers[i], i, out);
 }
-

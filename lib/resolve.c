@@ -14,8 +14,8 @@
 /* /proc/PID/cgroup has one short line per hierarchy; mountinfo grows with the mounts (a busy
  * container host can have thousands of ~150-byte lines): caps of 64 KiB and 4 MiB. */
 #define PROC_CGROUP_MAX (64 * 1024)
-#define MOUNTINFO_MAX (4 * 1024 * 1024)
-#define FIELD_MAX 4096
+#define MOUNTINFO_MAX   (4 * 1024 * 1024)
+#define FIELD_MAX       4096
 
 static void set_err(char *err, size_t err_size, const char *fmt, ...) _printf_(3, 4);
 static void set_err(char *err, size_t err_size, const char *fmt, ...)
@@ -184,7 +184,8 @@ static int find_cgroup_line(const char *text, bool v1, char **ret_path)
 				goto next;
 		if (c1 == line)
 			continue;
-		if (v1 ? !list_has(c1 + 1, c2, "memory") : !(c1 - line == 1 && line[0] == '0' && c2 == c1 + 1))
+		if (v1 ? !list_has(c1 + 1, c2, "memory")
+		       : !(c1 - line == 1 && line[0] == '0' && c2 == c1 + 1))
 			continue;
 		*ret_path = strndup(c2 + 1, (size_t)(le - c2 - 1));
 		return *ret_path ? 0 : -ENOMEM;
@@ -197,7 +198,7 @@ static int find_cgroup_line(const char *text, bool v1, char **ret_path)
  * "hybrid" layout) the memory controller lives on the v1 mount and the cgroup2 mount has no
  * memory files, so v1 memory wins whenever both a v1 memory mount and a memory line exist. */
 int resolve_cgroup_from_text(const char *proc_cgroup, const char *mountinfo, char **ret_path, char *err,
-			     size_t err_size)
+                             size_t err_size)
 {
 	_cleanup_free_ char *cg_path = NULL;
 	_cleanup_free_ struct mount *m = NULL;
@@ -228,23 +229,26 @@ int resolve_cgroup_from_text(const char *proc_cgroup, const char *mountinfo, cha
 		if (r == -ENOMEM)
 			return r;
 		if (r < 0) {
-			set_err(err, err_size, "no memory cgroup: neither a v1 line naming \"memory\" with a v1 "
-					       "memory mount nor a \"0::\" line");
+			set_err(err, err_size,
+			        "no memory cgroup: neither a v1 line naming \"memory\" with a v1 "
+			        "memory mount nor a \"0::\" line");
 			return -ENOENT;
 		}
 		r = find_mount(mountinfo, false, cg_path, m, &under);
 		if (r <= 0) {
-			set_err(err, err_size, "no memory cgroup mount: mountinfo has neither a cgroup mount with "
-					       "the memory controller nor a cgroup2 mount");
+			set_err(err, err_size,
+			        "no memory cgroup mount: mountinfo has neither a cgroup mount with "
+			        "the memory controller nor a cgroup2 mount");
 			return -ENOENT;
 		}
 	}
 
 	if (has_dotdot(cg_path) || !under) {
 		set_err(err, err_size,
-			"cgroup path %s is outside the %s mount at %s (root %s): the target is in another cgroup "
-			"namespace",
-			cg_path, v1 ? "cgroup v1 memory" : "cgroup2", m->point, m->root);
+		        "cgroup path %s is outside the %s mount at %s (root %s): the target is in another "
+		        "cgroup "
+		        "namespace",
+		        cg_path, v1 ? "cgroup v1 memory" : "cgroup2", m->point, m->root);
 		return -EXDEV;
 	}
 	rest = cg_path + (strcmp(m->root, "/") == 0 ? 0 : strlen(m->root));
@@ -302,7 +306,7 @@ int resolve_pid_cgroup(const char *proc_root, pid_t pid, char **ret_path, char *
 	r = read_text(rootfd, name, PROC_CGROUP_MAX, &cg_text);
 	if (r < 0) {
 		set_err(err, err_size, "%s/%s: %s", proc_root, name,
-			r == -ENOENT ? "no such process" : strerror(-r));
+		        r == -ENOENT ? "no such process" : strerror(-r));
 		return r == -ENOENT ? -ESRCH : r;
 	}
 	r = read_text(rootfd, "self/mountinfo", MOUNTINFO_MAX, &mi_text);

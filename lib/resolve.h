@@ -14,7 +14,7 @@ int resolve_pid_cgroup(const char *proc_root, pid_t pid, char **ret_path, char *
 
 /* Pure: the same from the texts of /proc/PID/cgroup and mountinfo. */
 int resolve_cgroup_from_text(const char *proc_cgroup, const char *mountinfo, char **ret_path, char *err,
-			     size_t err_size);
+                             size_t err_size);
 
 /* The process whose comm or argv[0] basename equals name; the lowest pid when several match
  * (the container's main process). memhook's own pid is skipped. Returns 0, -ESRCH or -errno. */

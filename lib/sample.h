@@ -22,11 +22,11 @@ struct sample {
 	uint64_t host_available_bytes; /* MemAvailable */
 	bool has_psi;                  /* memory.pressure was read */
 	struct psi psi;
-	bool has_events;               /* memory.events was read */
-	uint64_t events[MEMEV_COUNT];  /* cumulative counters */
+	bool has_events;                    /* memory.events was read */
+	uint64_t events[MEMEV_COUNT];       /* cumulative counters */
 	uint64_t events_delta[MEMEV_COUNT]; /* increase since the previous sample */
-	uint64_t mono_usec;            /* when it was taken, CLOCK_MONOTONIC */
-	uint64_t real_usec;            /* same, CLOCK_REALTIME */
+	uint64_t mono_usec;                 /* when it was taken, CLOCK_MONOTONIC */
+	uint64_t real_usec;                 /* same, CLOCK_REALTIME */
 };
 
 /* limit - usage, 0 when usage is at or above the limit. */
@@ -45,7 +45,7 @@ static inline double sample_local_free_percent(const struct sample *s)
 static inline double sample_host_available_percent(const struct sample *s)
 {
 	return s->host_total_bytes ? (double)s->host_available_bytes * 100.0 / (double)s->host_total_bytes
-				   : 0.0;
+	                           : 0.0;
 }
 
 const char *psi_kind_name(enum psi_kind k);

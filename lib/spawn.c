@@ -17,7 +17,7 @@
  * message into 4096 bytes, so "<tag>: " is taken off that to lose nothing; LINE_MIN_BYTES keeps a
  * silly long tag from shrinking lines to nothing. */
 #define LINE_MAX_BYTES 4096
-#define LOG_MSG_BYTES 4096
+#define LOG_MSG_BYTES  4096
 #define LINE_MIN_BYTES 256
 
 extern char **environ;
@@ -57,7 +57,10 @@ int spawner_new(struct loop *l, struct spawner **ret)
 	return 0;
 }
 
-unsigned spawn_running(const struct spawner *s) { return s ? s->running : 0; }
+unsigned spawn_running(const struct spawner *s)
+{
+	return s ? s->running : 0;
+}
 
 static void unlink_child(struct spawner *s, struct child *c)
 {
@@ -138,7 +141,7 @@ static void maybe_finish(struct child *c)
 {
 	if (!c->reaped || c->out_fd >= 0)
 		return;
-	struct spawn_result r = {.pid = c->pid, .timed_out = c->timed_out};
+	struct spawn_result r = { .pid = c->pid, .timed_out = c->timed_out };
 	if (c->status_lost) {
 		r.exit_code = -1;
 	} else if (WIFEXITED(c->status)) {
@@ -251,14 +254,15 @@ static _Noreturn void exec_child(char *const argv[], char **envp, int null_fd, i
 		unsigned long flags;
 		void (*restorer)(void);
 		uint64_t mask;
-	} dfl = {0};
+	} dfl = { 0 };
 	for (int sig = 1; sig <= 64; sig++)
 		(void)syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(dfl.mask));
 	sigemptyset(&all);
 	(void)sigprocmask(SIG_SETMASK, &all, NULL);
 
 	/* dup2 clears O_CLOEXEC on the copies; every other fd of ours is O_CLOEXEC. */
-	if (dup2(null_fd, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 || dup2(out_fd, STDERR_FILENO) < 0)
+	if (dup2(null_fd, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 ||
+	    dup2(out_fd, STDERR_FILENO) < 0)
 		_exit(127);
 	execve(argv[0], argv, envp);
 
@@ -268,7 +272,7 @@ static _Noreturn void exec_child(char *const argv[], char **envp, int null_fd, i
 }
 
 int spawn_start(struct spawner *s, char *const argv[], char *const extra_env[], uint64_t timeout_usec,
-		const char *tag, spawn_done_fn done, void *userdata)
+                const char *tag, spawn_done_fn done, void *userdata)
 {
 	if (!s || !argv || !argv[0])
 		return -EINVAL;
@@ -291,14 +295,15 @@ int spawn_start(struct spawner *s, char *const argv[], char *const extra_env[], 
 	struct child *c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	*c = (struct child){.s = s, .pidfd = -1, .out_fd = -1, .done = done, .userdata = userdata};
+	*c = (struct child){ .s = s, .pidfd = -1, .out_fd = -1, .done = done, .userdata = userdata };
 	c->tag = strdup(tag ? tag : argv[0]);
 	if (!c->tag) {
 		free(c);
 		return -ENOMEM;
 	}
 	size_t tag_len = strlen(c->tag);
-	c->line_cap = tag_len + 2 + LINE_MIN_BYTES < LOG_MSG_BYTES ? LOG_MSG_BYTES - 1 - tag_len - 2 : LINE_MIN_BYTES;
+	c->line_cap = tag_len + 2 + LINE_MIN_BYTES < LOG_MSG_BYTES ? LOG_MSG_BYTES - 1 - tag_len - 2
+	                                                           : LINE_MIN_BYTES;
 	if (c->line_cap > LINE_MAX_BYTES)
 		c->line_cap = LINE_MAX_BYTES;
 

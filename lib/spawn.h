@@ -30,7 +30,7 @@ void spawner_free(struct spawner *s);
  * has been reaped and its output drained (never from within spawn_start).
  * Returns 0 or -errno (e.g. -ENOENT when argv[0] does not exist: checked before forking). */
 int spawn_start(struct spawner *s, char *const argv[], char *const extra_env[], uint64_t timeout_usec,
-		const char *tag, spawn_done_fn done, void *userdata);
+                const char *tag, spawn_done_fn done, void *userdata);
 
 /* Children still running. */
 unsigned spawn_running(const struct spawner *s);

@@ -77,7 +77,7 @@ int target_acquire(struct target *t, char *err, size_t err_size)
 		r = resolve_process(t->spec.proc_root, t->spec.process_name, &pid);
 		if (r < 0) {
 			snprintf(err, err_size, "no process named %s under %s", t->spec.process_name,
-				 t->spec.proc_root);
+			         t->spec.proc_root);
 			return r;
 		}
 		r = pid_cgroup(t->spec.proc_root, pid, &path, err, err_size);
@@ -101,15 +101,15 @@ int target_acquire(struct target *t, char *err, size_t err_size)
 		/* A hint for a mistyped --cgroup: where this host's memory controller really is. */
 		if ((r == -ENOENT || r == -EMEDIUMTYPE) && t->spec.mode == TARGET_CGROUP && n > 0 &&
 		    (size_t)n < err_size && cg_find_memory_mount(&mnt, &v) == 0)
-			snprintf(err + n, err_size - (size_t)n, " (this host's memory controller is at %s, cgroup v%d)",
-				 mnt, (int)v);
+			snprintf(err + n, err_size - (size_t)n,
+			         " (this host's memory controller is at %s, cgroup v%d)", mnt, (int)v);
 		cg_close(&cg);
 		return r;
 	}
 	t->cg = cg;
 	struct statfs sfs;
 	t->on_cgroupfs = fstatfs(cg.dirfd, &sfs) == 0 &&
-			 (sfs.f_type == CGROUP_SUPER_MAGIC || sfs.f_type == CGROUP2_SUPER_MAGIC);
+	                 (sfs.f_type == CGROUP_SUPER_MAGIC || sfs.f_type == CGROUP2_SUPER_MAGIC);
 	t->pid = pid;
 	t->present = true;
 	return 0;

@@ -21,9 +21,9 @@ struct target_spec {
 struct target {
 	struct target_spec spec;
 	bool present;
-	pid_t pid;                /* main process; 0 when the target is a bare cgroup */
-	struct cg_target cg;      /* open while present */
-	bool on_cgroupfs;         /* false for a fixture tree: removal is seen through st_nlink */
+	pid_t pid;           /* main process; 0 when the target is a bare cgroup */
+	struct cg_target cg; /* open while present */
+	bool on_cgroupfs;    /* false for a fixture tree: removal is seen through st_nlink */
 };
 
 void target_init(struct target *t, const struct target_spec *spec);

@@ -6,15 +6,15 @@ size_t transitions_step(int from, int to, struct event *ret, size_t cap)
 
 	if (to == from) {
 		if (cap > 0)
-			ret[n++] = (struct event){EVENT_REMAINING, to, to};
+			ret[n++] = (struct event){ EVENT_REMAINING, to, to };
 		return n;
 	}
 	for (int l = from + 1; l <= to && n < cap; l++)
-		ret[n++] = (struct event){EVENT_ENTERED, l, l - 1};
+		ret[n++] = (struct event){ EVENT_ENTERED, l, l - 1 };
 	for (int l = from; l > to && n < cap; l--)
-		ret[n++] = (struct event){EVENT_LEFT, l - 1, l};
+		ret[n++] = (struct event){ EVENT_LEFT, l - 1, l };
 	if (to == 0 && from > 0 && n < cap)
-		ret[n++] = (struct event){EVENT_NORMAL, 0, 1};
+		ret[n++] = (struct event){ EVENT_NORMAL, 0, 1 };
 	return n;
 }
 
@@ -36,7 +36,7 @@ bool transitions_handler_matches(const struct handler *h, const struct event *ev
 }
 
 bool transitions_should_fire(const struct handler *h, const struct event *ev, uint64_t *last_fired_usec,
-			     uint64_t now_usec)
+                             uint64_t now_usec)
 {
 	if (!transitions_handler_matches(h, ev))
 		return false;

@@ -20,4 +20,4 @@ bool transitions_handler_matches(const struct handler *h, const struct event *ev
 /* Whether h fires for ev at now_usec: it matches and, for remaining with `every`, at least every
  * has passed since *last_fired_usec (0: never fired). Updates *last_fired_usec when it fires. */
 bool transitions_should_fire(const struct handler *h, const struct event *ev, uint64_t *last_fired_usec,
-			     uint64_t now_usec);
+                             uint64_t now_usec);

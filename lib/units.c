@@ -35,23 +35,23 @@ struct unit {
 
 /* Longest suffixes first is not needed: matching is on the whole remainder. */
 static const struct unit size_units[] = {
-	{"", 1},
-	{"K", UINT64_C(1000)},
-	{"Ki", UINT64_C(1) << 10},
-	{"M", UINT64_C(1000000)},
-	{"Mi", UINT64_C(1) << 20},
-	{"G", UINT64_C(1000000000)},
-	{"Gi", UINT64_C(1) << 30},
-	{"T", UINT64_C(1000000000000)},
-	{"Ti", UINT64_C(1) << 40},
+	{ "", 1 },
+	{ "K", UINT64_C(1000) },
+	{ "Ki", UINT64_C(1) << 10 },
+	{ "M", UINT64_C(1000000) },
+	{ "Mi", UINT64_C(1) << 20 },
+	{ "G", UINT64_C(1000000000) },
+	{ "Gi", UINT64_C(1) << 30 },
+	{ "T", UINT64_C(1000000000000) },
+	{ "Ti", UINT64_C(1) << 40 },
 };
 
 static const struct unit duration_units[] = {
-	{"us", 1},
-	{"ms", USEC_PER_MSEC},
-	{"s", USEC_PER_SEC},
-	{"m", 60 * USEC_PER_SEC},
-	{"h", 3600 * USEC_PER_SEC},
+	{ "us", 1 },
+	{ "ms", USEC_PER_MSEC },
+	{ "s", USEC_PER_SEC },
+	{ "m", 60 * USEC_PER_SEC },
+	{ "h", 3600 * USEC_PER_SEC },
 };
 
 /* A number followed by exactly one of the units (the whole string). Returns 0, -EINVAL, -ERANGE. */
@@ -90,10 +90,10 @@ int units_parse_duration(const char *s, uint64_t *ret_usec)
 char *units_format_size(uint64_t bytes, char *buf, size_t size)
 {
 	static const struct unit units[] = {
-		{"Ti", UINT64_C(1) << 40},
-		{"Gi", UINT64_C(1) << 30},
-		{"Mi", UINT64_C(1) << 20},
-		{"Ki", UINT64_C(1) << 10},
+		{ "Ti", UINT64_C(1) << 40 },
+		{ "Gi", UINT64_C(1) << 30 },
+		{ "Mi", UINT64_C(1) << 20 },
+		{ "Ki", UINT64_C(1) << 10 },
 	};
 
 	if (!buf || size == 0)
@@ -105,7 +105,7 @@ char *units_format_size(uint64_t bytes, char *buf, size_t size)
 			snprintf(buf, size, "%" PRIu64 "%s", bytes / units[i].factor, units[i].suffix);
 		else
 			snprintf(buf, size, "%.1f%s", (double)bytes / (double)units[i].factor,
-				 units[i].suffix);
+			         units[i].suffix);
 		return buf;
 	}
 	snprintf(buf, size, "%" PRIu64, bytes);
@@ -124,7 +124,7 @@ char *units_format_duration(uint64_t usec, char *buf, size_t size)
 	for (size_t i = ARRAY_SIZE(duration_units); i-- > 0;) {
 		if (usec % duration_units[i].factor == 0) {
 			snprintf(buf, size, "%" PRIu64 "%s", usec / duration_units[i].factor,
-				 duration_units[i].suffix);
+			         duration_units[i].suffix);
 			return buf;
 		}
 	}

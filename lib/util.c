@@ -10,8 +10,14 @@ static uint64_t clock_usec(clockid_t id)
 	return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / NSEC_PER_USEC;
 }
 
-uint64_t now_mono_usec(void) { return clock_usec(CLOCK_MONOTONIC); }
-uint64_t now_real_usec(void) { return clock_usec(CLOCK_REALTIME); }
+uint64_t now_mono_usec(void)
+{
+	return clock_usec(CLOCK_MONOTONIC);
+}
+uint64_t now_real_usec(void)
+{
+	return clock_usec(CLOCK_REALTIME);
+}
 
 ssize_t pread_all(int fd, char *buf, size_t size)
 {

@@ -27,27 +27,27 @@
 #include "util.h"
 
 /* Every libcurl call goes through the table filled by curl_api_load(). */
-#define curl_global_init curl_api.global_init
+#define curl_global_init    curl_api.global_init
 #define curl_global_cleanup curl_api.global_cleanup
-#define curl_easy_init curl_api.easy_init
+#define curl_easy_init      curl_api.easy_init
 #undef curl_easy_setopt
 #define curl_easy_setopt curl_api.easy_setopt
 #undef curl_easy_getinfo
-#define curl_easy_getinfo curl_api.easy_getinfo
-#define curl_easy_cleanup curl_api.easy_cleanup
+#define curl_easy_getinfo  curl_api.easy_getinfo
+#define curl_easy_cleanup  curl_api.easy_cleanup
 #define curl_easy_strerror curl_api.easy_strerror
-#define curl_multi_init curl_api.multi_init
+#define curl_multi_init    curl_api.multi_init
 #undef curl_multi_setopt
-#define curl_multi_setopt curl_api.multi_setopt
-#define curl_multi_add_handle curl_api.multi_add_handle
+#define curl_multi_setopt        curl_api.multi_setopt
+#define curl_multi_add_handle    curl_api.multi_add_handle
 #define curl_multi_remove_handle curl_api.multi_remove_handle
 #define curl_multi_socket_action curl_api.multi_socket_action
-#define curl_multi_assign curl_api.multi_assign
-#define curl_multi_info_read curl_api.multi_info_read
-#define curl_multi_cleanup curl_api.multi_cleanup
-#define curl_multi_strerror curl_api.multi_strerror
-#define curl_slist_append curl_api.slist_append
-#define curl_slist_free_all curl_api.slist_free_all
+#define curl_multi_assign        curl_api.multi_assign
+#define curl_multi_info_read     curl_api.multi_info_read
+#define curl_multi_cleanup       curl_api.multi_cleanup
+#define curl_multi_strerror      curl_api.multi_strerror
+#define curl_slist_append        curl_api.slist_append
+#define curl_slist_free_all      curl_api.slist_free_all
 
 #ifndef MEMHOOK_VERSION
 #define MEMHOOK_VERSION "unknown"
@@ -105,8 +105,8 @@ int hmac_sha256_hex(const void *key, size_t key_len, const void *msg, size_t msg
 	if (key_len > INT32_MAX)
 		return -EIO;
 	/* HMAC() wants a non-NULL key even when empty. */
-	if (!HMAC(EVP_sha256(), key_len ? key : "", (int)key_len, msg_len ? msg : (const void *)"", msg_len, md,
-		  &md_len) ||
+	if (!HMAC(EVP_sha256(), key_len ? key : "", (int)key_len, msg_len ? msg : (const void *)"", msg_len,
+	          md, &md_len) ||
 	    md_len != 32)
 		return -EIO;
 	for (unsigned i = 0; i < md_len; i++) {
@@ -185,7 +185,8 @@ static void start_waiting(struct webhook_client *c)
 		CURLMcode m = curl_multi_add_handle(c->multi, j->easy);
 		if (m != CURLM_OK) {
 			/* Cannot happen with a valid handle; give the job up rather than spin on it. */
-			log_warn("webhook %s: cannot start POST to %s: %s", j->tag, j->url_log, curl_multi_strerror(m));
+			log_warn("webhook %s: cannot start POST to %s: %s", j->tag, j->url_log,
+			         curl_multi_strerror(m));
 			c->stats.failed++;
 			job_free(c, j);
 			continue;
@@ -213,8 +214,8 @@ static void job_finished(struct webhook_client *c, struct job *j, CURLcode resul
 	j->state = JOB_WAITING;
 
 	if (result == CURLE_OK && status >= 200 && status < 300) {
-		log_debug("webhook %s: POST %s: HTTP %ld (attempt %u/%u)", j->tag, j->url_log, status, j->attempt,
-			  j->retries + 1);
+		log_debug("webhook %s: POST %s: HTTP %ld (attempt %u/%u)", j->tag, j->url_log, status,
+		          j->attempt, j->retries + 1);
 		c->stats.delivered++;
 		job_free(c, j);
 		return;
@@ -227,8 +228,8 @@ static void job_finished(struct webhook_client *c, struct job *j, CURLcode resul
 		snprintf(reason, sizeof(reason), "HTTP %ld", status);
 
 	if (j->attempt > j->retries) {
-		log_warn("webhook %s: POST %s failed: %s (attempt %u/%u), giving up", j->tag, j->url_log, reason,
-			 j->attempt, j->retries + 1);
+		log_warn("webhook %s: POST %s failed: %s (attempt %u/%u), giving up", j->tag, j->url_log,
+		         reason, j->attempt, j->retries + 1);
 		c->stats.failed++;
 		job_free(c, j);
 		return;
@@ -239,8 +240,8 @@ static void job_finished(struct webhook_client *c, struct job *j, CURLcode resul
 		delay *= 2;
 	if (delay > MAX_BACKOFF_USEC)
 		delay = MAX_BACKOFF_USEC;
-	log_warn("webhook %s: POST %s failed: %s (attempt %u/%u), retrying in %" PRIu64 " ms", j->tag, j->url_log,
-		 reason, j->attempt, j->retries + 1, delay / USEC_PER_MSEC);
+	log_warn("webhook %s: POST %s failed: %s (attempt %u/%u), retrying in %" PRIu64 " ms", j->tag,
+	         j->url_log, reason, j->attempt, j->retries + 1, delay / USEC_PER_MSEC);
 	c->stats.retried++;
 	j->state = JOB_BACKOFF;
 	j->timer_id = loop_add_timer(c->loop, now_mono_usec() + delay, on_backoff_done, j);
@@ -335,7 +336,7 @@ static int timer_cb(CURLM *multi _unused_, long timeout_ms, void *userp)
 	if (timeout_ms < 0)
 		return 0;
 	c->curl_timer_id = loop_add_timer(c->loop, now_mono_usec() + (uint64_t)timeout_ms * USEC_PER_MSEC,
-					  on_curl_timer, c);
+	                                  on_curl_timer, c);
 	return c->curl_timer_id ? 0 : -1;
 }
 
@@ -392,7 +393,8 @@ void webhook_client_free(struct webhook_client *c)
 	if (!c)
 		return;
 	if (c->n_jobs > 0)
-		log_warn("webhook: aborting %zu queued or in-flight POST(s) (%u in flight)", c->n_jobs, c->in_flight);
+		log_warn("webhook: aborting %zu queued or in-flight POST(s) (%u in flight)", c->n_jobs,
+		         c->in_flight);
 	while (c->head)
 		job_free(c, c->head);
 	if (c->curl_timer_id)
@@ -408,9 +410,15 @@ void webhook_client_free(struct webhook_client *c)
 	free(c);
 }
 
-size_t webhook_pending(const struct webhook_client *c) { return c ? c->n_jobs : 0; }
+size_t webhook_pending(const struct webhook_client *c)
+{
+	return c ? c->n_jobs : 0;
+}
 
-void webhook_get_stats(const struct webhook_client *c, struct webhook_stats *ret) { *ret = c->stats; }
+void webhook_get_stats(const struct webhook_client *c, struct webhook_stats *ret)
+{
+	*ret = c->stats;
+}
 
 /* Reads the secret of cfg into buf (NUL-terminated). Returns its length or -errno. */
 static ssize_t read_secret(const struct webhook_cfg *cfg, char *buf, size_t size)
@@ -451,8 +459,8 @@ static int sign(const struct webhook_cfg *cfg, const char *body, size_t len, str
 		return r;
 
 	_cleanup_free_ char *h = NULL;
-	if (asprintf(&h, "%s: sha256=%s", cfg->signature_header ? cfg->signature_header : "X-Memhook-Signature",
-		     hex) < 0)
+	if (asprintf(&h, "%s: sha256=%s",
+	             cfg->signature_header ? cfg->signature_header : "X-Memhook-Signature", hex) < 0)
 		return -ENOMEM;
 	struct curl_slist *t = curl_slist_append(*headers, h);
 	if (!t)
@@ -488,7 +496,7 @@ static char *url_for_log(const char *url)
 }
 
 static int job_new(struct webhook_client *c, const struct webhook_cfg *cfg, const char *body, size_t len,
-		   const char *tag, struct job **ret)
+                   const char *tag, struct job **ret)
 {
 	struct job *j = calloc(1, sizeof(*j));
 	int r = -ENOMEM;
@@ -563,7 +571,7 @@ static bool make_room(struct webhook_client *c)
 		}
 	c->stats.dropped++;
 	log_warn("webhook: queue full, dropped oldest event (%llu dropped so far)",
-		 (unsigned long long)c->stats.dropped);
+	         (unsigned long long)c->stats.dropped);
 	if (!victim)
 		return true;
 	job_free(c, victim);
@@ -571,7 +579,7 @@ static bool make_room(struct webhook_client *c)
 }
 
 int webhook_post(struct webhook_client *c, const struct webhook_cfg *cfg, const char *body, size_t len,
-		 const char *tag)
+                 const char *tag)
 {
 	struct job *j;
 

@@ -31,7 +31,7 @@ void webhook_client_free(struct webhook_client *c);
  * tag names the handler in logs. Returns 0 or -errno (-ENOENT/-EACCES: secret unreadable, the
  * POST is not queued). */
 int webhook_post(struct webhook_client *c, const struct webhook_cfg *cfg, const char *body, size_t len,
-		 const char *tag);
+                 const char *tag);
 
 /* Jobs waiting, backing off or in flight. */
 size_t webhook_pending(const struct webhook_client *c);

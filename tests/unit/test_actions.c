@@ -31,7 +31,7 @@ static void on_usr1(int sig)
 /* Reads one byte within timeout_ms; returns it, or -1 on timeout/EOF. */
 static int read_byte(int fd, int timeout_ms)
 {
-	struct pollfd p = {.fd = fd, .events = POLLIN};
+	struct pollfd p = { .fd = fd, .events = POLLIN };
 	if (poll(&p, 1, timeout_ms) != 1)
 		return -1;
 	char ch;
@@ -47,7 +47,7 @@ static struct trap trap_start(void)
 	if (pid == 0) {
 		close(p[0]);
 		trap_wfd = p[1];
-		struct sigaction sa = {.sa_handler = on_usr1};
+		struct sigaction sa = { .sa_handler = on_usr1 };
 		sigaction(SIGUSR1, &sa, NULL);
 		sigset_t none;
 		sigemptyset(&none);
@@ -57,7 +57,7 @@ static struct trap trap_start(void)
 			pause();
 	}
 	close(p[1]);
-	struct trap t = {.pid = pid, .fd = p[0]};
+	struct trap t = { .pid = pid, .fd = p[0] };
 	assert_int_equal(read_byte(t.fd, 5000), 'R');
 	return t;
 }
@@ -151,7 +151,7 @@ static void test_signal_main_pid(void **state)
 {
 	(void)state;
 	struct trap a = trap_start();
-	struct signal_cfg cfg = {.signo = SIGUSR1};
+	struct signal_cfg cfg = { .signo = SIGUSR1 };
 	assert_int_equal(action_signal(NULL, a.pid, &cfg), 1);
 	assert_int_equal(read_byte(a.fd, 5000), 'U');
 	trap_stop(&a);
@@ -160,7 +160,7 @@ static void test_signal_main_pid(void **state)
 static void test_signal_dead_pid(void **state)
 {
 	(void)state;
-	struct signal_cfg cfg = {.signo = SIGUSR1};
+	struct signal_cfg cfg = { .signo = SIGUSR1 };
 	assert_int_equal(action_signal(NULL, dead_pid(), &cfg), -ESRCH);
 	/* main pid 0 and no cgroup: nobody to signal */
 	assert_int_equal(action_signal(NULL, 0, &cfg), -ESRCH);
@@ -176,7 +176,7 @@ static void test_signal_eperm(void **state)
 	if (pid == 0) {
 		if (getuid() == 0 && (setgid(65534) < 0 || setuid(65534) < 0))
 			_exit(2);
-		struct signal_cfg cfg = {.signo = 0}; /* permission check only: harmless if it passed */
+		struct signal_cfg cfg = { .signo = 0 }; /* permission check only: harmless if it passed */
 		_exit(action_signal(NULL, self, &cfg) == -EPERM ? 0 : 1);
 	}
 	int status;
@@ -191,10 +191,10 @@ static void test_signal_whole_cgroup(void **state)
 	struct trap a = trap_start(), b = trap_start();
 	struct fixture f;
 	fixture_open(&f, NULL);
-	pid_t pids[] = {a.pid, dead_pid(), b.pid};
+	pid_t pids[] = { a.pid, dead_pid(), b.pid };
 	write_procs(&f, pids, ARRAY_SIZE(pids));
 
-	struct signal_cfg cfg = {.signo = SIGUSR1, .whole_cgroup = true};
+	struct signal_cfg cfg = { .signo = SIGUSR1, .whole_cgroup = true };
 	/* two alive, one gone: both alive ones signalled, the gone one ignored */
 	assert_int_equal(action_signal(&f.t, 0, &cfg), 2);
 	assert_int_equal(read_byte(a.fd, 5000), 'U');
@@ -206,7 +206,7 @@ static void test_signal_whole_cgroup(void **state)
 	assert_int_equal(read_byte(b.fd, 5000), 'U');
 
 	/* only dead pids: the first error */
-	pid_t gone[] = {dead_pid(), dead_pid()};
+	pid_t gone[] = { dead_pid(), dead_pid() };
 	write_procs(&f, gone, ARRAY_SIZE(gone));
 	assert_int_equal(action_signal(&f.t, 0, &cfg), -ESRCH);
 
@@ -232,10 +232,10 @@ static void test_signal_lowest_pid_as_main(void **state)
 	struct trap *lo = a.pid < b.pid ? &a : &b, *hi = a.pid < b.pid ? &b : &a;
 	struct fixture f;
 	fixture_open(&f, NULL);
-	pid_t pids[] = {hi->pid, lo->pid}; /* not sorted in the file */
+	pid_t pids[] = { hi->pid, lo->pid }; /* not sorted in the file */
 	write_procs(&f, pids, ARRAY_SIZE(pids));
 
-	struct signal_cfg cfg = {.signo = SIGUSR1};
+	struct signal_cfg cfg = { .signo = SIGUSR1 };
 	assert_int_equal(action_signal(&f.t, 0, &cfg), 1);
 	assert_int_equal(read_byte(lo->fd, 5000), 'U');
 	assert_int_equal(read_byte(hi->fd, 200), -1); /* the other one got nothing */
@@ -254,7 +254,7 @@ static void test_reclaim_bytes(void **state)
 	fixture_open(&f, "1000000\n");
 	write_file(f.dir, "memory.reclaim", "");
 
-	struct reclaim_cfg cfg = {.bytes = UINT64_C(64) << 20};
+	struct reclaim_cfg cfg = { .bytes = UINT64_C(64) << 20 };
 	struct reclaim_result r;
 	memset(&r, 0xff, sizeof(r));
 	assert_int_equal(action_reclaim(&f.t, &cfg, 999, &r), 0);
@@ -277,7 +277,7 @@ static void test_reclaim_percent_and_pages(void **state)
 	write_file(f.dir, "memory.reclaim", "");
 
 	/* 5 % of 100 MiB */
-	struct reclaim_cfg cfg = {.percent = 5.0};
+	struct reclaim_cfg cfg = { .percent = 5.0 };
 	struct reclaim_result r;
 	assert_int_equal(action_reclaim(&f.t, &cfg, UINT64_C(100) << 20, &r), 0);
 	char buf[64];
@@ -293,7 +293,7 @@ static void test_reclaim_percent_and_pages(void **state)
 
 	/* an odd byte count is rounded up to whole pages */
 	write_file(f.dir, "memory.reclaim", "");
-	struct reclaim_cfg odd = {.bytes = (uint64_t)page + 1};
+	struct reclaim_cfg odd = { .bytes = (uint64_t)page + 1 };
 	assert_int_equal(action_reclaim(&f.t, &odd, 0, &r), 0);
 	assert_int_equal(r.requested_bytes, 2 * (uint64_t)page);
 	char want[32];
@@ -308,8 +308,8 @@ static void test_reclaim_unsupported_and_errors(void **state)
 	(void)state;
 	struct fixture f;
 	fixture_open(&f, "4096\n");
-	struct reclaim_cfg cfg = {.bytes = 4096};
-	struct reclaim_result r = {.requested_bytes = 77};
+	struct reclaim_cfg cfg = { .bytes = 4096 };
+	struct reclaim_result r = { .requested_bytes = 77 };
 
 	/* no memory.reclaim (old kernel) */
 	assert_int_equal(action_reclaim(&f.t, &cfg, 0, &r), -EOPNOTSUPP);

@@ -153,8 +153,8 @@ static int scratch_setup(void **state)
 static int scratch_teardown(void **state)
 {
 	(void)state;
-	static const char *const files[] = { "memory.current", "memory.max", "memory.events", "memory.stat",
-					     "memory.pressure", "cgroup.procs" };
+	static const char *const files[] = { "memory.current", "memory.max",      "memory.events",
+		                             "memory.stat",    "memory.pressure", "cgroup.procs" };
 	char path[256];
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {

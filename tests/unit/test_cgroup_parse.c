@@ -83,7 +83,7 @@ static void test_parse_psi_real(void **state)
 	(void)state;
 	struct psi p;
 	const char text[] = "some avg10=1.25 avg60=0.50 avg300=0.10 total=1234567\n"
-			    "full avg10=0.75 avg60=0.20 avg300=0.04 total=654321\n";
+	                    "full avg10=0.75 avg60=0.20 avg300=0.04 total=654321\n";
 	assert_int_equal(cg_parse_psi(text, sizeof(text) - 1, &p), 0);
 	assert_float_equal(p.avg[PSI_SOME][PSI_AVG10], 1.25, 1e-9);
 	assert_float_equal(p.avg[PSI_SOME][PSI_AVG60], 0.50, 1e-9);
@@ -113,8 +113,8 @@ static void test_parse_psi_hostile(void **state)
 		{ S("\n") },
 		{ S("max\n") },
 		{ S("full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n") }, /* no "some" */
-		{ S("some avg10=0.00 avg60=0.00 avg300=0.00\n") },	   /* missing total */
-		{ S("some avg10=0.00 avg60=0.00 total=0\n") },		   /* missing avg300 */
+		{ S("some avg10=0.00 avg60=0.00 avg300=0.00\n") },         /* missing total */
+		{ S("some avg10=0.00 avg60=0.00 total=0\n") },             /* missing avg300 */
 		{ S("some avg10=0.00 avg10=0.00 avg60=0.00 avg300=0.00 total=0\n") },
 		{ S("some avg10=abc avg60=0.00 avg300=0.00 total=0\n") },
 		{ S("some avg10=1. avg60=0.00 avg300=0.00 total=0\n") },
@@ -123,7 +123,8 @@ static void test_parse_psi_hostile(void **state)
 		{ S("some avg10=0.00 avg60=0.00 avg300=0.00 total=0 junk=1\n") },
 		{ S("some avg10=0.00 avg60=0.00 avg300=0.00 total=0x\n") },
 		{ S("someavg10=0.00 avg60=0.00 avg300=0.00 total=0\n") },
-		{ S("some avg10=0.00 avg60=0.00 avg300=0.00 total=0\nsome avg10=0.00 avg60=0.00 avg300=0.00 total=0\n") },
+		{ S("some avg10=0.00 avg60=0.00 avg300=0.00 total=0\nsome avg10=0.00 avg60=0.00 avg300=0.00 "
+		    "total=0\n") },
 		{ S("some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n\n") },
 		{ S("some avg10=0.00 avg60=0.00 avg300=0.00 total=0\nfull\n") },
 		{ S("some avg10=0.00 avg60=0.00 avg300=0.00 total=0\0\n") },
@@ -200,9 +201,10 @@ static void test_parse_events(void **state)
 static void test_parse_keyed(void **state)
 {
 	(void)state;
-	const char stat[] = "cache 16384\nrss 59469824\nrss_huge 0\n"
-			    "hierarchical_memory_limit 268435456\nhierarchical_memsw_limit 9223372036854771712\n"
-			    "total_cache 24576\ntotal_rss 59469824\n";
+	const char stat[] =
+	        "cache 16384\nrss 59469824\nrss_huge 0\n"
+	        "hierarchical_memory_limit 268435456\nhierarchical_memsw_limit 9223372036854771712\n"
+	        "total_cache 24576\ntotal_rss 59469824\n";
 	uint64_t v = 0;
 
 	assert_int_equal(cg_parse_keyed(stat, sizeof(stat) - 1, "rss", &v), 0);
@@ -238,9 +240,9 @@ static void test_parse_keyed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_u64),	  cmocka_unit_test(test_parse_limit),
-		cmocka_unit_test(test_parse_psi_real),	  cmocka_unit_test(test_parse_psi_hostile),
-		cmocka_unit_test(test_parse_events),	  cmocka_unit_test(test_parse_keyed),
+		cmocka_unit_test(test_parse_u64),      cmocka_unit_test(test_parse_limit),
+		cmocka_unit_test(test_parse_psi_real), cmocka_unit_test(test_parse_psi_hostile),
+		cmocka_unit_test(test_parse_events),   cmocka_unit_test(test_parse_keyed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,13 +10,15 @@
 /* 100 MiB limit, 70 MiB used (30% free), host 1000 MiB total, 200 MiB available (20%). */
 static struct sample base_sample(void)
 {
-	return (struct sample){.usage_bytes = 70 * MiB, .limit_bytes = 100 * MiB,
-			       .host_total_bytes = 1000 * MiB, .host_available_bytes = 200 * MiB};
+	return (struct sample){ .usage_bytes = 70 * MiB,
+		                .limit_bytes = 100 * MiB,
+		                .host_total_bytes = 1000 * MiB,
+		                .host_available_bytes = 200 * MiB };
 }
 
 static bool leaf(enum cond_kind kind, uint64_t bytes, double percent, const struct sample *s)
 {
-	struct condition c = {.kind = kind, .bytes = bytes, .percent = percent};
+	struct condition c = { .kind = kind, .bytes = bytes, .percent = percent };
 	return eval_condition(&c, s, NULL);
 }
 
@@ -58,8 +60,8 @@ static void test_custom_uses_probe_results(void **state)
 {
 	(void)state;
 	struct sample s = base_sample();
-	struct condition c = {.kind = COND_CUSTOM, .probe = 1};
-	bool results[2] = {false, true};
+	struct condition c = { .kind = COND_CUSTOM, .probe = 1 };
+	bool results[2] = { false, true };
 	assert_true(eval_condition(&c, &s, results));
 	c.probe = 0;
 	assert_false(eval_condition(&c, &s, results));
@@ -70,12 +72,12 @@ static void test_all_any_not(void **state)
 {
 	(void)state;
 	struct sample s = base_sample();
-	struct condition yes = {.kind = COND_LOCAL_RELATIVE, .percent = 50};
-	struct condition no = {.kind = COND_LOCAL_RELATIVE, .percent = 10};
-	struct condition kids[2] = {yes, no};
-	struct condition all = {.kind = COND_ALL, .children = kids, .n_children = 2};
-	struct condition any = {.kind = COND_ANY, .children = kids, .n_children = 2};
-	struct condition not_no = {.kind = COND_NOT, .children = &kids[1], .n_children = 1};
+	struct condition yes = { .kind = COND_LOCAL_RELATIVE, .percent = 50 };
+	struct condition no = { .kind = COND_LOCAL_RELATIVE, .percent = 10 };
+	struct condition kids[2] = { yes, no };
+	struct condition all = { .kind = COND_ALL, .children = kids, .n_children = 2 };
+	struct condition any = { .kind = COND_ANY, .children = kids, .n_children = 2 };
+	struct condition not_no = { .kind = COND_NOT, .children = &kids[1], .n_children = 1 };
 	assert_false(eval_condition(&all, &s, NULL));
 	assert_true(eval_condition(&any, &s, NULL));
 	assert_true(eval_condition(&not_no, &s, NULL));
@@ -87,8 +89,9 @@ static void test_pressure_and_events(void **state)
 {
 	(void)state;
 	struct sample s = base_sample();
-	struct condition p = {.kind = COND_PRESSURE, .psi_kind = PSI_FULL, .psi_window = PSI_AVG60,
-			      .percent = 5};
+	struct condition p = {
+		.kind = COND_PRESSURE, .psi_kind = PSI_FULL, .psi_window = PSI_AVG60, .percent = 5
+	};
 	assert_false(eval_condition(&p, &s, NULL)); /* no PSI read: never holds */
 	s.has_psi = true;
 	s.psi.avg[PSI_FULL][PSI_AVG60] = 5.0;
@@ -99,7 +102,7 @@ static void test_pressure_and_events(void **state)
 	s.psi.avg[PSI_FULL][PSI_AVG60] = 0;
 	assert_false(eval_condition(&p, &s, NULL));
 
-	struct condition e = {.kind = COND_EVENTS, .memevent = MEMEV_HIGH, .increased_by = 2};
+	struct condition e = { .kind = COND_EVENTS, .memevent = MEMEV_HIGH, .increased_by = 2 };
 	assert_false(eval_condition(&e, &s, NULL));
 	s.has_events = true;
 	s.events[MEMEV_HIGH] = 100; /* cumulative counts alone do not fire */
@@ -111,10 +114,13 @@ static void test_pressure_and_events(void **state)
 
 static struct policy three_levels(struct level *lv)
 {
-	lv[0] = (struct level){.name = (char *)"elevated", .when = {.kind = COND_LOCAL_RELATIVE, .percent = 30}};
-	lv[1] = (struct level){.name = (char *)"high", .when = {.kind = COND_LOCAL_RELATIVE, .percent = 15}};
-	lv[2] = (struct level){.name = (char *)"critical", .when = {.kind = COND_LOCAL_ABSOLUTE, .bytes = 5 * MiB}};
-	return (struct policy){.levels = lv, .n_levels = 3};
+	lv[0] = (struct level){ .name = (char *)"elevated",
+		                .when = { .kind = COND_LOCAL_RELATIVE, .percent = 30 } };
+	lv[1] = (struct level){ .name = (char *)"high",
+		                .when = { .kind = COND_LOCAL_RELATIVE, .percent = 15 } };
+	lv[2] = (struct level){ .name = (char *)"critical",
+		                .when = { .kind = COND_LOCAL_ABSOLUTE, .bytes = 5 * MiB } };
+	return (struct policy){ .levels = lv, .n_levels = 3 };
 }
 
 static void test_highest_matching_level_wins(void **state)
@@ -140,13 +146,15 @@ static void test_explain_lists_every_node(void **state)
 {
 	(void)state;
 	struct condition kids[2] = {
-		{.kind = COND_LOCAL_RELATIVE, .percent = 15, .path = (char *)"levels[0].when.any[0]"},
-		{.kind = COND_GLOBAL_ABSOLUTE, .bytes = 256 * MiB, .path = (char *)"levels[0].when.any[1]"},
+		{ .kind = COND_LOCAL_RELATIVE, .percent = 15, .path = (char *)"levels[0].when.any[0]" },
+		{ .kind = COND_GLOBAL_ABSOLUTE, .bytes = 256 * MiB, .path = (char *)"levels[0].when.any[1]" },
 	};
-	struct level lv = {.name = (char *)"high",
-			   .when = {.kind = COND_ANY, .children = kids, .n_children = 2,
-				    .path = (char *)"levels[0].when"}};
-	struct policy p = {.levels = &lv, .n_levels = 1};
+	struct level lv = { .name = (char *)"high",
+		            .when = { .kind = COND_ANY,
+		                      .children = kids,
+		                      .n_children = 2,
+		                      .path = (char *)"levels[0].when" } };
+	struct policy p = { .levels = &lv, .n_levels = 1 };
 	struct sample s = base_sample();
 	cJSON *arr = eval_explain(&p, &s, NULL);
 	assert_non_null(arr);

@@ -11,11 +11,11 @@ static void test_meminfo_real(void **state)
 {
 	(void)state;
 	const char text[] = "MemTotal:       24683620 kB\n"
-			    "MemFree:        24527512 kB\n"
-			    "MemAvailable:   24442936 kB\n"
-			    "Buffers:             920 kB\n"
-			    "HugePages_Total:       0\n"
-			    "Hugepagesize:       2048 kB\n";
+	                    "MemFree:        24527512 kB\n"
+	                    "MemAvailable:   24442936 kB\n"
+	                    "Buffers:             920 kB\n"
+	                    "HugePages_Total:       0\n"
+	                    "Hugepagesize:       2048 kB\n";
 	uint64_t total = 0, avail = 0;
 
 	assert_int_equal(meminfo_parse(text, sizeof(text) - 1, &total, &avail), 0);
@@ -26,7 +26,8 @@ static void test_meminfo_real(void **state)
 	assert_int_equal(total, 2048);
 	assert_int_equal(avail, 1024);
 	/* a garbage line that is neither key is skipped */
-	assert_int_equal(meminfo_parse(S("Junk\0\xff\nMemTotal: 2 kB\nMemAvailable: 0 kB\n"), &total, &avail), 0);
+	assert_int_equal(meminfo_parse(S("Junk\0\xff\nMemTotal: 2 kB\nMemAvailable: 0 kB\n"), &total, &avail),
+	                 0);
 	assert_int_equal(avail, 0);
 }
 
@@ -40,19 +41,19 @@ static void test_meminfo_hostile(void **state)
 		{ S("") },
 		{ S("\n") },
 		{ S("max\n") },
-		{ S("MemTotal:       24683620 kB\n") },				 /* no MemAvailable */
-		{ S("MemAvailable:   24442936 kB\n") },				 /* no MemTotal */
-		{ S("MemTotalX: 5 kB\nMemAvailable: 1 kB\n") },			 /* a longer key */
-		{ S("MemTota: 5 kB\nMemAvailable: 1 kB\n") },			 /* a prefix */
-		{ S("MemTotal: 5\nMemAvailable: 1 kB\n") },			 /* no unit */
-		{ S("MemTotal: 5 MB\nMemAvailable: 1 kB\n") },			 /* wrong unit */
-		{ S("MemTotal: 5 kB junk\nMemAvailable: 1 kB\n") },		 /* trailing garbage */
+		{ S("MemTotal:       24683620 kB\n") },             /* no MemAvailable */
+		{ S("MemAvailable:   24442936 kB\n") },             /* no MemTotal */
+		{ S("MemTotalX: 5 kB\nMemAvailable: 1 kB\n") },     /* a longer key */
+		{ S("MemTota: 5 kB\nMemAvailable: 1 kB\n") },       /* a prefix */
+		{ S("MemTotal: 5\nMemAvailable: 1 kB\n") },         /* no unit */
+		{ S("MemTotal: 5 MB\nMemAvailable: 1 kB\n") },      /* wrong unit */
+		{ S("MemTotal: 5 kB junk\nMemAvailable: 1 kB\n") }, /* trailing garbage */
 		{ S("MemTotal: abc kB\nMemAvailable: 1 kB\n") },
 		{ S("MemTotal: 123abc kB\nMemAvailable: 1 kB\n") },
 		{ S("MemTotal: -5 kB\nMemAvailable: 1 kB\n") },
 		{ S("MemTotal: 99999999999999999999 kB\nMemAvailable: 1 kB\n") }, /* 20 digits */
-		{ S("MemTotal: 18014398509481984 kB\nMemAvailable: 1 kB\n") },	 /* *1024 overflows */
-		{ S("MemTotal: 0 kB\nMemAvailable: 0 kB\n") },			 /* zero total */
+		{ S("MemTotal: 18014398509481984 kB\nMemAvailable: 1 kB\n") },    /* *1024 overflows */
+		{ S("MemTotal: 0 kB\nMemAvailable: 0 kB\n") },                    /* zero total */
 		{ S("MemTotal: 5\0 kB\nMemAvailable: 1 kB\n") },
 		{ S(" MemTotal: 5 kB\nMemAvailable: 1 kB\n") },
 	};

@@ -40,25 +40,34 @@ static void test_json_full(void **state)
 	unsetenv("POD_NAME");
 	unsetenv("POD_NAMESPACE");
 	hostname_now();
-	struct event ev = {.kind = EVENT_ENTERED, .level = 2, .previous_level = 1};
-	struct sample s = {.usage_bytes = 939524096, .limit_bytes = 1073741824, .host_total_bytes = 8589934592,
-			   .host_available_bytes = 4294967296};
-	struct event_ctx c = {.ev = &ev, .level_name = "high", .previous_level_name = "elevated", .seq = 7,
-			      .real_usec = TS_USEC, .cgroup_path = "/sys/fs/cgroup/kubepods/pod1/c1", .pid = 1234,
-			      .sample = &s};
+	struct event ev = { .kind = EVENT_ENTERED, .level = 2, .previous_level = 1 };
+	struct sample s = { .usage_bytes = 939524096,
+		            .limit_bytes = 1073741824,
+		            .host_total_bytes = 8589934592,
+		            .host_available_bytes = 4294967296 };
+	struct event_ctx c = { .ev = &ev,
+		               .level_name = "high",
+		               .previous_level_name = "elevated",
+		               .seq = 7,
+		               .real_usec = TS_USEC,
+		               .cgroup_path = "/sys/fs/cgroup/kubepods/pod1/c1",
+		               .pid = 1234,
+		               .sample = &s };
 	size_t len = 0;
 	_cleanup_free_ char *json = payload_build_json(&c, &len);
 	assert_non_null(json);
 	assert_int_equal(len, strlen(json));
 	char want[1024];
 	snprintf(want, sizeof(want),
-		 "{\"event\":\"entered\",\"level\":2,\"level_name\":\"high\",\"previous_level\":1,"
-		 "\"previous_level_name\":\"elevated\",\"seq\":7,\"timestamp\":\"2026-11-25T21:11:00.123Z\","
-		 "\"target\":{\"cgroup\":\"/sys/fs/cgroup/kubepods/pod1/c1\",\"pid\":1234},"
-		 "\"sample\":{\"usage_bytes\":939524096,\"limit_bytes\":1073741824,\"local_free_bytes\":134217728,"
-		 "\"local_free_percent\":12.5,\"host_available_bytes\":4294967296,\"host_total_bytes\":8589934592},"
-		 "\"hostname\":\"%s\",\"memhook_version\":\"%s\"}",
-		 host, MEMHOOK_VERSION);
+	         "{\"event\":\"entered\",\"level\":2,\"level_name\":\"high\",\"previous_level\":1,"
+	         "\"previous_level_name\":\"elevated\",\"seq\":7,\"timestamp\":\"2026-11-25T21:11:00.123Z\","
+	         "\"target\":{\"cgroup\":\"/sys/fs/cgroup/kubepods/pod1/c1\",\"pid\":1234},"
+	         "\"sample\":{\"usage_bytes\":939524096,\"limit_bytes\":1073741824,\"local_free_bytes\":"
+	         "134217728,"
+	         "\"local_free_percent\":12.5,\"host_available_bytes\":4294967296,\"host_total_bytes\":"
+	         "8589934592},"
+	         "\"hostname\":\"%s\",\"memhook_version\":\"%s\"}",
+	         host, MEMHOOK_VERSION);
 	assert_string_equal(json, want);
 }
 
@@ -68,18 +77,20 @@ static void test_json_nulls_and_pod(void **state)
 	setenv("POD_NAME", "web-1", 1);
 	unsetenv("POD_NAMESPACE");
 	hostname_now();
-	struct event ev = {.kind = EVENT_NORMAL, .level = 0, .previous_level = 1};
-	struct event_ctx c = {.ev = &ev, .level_name = NULL, .previous_level_name = NULL, .seq = 0, .real_usec = 0};
+	struct event ev = { .kind = EVENT_NORMAL, .level = 0, .previous_level = 1 };
+	struct event_ctx c = {
+		.ev = &ev, .level_name = NULL, .previous_level_name = NULL, .seq = 0, .real_usec = 0
+	};
 	_cleanup_free_ char *json = payload_build_json(&c, NULL);
 	assert_non_null(json);
 	char want[1024];
 	/* level 0 is "normal"; an unnamed level 1 is null; unknown target and no sample are null */
 	snprintf(want, sizeof(want),
-		 "{\"event\":\"normal\",\"level\":0,\"level_name\":\"normal\",\"previous_level\":1,"
-		 "\"previous_level_name\":null,\"seq\":0,\"timestamp\":\"1970-01-01T00:00:00.000Z\","
-		 "\"target\":{\"cgroup\":null,\"pid\":null},\"sample\":null,\"hostname\":\"%s\","
-		 "\"pod\":{\"name\":\"web-1\",\"namespace\":null},\"memhook_version\":\"%s\"}",
-		 host, MEMHOOK_VERSION);
+	         "{\"event\":\"normal\",\"level\":0,\"level_name\":\"normal\",\"previous_level\":1,"
+	         "\"previous_level_name\":null,\"seq\":0,\"timestamp\":\"1970-01-01T00:00:00.000Z\","
+	         "\"target\":{\"cgroup\":null,\"pid\":null},\"sample\":null,\"hostname\":\"%s\","
+	         "\"pod\":{\"name\":\"web-1\",\"namespace\":null},\"memhook_version\":\"%s\"}",
+	         host, MEMHOOK_VERSION);
 	assert_string_equal(json, want);
 	unsetenv("POD_NAME");
 }
@@ -89,18 +100,26 @@ static void test_json_psi_events_escaping(void **state)
 	(void)state;
 	unsetenv("POD_NAME");
 	setenv("POD_NAMESPACE", "prod", 1);
-	struct event ev = {.kind = EVENT_OOM_KILL, .level = 3, .previous_level = 3};
+	struct event ev = { .kind = EVENT_OOM_KILL, .level = 3, .previous_level = 3 };
 	/* usage above the limit: free is 0; percent of 1/3 rounds to 2 decimals */
-	struct sample s = {.usage_bytes = 2000, .limit_bytes = 1000, .has_psi = true, .has_events = true,
-			   .host_total_bytes = UINT64_MAX, .host_available_bytes = UINT64_C(9007199254740993)};
+	struct sample s = { .usage_bytes = 2000,
+		            .limit_bytes = 1000,
+		            .has_psi = true,
+		            .has_events = true,
+		            .host_total_bytes = UINT64_MAX,
+		            .host_available_bytes = UINT64_C(9007199254740993) };
 	s.psi.avg[PSI_SOME][PSI_AVG10] = 12.3456;
 	s.psi.avg[PSI_FULL][PSI_AVG300] = 0.5;
 	s.psi.total_usec[PSI_SOME] = 99;
 	s.events[MEMEV_OOM_KILL] = 4;
 	s.events[MEMEV_HIGH] = 17;
-	struct event_ctx c = {.ev = &ev, .level_name = "crit\"ical\n", .previous_level_name = "crit\"ical\n",
-			      .seq = UINT64_C(9007199254740992), /* 2^53, still exact */
-			      .real_usec = TS_USEC, .cgroup_path = "/a b/\\c", .sample = &s};
+	struct event_ctx c = { .ev = &ev,
+		               .level_name = "crit\"ical\n",
+		               .previous_level_name = "crit\"ical\n",
+		               .seq = UINT64_C(9007199254740992), /* 2^53, still exact */
+		               .real_usec = TS_USEC,
+		               .cgroup_path = "/a b/\\c",
+		               .sample = &s };
 	_cleanup_free_ char *json = payload_build_json(&c, NULL);
 	assert_non_null(json);
 	cJSON *root = cJSON_Parse(json);
@@ -139,9 +158,9 @@ static void test_json_psi_events_escaping(void **state)
 static void test_percent_rounding(void **state)
 {
 	(void)state;
-	struct event ev = {.kind = EVENT_REMAINING, .level = 1, .previous_level = 1};
-	struct sample s = {.usage_bytes = 2, .limit_bytes = 3}; /* 33.333... % free */
-	struct event_ctx c = {.ev = &ev, .level_name = "x", .previous_level_name = "x", .sample = &s};
+	struct event ev = { .kind = EVENT_REMAINING, .level = 1, .previous_level = 1 };
+	struct sample s = { .usage_bytes = 2, .limit_bytes = 3 }; /* 33.333... % free */
+	struct event_ctx c = { .ev = &ev, .level_name = "x", .previous_level_name = "x", .sample = &s };
 	_cleanup_free_ char *json = payload_build_json(&c, NULL);
 	assert_non_null(strstr(json, "\"local_free_percent\":33.33,"));
 	s.usage_bytes = 0; /* 100 % */
@@ -161,10 +180,16 @@ static const char *env_get(char **v, const char *key)
 static void test_env(void **state)
 {
 	(void)state;
-	struct event ev = {.kind = EVENT_ENTERED, .level = 2, .previous_level = 1};
-	struct sample s = {.usage_bytes = 939524096, .limit_bytes = 1073741824, .host_available_bytes = 42};
-	struct event_ctx c = {.ev = &ev, .level_name = "high", .previous_level_name = "elevated", .seq = 7,
-			      .real_usec = TS_USEC, .cgroup_path = "/sys/fs/cgroup/x", .pid = 1234, .sample = &s};
+	struct event ev = { .kind = EVENT_ENTERED, .level = 2, .previous_level = 1 };
+	struct sample s = { .usage_bytes = 939524096, .limit_bytes = 1073741824, .host_available_bytes = 42 };
+	struct event_ctx c = { .ev = &ev,
+		               .level_name = "high",
+		               .previous_level_name = "elevated",
+		               .seq = 7,
+		               .real_usec = TS_USEC,
+		               .cgroup_path = "/sys/fs/cgroup/x",
+		               .pid = 1234,
+		               .sample = &s };
 	char **v = payload_build_env(&c);
 	assert_non_null(v);
 	assert_string_equal(env_get(v, "MEMHOOK_EVENT"), "entered");
@@ -184,8 +209,8 @@ static void test_env(void **state)
 	strv_free(v);
 
 	/* no sample, no target: those variables are left out; level 0 is "normal" */
-	struct event ev0 = {.kind = EVENT_NORMAL, .level = 0, .previous_level = 1};
-	struct event_ctx c0 = {.ev = &ev0, .previous_level_name = "elevated"};
+	struct event ev0 = { .kind = EVENT_NORMAL, .level = 0, .previous_level = 1 };
+	struct event_ctx c0 = { .ev = &ev0, .previous_level_name = "elevated" };
 	v = payload_build_env(&c0);
 	assert_non_null(v);
 	assert_string_equal(env_get(v, "MEMHOOK_LEVEL_NAME"), "normal");
@@ -204,12 +229,9 @@ static void test_env(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_format_time),
-		cmocka_unit_test(test_json_full),
-		cmocka_unit_test(test_json_nulls_and_pod),
-		cmocka_unit_test(test_json_psi_events_escaping),
-		cmocka_unit_test(test_percent_rounding),
-		cmocka_unit_test(test_env),
+		cmocka_unit_test(test_format_time),        cmocka_unit_test(test_json_full),
+		cmocka_unit_test(test_json_nulls_and_pod), cmocka_unit_test(test_json_psi_events_escaping),
+		cmocka_unit_test(test_percent_rounding),   cmocka_unit_test(test_env),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

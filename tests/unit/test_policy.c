@@ -11,24 +11,28 @@
 
 /* The example from the issue, verbatim. */
 static const char issue_example[] =
-	"{\n"
-	"  \"check_interval\": \"1s\",\n"
-	"  \"maximum_available\": \"auto\",\n"
-	"  \"log_transitions\": true,\n"
-	"  \"levels\": [\n"
-	"    {\"name\": \"elevated\", \"when\": {\"local_relative\": 30}},\n"
-	"    {\"name\": \"high\",     \"when\": {\"any\": [{\"local_relative\": 15}, {\"global_absolute\": \"256Mi\"}]}},\n"
-	"    {\"name\": \"critical\", \"when\": {\"all\": [{\"local_absolute\": \"32Mi\"},\n"
-	"                                           {\"not\": {\"custom\": {\"command\": [\"/usr/bin/test\", \"-e\", \"/tmp/busy\"], \"timeout\": \"200ms\"}}}]}}\n"
-	"  ],\n"
-	"  \"handlers\": [\n"
-	"    {\"on\": \"entered\",   \"level\": 1, \"webhook\": {\"url\": \"http://127.0.0.1:8080/memory\"}},\n"
-	"    {\"on\": \"entered\",   \"level\": 2, \"signal\": \"SIGUSR1\"},\n"
-	"    {\"on\": \"remaining\", \"level\": 3, \"every\": \"10s\", \"reclaim\": \"5%\"},\n"
-	"    {\"on\": \"left\",      \"level\": 2, \"webhook\": {\"url\": \"http://127.0.0.1:8080/memory\"}},\n"
-	"    {\"on\": \"normal\",    \"exec\": [\"/usr/local/bin/notify\", \"normal\"]}\n"
-	"  ]\n"
-	"}\n";
+        "{\n"
+        "  \"check_interval\": \"1s\",\n"
+        "  \"maximum_available\": \"auto\",\n"
+        "  \"log_transitions\": true,\n"
+        "  \"levels\": [\n"
+        "    {\"name\": \"elevated\", \"when\": {\"local_relative\": 30}},\n"
+        "    {\"name\": \"high\",     \"when\": {\"any\": [{\"local_relative\": 15}, {\"global_absolute\": "
+        "\"256Mi\"}]}},\n"
+        "    {\"name\": \"critical\", \"when\": {\"all\": [{\"local_absolute\": \"32Mi\"},\n"
+        "                                           {\"not\": {\"custom\": {\"command\": [\"/usr/bin/test\", "
+        "\"-e\", \"/tmp/busy\"], \"timeout\": \"200ms\"}}}]}}\n"
+        "  ],\n"
+        "  \"handlers\": [\n"
+        "    {\"on\": \"entered\",   \"level\": 1, \"webhook\": {\"url\": "
+        "\"http://127.0.0.1:8080/memory\"}},\n"
+        "    {\"on\": \"entered\",   \"level\": 2, \"signal\": \"SIGUSR1\"},\n"
+        "    {\"on\": \"remaining\", \"level\": 3, \"every\": \"10s\", \"reclaim\": \"5%\"},\n"
+        "    {\"on\": \"left\",      \"level\": 2, \"webhook\": {\"url\": "
+        "\"http://127.0.0.1:8080/memory\"}},\n"
+        "    {\"on\": \"normal\",    \"exec\": [\"/usr/local/bin/notify\", \"normal\"]}\n"
+        "  ]\n"
+        "}\n";
 
 static struct policy *parse_ok(const char *json)
 {
@@ -67,9 +71,9 @@ static void test_issue_example(void **state)
 	assert_int_equal(all->children[0].kind, COND_LOCAL_ABSOLUTE);
 	assert_true(all->children[0].bytes == 32ULL << 20);
 	const struct condition *not = &all->children[1];
-	assert_int_equal(not->kind, COND_NOT);
-	assert_int_equal(not->n_children, 1);
-	const struct condition *custom = &not->children[0];
+	assert_int_equal(not ->kind, COND_NOT);
+	assert_int_equal(not ->n_children, 1);
+	const struct condition *custom = &not ->children[0];
 	assert_int_equal(custom->kind, COND_CUSTOM);
 	assert_string_equal(custom->path, "levels[2].when.all[1].not");
 
@@ -126,18 +130,24 @@ static void test_everything_else(void **state)
 {
 	(void)state;
 	struct policy *p = parse_ok(
-		"{\"check_interval\": \"250ms\", \"maximum_available\": \"1Gi\", \"log_transitions\": false,"
-		" \"levels\": [{\"name\": \"a\", \"when\": {\"pressure\": {\"kind\": \"full\", \"window\": \"avg60\", \"above\": 12.5}}},"
-		"  {\"name\": \"b\", \"when\": {\"any\": [{\"events\": \"oom_kill\"}, {\"events\": {\"counter\": \"high\", \"increased_by\": 5}},"
-		"   {\"custom\": {\"command\": [\"/bin/true\"]}}, {\"global_relative\": 2.5}, {\"custom\": {\"command\": [\"/bin/false\", \"x\"]}}]}}],"
-		" \"handlers\": [{\"on\": \"remaining\", \"level\": 0, \"reclaim\": {\"amount\": \"64Mi\"}},"
-		"  {\"on\": \"target_lost\", \"signal\": {\"signal\": 15, \"to\": \"cgroup\"}},"
-		"  {\"on\": \"oom_kill\", \"signal\": \"usr2\"},"
-		"  {\"on\": \"entered\", \"exec\": {\"command\": [\"/bin/echo\"], \"timeout\": \"1m\"}},"
-		"  {\"on\": \"target_found\", \"webhook\": {\"url\": \"https://example.invalid/x\", \"timeout\": \"1s\","
-		"   \"headers\": {\"Authorization\": \"Bearer t\", \"X-A\": \"b\"}, \"retries\": 0, \"backoff\": \"0s\","
-		"   \"secret_file\": \"/run/secrets/hook\", \"signature_header\": \"X-Sig\", \"tls_verify\": false}},"
-		"  {\"on\": \"left\", \"reclaim\": 1048576}]}");
+	        "{\"check_interval\": \"250ms\", \"maximum_available\": \"1Gi\", \"log_transitions\": false,"
+	        " \"levels\": [{\"name\": \"a\", \"when\": {\"pressure\": {\"kind\": \"full\", \"window\": "
+	        "\"avg60\", \"above\": 12.5}}},"
+	        "  {\"name\": \"b\", \"when\": {\"any\": [{\"events\": \"oom_kill\"}, {\"events\": "
+	        "{\"counter\": \"high\", \"increased_by\": 5}},"
+	        "   {\"custom\": {\"command\": [\"/bin/true\"]}}, {\"global_relative\": 2.5}, {\"custom\": "
+	        "{\"command\": [\"/bin/false\", \"x\"]}}]}}],"
+	        " \"handlers\": [{\"on\": \"remaining\", \"level\": 0, \"reclaim\": {\"amount\": \"64Mi\"}},"
+	        "  {\"on\": \"target_lost\", \"signal\": {\"signal\": 15, \"to\": \"cgroup\"}},"
+	        "  {\"on\": \"oom_kill\", \"signal\": \"usr2\"},"
+	        "  {\"on\": \"entered\", \"exec\": {\"command\": [\"/bin/echo\"], \"timeout\": \"1m\"}},"
+	        "  {\"on\": \"target_found\", \"webhook\": {\"url\": \"https://example.invalid/x\", "
+	        "\"timeout\": \"1s\","
+	        "   \"headers\": {\"Authorization\": \"Bearer t\", \"X-A\": \"b\"}, \"retries\": 0, "
+	        "\"backoff\": \"0s\","
+	        "   \"secret_file\": \"/run/secrets/hook\", \"signature_header\": \"X-Sig\", \"tls_verify\": "
+	        "false}},"
+	        "  {\"on\": \"left\", \"reclaim\": 1048576}]}");
 
 	assert_true(p->check_interval_usec == 250 * USEC_PER_MSEC);
 	assert_true(p->maximum_available_bytes == 1ULL << 30);
@@ -193,179 +203,228 @@ struct bad {
 };
 
 #define L1(when) "{\"levels\": [{\"name\": \"a\", \"when\": " when "}]}"
-#define H1(handler) "{\"levels\": [{\"name\": \"a\", \"when\": {\"local_relative\": 10}}], \"handlers\": [" handler "]}"
+#define H1(handler) \
+	"{\"levels\": [{\"name\": \"a\", \"when\": {\"local_relative\": 10}}], \"handlers\": [" handler "]}"
 #define W1(fields) H1("{\"on\": \"entered\", \"webhook\": {\"url\": \"http://h/\"" fields "}}")
 
 static const struct bad bad_cases[] = {
 	/* the document */
-	{"", "policy: invalid JSON near line 1 column 1"},
-	{"   ", "policy: invalid JSON near line 1 column 4"},
-	{"{\n  \"levels\": [\n    {\"name\": \"a\",, }\n  ]\n}", "policy: invalid JSON near line 3 column 19"},
-	{"{\"levels\": []} x", "policy: invalid JSON near line 1 column 16"},
-	{"[]", "policy: must be a JSON object"},
-	{"42", "policy: must be a JSON object"},
-	{"{}", "levels: is required"},
-	{"{\"levels\": {}}", "levels: must be an array"},
-	{"{\"levels\": []}", "levels: must not be empty"},
-	{"{\"levles\": []}", "levles: unknown key"},
-	{"{\"levels\": [{\"name\": \"a\", \"when\": {\"local_relative\": 1}}], \"levels\": []}", "levels: duplicate key"},
-	{"{\"check_interval\": 1, \"levels\": []}", "check_interval: must be a duration string like \"10s\""},
-	{"{\"check_interval\": \"10\", \"levels\": []}",
-	 "check_interval: invalid duration \"10\" (expected a whole number with a unit: us, ms, s, m, h)"},
-	{"{\"check_interval\": \"9ms\", \"levels\": []}", "check_interval: must be at least 10ms"},
-	{"{\"check_interval\": \"99999999999999999999s\", \"levels\": []}",
-	 "check_interval: duration \"99999999999999999999s\" is too large"},
-	{"{\"maximum_available\": \"64Qi\", \"levels\": []}",
-	 "maximum_available: invalid size \"64Qi\" (expected a whole number with an optional suffix K, Ki, M, Mi, G, Gi, T, Ti)"},
-	{"{\"maximum_available\": \"20000000Ti\", \"levels\": []}", "maximum_available: size \"20000000Ti\" is too large"},
-	{"{\"maximum_available\": 0, \"levels\": []}", "maximum_available: must be greater than 0 (or \"auto\")"},
-	{"{\"maximum_available\": -5, \"levels\": []}", "maximum_available: must not be negative"},
-	{"{\"maximum_available\": 1.5, \"levels\": []}", "maximum_available: must be a whole number of bytes"},
-	{"{\"maximum_available\": 1e300, \"levels\": []}",
-	 "maximum_available: too large for a JSON number; use a string like \"8Ti\""},
-	{"{\"maximum_available\": true, \"levels\": []}",
-	 "maximum_available: must be a size (a number of bytes or a string like \"64Mi\")"},
-	{"{\"log_transitions\": 1, \"levels\": []}", "log_transitions: must be true or false"},
+	{ "", "policy: invalid JSON near line 1 column 1" },
+	{ "   ", "policy: invalid JSON near line 1 column 4" },
+	{ "{\n  \"levels\": [\n    {\"name\": \"a\",, }\n  ]\n}",
+	  "policy: invalid JSON near line 3 column 19" },
+	{ "{\"levels\": []} x", "policy: invalid JSON near line 1 column 16" },
+	{ "[]", "policy: must be a JSON object" },
+	{ "42", "policy: must be a JSON object" },
+	{ "{}", "levels: is required" },
+	{ "{\"levels\": {}}", "levels: must be an array" },
+	{ "{\"levels\": []}", "levels: must not be empty" },
+	{ "{\"levles\": []}", "levles: unknown key" },
+	{ "{\"levels\": [{\"name\": \"a\", \"when\": {\"local_relative\": 1}}], \"levels\": []}",
+	  "levels: duplicate key" },
+	{ "{\"check_interval\": 1, \"levels\": []}",
+	  "check_interval: must be a duration string like \"10s\"" },
+	{ "{\"check_interval\": \"10\", \"levels\": []}",
+	  "check_interval: invalid duration \"10\" (expected a whole number with a unit: us, ms, s, m, h)" },
+	{ "{\"check_interval\": \"9ms\", \"levels\": []}", "check_interval: must be at least 10ms" },
+	{ "{\"check_interval\": \"99999999999999999999s\", \"levels\": []}",
+	  "check_interval: duration \"99999999999999999999s\" is too large" },
+	{ "{\"maximum_available\": \"64Qi\", \"levels\": []}",
+	  "maximum_available: invalid size \"64Qi\" (expected a whole number with an optional suffix K, Ki, "
+	  "M, Mi, G, Gi, T, Ti)" },
+	{ "{\"maximum_available\": \"20000000Ti\", \"levels\": []}",
+	  "maximum_available: size \"20000000Ti\" is too large" },
+	{ "{\"maximum_available\": 0, \"levels\": []}",
+	  "maximum_available: must be greater than 0 (or \"auto\")" },
+	{ "{\"maximum_available\": -5, \"levels\": []}", "maximum_available: must not be negative" },
+	{ "{\"maximum_available\": 1.5, \"levels\": []}",
+	  "maximum_available: must be a whole number of bytes" },
+	{ "{\"maximum_available\": 1e300, \"levels\": []}",
+	  "maximum_available: too large for a JSON number; use a string like \"8Ti\"" },
+	{ "{\"maximum_available\": true, \"levels\": []}",
+	  "maximum_available: must be a size (a number of bytes or a string like \"64Mi\")" },
+	{ "{\"log_transitions\": 1, \"levels\": []}", "log_transitions: must be true or false" },
 	/* levels */
-	{"{\"levels\": [1]}", "levels[0]: must be an object"},
-	{"{\"levels\": [{\"when\": {\"local_relative\": 1}}]}", "levels[0].name: is required"},
-	{"{\"levels\": [{\"name\": \"a\"}]}", "levels[0].when: is required"},
-	{"{\"levels\": [{\"name\": 3, \"when\": {}}]}", "levels[0].name: must be a string"},
-	{"{\"levels\": [{\"name\": \"a\", \"when\": {\"local_relative\": 1}}, {\"name\": \"\", \"when\": {}}]}",
-	 "levels[1].name: must not be empty"},
-	{"{\"levels\": [{\"name\": \"a\", \"when\": {\"local_relative\": 1}}, {\"name\": \"b\", \"when\": {\"local_relative\": 1}},"
-	 " {\"name\": \"a\", \"when\": {\"local_relative\": 1}}]}",
-	 "levels[2].name: duplicate level name \"a\" (also levels[0])"},
-	{"{\"levels\": [{\"name\": \"a\", \"when\": {}, \"hwen\": 1}]}", "levels[0].hwen: unknown key"},
+	{ "{\"levels\": [1]}", "levels[0]: must be an object" },
+	{ "{\"levels\": [{\"when\": {\"local_relative\": 1}}]}", "levels[0].name: is required" },
+	{ "{\"levels\": [{\"name\": \"a\"}]}", "levels[0].when: is required" },
+	{ "{\"levels\": [{\"name\": 3, \"when\": {}}]}", "levels[0].name: must be a string" },
+	{ "{\"levels\": [{\"name\": \"a\", \"when\": {\"local_relative\": 1}}, {\"name\": \"\", \"when\": "
+	  "{}}]}",
+	  "levels[1].name: must not be empty" },
+	{ "{\"levels\": [{\"name\": \"a\", \"when\": {\"local_relative\": 1}}, {\"name\": \"b\", \"when\": "
+	  "{\"local_relative\": 1}},"
+	  " {\"name\": \"a\", \"when\": {\"local_relative\": 1}}]}",
+	  "levels[2].name: duplicate level name \"a\" (also levels[0])" },
+	{ "{\"levels\": [{\"name\": \"a\", \"when\": {}, \"hwen\": 1}]}", "levels[0].hwen: unknown key" },
 	/* conditions */
-	{L1("{\"local_relativ\": 30}"), "levels[0].when.local_relativ: unknown condition"},
-	{L1("{}"), "levels[0].when: must hold one condition (e.g. \"local_relative\")"},
-	{L1("[]"), "levels[0].when: must be an object"},
-	{L1("{\"local_relative\": 30, \"global_relative\": 5}"),
-	 "levels[0].when: holds 2 conditions (local_relative, global_relative); combine several with \"all\" or \"any\""},
-	{L1("{\"local_relative\": 101}"), "levels[0].when.local_relative: must be between 0 and 100"},
-	{L1("{\"local_relative\": -0.5}"), "levels[0].when.local_relative: must be between 0 and 100"},
-	{L1("{\"global_relative\": \"30\"}"), "levels[0].when.global_relative: must be a number"},
-	{L1("{\"global_relative\": 1e999}"), "levels[0].when.global_relative: must be between 0 and 100"},
-	{L1("{\"local_absolute\": \"1.5Mi\"}"),
-	 "levels[0].when.local_absolute: invalid size \"1.5Mi\" (expected a whole number with an optional suffix K, Ki, M, Mi, G, Gi, T, Ti)"},
-	{L1("{\"global_absolute\": \" 64Mi\"}"),
-	 "levels[0].when.global_absolute: invalid size \" 64Mi\" (expected a whole number with an optional suffix K, Ki, M, Mi, G, Gi, T, Ti)"},
-	{L1("{\"any\": [{\"local_relative\": 15}, {\"global_absolute\": \"256Mi\"}, {\"local_relative\": 200}]}"),
-	 "levels[0].when.any[2].local_relative: must be between 0 and 100"},
-	{L1("{\"all\": []}"), "levels[0].when.all: must not be empty"},
-	{L1("{\"any\": {}}"), "levels[0].when.any: must be an array of conditions"},
-	{L1("{\"not\": []}"), "levels[0].when.not: must be an object"},
-	{L1("{\"all\": [{\"local_relative\": 1}, {\"not\": {\"custom\": {\"command\": [\"usr/bin/test\"]}}}]}"),
-	 "levels[0].when.all[1].not.custom.command[0]: must be an absolute path, got \"usr/bin/test\""},
-	{L1("{\"all\": [{\"local_relative\": 1}, {\"not\": {\"custom\": {\"command\": \"/bin/true\"}}}]}"),
-	 "levels[0].when.all[1].not.custom.command: must be an array of strings (an absolute path, then arguments)"},
-	{L1("{\"custom\": {\"command\": []}}"), "levels[0].when.custom.command: must not be empty"},
-	{L1("{\"custom\": {\"command\": [\"/bin/x\", 3]}}"), "levels[0].when.custom.command[1]: must be a string"},
-	{L1("{\"custom\": {}}"), "levels[0].when.custom.command: is required"},
-	{L1("{\"custom\": {\"command\": [\"/bin/x\"], \"timeout\": \"0s\"}}"),
-	 "levels[0].when.custom.timeout: must be greater than 0"},
-	{L1("{\"custom\": {\"command\": [\"/bin/x\"], \"timout\": \"1s\"}}"), "levels[0].when.custom.timout: unknown key"},
-	{L1("{\"pressure\": {\"kind\": \"some\"}}"), "levels[0].when.pressure.above: is required"},
-	{L1("{\"pressure\": {\"kind\": \"most\", \"above\": 1}}"), "levels[0].when.pressure.kind: must be \"some\" or \"full\""},
-	{L1("{\"pressure\": {\"window\": \"avg5\", \"above\": 1}}"),
-	 "levels[0].when.pressure.window: must be \"avg10\", \"avg60\" or \"avg300\""},
-	{L1("{\"pressure\": {\"above\": 100.5}}"), "levels[0].when.pressure.above: must be between 0 and 100"},
-	{L1("{\"events\": \"oops\"}"),
-	 "levels[0].when.events: unknown memory event \"oops\" (expected low, high, max, oom or oom_kill)"},
-	{L1("{\"events\": {\"counter\": \"max\", \"increased_by\": 0}}"), "levels[0].when.events.increased_by: must be at least 1"},
-	{L1("{\"events\": {\"counter\": \"max\", \"increased_by\": 1.5}}"), "levels[0].when.events.increased_by: must be an integer"},
-	{L1("{\"events\": {}}"), "levels[0].when.events.counter: is required"},
-	{L1("{\"events\": 3}"), "levels[0].when.events: must be an event name or an object"},
+	{ L1("{\"local_relativ\": 30}"), "levels[0].when.local_relativ: unknown condition" },
+	{ L1("{}"), "levels[0].when: must hold one condition (e.g. \"local_relative\")" },
+	{ L1("[]"), "levels[0].when: must be an object" },
+	{ L1("{\"local_relative\": 30, \"global_relative\": 5}"),
+	  "levels[0].when: holds 2 conditions (local_relative, global_relative); combine several with "
+	  "\"all\" or \"any\"" },
+	{ L1("{\"local_relative\": 101}"), "levels[0].when.local_relative: must be between 0 and 100" },
+	{ L1("{\"local_relative\": -0.5}"), "levels[0].when.local_relative: must be between 0 and 100" },
+	{ L1("{\"global_relative\": \"30\"}"), "levels[0].when.global_relative: must be a number" },
+	{ L1("{\"global_relative\": 1e999}"), "levels[0].when.global_relative: must be between 0 and 100" },
+	{ L1("{\"local_absolute\": \"1.5Mi\"}"),
+	  "levels[0].when.local_absolute: invalid size \"1.5Mi\" (expected a whole number with an optional "
+	  "suffix K, Ki, M, Mi, G, Gi, T, Ti)" },
+	{ L1("{\"global_absolute\": \" 64Mi\"}"),
+	  "levels[0].when.global_absolute: invalid size \" 64Mi\" (expected a whole number with an optional "
+	  "suffix K, Ki, M, Mi, G, Gi, T, Ti)" },
+	{ L1("{\"any\": [{\"local_relative\": 15}, {\"global_absolute\": \"256Mi\"}, {\"local_relative\": "
+	     "200}]}"),
+	  "levels[0].when.any[2].local_relative: must be between 0 and 100" },
+	{ L1("{\"all\": []}"), "levels[0].when.all: must not be empty" },
+	{ L1("{\"any\": {}}"), "levels[0].when.any: must be an array of conditions" },
+	{ L1("{\"not\": []}"), "levels[0].when.not: must be an object" },
+	{ L1("{\"all\": [{\"local_relative\": 1}, {\"not\": {\"custom\": {\"command\": "
+	     "[\"usr/bin/test\"]}}}]}"),
+	  "levels[0].when.all[1].not.custom.command[0]: must be an absolute path, got \"usr/bin/test\"" },
+	{ L1("{\"all\": [{\"local_relative\": 1}, {\"not\": {\"custom\": {\"command\": \"/bin/true\"}}}]}"),
+	  "levels[0].when.all[1].not.custom.command: must be an array of strings (an absolute path, then "
+	  "arguments)" },
+	{ L1("{\"custom\": {\"command\": []}}"), "levels[0].when.custom.command: must not be empty" },
+	{ L1("{\"custom\": {\"command\": [\"/bin/x\", 3]}}"),
+	  "levels[0].when.custom.command[1]: must be a string" },
+	{ L1("{\"custom\": {}}"), "levels[0].when.custom.command: is required" },
+	{ L1("{\"custom\": {\"command\": [\"/bin/x\"], \"timeout\": \"0s\"}}"),
+	  "levels[0].when.custom.timeout: must be greater than 0" },
+	{ L1("{\"custom\": {\"command\": [\"/bin/x\"], \"timout\": \"1s\"}}"),
+	  "levels[0].when.custom.timout: unknown key" },
+	{ L1("{\"pressure\": {\"kind\": \"some\"}}"), "levels[0].when.pressure.above: is required" },
+	{ L1("{\"pressure\": {\"kind\": \"most\", \"above\": 1}}"),
+	  "levels[0].when.pressure.kind: must be \"some\" or \"full\"" },
+	{ L1("{\"pressure\": {\"window\": \"avg5\", \"above\": 1}}"),
+	  "levels[0].when.pressure.window: must be \"avg10\", \"avg60\" or \"avg300\"" },
+	{ L1("{\"pressure\": {\"above\": 100.5}}"),
+	  "levels[0].when.pressure.above: must be between 0 and 100" },
+	{ L1("{\"events\": \"oops\"}"),
+	  "levels[0].when.events: unknown memory event \"oops\" (expected low, high, max, oom or oom_kill)" },
+	{ L1("{\"events\": {\"counter\": \"max\", \"increased_by\": 0}}"),
+	  "levels[0].when.events.increased_by: must be at least 1" },
+	{ L1("{\"events\": {\"counter\": \"max\", \"increased_by\": 1.5}}"),
+	  "levels[0].when.events.increased_by: must be an integer" },
+	{ L1("{\"events\": {}}"), "levels[0].when.events.counter: is required" },
+	{ L1("{\"events\": 3}"), "levels[0].when.events: must be an event name or an object" },
 	/* handlers */
-	{"{\"levels\": [{\"name\": \"a\", \"when\": {\"local_relative\": 1}}], \"handlers\": {}}", "handlers: must be an array"},
-	{H1("3"), "handlers[0]: must be an object"},
-	{H1("{\"level\": 1, \"signal\": 10}"), "handlers[0].on: is required"},
-	{H1("{\"on\": \"entred\", \"signal\": 10}"),
-	 "handlers[0].on: unknown event \"entred\" (expected entered, left, remaining, normal, target_lost, target_found or oom_kill)"},
-	{H1("{\"on\": \"entered\", \"signal\": 10}, {\"on\": \"entered\", \"webhok\": {}}"), "handlers[1].webhok: unknown key"},
-	{H1("{\"on\": \"entered\"}"), "handlers[0]: needs one action: webhook, signal, reclaim or exec"},
-	{H1("{\"on\": \"entered\", \"signal\": 10, \"webhook\": {\"url\": \"http://x\"}}"),
-	 "handlers[0]: has two actions (webhook and signal); use one handler per action"},
-	{H1("{\"on\": \"entered\", \"level\": 2, \"signal\": 10}"), "handlers[0].level: must be between 1 and 1"},
-	{H1("{\"on\": \"left\", \"level\": 0, \"signal\": 10}"), "handlers[0].level: must be between 1 and 1"},
-	{H1("{\"on\": \"remaining\", \"level\": -1, \"signal\": 10}"), "handlers[0].level: must be between 0 and 1"},
-	{H1("{\"on\": \"remaining\", \"level\": 1.5, \"signal\": 10}"), "handlers[0].level: must be an integer"},
-	{H1("{\"on\": \"normal\", \"level\": 0, \"signal\": 10}"), "handlers[0].level: not allowed for \"normal\" handlers"},
-	{H1("{\"on\": \"target_lost\", \"level\": 1, \"signal\": 10}"),
-	 "handlers[0].level: not allowed for \"target_lost\" handlers"},
-	{H1("{\"on\": \"oom_kill\", \"level\": 1, \"signal\": 10}"), "handlers[0].level: not allowed for \"oom_kill\" handlers"},
-	{H1("{\"on\": \"entered\", \"every\": \"10s\", \"signal\": 10}"),
-	 "handlers[0].every: only allowed for \"remaining\" handlers"},
-	{H1("{\"on\": \"remaining\", \"every\": \"10\", \"signal\": 10}"),
-	 "handlers[0].every: invalid duration \"10\" (expected a whole number with a unit: us, ms, s, m, h)"},
+	{ "{\"levels\": [{\"name\": \"a\", \"when\": {\"local_relative\": 1}}], \"handlers\": {}}",
+	  "handlers: must be an array" },
+	{ H1("3"), "handlers[0]: must be an object" },
+	{ H1("{\"level\": 1, \"signal\": 10}"), "handlers[0].on: is required" },
+	{ H1("{\"on\": \"entred\", \"signal\": 10}"),
+	  "handlers[0].on: unknown event \"entred\" (expected entered, left, remaining, normal, target_lost, "
+	  "target_found or oom_kill)" },
+	{ H1("{\"on\": \"entered\", \"signal\": 10}, {\"on\": \"entered\", \"webhok\": {}}"),
+	  "handlers[1].webhok: unknown key" },
+	{ H1("{\"on\": \"entered\"}"), "handlers[0]: needs one action: webhook, signal, reclaim or exec" },
+	{ H1("{\"on\": \"entered\", \"signal\": 10, \"webhook\": {\"url\": \"http://x\"}}"),
+	  "handlers[0]: has two actions (webhook and signal); use one handler per action" },
+	{ H1("{\"on\": \"entered\", \"level\": 2, \"signal\": 10}"),
+	  "handlers[0].level: must be between 1 and 1" },
+	{ H1("{\"on\": \"left\", \"level\": 0, \"signal\": 10}"),
+	  "handlers[0].level: must be between 1 and 1" },
+	{ H1("{\"on\": \"remaining\", \"level\": -1, \"signal\": 10}"),
+	  "handlers[0].level: must be between 0 and 1" },
+	{ H1("{\"on\": \"remaining\", \"level\": 1.5, \"signal\": 10}"),
+	  "handlers[0].level: must be an integer" },
+	{ H1("{\"on\": \"normal\", \"level\": 0, \"signal\": 10}"),
+	  "handlers[0].level: not allowed for \"normal\" handlers" },
+	{ H1("{\"on\": \"target_lost\", \"level\": 1, \"signal\": 10}"),
+	  "handlers[0].level: not allowed for \"target_lost\" handlers" },
+	{ H1("{\"on\": \"oom_kill\", \"level\": 1, \"signal\": 10}"),
+	  "handlers[0].level: not allowed for \"oom_kill\" handlers" },
+	{ H1("{\"on\": \"entered\", \"every\": \"10s\", \"signal\": 10}"),
+	  "handlers[0].every: only allowed for \"remaining\" handlers" },
+	{ H1("{\"on\": \"remaining\", \"every\": \"10\", \"signal\": 10}"),
+	  "handlers[0].every: invalid duration \"10\" (expected a whole number with a unit: us, ms, s, m, "
+	  "h)" },
 	/* signal */
-	{H1("{\"on\": \"entered\", \"signal\": 10}, {\"on\": \"entered\", \"signal\": 10}, {\"on\": \"entered\", \"signal\": 10},"
-	    " {\"on\": \"entered\", \"signal\": \"SIGFOO\"}"),
-	 "handlers[3].signal: unknown signal \"SIGFOO\""},
-	{H1("{\"on\": \"entered\", \"signal\": \"SIG\"}"), "handlers[0].signal: unknown signal \"SIG\""},
-	{H1("{\"on\": \"entered\", \"signal\": \"\"}"), "handlers[0].signal: unknown signal \"\""},
-	{H1("{\"on\": \"entered\", \"signal\": 0}"), "handlers[0].signal: unknown signal 0"},
-	{H1("{\"on\": \"entered\", \"signal\": 99}"), "handlers[0].signal: unknown signal 99"},
-	{H1("{\"on\": \"entered\", \"signal\": 10.5}"), "handlers[0].signal: unknown signal 10.5"},
-	{H1("{\"on\": \"entered\", \"signal\": true}"), "handlers[0].signal: must be a signal name or number"},
-	{H1("{\"on\": \"entered\", \"signal\": {\"to\": \"main\"}}"), "handlers[0].signal.signal: is required"},
-	{H1("{\"on\": \"entered\", \"signal\": {\"signal\": \"TERM\", \"to\": \"all\"}}"),
-	 "handlers[0].signal.to: must be \"main\" or \"cgroup\""},
-	{H1("{\"on\": \"entered\", \"signal\": {\"signal\": \"TERM\", \"too\": \"main\"}}"), "handlers[0].signal.too: unknown key"},
+	{ H1("{\"on\": \"entered\", \"signal\": 10}, {\"on\": \"entered\", \"signal\": 10}, {\"on\": "
+	     "\"entered\", \"signal\": 10},"
+	     " {\"on\": \"entered\", \"signal\": \"SIGFOO\"}"),
+	  "handlers[3].signal: unknown signal \"SIGFOO\"" },
+	{ H1("{\"on\": \"entered\", \"signal\": \"SIG\"}"), "handlers[0].signal: unknown signal \"SIG\"" },
+	{ H1("{\"on\": \"entered\", \"signal\": \"\"}"), "handlers[0].signal: unknown signal \"\"" },
+	{ H1("{\"on\": \"entered\", \"signal\": 0}"), "handlers[0].signal: unknown signal 0" },
+	{ H1("{\"on\": \"entered\", \"signal\": 99}"), "handlers[0].signal: unknown signal 99" },
+	{ H1("{\"on\": \"entered\", \"signal\": 10.5}"), "handlers[0].signal: unknown signal 10.5" },
+	{ H1("{\"on\": \"entered\", \"signal\": true}"),
+	  "handlers[0].signal: must be a signal name or number" },
+	{ H1("{\"on\": \"entered\", \"signal\": {\"to\": \"main\"}}"),
+	  "handlers[0].signal.signal: is required" },
+	{ H1("{\"on\": \"entered\", \"signal\": {\"signal\": \"TERM\", \"to\": \"all\"}}"),
+	  "handlers[0].signal.to: must be \"main\" or \"cgroup\"" },
+	{ H1("{\"on\": \"entered\", \"signal\": {\"signal\": \"TERM\", \"too\": \"main\"}}"),
+	  "handlers[0].signal.too: unknown key" },
 	/* reclaim */
-	{H1("{\"on\": \"entered\", \"reclaim\": \"0\"}"), "handlers[0].reclaim: must be greater than 0"},
-	{H1("{\"on\": \"entered\", \"reclaim\": 0}"), "handlers[0].reclaim: must be greater than 0"},
-	{H1("{\"on\": \"entered\", \"reclaim\": \"0%\"}"), "handlers[0].reclaim: percent must be greater than 0 and at most 100"},
-	{H1("{\"on\": \"entered\", \"reclaim\": \"100.5%\"}"),
-	 "handlers[0].reclaim: percent must be greater than 0 and at most 100"},
-	{H1("{\"on\": \"entered\", \"reclaim\": \"5 %\"}"), "handlers[0].reclaim: invalid percent \"5 %\" (expected e.g. \"5%\")"},
-	{H1("{\"on\": \"entered\", \"reclaim\": \"-5%\"}"), "handlers[0].reclaim: invalid percent \"-5%\" (expected e.g. \"5%\")"},
-	{H1("{\"on\": \"entered\", \"reclaim\": \"5%%\"}"), "handlers[0].reclaim: invalid percent \"5%%\" (expected e.g. \"5%\")"},
-	{H1("{\"on\": \"entered\", \"reclaim\": \"lots\"}"),
-	 "handlers[0].reclaim: invalid size \"lots\" (expected a whole number with an optional suffix K, Ki, M, Mi, G, Gi, T, Ti)"},
-	{H1("{\"on\": \"entered\", \"reclaim\": []}"), "handlers[0].reclaim: must be a size like \"64Mi\" or a percent like \"5%\""},
-	{H1("{\"on\": \"entered\", \"reclaim\": {\"amount\": \"0%\"}}"),
-	 "handlers[0].reclaim.amount: percent must be greater than 0 and at most 100"},
-	{H1("{\"on\": \"entered\", \"reclaim\": {}}"), "handlers[0].reclaim.amount: is required"},
+	{ H1("{\"on\": \"entered\", \"reclaim\": \"0\"}"), "handlers[0].reclaim: must be greater than 0" },
+	{ H1("{\"on\": \"entered\", \"reclaim\": 0}"), "handlers[0].reclaim: must be greater than 0" },
+	{ H1("{\"on\": \"entered\", \"reclaim\": \"0%\"}"),
+	  "handlers[0].reclaim: percent must be greater than 0 and at most 100" },
+	{ H1("{\"on\": \"entered\", \"reclaim\": \"100.5%\"}"),
+	  "handlers[0].reclaim: percent must be greater than 0 and at most 100" },
+	{ H1("{\"on\": \"entered\", \"reclaim\": \"5 %\"}"),
+	  "handlers[0].reclaim: invalid percent \"5 %\" (expected e.g. \"5%\")" },
+	{ H1("{\"on\": \"entered\", \"reclaim\": \"-5%\"}"),
+	  "handlers[0].reclaim: invalid percent \"-5%\" (expected e.g. \"5%\")" },
+	{ H1("{\"on\": \"entered\", \"reclaim\": \"5%%\"}"),
+	  "handlers[0].reclaim: invalid percent \"5%%\" (expected e.g. \"5%\")" },
+	{ H1("{\"on\": \"entered\", \"reclaim\": \"lots\"}"),
+	  "handlers[0].reclaim: invalid size \"lots\" (expected a whole number with an optional suffix K, "
+	  "Ki, M, Mi, G, Gi, T, Ti)" },
+	{ H1("{\"on\": \"entered\", \"reclaim\": []}"),
+	  "handlers[0].reclaim: must be a size like \"64Mi\" or a percent like \"5%\"" },
+	{ H1("{\"on\": \"entered\", \"reclaim\": {\"amount\": \"0%\"}}"),
+	  "handlers[0].reclaim.amount: percent must be greater than 0 and at most 100" },
+	{ H1("{\"on\": \"entered\", \"reclaim\": {}}"), "handlers[0].reclaim.amount: is required" },
 	/* exec */
-	{H1("{\"on\": \"entered\", \"exec\": [\"notify\"]}"), "handlers[0].exec[0]: must be an absolute path, got \"notify\""},
-	{H1("{\"on\": \"entered\", \"exec\": []}"), "handlers[0].exec: must not be empty"},
-	{H1("{\"on\": \"entered\", \"exec\": \"/bin/true\"}"),
-	 "handlers[0].exec: must be an array of strings (an absolute path, then arguments)"},
-	{H1("{\"on\": \"entered\", \"exec\": {\"command\": [\"./x\"]}}"),
-	 "handlers[0].exec.command[0]: must be an absolute path, got \"./x\""},
-	{H1("{\"on\": \"entered\", \"exec\": {\"command\": [\"/x\"], \"timeout\": \"0ms\"}}"),
-	 "handlers[0].exec.timeout: must be greater than 0"},
+	{ H1("{\"on\": \"entered\", \"exec\": [\"notify\"]}"),
+	  "handlers[0].exec[0]: must be an absolute path, got \"notify\"" },
+	{ H1("{\"on\": \"entered\", \"exec\": []}"), "handlers[0].exec: must not be empty" },
+	{ H1("{\"on\": \"entered\", \"exec\": \"/bin/true\"}"),
+	  "handlers[0].exec: must be an array of strings (an absolute path, then arguments)" },
+	{ H1("{\"on\": \"entered\", \"exec\": {\"command\": [\"./x\"]}}"),
+	  "handlers[0].exec.command[0]: must be an absolute path, got \"./x\"" },
+	{ H1("{\"on\": \"entered\", \"exec\": {\"command\": [\"/x\"], \"timeout\": \"0ms\"}}"),
+	  "handlers[0].exec.timeout: must be greater than 0" },
 	/* webhook */
-	{H1("{\"on\": \"entered\", \"webhook\": \"http://x\"}"), "handlers[0].webhook: must be an object"},
-	{H1("{\"on\": \"entered\", \"webhook\": {}}"), "handlers[0].webhook.url: is required"},
-	{H1("{\"on\": \"entered\", \"webhook\": {\"url\": \"ftp://x/\"}}"),
-	 "handlers[0].webhook.url: must start with http:// or https://"},
-	{H1("{\"on\": \"entered\", \"webhook\": {\"url\": \"127.0.0.1:8080/memory\"}}"),
-	 "handlers[0].webhook.url: must start with http:// or https://"},
-	{H1("{\"on\": \"entered\", \"webhook\": {\"url\": \"http://\"}}"), "handlers[0].webhook.url: has no host"},
-	{H1("{\"on\": \"entered\", \"webhook\": {\"url\": \"http://a b/\"}}"),
-	 "handlers[0].webhook.url: must not contain spaces or control characters"},
-	{W1(", \"retries\": 11"), "handlers[0].webhook.retries: must be between 0 and 10"},
-	{W1(", \"retries\": -1"), "handlers[0].webhook.retries: must be between 0 and 10"},
-	{W1(", \"retries\": \"3\""), "handlers[0].webhook.retries: must be an integer"},
-	{W1(", \"secret_file\": \"/s\", \"secret_env\": \"S\""), "handlers[0].webhook.secret_env: cannot be combined with secret_file"},
-	{W1(", \"secret_file\": \"s\""), "handlers[0].webhook.secret_file: must be an absolute path"},
-	{W1(", \"secret_env\": \"1X\""), "handlers[0].webhook.secret_env: must be an environment variable name"},
-	{W1(", \"secret_env\": \"\""), "handlers[0].webhook.secret_env: must not be empty"},
-	{W1(", \"timeout\": \"5\""),
-	 "handlers[0].webhook.timeout: invalid duration \"5\" (expected a whole number with a unit: us, ms, s, m, h)"},
-	{W1(", \"headers\": []"), "handlers[0].webhook.headers: must be an object"},
-	{W1(", \"headers\": {\"X-A\": 1}"), "handlers[0].webhook.headers.X-A: must be a string"},
-	{W1(", \"headers\": {\"X A\": \"1\"}"), "handlers[0].webhook.headers.X A: invalid header name"},
-	{W1(", \"headers\": {\"X-A\": \"1\\r\\nEvil: 1\"}"), "handlers[0].webhook.headers.X-A: must not contain control characters"},
-	{W1(", \"headers\": {\"X-A\": \"1\", \"x-a\": \"2\"}"), "handlers[0].webhook.headers.x-a: duplicate header"},
-	{W1(", \"signature_header\": \"X:Sig\""), "handlers[0].webhook.signature_header: invalid header name"},
-	{W1(", \"tls_verify\": \"no\""), "handlers[0].webhook.tls_verify: must be true or false"},
-	{W1(", \"tls\": false"), "handlers[0].webhook.tls: unknown key"},
+	{ H1("{\"on\": \"entered\", \"webhook\": \"http://x\"}"), "handlers[0].webhook: must be an object" },
+	{ H1("{\"on\": \"entered\", \"webhook\": {}}"), "handlers[0].webhook.url: is required" },
+	{ H1("{\"on\": \"entered\", \"webhook\": {\"url\": \"ftp://x/\"}}"),
+	  "handlers[0].webhook.url: must start with http:// or https://" },
+	{ H1("{\"on\": \"entered\", \"webhook\": {\"url\": \"127.0.0.1:8080/memory\"}}"),
+	  "handlers[0].webhook.url: must start with http:// or https://" },
+	{ H1("{\"on\": \"entered\", \"webhook\": {\"url\": \"http://\"}}"),
+	  "handlers[0].webhook.url: has no host" },
+	{ H1("{\"on\": \"entered\", \"webhook\": {\"url\": \"http://a b/\"}}"),
+	  "handlers[0].webhook.url: must not contain spaces or control characters" },
+	{ W1(", \"retries\": 11"), "handlers[0].webhook.retries: must be between 0 and 10" },
+	{ W1(", \"retries\": -1"), "handlers[0].webhook.retries: must be between 0 and 10" },
+	{ W1(", \"retries\": \"3\""), "handlers[0].webhook.retries: must be an integer" },
+	{ W1(", \"secret_file\": \"/s\", \"secret_env\": \"S\""),
+	  "handlers[0].webhook.secret_env: cannot be combined with secret_file" },
+	{ W1(", \"secret_file\": \"s\""), "handlers[0].webhook.secret_file: must be an absolute path" },
+	{ W1(", \"secret_env\": \"1X\""),
+	  "handlers[0].webhook.secret_env: must be an environment variable name" },
+	{ W1(", \"secret_env\": \"\""), "handlers[0].webhook.secret_env: must not be empty" },
+	{ W1(", \"timeout\": \"5\""), "handlers[0].webhook.timeout: invalid duration \"5\" (expected a whole "
+	                              "number with a unit: us, ms, s, m, h)" },
+	{ W1(", \"headers\": []"), "handlers[0].webhook.headers: must be an object" },
+	{ W1(", \"headers\": {\"X-A\": 1}"), "handlers[0].webhook.headers.X-A: must be a string" },
+	{ W1(", \"headers\": {\"X A\": \"1\"}"), "handlers[0].webhook.headers.X A: invalid header name" },
+	{ W1(", \"headers\": {\"X-A\": \"1\\r\\nEvil: 1\"}"),
+	  "handlers[0].webhook.headers.X-A: must not contain control characters" },
+	{ W1(", \"headers\": {\"X-A\": \"1\", \"x-a\": \"2\"}"),
+	  "handlers[0].webhook.headers.x-a: duplicate header" },
+	{ W1(", \"signature_header\": \"X:Sig\""),
+	  "handlers[0].webhook.signature_header: invalid header name" },
+	{ W1(", \"tls_verify\": \"no\""), "handlers[0].webhook.tls_verify: must be true or false" },
+	{ W1(", \"tls\": false"), "handlers[0].webhook.tls: unknown key" },
 	/* a control character in a key never reaches the message raw */
-	{"{\"lev\\nels\": []}", "lev?els: unknown key"},
+	{ "{\"lev\\nels\": []}", "lev?els: unknown key" },
 };
 
 static void test_bad_policies(void **state)
@@ -376,8 +435,8 @@ static void test_bad_policies(void **state)
 		char err[512] = "";
 		int r = policy_parse(bad_cases[i].json, strlen(bad_cases[i].json), &p, err, sizeof(err));
 		if (r != -EINVAL || strcmp(err, bad_cases[i].err) != 0)
-			fail_msg("case %zu: %s\n  got  %d \"%s\"\n  want \"%s\"", i, bad_cases[i].json, r, err,
-				 bad_cases[i].err);
+			fail_msg("case %zu: %s\n  got  %d \"%s\"\n  want \"%s\"", i, bad_cases[i].json, r,
+			         err, bad_cases[i].err);
 		assert_ptr_equal(p, (struct policy *)0x1);
 	}
 }
@@ -547,29 +606,38 @@ static void test_describe(void **state)
 	assert_has_line(text, "level 1 \"elevated\": local_relative < 30%");
 	assert_has_line(text, "level 2 \"high\": any(local_relative < 15%, global_absolute < 256Mi)");
 	assert_has_line(text, "level 3 \"critical\": all(local_absolute < 32Mi, "
-			      "not(custom[/usr/bin/test -e /tmp/busy] timeout 200ms))");
-	assert_has_line(text, "handler 0: on entered level 1 -> webhook http://127.0.0.1:8080/memory (timeout 5s, retries 3)");
+	                      "not(custom[/usr/bin/test -e /tmp/busy] timeout 200ms))");
+	assert_has_line(text, "handler 0: on entered level 1 -> webhook http://127.0.0.1:8080/memory "
+	                      "(timeout 5s, retries 3)");
 	assert_has_line(text, "handler 1: on entered level 2 -> signal SIGUSR1 to main");
 	assert_has_line(text, "handler 2: on remaining level 3 every 10s -> reclaim 5%");
-	assert_has_line(text, "handler 3: on left level 2 -> webhook http://127.0.0.1:8080/memory (timeout 5s, retries 3)");
+	assert_has_line(
+	        text,
+	        "handler 3: on left level 2 -> webhook http://127.0.0.1:8080/memory (timeout 5s, retries 3)");
 	assert_has_line(text, "handler 4: on normal -> exec /usr/local/bin/notify normal (timeout 10s)");
 	free(text);
 	policy_free(p);
 
-	p = parse_ok("{\"check_interval\": \"250ms\", \"maximum_available\": \"1536Mi\", \"log_transitions\": false,"
-		     " \"levels\": [{\"name\": \"p\", \"when\": {\"any\": [{\"pressure\": {\"above\": 12.5}},"
-		     " {\"events\": {\"counter\": \"oom_kill\", \"increased_by\": 2}}, {\"global_relative\": 2.5}]}}],"
-		     " \"handlers\": [{\"on\": \"entered\", \"reclaim\": \"64Mi\"},"
-		     " {\"on\": \"remaining\", \"level\": 0, \"signal\": {\"signal\": 15, \"to\": \"cgroup\"}},"
-		     " {\"on\": \"target_lost\", \"webhook\": {\"url\": \"https://h/x\", \"secret_env\": \"HOOK_SECRET\", \"tls_verify\": false}}]}");
+	p = parse_ok(
+	        "{\"check_interval\": \"250ms\", \"maximum_available\": \"1536Mi\", \"log_transitions\": "
+	        "false,"
+	        " \"levels\": [{\"name\": \"p\", \"when\": {\"any\": [{\"pressure\": {\"above\": 12.5}},"
+	        " {\"events\": {\"counter\": \"oom_kill\", \"increased_by\": 2}}, {\"global_relative\": "
+	        "2.5}]}}],"
+	        " \"handlers\": [{\"on\": \"entered\", \"reclaim\": \"64Mi\"},"
+	        " {\"on\": \"remaining\", \"level\": 0, \"signal\": {\"signal\": 15, \"to\": \"cgroup\"}},"
+	        " {\"on\": \"target_lost\", \"webhook\": {\"url\": \"https://h/x\", \"secret_env\": "
+	        "\"HOOK_SECRET\", \"tls_verify\": false}}]}");
 	text = describe(p);
 	assert_has_line(text, "check_interval 250ms, maximum_available 1.5Gi, log_transitions false");
-	assert_has_line(text, "level 1 \"p\": any(pressure some avg10 > 12.5%, events oom_kill increased by >= 2, "
-			      "global_relative < 2.5%)");
+	assert_has_line(text,
+	                "level 1 \"p\": any(pressure some avg10 > 12.5%, events oom_kill increased by >= 2, "
+	                "global_relative < 2.5%)");
 	assert_has_line(text, "handler 0: on entered any level -> reclaim 64Mi");
 	assert_has_line(text, "handler 1: on remaining level 0 -> signal SIGTERM to cgroup");
-	assert_has_line(text, "handler 2: on target_lost -> webhook https://h/x (timeout 5s, retries 3, signed with "
-			      "secret_env HOOK_SECRET, TLS not verified)");
+	assert_has_line(
+	        text, "handler 2: on target_lost -> webhook https://h/x (timeout 5s, retries 3, signed with "
+	              "secret_env HOOK_SECRET, TLS not verified)");
 	free(text);
 	policy_free(p);
 }
@@ -582,23 +650,27 @@ static void test_check_target(void **state)
 	struct policy *p = parse_ok(issue_example);
 	assert_int_equal(policy_check_target(p, 2, err, sizeof(err)), 0);
 	assert_int_equal(policy_check_target(p, 1, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "handlers[2].reclaim: needs cgroup v2 memory.reclaim; the target is cgroup v1");
+	assert_string_equal(err,
+	                    "handlers[2].reclaim: needs cgroup v2 memory.reclaim; the target is cgroup v1");
 	assert_int_equal(policy_check_target(p, 3, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "policy: unknown cgroup version 3");
 	policy_free(p);
 
 	p = parse_ok("{\"levels\": [{\"name\": \"a\", \"when\": {\"local_relative\": 1}},"
-		     " {\"name\": \"b\", \"when\": {\"all\": [{\"local_relative\": 1}, {\"not\": {\"pressure\": {\"above\": 5}}}]}}]}");
+	             " {\"name\": \"b\", \"when\": {\"all\": [{\"local_relative\": 1}, {\"not\": "
+	             "{\"pressure\": {\"above\": 5}}}]}}]}");
 	assert_true(p->needs_v2);
 	assert_int_equal(policy_check_target(p, 2, err, sizeof(err)), 0);
 	assert_int_equal(policy_check_target(p, 1, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "levels[1].when.all[1].not.pressure: needs cgroup v2 memory.pressure; the target is cgroup v1");
+	assert_string_equal(err, "levels[1].when.all[1].not.pressure: needs cgroup v2 memory.pressure; the "
+	                         "target is cgroup v1");
 	policy_free(p);
 
 	p = parse_ok("{\"levels\": [{\"name\": \"a\", \"when\": {\"events\": \"max\"}}],"
-		     " \"handlers\": [{\"on\": \"entered\", \"reclaim\": \"5%\"}]}");
+	             " \"handlers\": [{\"on\": \"entered\", \"reclaim\": \"5%\"}]}");
 	assert_int_equal(policy_check_target(p, 1, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "levels[0].when.events: needs cgroup v2 memory.events; the target is cgroup v1");
+	assert_string_equal(err,
+	                    "levels[0].when.events: needs cgroup v2 memory.events; the target is cgroup v1");
 	policy_free(p);
 
 	/* the default policy runs anywhere */

@@ -17,26 +17,26 @@
 /* A hybrid host's mountinfo (cgroup v1 hierarchies and a cgroup2 mount without memory), copied
  * from a real Debian host. */
 static const char hybrid_mountinfo[] =
-	"21 26 0:20 / /proc rw,relatime - proc proc rw\n"
-	"22 26 0:21 / /sys rw,relatime - sysfs sysfs rw\n"
-	"26 1 254:0 / / rw,relatime - ext4 /dev/vda rw,discard\n"
-	"30 22 0:27 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
-	"31 30 0:28 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n"
-	"32 30 0:29 / /sys/fs/cgroup/cpuacct rw,relatime - cgroup cgroup rw,cpuacct\n"
-	"34 30 0:31 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
-	"38 30 0:35 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids\n"
-	"39 30 0:36 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd\n"
-	"40 30 0:37 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n";
+        "21 26 0:20 / /proc rw,relatime - proc proc rw\n"
+        "22 26 0:21 / /sys rw,relatime - sysfs sysfs rw\n"
+        "26 1 254:0 / / rw,relatime - ext4 /dev/vda rw,discard\n"
+        "30 22 0:27 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
+        "31 30 0:28 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n"
+        "32 30 0:29 / /sys/fs/cgroup/cpuacct rw,relatime - cgroup cgroup rw,cpuacct\n"
+        "34 30 0:31 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
+        "38 30 0:35 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids\n"
+        "39 30 0:36 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd\n"
+        "40 30 0:37 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n";
 
 static const char hybrid_cgroup[] = "9:name=systemd:/\n8:pids:/\n4:memory:/docker/59067\n"
-				    "2:cpuacct:/\n1:cpu:/\n0::/\n";
+                                    "2:cpuacct:/\n1:cpu:/\n0::/\n";
 
 /* A systemd host on pure v2, with optional fields (shared:N) before the separator. */
 static const char v2_mountinfo[] =
-	"22 1 259:2 / / rw,relatime shared:1 - ext4 /dev/nvme0n1p2 rw,errors=remount-ro\n"
-	"23 22 0:21 / /sys rw,nosuid,nodev,noexec,relatime shared:2 - sysfs sysfs rw\n"
-	"27 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 "
-	"rw,nsdelegate,memory_recursiveprot\n";
+        "22 1 259:2 / / rw,relatime shared:1 - ext4 /dev/nvme0n1p2 rw,errors=remount-ro\n"
+        "23 22 0:21 / /sys rw,nosuid,nodev,noexec,relatime shared:2 - sysfs sysfs rw\n"
+        "27 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 "
+        "rw,nsdelegate,memory_recursiveprot\n";
 
 struct text_case {
 	const char *name;
@@ -49,20 +49,24 @@ struct text_case {
 static const struct text_case cases[] = {
 	{ "hybrid host: v1 memory wins", hybrid_cgroup, hybrid_mountinfo, 0,
 	  "/sys/fs/cgroup/memory/docker/59067" },
-	{ "pure v2", "0::/system.slice/app.service\n", v2_mountinfo, 0, "/sys/fs/cgroup/system.slice/app.service" },
+	{ "pure v2", "0::/system.slice/app.service\n", v2_mountinfo, 0,
+	  "/sys/fs/cgroup/system.slice/app.service" },
 	{ "pure v2, no trailing newline", "0::/user.slice", v2_mountinfo, 0, "/sys/fs/cgroup/user.slice" },
 	{ "the root cgroup", "0::/\n", v2_mountinfo, 0, "/sys/fs/cgroup" },
 	/* a container with its own cgroup namespace: root "/" and the container's cgroup is "/" */
 	{ "container cgroupns", "0::/\n",
-	  "1024 1001 0:26 / /sys/fs/cgroup ro,nosuid,nodev,noexec,relatime - cgroup2 cgroup rw,nsdelegate\n", 0,
-	  "/sys/fs/cgroup" },
+	  "1024 1001 0:26 / /sys/fs/cgroup ro,nosuid,nodev,noexec,relatime - cgroup2 cgroup rw,nsdelegate\n",
+	  0, "/sys/fs/cgroup" },
 	/* a container on the host's cgroupns with a bind mount of its own sub-tree (root not "/") */
 	{ "nested root", "0::/kubepods/pod1/ctr\n",
-	  "900 800 0:26 /kubepods/pod1 /sys/fs/cgroup rw,relatime - cgroup2 cgroup2 rw\n", 0, "/sys/fs/cgroup/ctr" },
+	  "900 800 0:26 /kubepods/pod1 /sys/fs/cgroup rw,relatime - cgroup2 cgroup2 rw\n", 0,
+	  "/sys/fs/cgroup/ctr" },
 	{ "nested root, the root itself", "0::/kubepods/pod1\n",
-	  "900 800 0:26 /kubepods/pod1 /sys/fs/cgroup rw,relatime - cgroup2 cgroup2 rw\n", 0, "/sys/fs/cgroup" },
+	  "900 800 0:26 /kubepods/pod1 /sys/fs/cgroup rw,relatime - cgroup2 cgroup2 rw\n", 0,
+	  "/sys/fs/cgroup" },
 	{ "nested root: the longest root holding the path wins", "0::/a/b/c\n",
-	  "900 800 0:26 /a /mnt/a rw - cgroup2 cgroup2 rw\n901 800 0:26 /a/b /mnt/ab rw - cgroup2 cgroup2 rw\n"
+	  "900 800 0:26 /a /mnt/a rw - cgroup2 cgroup2 rw\n901 800 0:26 /a/b /mnt/ab rw - cgroup2 cgroup2 "
+	  "rw\n"
 	  "902 800 0:26 /a/bc /mnt/abc rw - cgroup2 cgroup2 rw\n",
 	  0, "/mnt/ab/c" },
 	{ "octal escapes in the mount point", "0::/x\n",
@@ -77,7 +81,8 @@ static const struct text_case cases[] = {
 	  "/sys/fs/cgroup/app" },
 	/* errors */
 	{ "escape from the namespace", "0::/../foo\n", v2_mountinfo, -EXDEV,
-	  "cgroup path /../foo is outside the cgroup2 mount at /sys/fs/cgroup (root /): the target is in another "
+	  "cgroup path /../foo is outside the cgroup2 mount at /sys/fs/cgroup (root /): the target is in "
+	  "another "
 	  "cgroup namespace" },
 	{ "dotdot inside the path", "0::/a/../../b\n", v2_mountinfo, -EXDEV, "outside" },
 	{ "not under the mount's root", "0::/other/ctr\n",
@@ -85,9 +90,11 @@ static const struct text_case cases[] = {
 	  "cgroup path /other/ctr is outside the cgroup2 mount at /sys/fs/cgroup (root /kubepods/pod1)" },
 	{ "a component-wise prefix only", "0::/kubepods/pod10/ctr\n",
 	  "900 800 0:26 /kubepods/pod1 /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n", -EXDEV, "outside" },
-	{ "v1 escape", "4:memory:/../x\n", hybrid_mountinfo, -EXDEV, "cgroup v1 memory mount at /sys/fs/cgroup/memory" },
+	{ "v1 escape", "4:memory:/../x\n", hybrid_mountinfo, -EXDEV,
+	  "cgroup v1 memory mount at /sys/fs/cgroup/memory" },
 	{ "no memory mount at all", hybrid_cgroup,
-	  "31 30 0:28 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n", -ENOENT, "no memory cgroup mount" },
+	  "31 30 0:28 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n", -ENOENT,
+	  "no memory cgroup mount" },
 	{ "memory-less v1 lines only", "1:cpu:/\n", hybrid_mountinfo, -ENOENT, "no memory cgroup" },
 	{ "empty texts", "", "", -ENOENT, "no memory cgroup" },
 	{ "v1 mount's name=memory is not the memory controller", "4:name=memory:/a\n",
@@ -165,9 +172,9 @@ static void test_process_fixture(void **state)
 	assert_int_equal(resolve_process(PROC, "memhook-long-na", &pid), 0);
 	assert_int_equal(pid, 4300);
 	pid = 77;
-	assert_int_equal(resolve_process(PROC, "python", &pid), -ESRCH);	/* a prefix of python3 */
-	assert_int_equal(resolve_process(PROC, "app.jar", &pid), -ESRCH);	/* argv[2], not argv[0] */
-	assert_int_equal(resolve_process(PROC, "bin", &pid), -ESRCH);		/* a directory of argv[0] */
+	assert_int_equal(resolve_process(PROC, "python", &pid), -ESRCH);        /* a prefix of python3 */
+	assert_int_equal(resolve_process(PROC, "app.jar", &pid), -ESRCH);       /* argv[2], not argv[0] */
+	assert_int_equal(resolve_process(PROC, "bin", &pid), -ESRCH);           /* a directory of argv[0] */
 	assert_int_equal(resolve_process(PROC, "/usr/bin/java", &pid), -ESRCH); /* not a basename */
 	assert_int_equal(pid, 77);
 	assert_int_equal(resolve_process(PROC, "", &pid), -EINVAL);
@@ -221,8 +228,8 @@ static void test_process_real(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_from_text),	cmocka_unit_test(test_pid_fixture),
-		cmocka_unit_test(test_pid_real),	cmocka_unit_test(test_process_fixture),
+		cmocka_unit_test(test_from_text),    cmocka_unit_test(test_pid_fixture),
+		cmocka_unit_test(test_pid_real),     cmocka_unit_test(test_process_fixture),
 		cmocka_unit_test(test_process_real),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -47,7 +47,6 @@ static bool run_until_done(struct loop *l, const int *calls)
 	return true;
 }
 
-
 struct env {
 	struct loop *l;
 	struct spawner *s;
@@ -75,8 +74,9 @@ static int teardown(void **state)
 static void test_output_and_exit_code(void **state)
 {
 	struct env *e = *state;
-	struct done_rec d = {0};
-	char *const argv[] = {"/bin/sh", "-c", "echo hello; echo oops >&2; printf 'no newline'; exit 3", NULL};
+	struct done_rec d = { 0 };
+	char *const argv[] = { "/bin/sh", "-c", "echo hello; echo oops >&2; printf 'no newline'; exit 3",
+		               NULL };
 
 	capture_start();
 	assert_int_equal(spawn_start(e->s, argv, NULL, 5 * USEC_PER_SEC, "probe", on_done, &d), 0);
@@ -103,9 +103,9 @@ static void test_output_and_exit_code(void **state)
 static void test_timeout_kills_group(void **state)
 {
 	struct env *e = *state;
-	struct done_rec d = {0};
+	struct done_rec d = { 0 };
 	/* The shell prints its background child's pid; both must die at the timeout. */
-	char *const argv[] = {"/bin/sh", "-c", "/bin/sleep 30 & echo bg=$!; wait", NULL};
+	char *const argv[] = { "/bin/sh", "-c", "/bin/sleep 30 & echo bg=$!; wait", NULL };
 
 	/* Become the subreaper so that the orphaned grandchild is ours to reap and inspect. */
 	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 0);
@@ -137,8 +137,8 @@ static void test_timeout_kills_group(void **state)
 static void test_not_executable(void **state)
 {
 	struct env *e = *state;
-	struct done_rec d = {0};
-	char *const missing[] = {"/nonexistent/memhook-probe", NULL};
+	struct done_rec d = { 0 };
+	char *const missing[] = { "/nonexistent/memhook-probe", NULL };
 	assert_int_equal(spawn_start(e->s, missing, NULL, 0, "x", on_done, &d), -ENOENT);
 
 	char path[64];
@@ -148,11 +148,11 @@ static void test_not_executable(void **state)
 	(void)!write(fd, "#!/bin/sh\necho hi\n", 18);
 	close(fd);
 	chmod(path, 0644);
-	char *const noexec[] = {path, NULL};
+	char *const noexec[] = { path, NULL };
 	assert_int_equal(spawn_start(e->s, noexec, NULL, 0, "x", on_done, &d), -EACCES);
 	unlink(path);
 
-	char *const empty[] = {NULL};
+	char *const empty[] = { NULL };
 	assert_int_equal(spawn_start(e->s, empty, NULL, 0, "x", on_done, &d), -EINVAL);
 	assert_int_equal(spawn_running(e->s), 0);
 	assert_int_equal(d.calls, 0);
@@ -161,11 +161,11 @@ static void test_not_executable(void **state)
 static void test_environment(void **state)
 {
 	struct env *e = *state;
-	struct done_rec d = {0};
+	struct done_rec d = { 0 };
 	setenv("MEMHOOK_TEST_OUTER", "outer", 1);
 	setenv("MEMHOOK_TEST_KEEP", "kept", 1);
-	char *const extra[] = {"MEMHOOK_TEST_OUTER=inner", "MEMHOOK_TEST_NEW=new", NULL};
-	char *const argv[] = {"/usr/bin/env", NULL};
+	char *const extra[] = { "MEMHOOK_TEST_OUTER=inner", "MEMHOOK_TEST_NEW=new", NULL };
+	char *const argv[] = { "/usr/bin/env", NULL };
 
 	capture_start();
 	assert_int_equal(spawn_start(e->s, argv, extra, 5 * USEC_PER_SEC, "env", on_done, &d), 0);
@@ -187,7 +187,7 @@ static void test_environment(void **state)
 static void test_signals_reset_and_stdin(void **state)
 {
 	struct env *e = *state;
-	struct done_rec d = {0};
+	struct done_rec d = { 0 };
 	/* What the daemon does for its signalfd, plus an ignored signal. */
 	sigset_t block, old;
 	sigemptyset(&block);
@@ -196,7 +196,7 @@ static void test_signals_reset_and_stdin(void **state)
 	sigaddset(&block, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &block, &old);
 	signal(SIGUSR2, SIG_IGN);
-	char *const argv[] = {"/bin/grep", "-E", "^Sig(Blk|Ign):", "/proc/self/status", NULL};
+	char *const argv[] = { "/bin/grep", "-E", "^Sig(Blk|Ign):", "/proc/self/status", NULL };
 
 	capture_start();
 	assert_int_equal(spawn_start(e->s, argv, NULL, 5 * USEC_PER_SEC, "sig", on_done, &d), 0);
@@ -211,8 +211,8 @@ static void test_signals_reset_and_stdin(void **state)
 	assert_non_null(strstr(log, "sig: SigIgn:\t0000000000000000\n"));
 
 	/* stdin is /dev/null: cat ends at once, printing nothing; it runs in its own process group */
-	struct done_rec d2 = {0};
-	char *const cat[] = {"/bin/cat", NULL};
+	struct done_rec d2 = { 0 };
+	char *const cat[] = { "/bin/cat", NULL };
 	capture_start();
 	assert_int_equal(spawn_start(e->s, cat, NULL, 5 * USEC_PER_SEC, "cat", on_done, &d2), 0);
 	ok = run_until_done(e->l, &d2.calls);
@@ -222,9 +222,9 @@ static void test_signals_reset_and_stdin(void **state)
 	assert_false(d2.r.timed_out);
 	assert_null(strstr(log2, "cat:"));
 
-	struct done_rec d3 = {0};
-	char *const pg[] = {"/bin/sh", "-c", "read a b c d pgrp rest < /proc/self/stat; echo \"pid=$$ pgrp=$pgrp\"",
-			    NULL};
+	struct done_rec d3 = { 0 };
+	char *const pg[] = { "/bin/sh", "-c",
+		             "read a b c d pgrp rest < /proc/self/stat; echo \"pid=$$ pgrp=$pgrp\"", NULL };
 	capture_start();
 	assert_int_equal(spawn_start(e->s, pg, NULL, 5 * USEC_PER_SEC, "pg", on_done, &d3), 0);
 	ok = run_until_done(e->l, &d3.calls);
@@ -238,9 +238,9 @@ static void test_signals_reset_and_stdin(void **state)
 static void test_long_lines_split(void **state)
 {
 	struct env *e = *state;
-	struct done_rec d = {0};
+	struct done_rec d = { 0 };
 	/* 5000 '0' then a newline: split so that "long: <chunk>" fits the logger's 4 KiB */
-	char *const argv[] = {"/bin/sh", "-c", "printf '%05000d\\n' 0", NULL};
+	char *const argv[] = { "/bin/sh", "-c", "printf '%05000d\\n' 0", NULL };
 	capture_start();
 	assert_int_equal(spawn_start(e->s, argv, NULL, 5 * USEC_PER_SEC, "long", on_done, &d), 0);
 	bool ok = run_until_done(e->l, &d.calls);
@@ -261,9 +261,9 @@ static void test_long_lines_split(void **state)
 static void test_exec_failure_and_signal_exit(void **state)
 {
 	struct env *e = *state;
-	struct done_rec d = {0};
+	struct done_rec d = { 0 };
 	/* killed by a signal it sends itself: exit_code -1, term_signal set, not a timeout */
-	char *const argv[] = {"/bin/sh", "-c", "kill -TERM $$", NULL};
+	char *const argv[] = { "/bin/sh", "-c", "kill -TERM $$", NULL };
 	assert_int_equal(spawn_start(e->s, argv, NULL, 5 * USEC_PER_SEC, "self", on_done, &d), 0);
 	assert_true(run_until_done(e->l, &d.calls));
 	assert_int_equal(d.r.exit_code, -1);
@@ -271,8 +271,8 @@ static void test_exec_failure_and_signal_exit(void **state)
 	assert_false(d.r.timed_out);
 
 	/* a directory passes access(X_OK) but cannot be executed: exit code 127 */
-	struct done_rec d2 = {0};
-	char *const dir[] = {"/tmp", NULL};
+	struct done_rec d2 = { 0 };
+	char *const dir[] = { "/tmp", NULL };
 	capture_start();
 	assert_int_equal(spawn_start(e->s, dir, NULL, 5 * USEC_PER_SEC, "dir", on_done, &d2), 0);
 	bool ok = run_until_done(e->l, &d2.calls);
@@ -287,10 +287,10 @@ static void test_free_kills_running(void **state)
 	(void)state;
 	struct loop *l;
 	struct spawner *s;
-	struct done_rec d = {0};
+	struct done_rec d = { 0 };
 	assert_int_equal(loop_new(&l), 0);
 	assert_int_equal(spawner_new(l, &s), 0);
-	char *const argv[] = {"/bin/sleep", "30", NULL};
+	char *const argv[] = { "/bin/sleep", "30", NULL };
 	assert_int_equal(spawn_start(s, argv, NULL, 0, "sleeper", on_done, &d), 0);
 	assert_int_equal(spawn_start(s, argv, NULL, 0, "sleeper", on_done, &d), 0);
 	assert_int_equal(spawn_running(s), 2);
@@ -309,11 +309,11 @@ static void test_free_kills_running(void **state)
 static void test_many_at_once(void **state)
 {
 	struct env *e = *state;
-	struct done_rec d[8] = {{0}};
+	struct done_rec d[8] = { { 0 } };
 	for (int i = 0; i < 8; i++) {
 		char code[32];
 		snprintf(code, sizeof(code), "exit %d", i);
-		char *const argv[] = {"/bin/sh", "-c", code, NULL};
+		char *const argv[] = { "/bin/sh", "-c", code, NULL };
 		assert_int_equal(spawn_start(e->s, argv, NULL, 5 * USEC_PER_SEC, "many", on_done, &d[i]), 0);
 	}
 	for (int i = 0; i < 8; i++) {

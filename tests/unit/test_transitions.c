@@ -3,7 +3,10 @@
 
 #include "transitions.h"
 
-static size_t step(int from, int to, struct event *ev) { return transitions_step(from, to, ev, 16); }
+static size_t step(int from, int to, struct event *ev)
+{
+	return transitions_step(from, to, ev, 16);
+}
 
 static void test_up_one_to_three_passes_two(void **state)
 {
@@ -23,7 +26,7 @@ static void test_down_three_to_zero_then_normal(void **state)
 	(void)state;
 	struct event ev[16];
 	assert_int_equal(step(3, 0, ev), 4);
-	int want_prev[] = {3, 2, 1};
+	int want_prev[] = { 3, 2, 1 };
 	for (int i = 0; i < 3; i++) {
 		assert_int_equal(ev[i].kind, EVENT_LEFT);
 		assert_int_equal(ev[i].previous_level, want_prev[i]);
@@ -73,38 +76,38 @@ static void test_cap_is_respected(void **state)
 static void test_handler_matching(void **state)
 {
 	(void)state;
-	struct handler h = {.on = EVENT_ENTERED, .level = 2};
-	struct event e2 = {EVENT_ENTERED, 2, 1}, e3 = {EVENT_ENTERED, 3, 2};
+	struct handler h = { .on = EVENT_ENTERED, .level = 2 };
+	struct event e2 = { EVENT_ENTERED, 2, 1 }, e3 = { EVENT_ENTERED, 3, 2 };
 	assert_true(transitions_handler_matches(&h, &e2));
 	assert_false(transitions_handler_matches(&h, &e3));
 	h.level = -1;
 	assert_true(transitions_handler_matches(&h, &e3));
 
-	struct handler left2 = {.on = EVENT_LEFT, .level = 2};
-	struct event l2 = {EVENT_LEFT, 1, 2}, l3 = {EVENT_LEFT, 2, 3};
+	struct handler left2 = { .on = EVENT_LEFT, .level = 2 };
+	struct event l2 = { EVENT_LEFT, 1, 2 }, l3 = { EVENT_LEFT, 2, 3 };
 	assert_true(transitions_handler_matches(&left2, &l2));
 	assert_false(transitions_handler_matches(&left2, &l3));
 
-	struct handler rem0 = {.on = EVENT_REMAINING, .level = 0};
-	struct event r0 = {EVENT_REMAINING, 0, 0}, r1 = {EVENT_REMAINING, 1, 1};
+	struct handler rem0 = { .on = EVENT_REMAINING, .level = 0 };
+	struct event r0 = { EVENT_REMAINING, 0, 0 }, r1 = { EVENT_REMAINING, 1, 1 };
 	assert_true(transitions_handler_matches(&rem0, &r0));
 	assert_false(transitions_handler_matches(&rem0, &r1));
 	/* a remaining handler never takes a transition */
-	assert_false(transitions_handler_matches(&rem0, &(struct event){EVENT_NORMAL, 0, 1}));
+	assert_false(transitions_handler_matches(&rem0, &(struct event){ EVENT_NORMAL, 0, 1 }));
 
-	struct handler normal = {.on = EVENT_NORMAL, .level = -1};
-	assert_true(transitions_handler_matches(&normal, &(struct event){EVENT_NORMAL, 0, 1}));
-	struct handler lost = {.on = EVENT_TARGET_LOST, .level = -1};
-	assert_true(transitions_handler_matches(&lost, &(struct event){EVENT_TARGET_LOST, 2, 2}));
-	assert_false(transitions_handler_matches(&lost, &(struct event){EVENT_TARGET_FOUND, 2, 2}));
+	struct handler normal = { .on = EVENT_NORMAL, .level = -1 };
+	assert_true(transitions_handler_matches(&normal, &(struct event){ EVENT_NORMAL, 0, 1 }));
+	struct handler lost = { .on = EVENT_TARGET_LOST, .level = -1 };
+	assert_true(transitions_handler_matches(&lost, &(struct event){ EVENT_TARGET_LOST, 2, 2 }));
+	assert_false(transitions_handler_matches(&lost, &(struct event){ EVENT_TARGET_FOUND, 2, 2 }));
 }
 
 static void test_remaining_rate_limited_by_every(void **state)
 {
 	(void)state;
 	const uint64_t s = 1000000;
-	struct handler h = {.on = EVENT_REMAINING, .level = 3, .every_usec = 10 * s};
-	struct event r3 = {EVENT_REMAINING, 3, 3};
+	struct handler h = { .on = EVENT_REMAINING, .level = 3, .every_usec = 10 * s };
+	struct event r3 = { EVENT_REMAINING, 3, 3 };
 	uint64_t last = 0;
 	uint64_t t0 = 1000 * s;
 	/* checks every second for 25 s: fires at 0, 10, 20 */
@@ -122,8 +125,8 @@ static void test_remaining_rate_limited_by_every(void **state)
 static void test_remaining_without_every_fires_each_check(void **state)
 {
 	(void)state;
-	struct handler h = {.on = EVENT_REMAINING, .level = 1};
-	struct event r1 = {EVENT_REMAINING, 1, 1};
+	struct handler h = { .on = EVENT_REMAINING, .level = 1 };
+	struct event r1 = { EVENT_REMAINING, 1, 1 };
 	uint64_t last = 0;
 	int fired = 0;
 	for (uint64_t t = 1; t <= 5; t++)
@@ -134,8 +137,8 @@ static void test_remaining_without_every_fires_each_check(void **state)
 static void test_every_does_not_limit_transitions(void **state)
 {
 	(void)state;
-	struct handler h = {.on = EVENT_ENTERED, .level = 1, .every_usec = 1000000000};
-	struct event e1 = {EVENT_ENTERED, 1, 0};
+	struct handler h = { .on = EVENT_ENTERED, .level = 1, .every_usec = 1000000000 };
+	struct event e1 = { EVENT_ENTERED, 1, 0 };
 	uint64_t last = 0;
 	assert_true(transitions_should_fire(&h, &e1, &last, 5000));
 	assert_true(transitions_should_fire(&h, &e1, &last, 6000));

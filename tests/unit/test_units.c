@@ -15,67 +15,67 @@ struct u64_case {
 };
 
 static const struct u64_case size_cases[] = {
-	{"0", 0, 0},
-	{"10", 0, 10},
-	{"1048576", 0, 1048576},
-	{"64K", 0, 64000},
-	{"64Ki", 0, 65536},
-	{"32M", 0, 32000000},
-	{"32Mi", 0, 32 * 1048576ULL},
-	{"1G", 0, 1000000000ULL},
-	{"1Gi", 0, 1073741824ULL},
-	{"2T", 0, 2000000000000ULL},
-	{"2Ti", 0, 2ULL << 40},
-	{"18446744073709551615", 0, UINT64_MAX},
-	{"16777215Ti", 0, 16777215ULL << 40},
+	{ "0", 0, 0 },
+	{ "10", 0, 10 },
+	{ "1048576", 0, 1048576 },
+	{ "64K", 0, 64000 },
+	{ "64Ki", 0, 65536 },
+	{ "32M", 0, 32000000 },
+	{ "32Mi", 0, 32 * 1048576ULL },
+	{ "1G", 0, 1000000000ULL },
+	{ "1Gi", 0, 1073741824ULL },
+	{ "2T", 0, 2000000000000ULL },
+	{ "2Ti", 0, 2ULL << 40 },
+	{ "18446744073709551615", 0, UINT64_MAX },
+	{ "16777215Ti", 0, 16777215ULL << 40 },
 	/* hostile */
-	{"", -EINVAL, 0},
-	{"-1", -EINVAL, 0},
-	{"+1", -EINVAL, 0},
-	{"1.5Mi", -EINVAL, 0}, /* fractions are rejected: write "1536Ki" */
-	{"18446744073709551616", -ERANGE, 0},
-	{"99999999999999999999999", -ERANGE, 0},
-	{"64Qi", -EINVAL, 0},
-	{"64k", -EINVAL, 0}, /* suffixes are case-sensitive */
-	{"64 Mi", -EINVAL, 0},
-	{" 64Mi", -EINVAL, 0},
-	{"64Mi ", -EINVAL, 0},
-	{"64Mi\n", -EINVAL, 0},
-	{"Mi", -EINVAL, 0},
-	{"ms", -EINVAL, 0},
-	{"64MiB", -EINVAL, 0},
-	{"0x10", -EINVAL, 0},
-	{"1e3", -EINVAL, 0},
-	{"max", -EINVAL, 0},
-	{"20000000Ti", -ERANGE, 0}, /* fits before the multiply, overflows after it */
-	{"16777216Ti", -ERANGE, 0},
-	{"18446744073709551615K", -ERANGE, 0},
+	{ "", -EINVAL, 0 },
+	{ "-1", -EINVAL, 0 },
+	{ "+1", -EINVAL, 0 },
+	{ "1.5Mi", -EINVAL, 0 }, /* fractions are rejected: write "1536Ki" */
+	{ "18446744073709551616", -ERANGE, 0 },
+	{ "99999999999999999999999", -ERANGE, 0 },
+	{ "64Qi", -EINVAL, 0 },
+	{ "64k", -EINVAL, 0 }, /* suffixes are case-sensitive */
+	{ "64 Mi", -EINVAL, 0 },
+	{ " 64Mi", -EINVAL, 0 },
+	{ "64Mi ", -EINVAL, 0 },
+	{ "64Mi\n", -EINVAL, 0 },
+	{ "Mi", -EINVAL, 0 },
+	{ "ms", -EINVAL, 0 },
+	{ "64MiB", -EINVAL, 0 },
+	{ "0x10", -EINVAL, 0 },
+	{ "1e3", -EINVAL, 0 },
+	{ "max", -EINVAL, 0 },
+	{ "20000000Ti", -ERANGE, 0 }, /* fits before the multiply, overflows after it */
+	{ "16777216Ti", -ERANGE, 0 },
+	{ "18446744073709551615K", -ERANGE, 0 },
 };
 
 static const struct u64_case duration_cases[] = {
-	{"250ms", 0, 250000},
-	{"10s", 0, 10000000},
-	{"1m", 0, 60000000},
-	{"1h", 0, 3600000000ULL},
-	{"500us", 0, 500},
-	{"0s", 0, 0},
-	{"18446744073709551615us", 0, UINT64_MAX},
+	{ "250ms", 0, 250000 },
+	{ "10s", 0, 10000000 },
+	{ "1m", 0, 60000000 },
+	{ "1h", 0, 3600000000ULL },
+	{ "500us", 0, 500 },
+	{ "0s", 0, 0 },
+	{ "18446744073709551615us", 0, UINT64_MAX },
 	/* hostile */
-	{"", -EINVAL, 0},
-	{"10", -EINVAL, 0}, /* a bare number is ambiguous */
-	{"ms", -EINVAL, 0},
-	{"-1s", -EINVAL, 0},
-	{"1.5s", -EINVAL, 0},
-	{"10 s", -EINVAL, 0},
-	{" 10s", -EINVAL, 0},
-	{"10s ", -EINVAL, 0},
-	{"10S", -EINVAL, 0},
-	{"1m30s", -EINVAL, 0},
-	{"10sec", -EINVAL, 0},
-	{"1d", -EINVAL, 0},
-	{"18446744073709551616us", -ERANGE, 0},
-	{"18446744073709551615ms", -ERANGE, 0},
-	{"6000000000h", -ERANGE, 0},
+	{ "", -EINVAL, 0 },
+	{ "10", -EINVAL, 0 }, /* a bare number is ambiguous */
+	{ "ms", -EINVAL, 0 },
+	{ "-1s", -EINVAL, 0 },
+	{ "1.5s", -EINVAL, 0 },
+	{ "10 s", -EINVAL, 0 },
+	{ " 10s", -EINVAL, 0 },
+	{ "10s ", -EINVAL, 0 },
+	{ "10S", -EINVAL, 0 },
+	{ "1m30s", -EINVAL, 0 },
+	{ "10sec", -EINVAL, 0 },
+	{ "1d", -EINVAL, 0 },
+	{ "18446744073709551616us", -ERANGE, 0 },
+	{ "18446744073709551615ms", -ERANGE, 0 },
+	{ "6000000000h", -ERANGE, 0 },
 };
 
 static void run_table(const struct u64_case *cases, size_t n, int (*fn)(const char *, uint64_t *))
@@ -85,7 +85,7 @@ static void run_table(const struct u64_case *cases, size_t n, int (*fn)(const ch
 		int r = fn(cases[i].in, &v);
 		if (r != cases[i].ret || (r == 0 && v != cases[i].value) || (r < 0 && v != 0xdeadbeef))
 			fail_msg("\"%s\": got %d (%" PRIu64 "), want %d (%" PRIu64 ")", cases[i].in, r, v,
-				 cases[i].ret, cases[i].value);
+			         cases[i].ret, cases[i].value);
 	}
 }
 
@@ -167,10 +167,11 @@ static void test_format(void **state)
 	assert_string_equal(units_format_duration(1500, buf, sizeof(buf)), "1500us");
 
 	/* what is formatted parses back to the same value */
-	static const uint64_t round[] = {1, 999, 1000, 250000, 60000000, 3600000000ULL, 1234567};
+	static const uint64_t round[] = { 1, 999, 1000, 250000, 60000000, 3600000000ULL, 1234567 };
 	for (size_t i = 0; i < ARRAY_SIZE(round); i++) {
 		uint64_t v;
-		assert_int_equal(units_parse_duration(units_format_duration(round[i], buf, sizeof(buf)), &v), 0);
+		assert_int_equal(units_parse_duration(units_format_duration(round[i], buf, sizeof(buf)), &v),
+		                 0);
 		assert_true(v == round[i]);
 	}
 }

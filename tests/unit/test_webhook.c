@@ -25,9 +25,9 @@
 #pragma GCC diagnostic ignored "-Wdiscarded-qualifiers"
 
 #define DEADLINE_USEC (UINT64_C(5) * USEC_PER_SEC)
-#define MAX_CONNS 16
-#define MAX_REQS 32
-#define REQ_BYTES 16384
+#define MAX_CONNS     16
+#define MAX_REQS      32
+#define REQ_BYTES     16384
 
 /* ---- a tiny HTTP/1.1 server on the loop ---- */
 
@@ -52,8 +52,8 @@ struct server {
 	struct loop *l;
 	int lfd;
 	uint16_t port;
-	bool hold;                /* record requests but do not answer yet */
-	int statuses[MAX_REQS];   /* answer for request i; 0 means 200 */
+	bool hold;              /* record requests but do not answer yet */
+	int statuses[MAX_REQS]; /* answer for request i; 0 means 200 */
 	struct request reqs[MAX_REQS];
 	size_t n_reqs;
 	struct conn conns[MAX_CONNS];
@@ -70,7 +70,7 @@ static void conn_answer(struct conn *c, int status)
 {
 	char resp[128];
 	int n = snprintf(resp, sizeof(resp),
-			 "HTTP/1.1 %d Test\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok", status);
+	                 "HTTP/1.1 %d Test\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok", status);
 	(void)!write(c->fd, resp, (size_t)n);
 	conn_close(c);
 }
@@ -115,7 +115,7 @@ static void on_conn(struct loop *l _unused_, int fd _unused_, uint32_t events _u
 	if (!end)
 		return;
 	size_t head_len = (size_t)(end - c->buf);
-	struct request tmp = {0};
+	struct request tmp = { 0 };
 	memcpy(tmp.head, c->buf, head_len < REQ_BYTES - 1 ? head_len : REQ_BYTES - 1);
 	char cl[32];
 	size_t body_len = header(&tmp, "Content-Length", cl, sizeof(cl)) ? strtoul(cl, NULL, 10) : 0;
@@ -163,7 +163,7 @@ static void server_start(struct server *s, struct loop *l)
 	}
 	s->lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	assert_true(s->lfd >= 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	assert_int_equal(bind(s->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
 	socklen_t alen = sizeof(a);
 	assert_int_equal(getsockname(s->lfd, (struct sockaddr *)&a, &alen), 0);
@@ -194,7 +194,7 @@ static void server_stop(struct server *s)
 static uint16_t closed_port(void)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t alen = sizeof(a);
 	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
@@ -232,8 +232,11 @@ static void env_free(struct env *e)
 
 static struct webhook_cfg cfg_for(const char *url)
 {
-	return (struct webhook_cfg){.url = (char *)url, .timeout_usec = 2 * USEC_PER_SEC, .retries = 0,
-				    .backoff_usec = 50 * USEC_PER_MSEC, .tls_verify = true};
+	return (struct webhook_cfg){ .url = (char *)url,
+		                     .timeout_usec = 2 * USEC_PER_SEC,
+		                     .retries = 0,
+		                     .backoff_usec = 50 * USEC_PER_MSEC,
+		                     .tls_verify = true };
 }
 
 static uint64_t stat_delivered(const struct webhook_client *c)
@@ -244,12 +247,12 @@ static uint64_t stat_delivered(const struct webhook_client *c)
 }
 
 /* Iterates the loop until pred() holds or the deadline passes. */
-#define RUN_UNTIL(e, cond)                                                                   \
-	({                                                                                   \
-		uint64_t _end = now_mono_usec() + DEADLINE_USEC;                             \
-		while (!(cond) && now_mono_usec() < _end)                                    \
-			assert_true(loop_iterate((e)->l, _end - now_mono_usec()) >= 0);      \
-		(cond);                                                                      \
+#define RUN_UNTIL(e, cond)                                                              \
+	({                                                                              \
+		uint64_t _end = now_mono_usec() + DEADLINE_USEC;                        \
+		while (!(cond) && now_mono_usec() < _end)                               \
+			assert_true(loop_iterate((e)->l, _end - now_mono_usec()) >= 0); \
+		(cond);                                                                 \
 	})
 
 /* The first POST of a process loads and initialises libcurl (a one-time ~10 ms); do it up front
@@ -309,14 +312,15 @@ static void test_delivered_with_headers_and_signature(void **state)
 	(void)state;
 	struct env *e = env_new(8);
 	setenv("MEMHOOK_TEST_SECRET", "topsecret", 1);
-	char *headers[] = {"X-Custom: yes", "Authorization: Bearer abc", NULL};
+	char *headers[] = { "X-Custom: yes", "Authorization: Bearer abc", NULL };
 	struct webhook_cfg cfg = cfg_for(e->url);
 	cfg.headers = headers;
 	cfg.secret_env = "MEMHOOK_TEST_SECRET";
 	cfg.signature_header = "X-Hub-Signature-256";
 	/* UTF-8, escapes, and 3000 bytes: beyond where curl would otherwise send Expect: 100-continue */
 	char body[3100];
-	int n = snprintf(body, sizeof(body), "{\"event\":\"entered\",\"name\":\"h\\u00e9 \xc3\xa9\\n\",\"pad\":\"");
+	int n = snprintf(body, sizeof(body),
+	                 "{\"event\":\"entered\",\"name\":\"h\\u00e9 \xc3\xa9\\n\",\"pad\":\"");
 	memset(body + n, 'x', 3000);
 	strcpy(body + n + 3000, "\"}");
 
@@ -428,7 +432,7 @@ static void test_http_errors_exhaust_retries(void **state)
 	cfg.retries = 1;
 	cfg.backoff_usec = 10 * USEC_PER_MSEC;
 	assert_int_equal(post_fast(e, &cfg, "{}", "nf"), 0);
-	struct webhook_stats st = {0};
+	struct webhook_stats st = { 0 };
 	assert_true(RUN_UNTIL(e, (webhook_get_stats(e->c, &st), st.failed == 1)));
 	assert_int_equal(e->srv.n_reqs, 2);
 	assert_int_equal(st.retried, 1);
@@ -436,7 +440,6 @@ static void test_http_errors_exhaust_retries(void **state)
 	assert_int_equal(webhook_pending(e->c), 0);
 	env_free(e);
 }
-
 
 static void test_refused_connection(void **state)
 {
@@ -453,7 +456,7 @@ static void test_refused_connection(void **state)
 	log_setup(LOG_FORMAT_TEXT, LOG_LEVEL_DEBUG);
 	capture_start();
 	assert_int_equal(post_fast(e, &cfg, "{}", "refused"), 0);
-	struct webhook_stats st = {0};
+	struct webhook_stats st = { 0 };
 	bool ok = RUN_UNTIL(e, (webhook_get_stats(e->c, &st), st.failed == 1));
 	_cleanup_free_ char *log = capture_end();
 	log_setup(LOG_FORMAT_TEXT, LOG_LEVEL_ERROR);
@@ -483,7 +486,7 @@ static void test_timeout(void **state)
 	cfg.timeout_usec = 200 * USEC_PER_MSEC;
 	uint64_t start = now_mono_usec();
 	assert_int_equal(post_fast(e, &cfg, "{}", "slow"), 0);
-	struct webhook_stats st = {0};
+	struct webhook_stats st = { 0 };
 	assert_true(RUN_UNTIL(e, (webhook_get_stats(e->c, &st), st.failed == 1)));
 	uint64_t took = now_mono_usec() - start;
 	assert_true(took >= 200 * USEC_PER_MSEC);
@@ -500,7 +503,7 @@ static void test_queue_full_in_flight(void **state)
 	struct env *e = env_new(2);
 	e->srv.hold = true;
 	struct webhook_cfg cfg = cfg_for(e->url);
-	const char *bodies[] = {"1", "2", "3", "4", "5"};
+	const char *bodies[] = { "1", "2", "3", "4", "5" };
 	for (size_t i = 0; i < 5; i++)
 		assert_int_equal(post_fast(e, &cfg, bodies[i], "q"), 0);
 	struct webhook_stats st;
@@ -528,7 +531,7 @@ static void test_queue_drops_oldest_waiting(void **state)
 	struct env *e = env_new(6);
 	e->srv.hold = true;
 	struct webhook_cfg cfg = cfg_for(e->url);
-	const char *bodies[] = {"1", "2", "3", "4", "5", "6", "7"};
+	const char *bodies[] = { "1", "2", "3", "4", "5", "6", "7" };
 	for (size_t i = 0; i < 7; i++)
 		assert_int_equal(post_fast(e, &cfg, bodies[i], "q"), 0);
 	struct webhook_stats st;
