@@ -517,12 +517,12 @@ static void on_wake_timer(struct loop *l _unused_, void *userdata)
 static void on_wakeup(struct loop *l, int fd, uint32_t events, void *userdata)
 {
 	struct monitor *m = userdata;
-	if (events & EPOLLERR) { /* the PSI trigger of a removed cgroup: the check notices */
-		if (fd == m->psi_fd) {
-			loop_del_fd(l, fd);
-			close(fd);
-			m->psi_fd = -1;
-		}
+	/* POLLERR on a PSI trigger: its cgroup is gone (the check notices). On memory.events it is
+	 * part of kernfs's ordinary change notification (POLLERR|POLLPRI). */
+	if (fd == m->psi_fd && (events & EPOLLERR)) {
+		loop_del_fd(l, fd);
+		close(fd);
+		m->psi_fd = -1;
 		run_check(m);
 		return;
 	}
