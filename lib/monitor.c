@@ -713,33 +713,6 @@ out:
 
 /* ---- run --once ---- */
 
-static cJSON *sample_json(const struct sample *s)
-{
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "usage_bytes", (double)s->usage_bytes);
-	cJSON_AddNumberToObject(o, "limit_bytes", (double)s->limit_bytes);
-	cJSON_AddNumberToObject(o, "local_free_bytes", (double)sample_local_free_bytes(s));
-	cJSON_AddNumberToObject(o, "local_free_percent", sample_local_free_percent(s));
-	cJSON_AddNumberToObject(o, "host_available_bytes", (double)s->host_available_bytes);
-	cJSON_AddNumberToObject(o, "host_total_bytes", (double)s->host_total_bytes);
-	if (s->has_psi) {
-		cJSON *psi = cJSON_AddObjectToObject(o, "psi");
-		for (int k = 0; k < PSI_KINDS; k++)
-			for (int w = 0; w < PSI_WINDOWS; w++) {
-				char key[32];
-				snprintf(key, sizeof(key), "%s_%s", psi_kind_name((enum psi_kind)k),
-				         psi_window_name((enum psi_window)w));
-				cJSON_AddNumberToObject(psi, key, s->psi.avg[k][w]);
-			}
-	}
-	if (s->has_events) {
-		cJSON *ev = cJSON_AddObjectToObject(o, "events");
-		for (int e = 0; e < MEMEV_COUNT; e++)
-			cJSON_AddNumberToObject(ev, memevent_name((enum memevent)e), (double)s->events[e]);
-	}
-	return o;
-}
-
 int monitor_once(const struct monitor_config *cfg, struct policy *policy, FILE *out, char *err,
                  size_t err_size)
 {
@@ -790,7 +763,7 @@ int monitor_once(const struct monitor_config *cfg, struct policy *policy, FILE *
 		cJSON_AddNumberToObject(host, "cgroup_version", (double)v);
 		free(mnt);
 	}
-	cJSON_AddItemToObject(root, "sample", sample_json(&m.sample));
+	cJSON_AddItemToObject(root, "sample", payload_sample_json(&m.sample));
 	cJSON_AddNumberToObject(root, "level", level);
 	cJSON_AddStringToObject(root, "level_name", level_label(m.policy, level));
 	cJSON *conds = eval_explain(m.policy, &m.sample, m.probe_results);

@@ -73,7 +73,7 @@ static bool add_u64(cJSON *o, const char *key, uint64_t v)
 	return cJSON_AddRawToObject(o, key, buf) != NULL;
 }
 
-static cJSON *build_sample(const struct sample *s)
+cJSON *payload_sample_json(const struct sample *s)
 {
 	_cleanup_cjson_ cJSON *o = cJSON_CreateObject();
 	if (!o)
@@ -144,7 +144,7 @@ char *payload_build_json(const struct event_ctx *c, size_t *ret_len)
 		return NULL;
 
 	if (c->sample) {
-		cJSON *s = build_sample(c->sample);
+		cJSON *s = payload_sample_json(c->sample);
 		if (!s)
 			return NULL;
 		cJSON_AddItemToObject(root, "sample", s);

@@ -24,6 +24,10 @@ struct event_ctx {
  * Returns NULL only on allocation failure. */
 char *payload_build_json(const struct event_ctx *c, size_t *ret_len);
 
+struct cJSON;
+/* The payload's "sample" object (also printed by `run --once`); NULL on allocation failure. */
+struct cJSON *payload_sample_json(const struct sample *s);
+
 /* "MEMHOOK_EVENT=entered", "MEMHOOK_LEVEL=2", ... as a malloc'd NULL-terminated array
  * (free with strv_free). NULL on allocation failure. */
 char **payload_build_env(const struct event_ctx *c);
