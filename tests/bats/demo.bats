@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # `make demo` as a new user runs it: it ends by itself within a minute and shows every event.
 
+bats_require_minimum_version 1.5.0
 load helpers
 
 @test "the demo walks up three levels and back, and its receiver prints every webhook" {
@@ -13,5 +14,5 @@ load helpers
 	[[ "$output" == *"memory breakdown"* ]]
 	[[ "$output" == *"== demo done"* ]]
 	# it removed the cgroup it made
-	! ls -d /sys/fs/cgroup/memory/memhook-demo-* 2>/dev/null
+	run ! compgen -G "/sys/fs/cgroup/memory/memhook-demo-*"
 }

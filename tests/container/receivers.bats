@@ -4,6 +4,8 @@
 # level, and the receiver must log the verified event and drop its cache. Wrong signatures get 401.
 # Run: MEMHOOK=/abs/path/to/memhook bats tests/container
 
+bats_require_minimum_version 1.5.0
+
 setup() {
 	top=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 	: "${MEMHOOK:?set MEMHOOK to the memhook binary}"
@@ -118,7 +120,7 @@ rejects_wrong_secret() {
 	raise_usage
 	wait_for "$BATS_TEST_TMPDIR/receiver.log" '^receiver: rejected: bad or missing X-Memhook-Signature \(401\)'
 	wait_for "$BATS_TEST_TMPDIR/memhook.log" '401'
-	! grep -q 'dropped cache' "$BATS_TEST_TMPDIR/receiver.log"
+	run ! grep -q 'dropped cache' "$BATS_TEST_TMPDIR/receiver.log"
 }
 
 hostile_requests() {
@@ -133,7 +135,7 @@ hostile_requests() {
 	post 400 "$(sign good-secret 'not json')" 'not json'    # signed garbage
 	post 400 "$(sign good-secret '[]')" '[]'                # JSON, not an event
 	post 413 "" "$(head -c 70000 /dev/zero | tr '\0' x)"     # over 64 KiB
-	! grep -q 'dropped cache' "$BATS_TEST_TMPDIR/receiver.log"
+	run ! grep -q 'dropped cache' "$BATS_TEST_TMPDIR/receiver.log"
 	post 204 "$(sign good-secret "$body")" "$body"
 	wait_for "$BATS_TEST_TMPDIR/receiver.log" '^receiver: verified event=entered level=1 \(elevated\) seq=1 .*dropped cache, freed 4194304 bytes'
 }
