@@ -284,8 +284,8 @@ static bool ensure_target(struct monitor *m, bool first)
 
 /* ---- the check ---- */
 
-/* Fills the sample from the target and the host. Returns 0, or -errno (the target vanished:
- * -ENOENT/-ENODEV, garbage: -EBADMSG). */
+/* Fills the sample from the target and the host. Returns 0; 1 when /proc/meminfo could not be
+ * read (logged); or the target's -errno (vanished: -ENOENT/-ENODEV, garbage: -EBADMSG). */
 static int take_sample(struct monitor *m, struct sample *s)
 {
 	int r = cg_sample(&m->target.cg, m->sample_what, s);
@@ -297,7 +297,7 @@ static int take_sample(struct monitor *m, struct sample *s)
 		if (r < 0) {
 			log_warn("reading meminfo under %s: %s; check skipped", m->target.spec.proc_root,
 			         strerror(-r));
-			return r;
+			return 1; /* skipped and logged: not the target's failure */
 		}
 	} else {
 		/* Not needed to decide: the last figures; refreshed before any event is sent. */
@@ -402,10 +402,11 @@ static void run_check(struct monitor *m)
 		target_lost(m, "its cgroup was removed");
 		return;
 	}
+	if (r > 0)
+		return;
 	if (r < 0) {
-		if (r != -EBADMSG || !m->target.present)
-			return;
-		log_warn("reading %s: unexpected content; check skipped", m->target.cg.path);
+		log_warn("reading %s: %s; check skipped", m->target.cg.path,
+		         r == -EBADMSG ? "unexpected content" : strerror(-r));
 		return;
 	}
 	if (m->policy->n_probes)
@@ -732,6 +733,11 @@ int monitor_once(const struct monitor_config *cfg, struct policy *policy, FILE *
 	if (policy_check_target(m.policy, (int)m.target.cg.version, perr, sizeof(perr)) < 0)
 		log_warn("%s", perr);
 	r = take_sample(&m, &m.sample);
+	if (r > 0) {
+		snprintf(err, err_size, "cannot read meminfo under %s", m.target.spec.proc_root);
+		r = -EIO;
+		goto out;
+	}
 	if (r < 0) {
 		snprintf(err, err_size, "reading %s: %s", m.target.cg.path,
 		         r == -EBADMSG ? "unexpected content" : strerror(-r));

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # The daemon against fixture trees: exact transitions, payloads, actions, reload, pause, loss.
 
+bats_require_minimum_version 1.5.0
 load helpers
 
 MiB=1048576
@@ -81,7 +82,7 @@ all_events_hook() {
 	wait_for 5 has_event entered 1
 	run event_field entered 1 'r["headers"]["x-memhook-signature"] == "sha256=" + __import__("hmac").new(b"s3cr3t-value", r["body"].encode(), "sha256").hexdigest()'
 	[ "$output" = "True" ]
-	! grep -q 's3cr3t-value' "$T/memhook.log"
+	run ! grep -q 's3cr3t-value' "$T/memhook.log"
 }
 
 @test "remaining fires only without a transition, for the exact level, rate-limited by every" {
@@ -307,7 +308,7 @@ JSON
 	wait_for 5 has_event entered 1
 	rm "$T/busy"
 	wait_for 5 has_event normal
-	! has_event entered 2
+	run ! has_event entered 2
 }
 
 @test "dump prints memory.stat by category, largest first" {
@@ -358,5 +359,20 @@ JSON
 	[ "$(requests_count)" -eq 0 ]
 	set_usage "$T/cg" $((88 * MiB))
 	wait_for 10 has_event entered 2
-	! has_event entered 1
+	run ! has_event entered 1
+}
+
+@test "a garbage meminfo is the host's problem, logged; the target is not lost" {
+	cat > "$T/p.json" <<JSON
+{"check_interval":"50ms","levels":[{"name":"tight","when":{"global_absolute":"1Gi"}}],
+ "handlers":[{"on":"target_lost","webhook":{"url":"$URL"}},{"on":"entered","webhook":{"url":"$URL"}}]}
+JSON
+	memhook_start --policy "$T/p.json" --cgroup "$T/cg" --proc-root "$T/proc"
+	wait_for 5 log_has watching
+	printf 'MemTotal: lots\n' > "$T/proc/meminfo"
+	wait_for 5 log_has "reading meminfo under $T/proc: .*check skipped"
+	run ! log_has 'reading .*/cg: '
+	printf 'MemTotal: 8000000 kB\nMemAvailable: 500000 kB\n' > "$T/proc/meminfo"
+	wait_for 5 has_event entered 1
+	run ! has_event target_lost
 }
