@@ -423,7 +423,10 @@ int main(int argc, char **argv)
 		policy_free(p);
 		return EXIT_RUNTIME;
 	}
+	/* A fault that repeats at every check (a garbage file, a dead receiver) logs about once a second. */
+	log_set_fold_window(USEC_PER_SEC);
 	r = monitor_run(&cfg, p);
+	log_fold_flush(true);
 	if (r == -EINVAL)
 		return EXIT_USAGE;
 	return r < 0 ? EXIT_RUNTIME : EXIT_OK;

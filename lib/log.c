@@ -5,8 +5,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "log_fold.h"
+
 static enum log_format log_format_cur = LOG_FORMAT_TEXT;
 static enum log_level log_max_level = LOG_LEVEL_INFO;
+/* Warnings and errors are folded per call site (format string); off until log_set_fold_window. */
+static struct log_fold log_fold_state;
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
@@ -23,6 +27,11 @@ enum log_format log_get_format(void)
 bool log_enabled(enum log_level level)
 {
 	return level <= log_max_level;
+}
+
+void log_set_fold_window(uint64_t window_usec)
+{
+	log_fold_state = (struct log_fold){ .window_usec = window_usec };
 }
 
 static void format_now(char *buf, size_t size)
@@ -53,16 +62,9 @@ static void put_json_escaped(FILE *f, const char *s)
 	}
 }
 
-void log_msg(enum log_level level, const char *fmt, ...)
+/* Writes one line; msg may be changed (newlines folded). */
+static void write_line(enum log_level level, char *msg)
 {
-	if (!log_enabled(level))
-		return;
-	int saved = errno;
-	char msg[4096];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	char ts[40];
 	format_now(ts, sizeof(ts));
 
@@ -80,5 +82,53 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	}
 	fflush(stderr);
 	funlockfile(stderr);
+}
+
+static void write_summary(const struct log_fold_summary *sum)
+{
+	char line[256];
+	snprintf(line, sizeof(line), "\u2026 \"%s\" repeated %u more time%s in %.1fs", sum->text, sum->count,
+	         sum->count == 1 ? "" : "s", (double)sum->span_usec / (double)USEC_PER_SEC);
+	write_line((enum log_level)sum->level, line);
+}
+
+/* Writes the summaries of folding windows that have ended (all of them when flush_all). */
+static void flush_folds(bool flush_all)
+{
+	struct log_fold_summary sum;
+	while (log_fold_take_expired(&log_fold_state, now_mono_usec(), flush_all, &sum))
+		write_summary(&sum);
+}
+
+void log_fold_flush(bool flush_all)
+{
+	int saved = errno;
+	flush_folds(flush_all);
+	errno = saved;
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	if (!log_enabled(level))
+		return;
+	int saved = errno;
+	char msg[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+
+	if (log_fold_state.window_usec && level <= LOG_LEVEL_WARN) {
+		struct log_fold_summary sum;
+		flush_folds(false);
+		bool admit = log_fold_admit(&log_fold_state, fmt, (int)level, msg, now_mono_usec(), &sum);
+		if (sum.count)
+			write_summary(&sum);
+		if (!admit) {
+			errno = saved;
+			return;
+		}
+	}
+	write_line(level, msg);
 	errno = saved;
 }

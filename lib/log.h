@@ -10,6 +10,14 @@ void log_setup(enum log_format format, enum log_level max_level);
 enum log_format log_get_format(void);
 bool log_enabled(enum log_level level);
 
+/* Folds repeated warnings and errors: a message from the same call site within window_usec of the
+ * first is counted instead of written, and one line "… "<message>" repeated N more times in Xs" follows
+ * when the window has ended (at the next message, at log_fold_flush, or at the next repeat).
+ * 0 turns folding off (the default). */
+void log_set_fold_window(uint64_t window_usec);
+/* Writes the summaries of folding windows that have ended (all of them when flush_all: at exit). */
+void log_fold_flush(bool flush_all);
+
 void log_msg(enum log_level level, const char *fmt, ...) _printf_(2, 3);
 
 #define log_error(...) log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)
