@@ -313,7 +313,7 @@ static int cmd_check(const struct options *o, const struct target_spec *spec, bo
 	if (target_named) {
 		struct target t;
 		char err[1024];
-		target_init(&t, spec);
+		target_init_spec(&t, spec);
 		if (target_acquire(&t, err, sizeof(err)) < 0)
 			fprintf(stderr, "memhook: note: target not checked: %s\n", err);
 		else if (policy_check_target(p, (int)t.cg.version, err, sizeof(err)) < 0) {
@@ -334,7 +334,7 @@ static int cmd_dump(const struct target_spec *spec)
 {
 	struct target t;
 	char err[1024];
-	target_init(&t, spec);
+	target_init_spec(&t, spec);
 	int r = target_acquire(&t, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "memhook: %s\n", err);

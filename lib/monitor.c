@@ -600,7 +600,7 @@ static int monitor_setup(struct monitor *m, const struct monitor_config *cfg, st
 	*m = (struct monitor){
 		.cfg = *cfg, .timer_fd = -1, .signal_fd = -1, .psi_fd = -1, .host = { .meminfo_fd = -1 }
 	};
-	target_init(&m->target, &cfg->target);
+	target_init_spec(&m->target, &cfg->target);
 	int r = install_policy(m, policy);
 	if (r < 0) {
 		policy_free(policy);
