@@ -17,6 +17,7 @@
 #include "loop.h"
 #include "payload.h"
 #include "spawn.h"
+#include "status.h"
 #include "transitions.h"
 #include "units.h"
 #include "webhook.h"
@@ -95,6 +96,8 @@ static const char *level_label(const struct policy *p, int level)
 
 /* ---- status file (liveness) ---- */
 
+/* Rewrites the status file when forced, on a level change, or when the last write is
+ * STATUS_PERIOD_USEC old. A failure is logged and not retried before the next period. */
 static void write_status(struct monitor *m, bool force)
 {
 	if (!m->cfg.status_file)
@@ -102,24 +105,19 @@ static void write_status(struct monitor *m, bool force)
 	uint64_t now = now_mono_usec();
 	if (!force && m->status_level == m->level && now - m->status_written_usec < STATUS_PERIOD_USEC)
 		return;
-	char tmp[4096], ts[64];
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", m->cfg.status_file) >= (int)sizeof(tmp))
-		return;
-	payload_format_time(now_real_usec(), ts, sizeof(ts));
-	FILE *f = fopen(tmp, "we");
-	if (!f) {
-		log_warn("status file %s: %s", tmp, strerror(errno));
-		m->status_written_usec = now; /* do not retry at every check */
-		return;
-	}
-	fprintf(f,
-	        "{\"time\":\"%s\",\"level\":%d,\"level_name\":\"%s\",\"checks\":%llu,\"seq\":%llu,"
-	        "\"target_present\":%s,\"paused\":%s,\"action_failures\":%llu}\n",
-	        ts, m->level, level_label(m->policy, m->level), (unsigned long long)m->checks,
-	        (unsigned long long)m->seq, m->target.present ? "true" : "false",
-	        m->paused ? "true" : "false", (unsigned long long)m->dispatch.failures);
-	if (fclose(f) != 0 || rename(tmp, m->cfg.status_file) < 0)
-		log_warn("status file %s: %s", m->cfg.status_file, strerror(errno));
+	struct status st = {
+		.level = m->level,
+		.level_name = level_label(m->policy, m->level),
+		.checks = m->checks,
+		.seq = m->seq,
+		.target_present = m->target.present,
+		.paused = m->paused,
+		.action_failures = m->dispatch.failures,
+		.real_usec = now_real_usec(),
+	};
+	int r = status_write(m->cfg.status_file, &st);
+	if (r < 0)
+		log_warn("status file %s: %s", m->cfg.status_file, strerror(-r));
 	m->status_written_usec = now;
 	m->status_level = m->level;
 }
