@@ -7,10 +7,13 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <cjson/cJSON.h>
+
 #include "cgroup.h"
 #include "dump.h"
 #include "log.h"
 #include "monitor.h"
+#include "once.h"
 #include "policy.h"
 #include "target.h"
 #include "units.h"
@@ -313,7 +316,7 @@ static int cmd_check(const struct options *o, const struct target_spec *spec, bo
 	if (target_named) {
 		struct target t;
 		char err[1024];
-		target_init(&t, spec);
+		target_init_spec(&t, spec);
 		if (target_acquire(&t, err, sizeof(err)) < 0)
 			fprintf(stderr, "memhook: note: target not checked: %s\n", err);
 		else if (policy_check_target(p, (int)t.cg.version, err, sizeof(err)) < 0) {
@@ -334,7 +337,7 @@ static int cmd_dump(const struct target_spec *spec)
 {
 	struct target t;
 	char err[1024];
-	target_init(&t, spec);
+	target_init_spec(&t, spec);
 	int r = target_acquire(&t, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "memhook: %s\n", err);
@@ -375,6 +378,28 @@ static int cmd_status(const struct options *o)
 	return EXIT_OK;
 }
 
+/* run --once: prints the evaluation as JSON. Takes p. Returns an exit code. */
+static int cmd_once(const struct target_spec *spec, struct policy *p)
+{
+	char err[1024] = "";
+	cJSON *result = NULL;
+	int r = once_evaluate(spec, p, &result, err, sizeof(err));
+	policy_free(p);
+	if (r < 0) {
+		fprintf(stderr, "memhook: %s\n", err[0] ? err : strerror(-r));
+		return EXIT_RUNTIME;
+	}
+	char *text = cJSON_Print(result);
+	cJSON_Delete(result);
+	if (!text) {
+		fputs("memhook: out of memory\n", stderr);
+		return EXIT_RUNTIME;
+	}
+	printf("%s\n", text);
+	free(text);
+	return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -409,15 +434,8 @@ int main(int argc, char **argv)
 	if ((r = load_policy(o.policy_path, o.webhook_url, &p)))
 		return r;
 
-	if (o.once) {
-		char err[1024] = "";
-		r = monitor_once(&cfg, p, stdout, err, sizeof(err));
-		if (r < 0) {
-			fprintf(stderr, "memhook: %s\n", err[0] ? err : strerror(-r));
-			return EXIT_RUNTIME;
-		}
-		return EXIT_OK;
-	}
+	if (o.once)
+		return cmd_once(&spec, p);
 	if ((r = monitor_block_signals()) < 0) {
 		fprintf(stderr, "memhook: blocking signals: %s\n", strerror(-r));
 		policy_free(p);

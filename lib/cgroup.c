@@ -279,7 +279,7 @@ int cg_parse_keyed(const char *buf, size_t len, const char *key, uint64_t *ret)
 
 /* ---- Open and close ---- */
 
-static void target_init(struct cg_target *t)
+void cg_target_init(struct cg_target *t)
 {
 	memset(t, 0, sizeof(*t));
 	t->dirfd = t->usage_fd = t->limit_fd = t->events_fd = t->pressure_fd = t->stat_fd = -1;
@@ -361,8 +361,8 @@ int cg_open(const char *path, struct cg_target *ret)
 	struct cg_target t;
 	int r;
 
-	target_init(&t);
-	target_init(ret);
+	cg_target_init(&t);
+	cg_target_init(ret);
 	if (!path)
 		return -EINVAL;
 	t.path = strdup(path);

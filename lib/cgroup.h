@@ -28,6 +28,9 @@ struct cg_target {
 	int have_prev_events;
 };
 
+/* Sets every fd to -1 and every other field to zero: a cg_target that cg_close may release. */
+void cg_target_init(struct cg_target *t);
+
 /* Opens the cgroup directory: v2 when memory.current and memory.max exist, otherwise v1 when
  * memory.usage_in_bytes and memory.limit_in_bytes exist. For v2, opens memory.max of each ancestor
  * directory going up until one lacks memory.max (the root cgroup has none).

@@ -1,9 +1,9 @@
-/* The daemon: one epoll loop that samples the target on a timerfd (and on memory.events / PSI
- * wakeups), evaluates the policy, steps the level and runs the handlers' actions. */
+/* The daemon: one epoll loop that checks the target on a timerfd (and on memory.events / PSI
+ * wakeups, watch.h), emits each check's events (check.h) to the handlers and keeps the status
+ * file (status.h). `run --once` is once.h. */
 #pragma once
 
 #include <stdint.h>
-#include <stdio.h>
 
 #include "policy.h"
 #include "target.h"
@@ -20,13 +20,8 @@ struct monitor_config {
 /* Runs until SIGTERM/SIGINT. Takes ownership of policy. Returns 0 on a clean stop, -EINVAL when
  * the policy does not fit the target found at start (reclaim or v2 conditions on a v1 cgroup), or
  * -errno on a runtime failure (all logged). The caller must have blocked the handled signals
- * (monitor_signals). */
+ * (monitor_block_signals). */
 int monitor_run(const struct monitor_config *cfg, struct policy *policy);
-
-/* Evaluates once, without acting, and prints {target, sample, level, level_name, conditions} as
- * JSON to out. Takes ownership of policy. Returns 0, or -errno with a message in err. */
-int monitor_once(const struct monitor_config *cfg, struct policy *policy, FILE *out, char *err,
-                 size_t err_size);
 
 /* The signals monitor_run takes through its signalfd; block them in every thread first. */
 int monitor_block_signals(void);

@@ -12,14 +12,13 @@
 #include "resolve.h"
 #include "util.h"
 
-void target_init(struct target *t, const struct target_spec *spec)
+void target_init_spec(struct target *t, const struct target_spec *spec)
 {
 	memset(t, 0, sizeof(*t));
 	t->spec = *spec;
 	if (!t->spec.proc_root)
 		t->spec.proc_root = "/proc";
-	t->cg.dirfd = t->cg.usage_fd = t->cg.limit_fd = t->cg.events_fd = -1;
-	t->cg.pressure_fd = t->cg.stat_fd = -1;
+	cg_target_init(&t->cg);
 }
 
 static const char *open_error(int r)

@@ -26,7 +26,9 @@ struct target {
 	bool on_cgroupfs;    /* false for a fixture tree: removal is seen through st_nlink */
 };
 
-void target_init(struct target *t, const struct target_spec *spec);
+/* A target not acquired yet, for spec (proc_root defaults to /proc); every fd is -1, so
+ * target_release is safe at once. */
+void target_init_spec(struct target *t, const struct target_spec *spec);
 
 /* Resolves and opens the target. Returns 0, or -errno with a message naming the place in err
  * (-ESRCH: no such process, -ENOENT: no such cgroup, -EXDEV: cgroup outside our namespace,

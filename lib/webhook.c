@@ -570,8 +570,9 @@ static bool make_room(struct webhook_client *c)
 			break;
 		}
 	c->stats.dropped++;
-	log_warn("webhook: queue full, dropped oldest event (%llu dropped so far)",
-	         (unsigned long long)c->stats.dropped);
+	/* Every job is in flight: the new event is the one that goes. */
+	log_warn("webhook: queue full, dropped %s (%llu dropped so far)",
+	         victim ? "the oldest waiting event" : "the new event", (unsigned long long)c->stats.dropped);
 	if (!victim)
 		return true;
 	job_free(c, victim);

@@ -376,3 +376,28 @@ JSON
 	wait_for 5 has_event entered 1
 	run ! has_event target_lost
 }
+
+@test "the status file is valid JSON whatever the level names, and round-trips them" {
+	cat > "$T/p.json" <<'JSON'
+{"check_interval":"50ms","levels":[
+  {"name":"say \"hi\" back\\slash","when":{"local_relative":30}},
+  {"name":"ctl \u0001\t\n\u001f end","when":{"local_relative":15}},
+  {"name":"naïve 日本 \u2028 🙂","when":{"local_relative":5}}],
+ "handlers":[]}
+JSON
+	memhook_start --policy "$T/p.json" --cgroup "$T/cg" --proc-root "$T/proc" --status-file "$T/status"
+	wait_for 5 log_has watching
+	for usage_level in "75 1" "88 2" "97 3"; do
+		set -- $usage_level
+		set_usage "$T/cg" $(($1 * MiB))
+		wait_for 5 python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+p = json.load(open(sys.argv[2]))
+level = int(sys.argv[3])
+assert s["level"] == level and s["level_name"] == p["levels"][level - 1]["name"], s
+assert s["target_present"] is True and s["paused"] is False and s["checks"] >= 1, s
+' "$T/status" "$T/p.json" "$2"
+	done
+	"$MEMHOOK" status --status-file "$T/status" --max-age 10s
+}

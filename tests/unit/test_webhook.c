@@ -504,8 +504,15 @@ static void test_queue_full_in_flight(void **state)
 	e->srv.hold = true;
 	struct webhook_cfg cfg = cfg_for(e->url);
 	const char *bodies[] = { "1", "2", "3", "4", "5" };
+	log_setup(LOG_FORMAT_TEXT, LOG_LEVEL_WARN);
+	capture_start();
 	for (size_t i = 0; i < 5; i++)
 		assert_int_equal(post_fast(e, &cfg, bodies[i], "q"), 0);
+	_cleanup_free_ char *log = capture_end();
+	log_setup(LOG_FORMAT_TEXT, LOG_LEVEL_ERROR);
+	/* the log says which event went: the new one, never "oldest" */
+	assert_non_null(strstr(log, "queue full, dropped the new event (3 dropped so far)"));
+	assert_null(strstr(log, "oldest"));
 	struct webhook_stats st;
 	webhook_get_stats(e->c, &st);
 	assert_int_equal(st.queued, 5);
@@ -532,8 +539,14 @@ static void test_queue_drops_oldest_waiting(void **state)
 	e->srv.hold = true;
 	struct webhook_cfg cfg = cfg_for(e->url);
 	const char *bodies[] = { "1", "2", "3", "4", "5", "6", "7" };
+	log_setup(LOG_FORMAT_TEXT, LOG_LEVEL_WARN);
+	capture_start();
 	for (size_t i = 0; i < 7; i++)
 		assert_int_equal(post_fast(e, &cfg, bodies[i], "q"), 0);
+	_cleanup_free_ char *log = capture_end();
+	log_setup(LOG_FORMAT_TEXT, LOG_LEVEL_ERROR);
+	assert_non_null(strstr(log, "queue full, dropped the oldest waiting event (1 dropped so far)"));
+	assert_null(strstr(log, "new event"));
 	struct webhook_stats st;
 	webhook_get_stats(e->c, &st);
 	assert_int_equal(st.dropped, 1);

@@ -1,0 +1,112 @@
+/* The check: read a sample (check_sample), decide its events (check_step, pure). */
+#include "check.h"
+
+#include <string.h>
+
+#include "cgroup.h"
+#include "eval.h"
+#include "log.h"
+#include "transitions.h"
+#include "util.h"
+
+const char *policy_level_name(const struct policy *p, int level)
+{
+	if (level <= 0)
+		return "normal";
+	if ((size_t)level > p->n_levels)
+		return "?";
+	return p->levels[level - 1].name;
+}
+
+int check_clamp_level(const struct policy *p, int level)
+{
+	if (level < 0)
+		return 0;
+	return (size_t)level > p->n_levels ? (int)p->n_levels : level;
+}
+
+struct check_needs check_needs_of(const struct policy *p)
+{
+	unsigned needs = eval_needs(p);
+	struct check_needs n = {
+		.sample_what = (needs & EVAL_NEEDS_PSI ? CG_SAMPLE_PSI : 0) |
+		               (needs & EVAL_NEEDS_EVENTS ? CG_SAMPLE_EVENTS : 0),
+		.host_every_check = needs & EVAL_NEEDS_HOST,
+	};
+	for (size_t i = 0; i < p->n_handlers; i++)
+		if (p->handlers[i].on == EVENT_OOM_KILL)
+			n.sample_what |= CG_SAMPLE_EVENTS;
+	return n;
+}
+
+int check_host_refresh(struct check_host *h, struct sample *s)
+{
+	uint64_t total, available;
+	int r = hostmem_read(&h->mem, &total, &available);
+	if (r < 0)
+		return r;
+	h->total_bytes = total;
+	h->available_bytes = available;
+	h->known = h->fresh = true;
+	s->host_total_bytes = total;
+	s->host_available_bytes = available;
+	return 0;
+}
+
+int check_sample(struct target *t, const struct policy *p, const struct check_needs *needs,
+                 struct check_host *h, struct sample *ret)
+{
+	struct sample s = { 0 };
+	int r = cg_sample(&t->cg, needs->sample_what, &s);
+	if (r < 0)
+		return r;
+	h->fresh = false;
+	if (needs->host_every_check || !h->known) {
+		r = check_host_refresh(h, &s);
+		if (r < 0) {
+			log_warn("reading meminfo under %s: %s; check skipped", t->spec.proc_root,
+			         strerror(-r));
+			return 1; /* skipped and logged: not the target's failure */
+		}
+	} else {
+		/* Not needed to decide: the last figures; refreshed before any event carries them. */
+		s.host_total_bytes = h->total_bytes;
+		s.host_available_bytes = h->available_bytes;
+	}
+	if (p->maximum_available_bytes)
+		s.limit_bytes = p->maximum_available_bytes;
+	else if (s.limit_bytes == CG_UNLIMITED || s.limit_bytes == 0)
+		s.limit_bytes = s.host_total_bytes ? s.host_total_bytes : 1;
+	s.mono_usec = now_mono_usec();
+	s.real_usec = now_real_usec();
+	*ret = s;
+	return 0;
+}
+
+void check_step(const struct policy *p, int level, enum check_target target, const struct sample *s,
+                const bool *probe_results, struct check_result *ret)
+{
+	level = check_clamp_level(p, level);
+	*ret = (struct check_result){ .level = level };
+	if (target == CHECK_TARGET_LOST) {
+		ret->events[ret->n_events++] = (struct event){ EVENT_TARGET_LOST, level, level };
+		return;
+	}
+	if (target == CHECK_TARGET_FOUND)
+		ret->events[ret->n_events++] = (struct event){ EVENT_TARGET_FOUND, level, level };
+	if (!s)
+		return;
+	ret->sample = *s;
+	ret->has_sample = true;
+	if (s->has_events && s->events_delta[MEMEV_OOM_KILL] > 0)
+		ret->events[ret->n_events++] = (struct event){ EVENT_OOM_KILL, level, level };
+	int to = eval_level(p, s, probe_results);
+	ret->n_events += transitions_step(level, to, ret->events + ret->n_events,
+	                                  ARRAY_SIZE(ret->events) - ret->n_events);
+	ret->level = to;
+}
+
+bool check_event_has_sample(const struct event *ev)
+{
+	return ev->kind != EVENT_TARGET_LOST && ev->kind != EVENT_TARGET_FOUND;
+}

@@ -1,0 +1,78 @@
+/* One check of the target: the sample it reads and the events it decides. Reading is
+ * check_sample (I/O only); deciding is check_step (pure): it returns the events, the monitor
+ * emits them. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "hostmem.h"
+#include "policy.h"
+#include "sample.h"
+#include "target.h"
+
+/* target_found or target_lost, oom_kill, then at most |to - from| + 1 level steps. */
+#define CHECK_MAX_EVENTS (POLICY_MAX_LEVELS + 3)
+
+/* The name of level in p: "normal" for 0 (and below), "?" beyond p's levels. Never NULL. */
+const char *policy_level_name(const struct policy *p, int level);
+
+/* level, at most p's highest level (a reload to a policy with fewer levels). */
+int check_clamp_level(const struct policy *p, int level);
+
+/* What the checks of a policy read, so a check reads nothing more. */
+struct check_needs {
+	unsigned sample_what;  /* CG_SAMPLE_*: pressure and events conditions, oom_kill handlers */
+	bool host_every_check; /* a global_* condition: meminfo at every check */
+};
+
+/* What p's conditions and handlers read. */
+struct check_needs check_needs_of(const struct policy *p);
+
+/* The host's memory as last read: checks that do not decide on it reuse the last figures, and
+ * they are refreshed before an event carries them. */
+struct check_host {
+	struct hostmem mem;
+	bool known; /* read at least once */
+	bool fresh; /* read during the current check */
+	uint64_t total_bytes, available_bytes;
+};
+
+/* Reads meminfo into h and into s's host figures. Returns 0 or -errno (h and s untouched). */
+int check_host_refresh(struct check_host *h, struct sample *s);
+
+/* Fills ret from the target and the host: what needs asks for, the host figures (read when
+ * needs->host_every_check or never read, otherwise the last ones), the effective limit (p's
+ * maximum_available, else the cgroup's, else MemTotal) and the times. Returns 0; 1 when meminfo
+ * could not be read (logged: the host's problem, the check is skipped); or the target's -errno
+ * (vanished: -ENOENT/-ENODEV, garbage: -EBADMSG). */
+int check_sample(struct target *t, const struct policy *p, const struct check_needs *needs,
+                 struct check_host *h, struct sample *ret);
+
+/* What the check knows of its target. */
+enum check_target {
+	CHECK_TARGET_PRESENT, /* there, as at the last check */
+	CHECK_TARGET_FOUND,   /* back after it was missing */
+	CHECK_TARGET_LOST,    /* gone since the last check */
+};
+
+/* The outcome of one check: the events to emit, in order, and the level after them. */
+struct check_result {
+	struct sample sample; /* what oom_kill and the level steps carry; valid when has_sample */
+	bool has_sample;
+	struct event events[CHECK_MAX_EVENTS];
+	size_t n_events;
+	int level;
+};
+
+/* Decides one check at level (clamped to p): target_found when found, target_lost alone when lost;
+ * with a sample s, oom_kill when memory.events' oom_kill grew, then the steps from level to the
+ * level p's conditions give (remaining when it did not change). probe_results as for eval_level.
+ * Pure: reads its arguments, writes only ret. */
+void check_step(const struct policy *p, int level, enum check_target target, const struct sample *s,
+                const bool *probe_results, struct check_result *ret);
+
+/* Whether ev carries the check's sample (oom_kill and level steps; not target_lost/found). */
+bool check_event_has_sample(const struct event *ev);

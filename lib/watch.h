@@ -1,0 +1,64 @@
+/* The target's life and the wakeups it gives: acquiring it (and waiting for it while it is
+ * missing), noticing it is gone, and waking a check on memory.events changes (POLLPRI) and on a
+ * PSI trigger, wakeups close together folded into one check. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "target.h"
+
+struct loop;
+
+/* Runs a check (a wakeup came); the watch only decides when. */
+typedef void (*watch_wake_fn)(void *userdata);
+
+enum watch_state {
+	WATCH_UNSEEN,  /* never acquired, never missed */
+	WATCH_PRESENT, /* acquired and open */
+	WATCH_MISSING, /* not there (reason logged), or lost */
+};
+
+struct watch {
+	struct target target;
+	enum watch_state state;
+	char missing_reason[512]; /* the last "target not found" logged, to log each reason once */
+	struct loop *loop;
+	unsigned sample_what; /* CG_SAMPLE_*: which wakeups to arm */
+	int psi_fd;           /* PSI trigger on memory.pressure, -1 when none */
+	bool events_watched;  /* memory.events is in the loop */
+	uint64_t last_check_usec;
+	uint64_t wake_timer; /* a folded check after a wakeup, 0 when none */
+	watch_wake_fn wake;
+	void *userdata;
+};
+
+void watch_init(struct watch *w, const struct target_spec *spec, struct loop *l, watch_wake_fn wake,
+                void *userdata);
+/* Disarms the wakeups and releases the target. */
+void watch_free(struct watch *w);
+
+/* What watch_acquire did. */
+enum watch_acquired {
+	WATCH_ACQUIRED_NONE,  /* still missing */
+	WATCH_ACQUIRED_HELD,  /* it was present already */
+	WATCH_ACQUIRED_FIRST, /* found at the first try: "watching ..." */
+	WATCH_ACQUIRED_AGAIN, /* found after it was missing or lost: "target found: ..." */
+};
+
+/* Acquires the target when it is not present, logs it (each new reason it is missing once) and arms
+ * its wakeups. */
+enum watch_acquired watch_acquire(struct watch *w);
+
+/* Whether the present target is still there: 0, or -ESRCH/-ENOENT with the reason in reason. */
+int watch_check_alive(const struct watch *w, char *reason, size_t reason_size);
+
+/* Logs the loss with reason, disarms the wakeups and releases the target (now missing). */
+void watch_lose(struct watch *w, const char *reason);
+
+/* Re-arms the wakeups for sample_what (a new policy), when the target is present. */
+void watch_rearm(struct watch *w, unsigned sample_what);
+
+/* A check started at now_usec: a wakeup within WAKE_MIN_GAP of it waits for a folded check. */
+void watch_note_check(struct watch *w, uint64_t now_usec);
