@@ -334,6 +334,7 @@ static void on_timer(struct loop *l _unused_, int fd, uint32_t events _unused_, 
 	run_check(userdata);
 	/* Also while the target is lost or evaluation paused: memhook itself is alive. */
 	write_status(userdata, false);
+	log_fold_flush(false); /* a fault that stopped repeating gets its summary now */
 }
 
 static void on_signal(struct loop *l, int fd, uint32_t events _unused_, void *userdata)
