@@ -432,14 +432,22 @@ static int install_policy(struct monitor *m, struct policy *p)
 	uint64_t *last = calloc(p->n_handlers + 1, sizeof(*last));
 	bool *probes = calloc(p->n_probes + 1, sizeof(*probes));
 	struct probe_ctx *ctxs = calloc(p->n_probes + 1, sizeof(*ctxs));
-	if (!last || !probes || !ctxs) {
+	char **secrets = calloc(p->n_handlers + 1, sizeof(*secrets));
+	if (!last || !probes || !ctxs || !secrets) {
 		free(last);
 		free(probes);
 		free(ctxs);
+		free(secrets);
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < p->n_probes; i++)
 		ctxs[i] = (struct probe_ctx){ m, i };
+	/* Children never inherit a webhook secret (on ENOMEM they inherit nothing). */
+	for (size_t i = 0, n = 0; i < p->n_handlers; i++)
+		if (p->handlers[i].action == ACTION_WEBHOOK && p->handlers[i].webhook.secret_env)
+			secrets[n++] = p->handlers[i].webhook.secret_env;
+	(void)spawner_set_secret_names(m->dispatch.spawner, secrets);
+	free(secrets);
 	policy_free(m->policy);
 	free(m->last_fired_usec);
 	free(m->probe_results);
@@ -601,7 +609,12 @@ static int monitor_setup(struct monitor *m, const struct monitor_config *cfg, st
 		.cfg = *cfg, .timer_fd = -1, .signal_fd = -1, .psi_fd = -1, .host = { .meminfo_fd = -1 }
 	};
 	target_init(&m->target, &cfg->target);
-	int r = install_policy(m, policy);
+	/* The spawner first: install_policy gives it the names of the secrets. */
+	int r = loop_new(&m->loop);
+	if (r >= 0)
+		r = spawner_new(m->loop, &m->dispatch.spawner);
+	if (r >= 0)
+		r = install_policy(m, policy);
 	if (r < 0) {
 		policy_free(policy);
 		return r;
@@ -611,12 +624,6 @@ static int monitor_setup(struct monitor *m, const struct monitor_config *cfg, st
 		log_error("cannot open %s/meminfo: %s", m->target.spec.proc_root, strerror(-r));
 		return r;
 	}
-	r = loop_new(&m->loop);
-	if (r < 0)
-		return r;
-	r = spawner_new(m->loop, &m->dispatch.spawner);
-	if (r < 0)
-		return r;
 	return 0;
 }
 
