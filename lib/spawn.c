@@ -20,6 +20,23 @@
 #define LOG_MSG_BYTES  4096
 #define LINE_MIN_BYTES 256
 
+/* Read from one child's pipe per wakeup before the loop comes back to its timers and signals:
+ * one default pipe buffer (64 KiB, pipe(7)), so a quiet child is read in one go and a chatty
+ * one (`yes`) costs each wakeup a bounded slice. */
+#define READ_BUDGET_BYTES (64 * 1024)
+/* Lines logged per child; what comes after is counted and summed up in one line at its end. */
+#define LOG_LINES_MAX 100
+/* At the child's exit, what is left in the pipe is read up to the pipe's capacity (F_GETPIPE_SZ),
+ * at most this (the default /proc/sys/fs/pipe-max-size); a writer left behind is not waited for. */
+#define EXIT_DRAIN_MAX_BYTES (1024 * 1024)
+
+/* PATH for children when memhook has none (the usual default of su and systemd). */
+static char default_path[] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/* What children inherit from memhook's environment; a trailing '*' makes a prefix. LC_* is in:
+ * locale settings change how a child formats its messages and carry nothing secret. */
+static const char *const env_allowed[] = { "PATH", "HOME", "LANG", "LC_*", "TZ", "POD_*" };
+
 extern char **environ;
 
 struct child {
@@ -37,6 +54,10 @@ struct child {
 	void *userdata;
 	size_t line_len;
 	size_t line_cap; /* split lines at this length */
+	unsigned lines_logged;
+	uint64_t lines_dropped; /* past LOG_LINES_MAX: counted, not logged */
+	uint64_t bytes_dropped;
+	bool dropped_partial; /* the last byte dropped ends no line */
 	char line[LINE_MAX_BYTES + 1];
 	struct child *next;
 };
@@ -45,6 +66,8 @@ struct spawner {
 	struct loop *loop;
 	struct child *children;
 	unsigned running;
+	char **secret_names; /* never inherited by a child; one allocation, NULL-terminated */
+	bool inherit_none;   /* the names could not be stored: children inherit nothing */
 };
 
 int spawner_new(struct loop *l, struct spawner **ret)
@@ -90,6 +113,7 @@ static void child_free(struct child *c)
 	free(c);
 }
 
+/* Logs the line collected so far (counted against the child's LOG_LINES_MAX). */
 static void flush_line(struct child *c)
 {
 	if (c->line_len == 0)
@@ -99,11 +123,23 @@ static void flush_line(struct child *c)
 	c->line[c->line_len] = '\0';
 	log_info("%s: %s", c->tag, c->line);
 	c->line_len = 0;
+	c->lines_logged++;
 }
 
+/* Counts output past the budget of lines, without looking at more than its newlines. */
+static void drop_output(struct child *c, const char *buf, size_t n)
+{
+	c->bytes_dropped += n;
+	for (const char *p = buf, *end = buf + n; (p = memchr(p, '\n', (size_t)(end - p))); p++)
+		c->lines_dropped++;
+	c->dropped_partial = buf[n - 1] != '\n';
+}
+
+/* Splits output into logged lines while the budget of lines lasts; counts the rest. */
 static void consume_output(struct child *c, const char *buf, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
+	size_t i = 0;
+	for (; i < n && c->lines_logged < LOG_LINES_MAX; i++) {
 		if (buf[i] == '\n') {
 			flush_line(c);
 			continue;
@@ -112,28 +148,42 @@ static void consume_output(struct child *c, const char *buf, size_t n)
 		if (c->line_len >= c->line_cap)
 			flush_line(c);
 	}
+	if (i < n)
+		drop_output(c, buf + i, n - i);
 }
 
-/* Reads what the pipe holds. Closes it at EOF or on error. */
-static void drain_output(struct child *c)
+/* Logs the last partial line and what was not logged; stops watching the pipe and closes it. */
+static void close_output(struct child *c)
 {
-	char buf[4096];
-	for (;;) {
-		ssize_t n = read(c->out_fd, buf, sizeof(buf));
+	flush_line(c);
+	if (c->bytes_dropped > 0)
+		log_info("%s: … %llu more lines, %llu bytes not logged", c->tag,
+		         (unsigned long long)(c->lines_dropped + (c->dropped_partial ? 1 : 0)),
+		         (unsigned long long)c->bytes_dropped);
+	loop_del_fd(c->s->loop, c->out_fd);
+	close(c->out_fd);
+	c->out_fd = -1;
+}
+
+/* Reads at most budget_bytes of what the pipe holds. Closes it at EOF or on error. */
+static void drain_output(struct child *c, size_t budget_bytes)
+{
+	char buf[16384];
+	while (budget_bytes > 0) {
+		size_t want = budget_bytes < sizeof(buf) ? budget_bytes : sizeof(buf);
+		ssize_t n = read(c->out_fd, buf, want);
 		if (n > 0) {
 			consume_output(c, buf, (size_t)n);
+			budget_bytes -= (size_t)n;
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			return;
-		break; /* EOF or an error: nothing more will come */
+		close_output(c); /* EOF or an error: nothing more will come */
+		return;
 	}
-	flush_line(c);
-	loop_del_fd(c->s->loop, c->out_fd);
-	close(c->out_fd);
-	c->out_fd = -1;
 }
 
 /* Calls done once the child is reaped and its output drained. */
@@ -161,7 +211,7 @@ static void maybe_finish(struct child *c)
 static void on_output(struct loop *l _unused_, int fd _unused_, uint32_t events _unused_, void *userdata)
 {
 	struct child *c = userdata;
-	drain_output(c);
+	drain_output(c, READ_BUDGET_BYTES); /* the rest at the next wakeup: epoll is level-triggered */
 	maybe_finish(c);
 }
 
@@ -189,16 +239,15 @@ static void on_exit_fd(struct loop *l, int fd _unused_, uint32_t events _unused_
 		loop_cancel_timer(l, c->timer_id);
 		c->timer_id = 0;
 	}
-	/* What the child wrote before exiting is in the pipe now. A background grandchild that
-	 * still holds the write end does not delay completion: we stop listening to it. */
+	/* What the child wrote before exiting is in the pipe now: at most the pipe's capacity. A
+	 * background grandchild that still holds the write end does not delay completion: what it
+	 * adds past that is not read, and it gets EPIPE once we close our end. */
 	if (c->out_fd >= 0) {
-		drain_output(c);
-		if (c->out_fd >= 0) {
-			flush_line(c);
-			loop_del_fd(l, c->out_fd);
-			close(c->out_fd);
-			c->out_fd = -1;
-		}
+		int pipe_bytes = fcntl(c->out_fd, F_GETPIPE_SZ);
+		size_t budget_bytes = pipe_bytes > 0 ? (size_t)pipe_bytes : READ_BUDGET_BYTES;
+		drain_output(c, budget_bytes < EXIT_DRAIN_MAX_BYTES ? budget_bytes : EXIT_DRAIN_MAX_BYTES);
+		if (c->out_fd >= 0)
+			close_output(c);
 	}
 	maybe_finish(c);
 }
@@ -214,31 +263,95 @@ static void on_timeout(struct loop *l _unused_, void *userdata)
 	(void)kill(-c->pid, SIGKILL);
 }
 
-/* Builds environ + extra_env, extra entries overriding inherited ones of the same name. The
- * strings are borrowed, only the array is malloc'd. */
-static char **build_env(char *const extra_env[])
+/* Whether a "NAME=value" entry's name is name_len bytes long and equals name. */
+static bool env_name_is(const char *entry, const char *name, size_t name_len)
+{
+	return strncmp(entry, name, name_len) == 0 && entry[name_len] == '=' && name[name_len] == '\0';
+}
+
+/* Whether v[0..n) already has an entry named like entry (name_len bytes). */
+static bool env_has(char *const *v, size_t n, const char *entry, size_t name_len)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(v[i], entry, name_len + 1) == 0)
+			return true;
+	return false;
+}
+
+/* Whether the name of entry (name_len bytes) is on the allow-list. */
+static bool env_allowed_name(const char *entry, size_t name_len)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(env_allowed); i++) {
+		const char *a = env_allowed[i];
+		size_t a_len = strlen(a);
+		if (a[a_len - 1] == '*' ? name_len >= a_len - 1 && strncmp(entry, a, a_len - 1) == 0
+		                        : name_len == a_len && strncmp(entry, a, a_len) == 0)
+			return true;
+	}
+	return false;
+}
+
+int spawn_build_env(char *const env[], char *const extra_env[], char *const deny[], char ***ret)
 {
 	size_t n_env = 0, n_extra = 0;
-	for (char **e = environ; e && *e; e++)
+	for (char *const *e = env; e && *e; e++)
 		n_env++;
 	for (char *const *e = extra_env; e && *e; e++)
 		n_extra++;
-	char **v = calloc(n_env + n_extra + 1, sizeof(char *));
+	char **v = calloc(n_env + n_extra + 2, sizeof(char *)); /* + a default PATH + NULL */
 	if (!v)
-		return NULL;
+		return -ENOMEM;
 	size_t n = 0;
-	for (char **e = environ; e && *e; e++) {
-		size_t key_len = strcspn(*e, "=");
-		bool overridden = false;
-		for (char *const *x = extra_env; x && *x && !overridden; x++)
-			overridden = strncmp(*x, *e, key_len) == 0 && (*x)[key_len] == '=';
-		if (!overridden)
+	for (char *const *e = env; e && *e; e++) {
+		const char *eq = strchr(*e, '=');
+		if (!eq || eq == *e)
+			continue;
+		size_t name_len = (size_t)(eq - *e);
+		bool keep = env_allowed_name(*e, name_len) && !env_has(v, n, *e, name_len);
+		for (char *const *d = deny; keep && d && *d; d++)
+			keep = !env_name_is(*e, *d, name_len);
+		for (char *const *x = extra_env; keep && x && *x; x++)
+			keep = strncmp(*x, *e, name_len + 1) != 0;
+		if (keep)
 			v[n++] = *e;
 	}
-	for (char *const *x = extra_env; x && *x; x++)
-		v[n++] = *x;
+	for (char *const *x = extra_env; x && *x; x++) {
+		const char *eq = strchr(*x, '=');
+		if (eq && eq != *x && !env_has(v, n, *x, (size_t)(eq - *x)))
+			v[n++] = *x;
+	}
+	if (!env_has(v, n, default_path, strlen("PATH")))
+		v[n++] = default_path;
 	v[n] = NULL;
-	return v;
+	*ret = v;
+	return 0;
+}
+
+int spawner_set_secret_names(struct spawner *s, char *const *names)
+{
+	if (!s)
+		return -EINVAL;
+	size_t n = 0, chars = 0;
+	for (char *const *p = names; p && *p; p++, n++)
+		chars += strlen(*p) + 1;
+	free(s->secret_names);
+	s->secret_names = NULL;
+	/* The pointers, then the strings they point to, in one block. */
+	char **v = malloc((n + 1) * sizeof(char *) + chars);
+	if (!v) {
+		s->inherit_none = true; /* fail closed: no name can be told from a secret */
+		return -ENOMEM;
+	}
+	char *str = (char *)(v + n + 1);
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(names[i]) + 1;
+		v[i] = memcpy(str, names[i], len);
+		str += len;
+	}
+	v[n] = NULL;
+	s->secret_names = v;
+	s->inherit_none = false;
+	return 0;
 }
 
 /* In the forked child: only async-signal-safe calls from here on. */
@@ -279,11 +392,12 @@ int spawn_start(struct spawner *s, char *const argv[], char *const extra_env[], 
 	if (access(argv[0], X_OK) < 0)
 		return -errno;
 
-	_cleanup_free_ char **envp = build_env(extra_env);
+	_cleanup_free_ char **envp = NULL;
+	int r = spawn_build_env(s->inherit_none ? NULL : environ, extra_env, s->secret_names, &envp);
+	if (r < 0)
+		return r;
 	_cleanup_close_ int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	int pipefd[2];
-	if (!envp)
-		return -ENOMEM;
 	if (null_fd < 0)
 		return -errno;
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
@@ -309,7 +423,7 @@ int spawn_start(struct spawner *s, char *const argv[], char *const extra_env[], 
 
 	pid_t pid = fork();
 	if (pid < 0) {
-		int r = -errno;
+		r = -errno;
 		free(c->tag);
 		free(c);
 		return r;
@@ -326,7 +440,6 @@ int spawn_start(struct spawner *s, char *const argv[], char *const extra_env[], 
 	c->next = s->children;
 	s->children = c;
 
-	int r;
 	c->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (c->pidfd < 0) {
 		r = -errno;
@@ -379,5 +492,6 @@ void spawner_free(struct spawner *s)
 		unlink_child(s, c);
 		child_free(c);
 	}
+	free(s->secret_names);
 	free(s);
 }
