@@ -154,8 +154,9 @@ static void emit(struct monitor *m, const struct event *ev, const struct sample 
 
 	for (size_t i = 0; i < m->policy->n_handlers; i++) {
 		const struct handler *h = &m->policy->handlers[i];
-		if (!transitions_should_fire(h, ev, &m->last_fired_usec[i], now))
+		if (!transitions_handler_due(h, ev, m->last_fired_usec[i], now))
 			continue;
+		transitions_record_fired(&m->last_fired_usec[i], now);
 		if (!ctx.seq) {
 			ctx.seq = ++m->seq;
 			if (s == &m->sample && !m->host_fresh && refresh_host(m, &m->sample) < 0)
@@ -646,7 +647,8 @@ int monitor_run(const struct monitor_config *cfg, struct policy *policy)
 	int r = monitor_setup(&m, cfg, policy);
 	if (r < 0)
 		goto out;
-	r = webhook_client_new(m.loop, cfg->webhook_queue_cap ? cfg->webhook_queue_cap : 64,
+	r = webhook_client_new(m.loop,
+	                       cfg->webhook_queue_cap ? cfg->webhook_queue_cap : WEBHOOK_QUEUE_CAP_DEFAULT,
 	                       &m.dispatch.webhooks);
 	if (r < 0) {
 		log_error("webhook client: %s", strerror(-r));
@@ -690,7 +692,7 @@ int monitor_run(const struct monitor_config *cfg, struct policy *policy)
 	}
 
 	/* Give queued webhooks a bounded grace period. */
-	uint64_t deadline = now_mono_usec() + (cfg->grace_usec ? cfg->grace_usec : 5 * USEC_PER_SEC);
+	uint64_t deadline = now_mono_usec() + (cfg->grace_usec ? cfg->grace_usec : GRACE_DEFAULT_USEC);
 	if (webhook_pending(m.dispatch.webhooks))
 		log_info("delivering %zu queued webhook(s) before stopping",
 		         webhook_pending(m.dispatch.webhooks));

@@ -5,7 +5,6 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "util.h"
 
@@ -15,13 +14,6 @@
 
 /* HOST_NAME_MAX is 64 on Linux; a little more for safety. */
 #define HOSTNAME_SIZE 256
-
-static void cjson_deletep(cJSON **p)
-{
-	if (*p)
-		cJSON_Delete(*p);
-}
-#define _cleanup_cjson_ _cleanup_(cjson_deletep)
 
 /* Level 0 is always "normal"; other levels use the given name (NULL when unknown). */
 static const char *level_name_or_normal(int level, const char *name)
@@ -35,22 +27,6 @@ static double round_percent(double v)
 	if (!(v > 0))
 		return 0;
 	return (double)(int64_t)(v * 100.0 + 0.5) / 100.0;
-}
-
-int payload_format_time(uint64_t real_usec, char *buf, size_t size)
-{
-	time_t sec = (time_t)(real_usec / USEC_PER_SEC);
-	struct tm tm;
-
-	if (!buf || !gmtime_r(&sec, &tm))
-		return -EINVAL;
-	size_t n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (n == 0)
-		return -EINVAL;
-	int m = snprintf(buf + n, size - n, ".%03uZ", (unsigned)(real_usec % USEC_PER_SEC / USEC_PER_MSEC));
-	if (m < 0 || (size_t)m >= size - n)
-		return -EINVAL;
-	return 0;
 }
 
 /* Adds a string, or null when s is NULL. Returns false on allocation failure. */
@@ -122,7 +98,7 @@ char *payload_build_json(const struct event_ctx *c, size_t *ret_len)
 
 	if (!root)
 		return NULL;
-	if (payload_format_time(c->real_usec, ts, sizeof(ts)) < 0)
+	if (format_rfc3339_usec(c->real_usec, ts, sizeof(ts)) < 0)
 		snprintf(ts, sizeof(ts), "1970-01-01T00:00:00.000Z");
 	if (gethostname(host, sizeof(host)) < 0)
 		host[0] = '\0';
@@ -170,15 +146,6 @@ char *payload_build_json(const struct event_ctx *c, size_t *ret_len)
 	return out;
 }
 
-void strv_free(char **v)
-{
-	if (!v)
-		return;
-	for (char **p = v; *p; p++)
-		free(*p);
-	free(v);
-}
-
 /* Appends "KEY=value" to v (room reserved by the caller). Returns false on allocation failure. */
 static bool strv_push(char **v, size_t *n, const char *key, const char *value)
 {
@@ -215,7 +182,7 @@ char **payload_build_env(const struct event_ctx *c)
 
 	if (!v)
 		return NULL;
-	if (payload_format_time(c->real_usec, ts, sizeof(ts)) < 0)
+	if (format_rfc3339_usec(c->real_usec, ts, sizeof(ts)) < 0)
 		snprintf(ts, sizeof(ts), "1970-01-01T00:00:00.000Z");
 	const char *name = level_name_or_normal(c->ev->level, c->level_name);
 	const char *prev_name = level_name_or_normal(c->ev->previous_level, c->previous_level_name);

@@ -7,6 +7,7 @@
 
 #include "event.h"
 #include "sample.h"
+#include "util.h" /* strv_free, format_rfc3339_usec */
 
 struct event_ctx {
 	const struct event *ev;
@@ -32,7 +33,9 @@ struct cJSON *payload_sample_json(const struct sample *s);
  * (free with strv_free). NULL on allocation failure. */
 char **payload_build_env(const struct event_ctx *c);
 
-/* RFC 3339 UTC with milliseconds: "2026-11-25T21:11:00.123Z". Returns 0 or -EINVAL. */
-int payload_format_time(uint64_t real_usec, char *buf, size_t size);
-
-void strv_free(char **v);
+/* RFC 3339 UTC with milliseconds: "2026-11-25T21:11:00.123Z". Returns 0 or -EINVAL. The payload's
+ * name for util's format_rfc3339_usec, which log lines use too. */
+static inline int payload_format_time(uint64_t real_usec, char *buf, size_t size)
+{
+	return format_rfc3339_usec(real_usec, buf, size);
+}

@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "actions.h"
+#include "signal_reclaim.h"
 #include "util.h"
 
 /* ---- children that trap SIGUSR1 ---- */
