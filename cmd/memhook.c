@@ -10,9 +10,11 @@
 #include <cjson/cJSON.h>
 
 #include "cgroup.h"
+#include "defaults.h"
 #include "dump.h"
 #include "log.h"
 #include "monitor.h"
+#include "names.h"
 #include "once.h"
 #include "policy.h"
 #include "target.h"
@@ -219,25 +221,21 @@ static int setup_logging(const struct options *o)
 	enum log_format fmt = LOG_FORMAT_TEXT;
 	enum log_level lvl = LOG_LEVEL_INFO;
 	if (o->log_format) {
-		if (strcmp(o->log_format, "json") == 0)
-			fmt = LOG_FORMAT_JSON;
-		else if (strcmp(o->log_format, "text") != 0) {
+		int f = log_format_from_name(o->log_format);
+		if (f < 0) {
 			fprintf(stderr, "memhook: --log-format: '%s' is not text or json\n", o->log_format);
 			return EXIT_USAGE;
 		}
+		fmt = (enum log_format)f;
 	}
 	if (o->log_level) {
-		static const char *const names[] = { "error", "warn", "info", "debug" };
-		size_t i;
-		for (i = 0; i < ARRAY_SIZE(names); i++)
-			if (strcmp(o->log_level, names[i]) == 0)
-				break;
-		if (i == ARRAY_SIZE(names)) {
+		int l = log_level_from_name(o->log_level);
+		if (l < 0) {
 			fprintf(stderr, "memhook: --log-level: '%s' is not error, warn, info or debug\n",
 			        o->log_level);
 			return EXIT_USAGE;
 		}
-		lvl = (enum log_level)i;
+		lvl = (enum log_level)l;
 	}
 	log_setup(fmt, lvl);
 	return 0;
@@ -354,7 +352,7 @@ static int cmd_dump(const struct target_spec *spec)
 
 static int cmd_status(const struct options *o)
 {
-	uint64_t max_age_usec = 30 * USEC_PER_SEC;
+	uint64_t max_age_usec = STATUS_MAX_AGE_DEFAULT_USEC;
 	if (!o->status_file) {
 		fputs("memhook: status needs --status-file FILE (or MEMHOOK_STATUS_FILE)\n", stderr);
 		return EXIT_USAGE;
@@ -425,8 +423,8 @@ int main(int argc, char **argv)
 		.policy_path = o.policy_path,
 		.status_file = o.status_file,
 		.webhook_url = o.webhook_url,
-		.grace_usec = 5 * USEC_PER_SEC,
-		.webhook_queue_cap = 64,
+		.grace_usec = GRACE_DEFAULT_USEC,
+		.webhook_queue_cap = WEBHOOK_QUEUE_CAP_DEFAULT,
 	};
 	if (o.grace && parse_duration_opt("--grace", o.grace, &cfg.grace_usec))
 		return EXIT_USAGE;

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/statfs.h>
 
+#include "defaults.h"
+#include "units.h"
 #include "util.h"
 
 /* memory.stat is ~1.2 KiB on v1 and ~1.5-2 KiB on v2 (6.x kernels); 8 KiB leaves room for new keys. */
@@ -20,24 +22,11 @@
 
 /* ---- Cursor helpers ---- */
 
-/* Decimal digits at *p (at least one), overflow checked before the multiply. */
+/* Decimal digits at *p (at least one; units_parse_u64_cursor). Returns 0, -EBADMSG, -ERANGE. */
 static int parse_u64_cursor(const char **p, const char *end, uint64_t *ret)
 {
-	const char *s = *p;
-	uint64_t v = 0;
-
-	if (s >= end || *s < '0' || *s > '9')
-		return -EBADMSG;
-	while (s < end && *s >= '0' && *s <= '9') {
-		unsigned d = (unsigned)(*s - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return -ERANGE;
-		v = v * 10 + d;
-		s++;
-	}
-	*p = s;
-	*ret = v;
-	return 0;
+	int r = units_parse_u64_cursor(p, end, ret);
+	return r == -EINVAL ? -EBADMSG : r;
 }
 
 /* True when [p, end) is empty or exactly one '\n'. */
@@ -230,11 +219,6 @@ int cg_parse_psi(const char *buf, size_t len, struct psi *ret)
 
 int cg_parse_events(const char *buf, size_t len, uint64_t ret[MEMEV_COUNT])
 {
-	/* v2 memory.events keys, and v1 memory.oom_control's oom_kill (same name, same meaning). */
-	static const char *const names[MEMEV_COUNT] = {
-		[MEMEV_LOW] = "low", [MEMEV_HIGH] = "high",         [MEMEV_MAX] = "max",
-		[MEMEV_OOM] = "oom", [MEMEV_OOM_KILL] = "oom_kill",
-	};
 	uint64_t v[MEMEV_COUNT] = { 0 };
 	const char *p = buf, *end = buf + len, *key;
 	size_t key_len;
@@ -245,7 +229,9 @@ int cg_parse_events(const char *buf, size_t len, uint64_t ret[MEMEV_COUNT])
 		return -EBADMSG;
 	while ((r = keyed_next(&p, end, &key, &key_len, &value)) > 0)
 		for (size_t i = 0; i < MEMEV_COUNT; i++)
-			if (key_is(key, key_len, names[i]))
+			/* v2 memory.events keys, and v1 memory.oom_control's oom_kill (same name,
+			 * same meaning): the names of lib/names.h. */
+			if (key_is(key, key_len, memevent_name((enum memevent)i)))
 				v[i] = value;
 	if (r < 0)
 		return -EBADMSG;
@@ -538,21 +524,53 @@ int cg_sample(struct cg_target *t, unsigned what, struct sample *s)
 
 /* ---- Outside the hot path ---- */
 
-ssize_t cg_read_procs(const struct cg_target *t, pid_t *ret_pids, size_t cap)
+/* cgroup.procs text: one pid per line, an empty line skipped, the last newline optional. Writes the
+ * first cap pids into pids and checks the rest. Returns the number of pids in the text or
+ * -EBADMSG. */
+static ssize_t parse_procs(const char *buf, size_t len, pid_t *pids, size_t cap)
 {
-	_cleanup_close_ int fd = -1;
-	char buf[4096];
-	uint64_t cur = 0;
-	bool in_number = false;
-	size_t count = 0;
+	const char *p = buf, *end = buf + len;
+	size_t n = 0;
 
-	if (!t || t->dirfd < 0 || (!ret_pids && cap > 0))
-		return -EINVAL;
-	fd = openat(t->dirfd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+	while (p < end) {
+		uint64_t v;
+		if (*p == '\n') {
+			p++;
+			continue;
+		}
+		if (units_parse_u64_cursor(&p, end, &v) < 0 || v > INT32_MAX || (p < end && *p != '\n'))
+			return -EBADMSG;
+		if (n < cap)
+			pids[n] = (pid_t)v;
+		n++;
+	}
+	return (ssize_t)n;
+}
+
+/* The whole of cgroup.procs, malloc'd (not NUL-terminated), at most what CG_PROCS_MAX pids of ten
+ * digits take. Returns the length or -errno (-E2BIG when larger). */
+static ssize_t read_procs_text(const struct cg_target *t, char **ret_buf)
+{
+	const size_t max = (size_t)CG_PROCS_MAX * 11;
+	size_t cap = 4096, len = 0;
+
+	_cleanup_close_ int fd = openat(t->dirfd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
+	_cleanup_free_ char *buf = malloc(cap);
+	if (!buf)
+		return -ENOMEM;
 	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
+		if (len == cap) {
+			if (cap >= max)
+				return -E2BIG;
+			char *nb = realloc(buf, cap * 2);
+			if (!nb)
+				return -ENOMEM;
+			buf = nb;
+			cap *= 2;
+		}
+		ssize_t n = read(fd, buf + len, cap - len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -560,26 +578,47 @@ ssize_t cg_read_procs(const struct cg_target *t, pid_t *ret_pids, size_t cap)
 		}
 		if (n == 0)
 			break;
-		for (ssize_t i = 0; i < n; i++) {
-			char c = buf[i];
-			if (c >= '0' && c <= '9') {
-				unsigned d = (unsigned)(c - '0');
-				if (cur > ((uint64_t)INT32_MAX - d) / 10)
-					return -EBADMSG;
-				cur = cur * 10 + d;
-				in_number = true;
-			} else if (c == '\n') {
-				if (in_number && count < cap)
-					ret_pids[count++] = (pid_t)cur;
-				cur = 0;
-				in_number = false;
-			} else
-				return -EBADMSG;
-		}
+		len += (size_t)n;
 	}
-	if (in_number && count < cap) /* a last line without its newline */
-		ret_pids[count++] = (pid_t)cur;
-	return (ssize_t)count;
+	*ret_buf = TAKE_PTR(buf);
+	return (ssize_t)len;
+}
+
+ssize_t cg_read_procs(const struct cg_target *t, pid_t *ret_pids, size_t cap)
+{
+	_cleanup_free_ char *buf = NULL;
+
+	if (!t || t->dirfd < 0 || (!ret_pids && cap > 0))
+		return -EINVAL;
+	ssize_t len = read_procs_text(t, &buf);
+	if (len < 0)
+		return len;
+	ssize_t n = parse_procs(buf, (size_t)len, ret_pids, cap);
+	if (n < 0)
+		return n;
+	return (size_t)n < cap ? n : (ssize_t)cap;
+}
+
+ssize_t cg_read_procs_alloc(const struct cg_target *t, pid_t **ret_pids)
+{
+	_cleanup_free_ char *buf = NULL;
+
+	if (!t || t->dirfd < 0 || !ret_pids)
+		return -EINVAL;
+	ssize_t len = read_procs_text(t, &buf);
+	if (len < 0)
+		return len;
+	ssize_t n = parse_procs(buf, (size_t)len, NULL, 0);
+	if (n < 0)
+		return n;
+	if ((size_t)n > CG_PROCS_MAX)
+		return -E2BIG;
+	_cleanup_free_ pid_t *pids = calloc((size_t)n + 1, sizeof(pid_t));
+	if (!pids)
+		return -ENOMEM;
+	parse_procs(buf, (size_t)len, pids, (size_t)n);
+	*ret_pids = TAKE_PTR(pids);
+	return n;
 }
 
 int cg_find_memory_mount(char **ret_mount, enum cg_version *ret_version)

@@ -53,8 +53,12 @@ void cg_close(struct cg_target *t);
  * file holds garbage. */
 int cg_sample(struct cg_target *t, unsigned what, struct sample *s);
 
-/* Pids in cgroup.procs, at most cap. Returns the count or -errno. */
+/* Pids in cgroup.procs, at most cap (the whole file is checked). Returns the count, -EBADMSG for a
+ * garbage line, or -errno (-ENOENT/-ENODEV: the cgroup is gone). */
 ssize_t cg_read_procs(const struct cg_target *t, pid_t *ret_pids, size_t cap);
+/* Every pid in cgroup.procs, in a malloc'd array (*ret_pids, also when the count is 0). Returns the
+ * count, -E2BIG beyond CG_PROCS_MAX (lib/defaults.h), -EBADMSG or -errno as cg_read_procs. */
+ssize_t cg_read_procs_alloc(const struct cg_target *t, pid_t **ret_pids);
 
 /* Where the memory controller is mounted on this host and on which version, via libcgroup
  * (cgroup_init + cgroup_get_subsys_mount_point). *ret_mount is malloc'd. Returns 0 or -errno. */

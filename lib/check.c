@@ -9,15 +9,6 @@
 #include "transitions.h"
 #include "util.h"
 
-const char *policy_level_name(const struct policy *p, int level)
-{
-	if (level <= 0)
-		return "normal";
-	if ((size_t)level > p->n_levels)
-		return "?";
-	return p->levels[level - 1].name;
-}
-
 int check_clamp_level(const struct policy *p, int level)
 {
 	if (level < 0)

@@ -16,9 +16,6 @@
 /* target_found or target_lost, oom_kill, then at most |to - from| + 1 level steps. */
 #define CHECK_MAX_EVENTS (POLICY_MAX_LEVELS + 3)
 
-/* The name of level in p: "normal" for 0 (and below), "?" beyond p's levels. Never NULL. */
-const char *policy_level_name(const struct policy *p, int level);
-
 /* level, at most p's highest level (a reload to a policy with fewer levels). */
 int check_clamp_level(const struct policy *p, int level);
 

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "actions.h"
+#include "signal_reclaim.h"
 #include "log.h"
 #include "spawn.h"
 #include "units.h"
@@ -154,6 +154,8 @@ void dispatch_action(struct dispatch *d, const struct handler *h, struct dispatc
 		break;
 	case ACTION_EXEC:
 		run_exec(d, h, e->ctx);
+		break;
+	case ACTION_KINDS: /* the count, not an action */
 		break;
 	}
 }

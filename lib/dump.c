@@ -3,16 +3,14 @@
 #include "dump.h"
 
 #include <fcntl.h>
-#include <inttypes.h>
 #include <stdbool.h>
 #include <string.h>
 
+#include "units.h"
 #include "util.h"
 
 #define DUMP_STAT_MAX (64 * 1024)
 #define STATUS_MAX    (16 * 1024)
-/* cgroup.procs is read into a growing array, up to this many pids. */
-#define PROCS_MAX (1 << 20)
 
 /* The byte-valued memory.stat keys (counters like pgfault and workingset_* are events, not sizes). */
 static const char *const v2_byte_keys[] = {
@@ -61,26 +59,6 @@ struct proc_entry {
 	char comm[64];
 };
 
-/* "12.3Mi" style, binary units. */
-static const char *human(uint64_t bytes, char *buf, size_t size)
-{
-	static const char *const units[] = { "Ki", "Mi", "Gi", "Ti", "Pi", "Ei" };
-	double v = (double)bytes;
-	size_t u = 0;
-
-	if (bytes < 1024) {
-		snprintf(buf, size, "%" PRIu64 "B", bytes);
-		return buf;
-	}
-	v /= 1024;
-	while (v >= 1024 && u + 1 < ARRAY_SIZE(units)) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(buf, size, "%.1f%s", v, units[u]);
-	return buf;
-}
-
 static int cmp_entry(const void *a, const void *b)
 {
 	const struct entry *x = a, *y = b;
@@ -118,8 +96,9 @@ static void parse_status(const char *buf, struct proc_entry *e)
 		p += 7;
 		while (*p == ' ' || *p == '\t')
 			p++;
-		while (*p >= '0' && *p <= '9' && kb <= (UINT64_MAX / 1024 - 9) / 10)
-			kb = kb * 10 + (uint64_t)(*p++ - '0');
+		/* No number, or one too large for bytes: unknown, shown as 0. */
+		if (units_parse_u64_cursor(&p, p + strlen(p), &kb) < 0 || kb > UINT64_MAX / 1024)
+			kb = 0;
 		e->rss_bytes = kb * 1024;
 	}
 }
@@ -158,7 +137,8 @@ static int dump_stat(const struct cg_target *t, FILE *out)
 	fprintf(out, "memory.stat of %s (cgroup v%d), largest first:\n", t->path ? t->path : "?",
 	        t->version == CG_V1 ? 1 : 2);
 	for (size_t i = 0; i < n; i++)
-		fprintf(out, "  %-20s %10s\n", entries[i].name, human(entries[i].bytes, hs, sizeof(hs)));
+		fprintf(out, "  %-20s %10s\n", entries[i].name,
+		        units_format_size(entries[i].bytes, hs, sizeof(hs)));
 	return 0;
 }
 
@@ -168,24 +148,14 @@ static int dump_procs(const struct cg_target *t, const char *proc_root, FILE *ou
 	_cleanup_free_ struct proc_entry *procs = NULL;
 	_cleanup_close_ int rootfd = -1;
 	_cleanup_free_ char *status = malloc(STATUS_MAX);
-	size_t cap = 256, n_procs = 0;
-	ssize_t n;
+	size_t n_procs = 0;
 	char hs[32];
 
 	if (!status)
 		return -ENOMEM;
-	for (;;) {
-		pid_t *np = realloc(pids, cap * sizeof(*pids));
-		if (!np)
-			return -ENOMEM;
-		pids = np;
-		n = cg_read_procs(t, pids, cap);
-		if (n < 0)
-			return (int)n;
-		if ((size_t)n < cap || cap >= PROCS_MAX)
-			break;
-		cap *= 2;
-	}
+	ssize_t n = cg_read_procs_alloc(t, &pids);
+	if (n < 0)
+		return (int)n;
 	procs = calloc((size_t)n + 1, sizeof(*procs));
 	if (!procs)
 		return -ENOMEM;
@@ -208,8 +178,8 @@ static int dump_procs(const struct cg_target *t, const char *proc_root, FILE *ou
 	fprintf(out, "processes by RSS (%zu):\n", n_procs);
 	fprintf(out, "  %8s %10s  %s\n", "PID", "RSS", "COMM");
 	for (size_t i = 0; i < n_procs; i++)
-		fprintf(out, "  %8d %10s  %s\n", (int)procs[i].pid, human(procs[i].rss_bytes, hs, sizeof(hs)),
-		        procs[i].comm);
+		fprintf(out, "  %8d %10s  %s\n", (int)procs[i].pid,
+		        units_format_size(procs[i].rss_bytes, hs, sizeof(hs)), procs[i].comm);
 	return 0;
 }
 

@@ -1,16 +1,7 @@
 /* The events handlers can take, and the record of one. */
 #pragma once
 
-enum event_kind {
-	EVENT_ENTERED,
-	EVENT_LEFT,
-	EVENT_REMAINING,
-	EVENT_NORMAL,
-	EVENT_TARGET_LOST,
-	EVENT_TARGET_FOUND,
-	EVENT_OOM_KILL,
-	EVENT_KINDS,
-};
+#include "names.h" /* enum event_kind and its names */
 
 /* One step. level is the level in effect after it, previous_level the one before:
  * entered 2 is {2, 1}; left 2 is {1, 2}; normal is {0, 1}; remaining 3 is {3, 3}.
@@ -20,7 +11,3 @@ struct event {
 	int level;
 	int previous_level;
 };
-
-const char *event_kind_name(enum event_kind k);
-/* Returns the kind or -EINVAL. */
-int event_kind_from_name(const char *s);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "units.h"
 #include "util.h"
 
 /* /proc/meminfo is ~1.5 KiB on 6.x kernels (56 lines); 8 KiB leaves room for new keys. */
@@ -39,20 +40,11 @@ void hostmem_close(struct hostmem *h)
 /* The value of a "Key:   123 kB" line starting at p (p points just past the colon), in bytes. */
 static int parse_kb_value(const char *p, const char *end, uint64_t *ret_bytes)
 {
-	uint64_t v = 0;
-	bool digits = false;
+	uint64_t v;
 
 	while (p < end && *p == ' ')
 		p++;
-	while (p < end && *p >= '0' && *p <= '9') {
-		unsigned d = (unsigned)(*p - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return -EBADMSG;
-		v = v * 10 + d;
-		digits = true;
-		p++;
-	}
-	if (!digits)
+	if (units_parse_u64_cursor(&p, end, &v) < 0)
 		return -EBADMSG;
 	if ((size_t)(end - p) < 3 || memcmp(p, " kB", 3) != 0)
 		return -EBADMSG;

@@ -3,7 +3,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "log_fold.h"
 
@@ -11,8 +10,6 @@ static enum log_format log_format_cur = LOG_FORMAT_TEXT;
 static enum log_level log_max_level = LOG_LEVEL_INFO;
 /* Warnings and errors are folded per call site (format string); off until log_set_fold_window. */
 static struct log_fold log_fold_state;
-
-static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
 void log_setup(enum log_format format, enum log_level max_level)
 {
@@ -32,16 +29,6 @@ bool log_enabled(enum log_level level)
 void log_set_fold_window(uint64_t window_usec)
 {
 	log_fold_state = (struct log_fold){ .window_usec = window_usec };
-}
-
-static void format_now(char *buf, size_t size)
-{
-	uint64_t usec = now_real_usec();
-	time_t sec = (time_t)(usec / USEC_PER_SEC);
-	struct tm tm;
-	gmtime_r(&sec, &tm);
-	size_t n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, size - n, ".%03uZ", (unsigned)(usec % USEC_PER_SEC / USEC_PER_MSEC));
 }
 
 /* Writes s as the inside of a JSON string. */
@@ -66,11 +53,12 @@ static void put_json_escaped(FILE *f, const char *s)
 static void write_line(enum log_level level, char *msg)
 {
 	char ts[40];
-	format_now(ts, sizeof(ts));
+	if (format_rfc3339_usec(now_real_usec(), ts, sizeof(ts)) < 0)
+		ts[0] = '\0';
 
 	flockfile(stderr);
 	if (log_format_cur == LOG_FORMAT_JSON) {
-		fprintf(stderr, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":\"", ts, level_names[level]);
+		fprintf(stderr, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":\"", ts, log_level_name(level));
 		put_json_escaped(stderr, msg);
 		fputs("\"}\n", stderr);
 	} else {
@@ -78,7 +66,7 @@ static void write_line(enum log_level level, char *msg)
 		for (char *p = msg; *p; p++)
 			if (*p == '\n')
 				*p = ' ';
-		fprintf(stderr, "%s memhook %s: %s\n", ts, level_names[level], msg);
+		fprintf(stderr, "%s memhook %s: %s\n", ts, log_level_name(level), msg);
 	}
 	fflush(stderr);
 	funlockfile(stderr);

@@ -1,10 +1,8 @@
 /* One line per event on stderr: readable text by default, JSON lines on request. */
 #pragma once
 
+#include "names.h" /* enum log_level, log_format and their names */
 #include "util.h"
-
-enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
-enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
 
 void log_setup(enum log_format format, enum log_level max_level);
 enum log_format log_get_format(void);

@@ -133,7 +133,9 @@ static size_t select_handlers(struct monitor *m, const struct event *ev)
 	size_t n = 0;
 	for (size_t i = 0; i < m->policy->n_handlers; i++) {
 		struct handler_state *hs = &m->handlers[i];
-		hs->fires = transitions_should_fire(&m->policy->handlers[i], ev, &hs->last_fired_usec, now);
+		hs->fires = transitions_handler_due(&m->policy->handlers[i], ev, hs->last_fired_usec, now);
+		if (hs->fires)
+			transitions_record_fired(&hs->last_fired_usec, now);
 		n += hs->fires;
 	}
 	return n;
@@ -146,9 +148,8 @@ static void emit(struct monitor *m, const struct event *ev, const struct sample 
 	struct target *t = &m->watch.target;
 	struct event_ctx ctx = {
 		.ev = ev,
-		.level_name = ev->level > 0 ? policy_level_name(p, ev->level) : NULL,
-		.previous_level_name =
-		        ev->previous_level > 0 ? policy_level_name(p, ev->previous_level) : NULL,
+		.level_name = policy_level_name(p, ev->level),
+		.previous_level_name = policy_level_name(p, ev->previous_level),
 		.seq = ++m->seq, /* numbered only when a handler takes it: receivers see every number */
 		.real_usec = now_real_usec(),
 		.cgroup_path = t->present ? t->cg.path : NULL,
@@ -431,7 +432,8 @@ static int monitor_setup(struct monitor *m, const struct monitor_config *cfg, st
 		log_error("cannot open %s/meminfo: %s", m->watch.target.spec.proc_root, strerror(-r));
 		return r;
 	}
-	r = webhook_client_new(m->loop, cfg->webhook_queue_cap ? cfg->webhook_queue_cap : 64,
+	r = webhook_client_new(m->loop,
+	                       cfg->webhook_queue_cap ? cfg->webhook_queue_cap : WEBHOOK_QUEUE_CAP_DEFAULT,
 	                       &m->dispatch.webhooks);
 	if (r < 0) {
 		log_error("webhook client: %s", strerror(-r));
@@ -519,7 +521,7 @@ int monitor_run(const struct monitor_config *cfg, struct policy *policy)
 		log_error("event loop: %s", strerror(-r));
 		goto out;
 	}
-	monitor_drain(&m, cfg->grace_usec ? cfg->grace_usec : 5 * USEC_PER_SEC);
+	monitor_drain(&m, cfg->grace_usec ? cfg->grace_usec : GRACE_DEFAULT_USEC);
 	r = 0;
 out:
 	monitor_teardown(&m);

@@ -1,10 +1,9 @@
-/* Names of the enums that appear in policies, logs and payloads, and their reverse lookups. */
+/* The one table of names for each enum of lib/names.h, and their lookups. */
+#include "names.h"
+
 #include <errno.h>
 #include <string.h>
 
-#include "event.h"
-#include "policy.h"
-#include "sample.h"
 #include "util.h"
 
 static const char *const event_names[EVENT_KINDS] = {
@@ -25,16 +24,42 @@ static const char *const psi_window_names[PSI_WINDOWS] = {
 	[PSI_AVG300] = "avg300",
 };
 
+/* Also the keys of v2 memory.events and of v1 memory.oom_control's oom_kill. */
 static const char *const memevent_names[MEMEV_COUNT] = {
 	[MEMEV_LOW] = "low", [MEMEV_HIGH] = "high",         [MEMEV_MAX] = "max",
 	[MEMEV_OOM] = "oom", [MEMEV_OOM_KILL] = "oom_kill",
 };
 
-static const char *const action_names[] = {
+static const char *const cond_names[COND_KINDS] = {
+	[COND_GLOBAL_ABSOLUTE] = "global_absolute",
+	[COND_GLOBAL_RELATIVE] = "global_relative",
+	[COND_LOCAL_ABSOLUTE] = "local_absolute",
+	[COND_LOCAL_RELATIVE] = "local_relative",
+	[COND_CUSTOM] = "custom",
+	[COND_ALL] = "all",
+	[COND_ANY] = "any",
+	[COND_NOT] = "not",
+	[COND_PRESSURE] = "pressure",
+	[COND_EVENTS] = "events",
+};
+
+static const char *const action_names[ACTION_KINDS] = {
 	[ACTION_WEBHOOK] = "webhook",
 	[ACTION_SIGNAL] = "signal",
 	[ACTION_RECLAIM] = "reclaim",
 	[ACTION_EXEC] = "exec",
+};
+
+static const char *const log_level_names[LOG_LEVELS] = {
+	[LOG_LEVEL_ERROR] = "error",
+	[LOG_LEVEL_WARN] = "warn",
+	[LOG_LEVEL_INFO] = "info",
+	[LOG_LEVEL_DEBUG] = "debug",
+};
+
+static const char *const log_format_names[LOG_FORMATS] = {
+	[LOG_FORMAT_TEXT] = "text",
+	[LOG_FORMAT_JSON] = "json",
 };
 
 /* Returns the name, or "unknown" for a value out of range. */
@@ -56,43 +81,22 @@ static int reverse(const char *const *names, size_t n, const char *s)
 	return -EINVAL;
 }
 
-const char *event_kind_name(enum event_kind k)
-{
-	return lookup(event_names, ARRAY_SIZE(event_names), (int)k);
-}
-int event_kind_from_name(const char *s)
-{
-	return reverse(event_names, ARRAY_SIZE(event_names), s);
-}
+/* The pair of lookups for one enum and its table. */
+#define NAME_LOOKUPS(prefix, type, table)                        \
+	const char *prefix##_name(type v)                        \
+	{                                                        \
+		return lookup(table, ARRAY_SIZE(table), (int)v); \
+	}                                                        \
+	int prefix##_from_name(const char *s)                    \
+	{                                                        \
+		return reverse(table, ARRAY_SIZE(table), s);     \
+	}
 
-const char *psi_kind_name(enum psi_kind k)
-{
-	return lookup(psi_kind_names, ARRAY_SIZE(psi_kind_names), (int)k);
-}
-int psi_kind_from_name(const char *s)
-{
-	return reverse(psi_kind_names, ARRAY_SIZE(psi_kind_names), s);
-}
-
-const char *psi_window_name(enum psi_window w)
-{
-	return lookup(psi_window_names, ARRAY_SIZE(psi_window_names), (int)w);
-}
-int psi_window_from_name(const char *s)
-{
-	return reverse(psi_window_names, ARRAY_SIZE(psi_window_names), s);
-}
-
-const char *memevent_name(enum memevent e)
-{
-	return lookup(memevent_names, ARRAY_SIZE(memevent_names), (int)e);
-}
-int memevent_from_name(const char *s)
-{
-	return reverse(memevent_names, ARRAY_SIZE(memevent_names), s);
-}
-
-const char *action_kind_name(enum action_kind k)
-{
-	return lookup(action_names, ARRAY_SIZE(action_names), (int)k);
-}
+NAME_LOOKUPS(event_kind, enum event_kind, event_names)
+NAME_LOOKUPS(psi_kind, enum psi_kind, psi_kind_names)
+NAME_LOOKUPS(psi_window, enum psi_window, psi_window_names)
+NAME_LOOKUPS(memevent, enum memevent, memevent_names)
+NAME_LOOKUPS(cond_kind, enum cond_kind, cond_names)
+NAME_LOOKUPS(action_kind, enum action_kind, action_names)
+NAME_LOOKUPS(log_level, enum log_level, log_level_names)
+NAME_LOOKUPS(log_format, enum log_format, log_format_names)

@@ -5,7 +5,6 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "util.h"
 
@@ -16,41 +15,12 @@
 /* HOST_NAME_MAX is 64 on Linux; a little more for safety. */
 #define HOSTNAME_SIZE 256
 
-static void cjson_deletep(cJSON **p)
-{
-	if (*p)
-		cJSON_Delete(*p);
-}
-#define _cleanup_cjson_ _cleanup_(cjson_deletep)
-
-/* Level 0 is always "normal"; other levels use the given name (NULL when unknown). */
-static const char *level_name_or_normal(int level, const char *name)
-{
-	return level == 0 ? "normal" : name;
-}
-
 /* Percent rounded to two decimals (percent values are 0..100, never negative here). */
 static double round_percent(double v)
 {
 	if (!(v > 0))
 		return 0;
 	return (double)(int64_t)(v * 100.0 + 0.5) / 100.0;
-}
-
-int payload_format_time(uint64_t real_usec, char *buf, size_t size)
-{
-	time_t sec = (time_t)(real_usec / USEC_PER_SEC);
-	struct tm tm;
-
-	if (!buf || !gmtime_r(&sec, &tm))
-		return -EINVAL;
-	size_t n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (n == 0)
-		return -EINVAL;
-	int m = snprintf(buf + n, size - n, ".%03uZ", (unsigned)(real_usec % USEC_PER_SEC / USEC_PER_MSEC));
-	if (m < 0 || (size_t)m >= size - n)
-		return -EINVAL;
-	return 0;
 }
 
 /* Adds a string, or null when s is NULL. Returns false on allocation failure. */
@@ -122,18 +92,16 @@ char *payload_build_json(const struct event_ctx *c, size_t *ret_len)
 
 	if (!root)
 		return NULL;
-	if (payload_format_time(c->real_usec, ts, sizeof(ts)) < 0)
+	if (format_rfc3339_usec(c->real_usec, ts, sizeof(ts)) < 0)
 		snprintf(ts, sizeof(ts), "1970-01-01T00:00:00.000Z");
 	if (gethostname(host, sizeof(host)) < 0)
 		host[0] = '\0';
 	host[sizeof(host) - 1] = '\0';
 
 	if (!cJSON_AddStringToObject(root, "event", event_kind_name(c->ev->kind)) ||
-	    !add_num(root, "level", c->ev->level) ||
-	    !add_str_or_null(root, "level_name", level_name_or_normal(c->ev->level, c->level_name)) ||
+	    !add_num(root, "level", c->ev->level) || !add_str_or_null(root, "level_name", c->level_name) ||
 	    !add_num(root, "previous_level", c->ev->previous_level) ||
-	    !add_str_or_null(root, "previous_level_name",
-	                     level_name_or_normal(c->ev->previous_level, c->previous_level_name)) ||
+	    !add_str_or_null(root, "previous_level_name", c->previous_level_name) ||
 	    !add_u64(root, "seq", c->seq) || !cJSON_AddStringToObject(root, "timestamp", ts))
 		return NULL;
 
@@ -168,15 +136,6 @@ char *payload_build_json(const struct event_ctx *c, size_t *ret_len)
 	if (out && ret_len)
 		*ret_len = strlen(out);
 	return out;
-}
-
-void strv_free(char **v)
-{
-	if (!v)
-		return;
-	for (char **p = v; *p; p++)
-		free(*p);
-	free(v);
 }
 
 /* Appends "KEY=value" to v (room reserved by the caller). Returns false on allocation failure. */
@@ -215,16 +174,14 @@ char **payload_build_env(const struct event_ctx *c)
 
 	if (!v)
 		return NULL;
-	if (payload_format_time(c->real_usec, ts, sizeof(ts)) < 0)
+	if (format_rfc3339_usec(c->real_usec, ts, sizeof(ts)) < 0)
 		snprintf(ts, sizeof(ts), "1970-01-01T00:00:00.000Z");
-	const char *name = level_name_or_normal(c->ev->level, c->level_name);
-	const char *prev_name = level_name_or_normal(c->ev->previous_level, c->previous_level_name);
-
 	bool ok = strv_push(v, &n, "MEMHOOK_EVENT", event_kind_name(c->ev->kind)) &&
 	          strv_push_int(v, &n, "MEMHOOK_LEVEL", c->ev->level) &&
-	          strv_push(v, &n, "MEMHOOK_LEVEL_NAME", name ? name : "") &&
+	          strv_push(v, &n, "MEMHOOK_LEVEL_NAME", c->level_name ? c->level_name : "") &&
 	          strv_push_int(v, &n, "MEMHOOK_PREVIOUS_LEVEL", c->ev->previous_level) &&
-	          strv_push(v, &n, "MEMHOOK_PREVIOUS_LEVEL_NAME", prev_name ? prev_name : "") &&
+	          strv_push(v, &n, "MEMHOOK_PREVIOUS_LEVEL_NAME",
+	                    c->previous_level_name ? c->previous_level_name : "") &&
 	          strv_push_u64(v, &n, "MEMHOOK_SEQ", c->seq) && strv_push(v, &n, "MEMHOOK_TIMESTAMP", ts);
 	if (ok && c->cgroup_path)
 		ok = strv_push(v, &n, "MEMHOOK_CGROUP", c->cgroup_path);

@@ -7,10 +7,11 @@
 
 #include "event.h"
 #include "sample.h"
+#include "util.h" /* strv_free, format_rfc3339_usec */
 
 struct event_ctx {
 	const struct event *ev;
-	const char *level_name;          /* name of ev->level; NULL for level 0 ("normal") */
+	const char *level_name;          /* name of ev->level ("normal" for 0; policy_level_name) */
 	const char *previous_level_name; /* likewise for ev->previous_level */
 	uint64_t seq;                    /* only grows over memhook's lifetime */
 	uint64_t real_usec;              /* event time, CLOCK_REALTIME */
@@ -32,7 +33,9 @@ struct cJSON *payload_sample_json(const struct sample *s);
  * (free with strv_free). NULL on allocation failure. */
 char **payload_build_env(const struct event_ctx *c);
 
-/* RFC 3339 UTC with milliseconds: "2026-11-25T21:11:00.123Z". Returns 0 or -EINVAL. */
-int payload_format_time(uint64_t real_usec, char *buf, size_t size);
-
-void strv_free(char **v);
+/* RFC 3339 UTC with milliseconds: "2026-11-25T21:11:00.123Z". Returns 0 or -EINVAL. The payload's
+ * name for util's format_rfc3339_usec, which log lines use too. */
+static inline int payload_format_time(uint64_t real_usec, char *buf, size_t size)
+{
+	return format_rfc3339_usec(real_usec, buf, size);
+}

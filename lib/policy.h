@@ -33,25 +33,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "defaults.h" /* POLICY_MAX_LEVELS and every default above */
 #include "event.h"
+#include "names.h" /* enum cond_kind, action_kind and every other name */
 #include "sample.h"
-
-/* Levels are steps of severity, not a table: a few are enough, and a bound keeps a transition's
- * event list on the stack. */
-#define POLICY_MAX_LEVELS 32
-
-enum cond_kind {
-	COND_GLOBAL_ABSOLUTE,
-	COND_GLOBAL_RELATIVE,
-	COND_LOCAL_ABSOLUTE,
-	COND_LOCAL_RELATIVE,
-	COND_CUSTOM,
-	COND_ALL,
-	COND_ANY,
-	COND_NOT,
-	COND_PRESSURE,
-	COND_EVENTS,
-};
 
 struct condition {
 	enum cond_kind kind;
@@ -77,8 +62,6 @@ struct level {
 	char *name;
 	struct condition when;
 };
-
-enum action_kind { ACTION_WEBHOOK, ACTION_SIGNAL, ACTION_RECLAIM, ACTION_EXEC };
 
 struct webhook_cfg {
 	char *url;
@@ -153,7 +136,8 @@ int policy_add_webhook(struct policy *p, const char *url, char *err, size_t err_
  * Returns 0 or -EINVAL with the handler/condition path in err. */
 int policy_check_target(const struct policy *p, int cgroup_version, char *err, size_t err_size);
 
+/* The name of a level: "normal" for 0, "?" past the policy's levels. */
+const char *policy_level_name(const struct policy *p, int level);
+
 /* Prints one line per level and per handler (for `memhook check`). */
 void policy_describe(const struct policy *p, FILE *out);
-
-const char *action_kind_name(enum action_kind k);

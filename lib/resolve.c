@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "units.h"
 #include "util.h"
 
 /* /proc/PID/cgroup has one short line per hierarchy; mountinfo grows with the mounts (a busy
@@ -323,17 +324,11 @@ int resolve_pid_cgroup(const char *proc_root, pid_t pid, char **ret_path, char *
 /* The pid an all-digit /proc entry names, or 0. */
 static pid_t parse_pid(const char *s)
 {
-	int64_t v = 0;
+	const char *p = s;
+	uint64_t v;
 
-	if (!*s)
+	if (units_parse_u64_cursor(&p, s + strlen(s), &v) < 0 || *p || v > INT32_MAX)
 		return 0;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return 0;
-		v = v * 10 + (*s - '0');
-		if (v > INT32_MAX)
-			return 0;
-	}
 	return (pid_t)v;
 }
 

@@ -4,11 +4,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-enum psi_kind { PSI_SOME, PSI_FULL, PSI_KINDS };
-enum psi_window { PSI_AVG10, PSI_AVG60, PSI_AVG300, PSI_WINDOWS };
-
-/* memory.events counters (v2). On v1 only MEMEV_OOM_KILL is filled, from memory.oom_control. */
-enum memevent { MEMEV_LOW, MEMEV_HIGH, MEMEV_MAX, MEMEV_OOM, MEMEV_OOM_KILL, MEMEV_COUNT };
+#include "names.h" /* enum psi_kind, psi_window, memevent and their names */
 
 struct psi {
 	double avg[PSI_KINDS][PSI_WINDOWS]; /* percent, 0..100 */
@@ -47,11 +43,3 @@ static inline double sample_host_available_percent(const struct sample *s)
 	return s->host_total_bytes ? (double)s->host_available_bytes * 100.0 / (double)s->host_total_bytes
 	                           : 0.0;
 }
-
-const char *psi_kind_name(enum psi_kind k);
-const char *psi_window_name(enum psi_window w);
-const char *memevent_name(enum memevent e);
-/* Name lookups: return the enum value or -EINVAL. */
-int psi_kind_from_name(const char *s);
-int psi_window_from_name(const char *s);
-int memevent_from_name(const char *s);

@@ -35,14 +35,11 @@ bool transitions_handler_matches(const struct handler *h, const struct event *ev
 	}
 }
 
-bool transitions_should_fire(const struct handler *h, const struct event *ev, uint64_t *last_fired_usec,
+bool transitions_handler_due(const struct handler *h, const struct event *ev, uint64_t last_fired_usec,
                              uint64_t now_usec)
 {
 	if (!transitions_handler_matches(h, ev))
 		return false;
-	if (ev->kind == EVENT_REMAINING && h->every_usec > 0 && *last_fired_usec != 0 &&
-	    now_usec - *last_fired_usec < h->every_usec)
-		return false;
-	*last_fired_usec = now_usec;
-	return true;
+	return !(ev->kind == EVENT_REMAINING && h->every_usec > 0 && last_fired_usec != 0 &&
+	         now_usec - last_fired_usec < h->every_usec);
 }

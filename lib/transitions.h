@@ -17,7 +17,14 @@ size_t transitions_step(int from, int to, struct event *ret, size_t cap);
 /* Whether handler h takes event ev (kind and level match). */
 bool transitions_handler_matches(const struct handler *h, const struct event *ev);
 
-/* Whether h fires for ev at now_usec: it matches and, for remaining with `every`, at least every
- * has passed since *last_fired_usec (0: never fired). Updates *last_fired_usec when it fires. */
-bool transitions_should_fire(const struct handler *h, const struct event *ev, uint64_t *last_fired_usec,
+/* Whether h is due to fire for ev at now_usec: it matches and, for remaining with `every`, at
+ * least every has passed since last_fired_usec (0: never fired). Pure: the caller that fires it
+ * records so with transitions_record_fired. */
+bool transitions_handler_due(const struct handler *h, const struct event *ev, uint64_t last_fired_usec,
                              uint64_t now_usec);
+
+/* Records that a handler fired at now_usec, for the next transitions_handler_due. */
+static inline void transitions_record_fired(uint64_t *last_fired_usec, uint64_t now_usec)
+{
+	*last_fired_usec = now_usec;
+}

@@ -1,7 +1,24 @@
 #include "util.h"
 
+#include <cjson/cJSON.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <time.h>
+
+void strv_free(char **v)
+{
+	if (!v)
+		return;
+	for (char **s = v; *s; s++)
+		free(*s);
+	free(v);
+}
+
+void cjson_deletep(cJSON **j)
+{
+	if (*j)
+		cJSON_Delete(*j);
+}
 
 static uint64_t clock_usec(clockid_t id)
 {
@@ -17,6 +34,22 @@ uint64_t now_mono_usec(void)
 uint64_t now_real_usec(void)
 {
 	return clock_usec(CLOCK_REALTIME);
+}
+
+int format_rfc3339_usec(uint64_t real_usec, char *buf, size_t size)
+{
+	time_t sec = (time_t)(real_usec / USEC_PER_SEC);
+	struct tm tm;
+
+	if (!buf || !gmtime_r(&sec, &tm))
+		return -EINVAL;
+	size_t n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (n == 0)
+		return -EINVAL;
+	int m = snprintf(buf + n, size - n, ".%03uZ", (unsigned)(real_usec % USEC_PER_SEC / USEC_PER_MSEC));
+	if (m < 0 || (size_t)m >= size - n)
+		return -EINVAL;
+	return 0;
 }
 
 ssize_t pread_all(int fd, char *buf, size_t size)

@@ -47,9 +47,26 @@ static inline void closep(int *fd)
 		_fd;            \
 	})
 
+/* Frees a NULL-terminated array of strings and the strings; accepts NULL. */
+void strv_free(char **v);
+static inline void strv_freep(char ***v)
+{
+	strv_free(*v);
+}
+#define _cleanup_strv_free_ _cleanup_(strv_freep)
+
+/* cJSON_Delete for __attribute__((cleanup)); accepts a NULL tree. */
+struct cJSON;
+void cjson_deletep(struct cJSON **j);
+#define _cleanup_cjson_ _cleanup_(cjson_deletep)
+
 /* CLOCK_MONOTONIC and CLOCK_REALTIME in microseconds. */
 uint64_t now_mono_usec(void);
 uint64_t now_real_usec(void);
+
+/* A CLOCK_REALTIME time as RFC 3339 UTC with milliseconds: "2026-11-25T21:11:00.123Z" (24
+ * characters and the NUL). Returns 0, or -EINVAL when it does not fit in size. */
+int format_rfc3339_usec(uint64_t real_usec, char *buf, size_t size);
 
 /* Reads a whole small file under dirfd into buf (NUL-terminated, at most size-1 bytes).
  * Returns the length, or -errno (-EFBIG when it did not fit). */

@@ -22,6 +22,7 @@
 #include <sys/epoll.h>
 
 #include "curl_api.h"
+#include "defaults.h"
 #include "log.h"
 #include "loop.h"
 #include "util.h"
@@ -460,7 +461,8 @@ static int sign(const struct webhook_cfg *cfg, const char *body, size_t len, str
 
 	_cleanup_free_ char *h = NULL;
 	if (asprintf(&h, "%s: sha256=%s",
-	             cfg->signature_header ? cfg->signature_header : "X-Memhook-Signature", hex) < 0)
+	             cfg->signature_header ? cfg->signature_header : WEBHOOK_SIGNATURE_HEADER_DEFAULT,
+	             hex) < 0)
 		return -ENOMEM;
 	struct curl_slist *t = curl_slist_append(*headers, h);
 	if (!t)

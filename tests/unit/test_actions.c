@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "actions.h"
+#include "signal_reclaim.h"
 #include "util.h"
 
 /* ---- children that trap SIGUSR1 ---- */
@@ -143,6 +143,54 @@ static void write_procs(struct fixture *f, const pid_t *pids, size_t n)
 	for (size_t i = 0; i < n; i++)
 		len += (size_t)snprintf(text + len, sizeof(text) - len, "%d\n", (int)pids[i]);
 	write_file(f->dir, "cgroup.procs", text);
+}
+
+/* ---- cgroup.procs, as the signal action reads it ---- */
+
+/* The allocating reader: a file larger than its first buffer, empty, without its last newline,
+ * and garbage (a word, a pid beyond pid_t, a sign). */
+static void test_read_procs_alloc(void **state)
+{
+	(void)state;
+	struct fixture f;
+	fixture_open(&f, NULL);
+	size_t cap = 3000 * 8 + 1, len = 0;
+	char *text = malloc(cap);
+	assert_non_null(text);
+	for (int i = 1; i <= 3000; i++)
+		len += (size_t)snprintf(text + len, cap - len, "%d\n", 1000000 + i);
+	write_file(f.dir, "cgroup.procs", text);
+	free(text);
+
+	pid_t *pids = NULL;
+	assert_int_equal(cg_read_procs_alloc(&f.t, &pids), 3000);
+	assert_int_equal(pids[0], 1000001);
+	assert_int_equal(pids[2999], 1003000);
+	free(pids);
+	pid_t few[2];
+	assert_int_equal(cg_read_procs(&f.t, few, 2), 2); /* capped, the rest still checked */
+	assert_int_equal(few[1], 1000002);
+
+	write_file(f.dir, "cgroup.procs", "");
+	pids = NULL;
+	assert_int_equal(cg_read_procs_alloc(&f.t, &pids), 0);
+	assert_non_null(pids);
+	free(pids);
+
+	write_file(f.dir, "cgroup.procs", "7\n\n42");
+	assert_int_equal(cg_read_procs_alloc(&f.t, &pids), 2);
+	assert_int_equal(pids[1], 42);
+	free(pids);
+
+	static const char *const garbage[] = { "12\nabc\n", "2147483648\n", "+5\n", "5 \n",
+		                               "99999999999999999999999\n" };
+	for (size_t i = 0; i < ARRAY_SIZE(garbage); i++) {
+		write_file(f.dir, "cgroup.procs", garbage[i]);
+		pids = NULL;
+		assert_int_equal(cg_read_procs_alloc(&f.t, &pids), -EBADMSG);
+		assert_null(pids);
+	}
+	fixture_close(&f);
 }
 
 /* ---- signals ---- */
@@ -334,6 +382,7 @@ static void test_reclaim_unsupported_and_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_read_procs_alloc),
 		cmocka_unit_test(test_signal_main_pid),
 		cmocka_unit_test(test_signal_dead_pid),
 		cmocka_unit_test(test_signal_eperm),

@@ -79,12 +79,12 @@ static void test_json_nulls_and_pod(void **state)
 	hostname_now();
 	struct event ev = { .kind = EVENT_NORMAL, .level = 0, .previous_level = 1 };
 	struct event_ctx c = {
-		.ev = &ev, .level_name = NULL, .previous_level_name = NULL, .seq = 0, .real_usec = 0
+		.ev = &ev, .level_name = "normal", .previous_level_name = NULL, .seq = 0, .real_usec = 0
 	};
 	_cleanup_free_ char *json = payload_build_json(&c, NULL);
 	assert_non_null(json);
 	char want[1024];
-	/* level 0 is "normal"; an unnamed level 1 is null; unknown target and no sample are null */
+	/* an unnamed level is null; unknown target and no sample are null */
 	snprintf(want, sizeof(want),
 	         "{\"event\":\"normal\",\"level\":0,\"level_name\":\"normal\",\"previous_level\":1,"
 	         "\"previous_level_name\":null,\"seq\":0,\"timestamp\":\"1970-01-01T00:00:00.000Z\","
@@ -208,9 +208,9 @@ static void test_env(void **state)
 	assert_string_equal(env_get(v, "MEMHOOK_HOST_AVAILABLE_BYTES"), "42");
 	strv_free(v);
 
-	/* no sample, no target: those variables are left out; level 0 is "normal" */
+	/* no sample, no target: those variables are left out */
 	struct event ev0 = { .kind = EVENT_NORMAL, .level = 0, .previous_level = 1 };
-	struct event_ctx c0 = { .ev = &ev0, .previous_level_name = "elevated" };
+	struct event_ctx c0 = { .ev = &ev0, .level_name = "normal", .previous_level_name = "elevated" };
 	v = payload_build_env(&c0);
 	assert_non_null(v);
 	assert_string_equal(env_get(v, "MEMHOOK_LEVEL_NAME"), "normal");

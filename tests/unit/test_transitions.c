@@ -102,6 +102,35 @@ static void test_handler_matching(void **state)
 	assert_false(transitions_handler_matches(&lost, &(struct event){ EVENT_TARGET_FOUND, 2, 2 }));
 }
 
+/* What the monitor does: asks whether h is due, and records the firing when it is. */
+static bool fire(const struct handler *h, const struct event *ev, uint64_t *last_fired_usec,
+                 uint64_t now_usec)
+{
+	if (!transitions_handler_due(h, ev, *last_fired_usec, now_usec))
+		return false;
+	transitions_record_fired(last_fired_usec, now_usec);
+	return true;
+}
+
+/* Asking does not change the answer: the predicate keeps no state. */
+static void test_handler_due_is_pure(void **state)
+{
+	(void)state;
+	struct handler h = { .on = EVENT_REMAINING, .level = 2, .every_usec = 10 };
+	struct event r2 = { EVENT_REMAINING, 2, 2 };
+	const uint64_t last = 100;
+	assert_false(transitions_handler_due(&h, &r2, last, 105));
+	assert_false(transitions_handler_due(&h, &r2, last, 105));
+	assert_true(transitions_handler_due(&h, &r2, last, 110));
+	assert_true(transitions_handler_due(&h, &r2, last, 110));
+	assert_true(transitions_handler_due(&h, &r2, 0, 105)); /* never fired */
+	struct event r1 = { EVENT_REMAINING, 1, 1 };
+	assert_false(transitions_handler_due(&h, &r1, 0, 105)); /* another level */
+	uint64_t rec = 0;
+	transitions_record_fired(&rec, 42);
+	assert_int_equal(rec, 42);
+}
+
 static void test_remaining_rate_limited_by_every(void **state)
 {
 	(void)state;
@@ -114,7 +143,7 @@ static void test_remaining_rate_limited_by_every(void **state)
 	int fired = 0;
 	uint64_t when[8];
 	for (uint64_t t = 0; t <= 25; t++)
-		if (transitions_should_fire(&h, &r3, &last, t0 + t * s))
+		if (fire(&h, &r3, &last, t0 + t * s))
 			when[fired++] = t;
 	assert_int_equal(fired, 3);
 	assert_int_equal(when[0], 0);
@@ -130,7 +159,7 @@ static void test_remaining_without_every_fires_each_check(void **state)
 	uint64_t last = 0;
 	int fired = 0;
 	for (uint64_t t = 1; t <= 5; t++)
-		fired += transitions_should_fire(&h, &r1, &last, t * 1000);
+		fired += fire(&h, &r1, &last, t * 1000);
 	assert_int_equal(fired, 5);
 }
 
@@ -140,14 +169,15 @@ static void test_every_does_not_limit_transitions(void **state)
 	struct handler h = { .on = EVENT_ENTERED, .level = 1, .every_usec = 1000000000 };
 	struct event e1 = { EVENT_ENTERED, 1, 0 };
 	uint64_t last = 0;
-	assert_true(transitions_should_fire(&h, &e1, &last, 5000));
-	assert_true(transitions_should_fire(&h, &e1, &last, 6000));
+	assert_true(fire(&h, &e1, &last, 5000));
+	assert_true(fire(&h, &e1, &last, 6000));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_up_one_to_three_passes_two),
+		cmocka_unit_test(test_handler_due_is_pure),
 		cmocka_unit_test(test_down_three_to_zero_then_normal),
 		cmocka_unit_test(test_down_not_to_zero_has_no_normal),
 		cmocka_unit_test(test_no_change_is_remaining_including_zero),

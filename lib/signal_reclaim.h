@@ -1,5 +1,5 @@
-/* The direct actions on the target: signals and memory.reclaim. (Webhooks: webhook.h; commands:
- * spawn.h.) They only act and report; the caller logs. */
+/* The direct actions on the target: signals to its processes and memory.reclaim. (Webhooks: webhook.h;
+ * commands: spawn.h.) They only act and report; the caller logs. */
 #pragma once
 
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /* Direct actions on the target: signals to its processes and writes to memory.reclaim. */
-#include "actions.h"
+#include "signal_reclaim.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
@@ -9,9 +9,6 @@
 
 #include "util.h"
 
-/* cgroup.procs is read in one go; start with this many pids and double up to PROCS_MAX. */
-#define PROCS_INITIAL 256
-#define PROCS_MAX     (1u << 20)
 /* memory.reclaim may be interrupted by a signal; retry that many times. */
 #define RECLAIM_EINTR_RETRIES 3
 
@@ -21,21 +18,8 @@ static ssize_t read_all_procs(const struct cg_target *t, pid_t **ret_pids)
 {
 	if (!t || t->dirfd < 0)
 		return -ESRCH;
-	for (size_t cap = PROCS_INITIAL; cap <= PROCS_MAX; cap *= 2) {
-		_cleanup_free_ pid_t *pids = malloc(cap * sizeof(pid_t));
-		if (!pids)
-			return -ENOMEM;
-		ssize_t n = cg_read_procs(t, pids, cap);
-		if (n == -ENOENT || n == -ENODEV)
-			return -ESRCH;
-		if (n < 0)
-			return n;
-		if ((size_t)n < cap) {
-			*ret_pids = TAKE_PTR(pids);
-			return n;
-		}
-	}
-	return -E2BIG;
+	ssize_t n = cg_read_procs_alloc(t, ret_pids);
+	return n == -ENOENT || n == -ENODEV ? -ESRCH : n;
 }
 
 int action_signal(const struct cg_target *t, pid_t main_pid, const struct signal_cfg *cfg)

@@ -1,0 +1,56 @@
+/* Every default and bound memhook applies when the policy or the command line says nothing, each
+ * with where its value came from. Documented in README ("Policy", "Options"). */
+#pragma once
+
+#include "util.h" /* USEC_PER_* */
+
+/* ---- the policy document ---- */
+
+/* Satella checks every 10 s; 1 s catches a growth well before the OOM killer at the cost of one
+ * pread of memory.current per second. */
+#define CHECK_INTERVAL_DEFAULT_USEC USEC_PER_SEC
+/* Below 10 ms the checks themselves dominate the target's CPU. */
+#define CHECK_INTERVAL_MIN_USEC (10 * USEC_PER_MSEC)
+/* A policy is a few KiB; 1 MiB is plenty and bounds what one open() can make us read. */
+#define POLICY_FILE_MAX_BYTES (UINT64_C(1) << 20)
+/* Levels are steps of severity, not a table: a few are enough, and a bound keeps a transition's
+ * event list on the stack. */
+#define POLICY_MAX_LEVELS 32
+
+/* ---- conditions ---- */
+
+/* A custom probe answers a yes/no question; a second is long for that, and the check waits on it. */
+#define PROBE_TIMEOUT_DEFAULT_USEC USEC_PER_SEC
+
+/* ---- actions ---- */
+
+/* OOMHero posts with 3 s and no retry; 5 s leaves room for a receiver under load, and the Standard
+ * Webhooks guidance (15-30 s) is too long for a warning that memory is running out. */
+#define WEBHOOK_TIMEOUT_DEFAULT_USEC (5 * USEC_PER_SEC)
+/* Three retries after 500 ms, 1 s, 2 s: a restarting receiver is back within those 3.5 s. */
+#define WEBHOOK_RETRIES_DEFAULT      3
+#define WEBHOOK_BACKOFF_DEFAULT_USEC (500 * USEC_PER_MSEC)
+/* With doubling backoff, 10 retries already span minutes: more is a receiver that is down. */
+#define WEBHOOK_RETRIES_MAX 10
+/* GitHub's X-Hub-Signature-256 form, under memhook's own name (CONVENTIONS.md). */
+#define WEBHOOK_SIGNATURE_HEADER_DEFAULT "X-Memhook-Signature"
+/* An exec action is a short script (a dump, a notification); 10 s bounds a hung one. */
+#define EXEC_TIMEOUT_DEFAULT_USEC (10 * USEC_PER_SEC)
+
+/* ---- the daemon (cmd/memhook.c, lib/monitor.c) ---- */
+
+/* Time queued webhooks get on SIGTERM: one default webhook timeout; Kubernetes' termination grace
+ * period (30 s) leaves room for it. */
+#define GRACE_DEFAULT_USEC (5 * USEC_PER_SEC)
+/* `memhook status`: a status file rewritten every 5 s that is older than 30 s (six missed
+ * rewrites) belongs to a memhook that is stuck or gone. */
+#define STATUS_MAX_AGE_DEFAULT_USEC (30 * USEC_PER_SEC)
+/* Webhook jobs waiting or in flight: 64 covers a burst of every level entered and left several
+ * times over, while a receiver that is down cannot make memhook's memory grow. */
+#define WEBHOOK_QUEUE_CAP_DEFAULT 64
+
+/* ---- the target ---- */
+
+/* cgroup.procs is read into a growing array up to this many pids (the kernel's pid_max is at most
+ * 4 Mi; a million processes in one cgroup is not a container). */
+#define CG_PROCS_MAX (1u << 20)

@@ -1,0 +1,63 @@
+/* The enums whose values have names in policies, logs, payloads and the command line, each with
+ * its one table of names (lib/names.c) and the lookups both ways. */
+#pragma once
+
+/* Handler events (policy "on", payload "event", MEMHOOK_EVENT). */
+enum event_kind {
+	EVENT_ENTERED,
+	EVENT_LEFT,
+	EVENT_REMAINING,
+	EVENT_NORMAL,
+	EVENT_TARGET_LOST,
+	EVENT_TARGET_FOUND,
+	EVENT_OOM_KILL,
+	EVENT_KINDS,
+};
+
+/* memory.pressure lines and windows (policy "pressure", payload "psi"). */
+enum psi_kind { PSI_SOME, PSI_FULL, PSI_KINDS };
+enum psi_window { PSI_AVG10, PSI_AVG60, PSI_AVG300, PSI_WINDOWS };
+
+/* memory.events counters (v2). On v1 only MEMEV_OOM_KILL is filled, from memory.oom_control. */
+enum memevent { MEMEV_LOW, MEMEV_HIGH, MEMEV_MAX, MEMEV_OOM, MEMEV_OOM_KILL, MEMEV_COUNT };
+
+/* Condition kinds: the keys of a policy's condition objects (lib/condition.h has their table). */
+enum cond_kind {
+	COND_GLOBAL_ABSOLUTE,
+	COND_GLOBAL_RELATIVE,
+	COND_LOCAL_ABSOLUTE,
+	COND_LOCAL_RELATIVE,
+	COND_CUSTOM,
+	COND_ALL,
+	COND_ANY,
+	COND_NOT,
+	COND_PRESSURE,
+	COND_EVENTS,
+	COND_KINDS,
+};
+
+/* Handler actions: the action keys of a handler (lib/action.h has their table). */
+enum action_kind { ACTION_WEBHOOK, ACTION_SIGNAL, ACTION_RECLAIM, ACTION_EXEC, ACTION_KINDS };
+
+/* Log levels (--log-level, and the level of each log line) and formats (--log-format). */
+enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG, LOG_LEVELS };
+enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON, LOG_FORMATS };
+
+/* Each *_name returns the name, or "unknown" for a value out of range. Each *_from_name returns the
+ * value whose name is exactly s (case-sensitive), or -EINVAL (also for NULL). */
+const char *event_kind_name(enum event_kind k);
+int event_kind_from_name(const char *s);
+const char *psi_kind_name(enum psi_kind k);
+int psi_kind_from_name(const char *s);
+const char *psi_window_name(enum psi_window w);
+int psi_window_from_name(const char *s);
+const char *memevent_name(enum memevent e);
+int memevent_from_name(const char *s);
+const char *cond_kind_name(enum cond_kind k);
+int cond_kind_from_name(const char *s);
+const char *action_kind_name(enum action_kind k);
+int action_kind_from_name(const char *s);
+const char *log_level_name(enum log_level l);
+int log_level_from_name(const char *s);
+const char *log_format_name(enum log_format f);
+int log_format_from_name(const char *s);

@@ -1,0 +1,23 @@
+/* Internal to the policy parser (lib/policy.c, lib/condition.c, lib/cond_*.c, lib/handler.c,
+ * lib/action*.c): the parse context shared by the document, its conditions and its handlers. */
+#pragma once
+
+#include "json_want.h"
+#include "policy.h"
+
+struct cJSON;
+
+struct policy_ctx {
+	struct want_ctx w;
+	struct policy *p;  /* the policy being built */
+	size_t probes_cap; /* room in p->probes */
+};
+
+/* Parses one condition object into cond (zeroed storage owned by the policy tree, so a failure
+ * half-way leaves something policy_free can free). Returns 0 or -EINVAL/-ENOMEM. */
+int condition_parse(struct policy_ctx *c, const struct cJSON *j, const char *path, struct condition *cond);
+
+/* Parses one handler object into h (zeroed). Returns 0 or -EINVAL/-ENOMEM. */
+int handler_parse(struct policy_ctx *c, const struct cJSON *j, const char *path, struct handler *h);
+/* Parses the "handlers" array (j may be NULL: no handlers). */
+int handler_parse_all(struct policy_ctx *c, const struct cJSON *j);
