@@ -20,8 +20,8 @@ struct exec_run {
 static void failed(struct dispatch *d, const struct handler *h, const char *what, int r)
 {
 	d->failures++;
-	log_warn("%s: %s failed: %s (failed actions: %llu)", h->path, what, strerror(-r),
-	         (unsigned long long)d->failures);
+	log_msg_about(LOG_LEVEL_WARN, h->path, "%s: %s failed: %s (failed actions: %llu)", h->path, what,
+	              strerror(-r), (unsigned long long)d->failures);
 }
 
 static void run_webhook(struct dispatch *d, const struct handler *h, struct dispatch_event *e)
@@ -99,14 +99,16 @@ static void on_exec_done(const struct spawn_result *r, void *userdata)
 	if (r->timed_out || r->exit_code != 0) {
 		d->failures++;
 		if (r->timed_out)
-			log_warn("%s: exec killed at its timeout (failed actions: %llu)", x->tag,
-			         (unsigned long long)d->failures);
+			log_msg_about(LOG_LEVEL_WARN, x->tag,
+			              "%s: exec killed at its timeout (failed actions: %llu)", x->tag,
+			              (unsigned long long)d->failures);
 		else if (r->exit_code < 0)
-			log_warn("%s: exec killed by signal %d (failed actions: %llu)", x->tag,
-			         r->term_signal, (unsigned long long)d->failures);
+			log_msg_about(LOG_LEVEL_WARN, x->tag,
+			              "%s: exec killed by signal %d (failed actions: %llu)", x->tag,
+			              r->term_signal, (unsigned long long)d->failures);
 		else
-			log_warn("%s: exec exited %d (failed actions: %llu)", x->tag, r->exit_code,
-			         (unsigned long long)d->failures);
+			log_msg_about(LOG_LEVEL_WARN, x->tag, "%s: exec exited %d (failed actions: %llu)",
+			              x->tag, r->exit_code, (unsigned long long)d->failures);
 	} else
 		log_info("%s: exec exited 0", x->tag);
 	exec_unlink(x);

@@ -95,21 +95,20 @@ void log_fold_flush(bool flush_all)
 	errno = saved;
 }
 
-void log_msg(enum log_level level, const char *fmt, ...)
+/* Formats and writes one message, unless it is a folded repeat of (site, subject). */
+static void log_vmsg(enum log_level level, const void *site, uint64_t subject, const char *fmt, va_list ap)
 {
 	if (!log_enabled(level))
 		return;
 	int saved = errno;
 	char msg[4096];
-	va_list ap;
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 
 	if (log_fold_state.window_usec && level <= LOG_LEVEL_WARN) {
 		struct log_fold_summary sum;
 		flush_folds(false);
-		bool admit = log_fold_admit(&log_fold_state, fmt, (int)level, msg, now_mono_usec(), &sum);
+		bool admit = log_fold_admit(&log_fold_state, site, subject, (int)level, msg, now_mono_usec(),
+		                            &sum);
 		if (sum.count)
 			write_summary(&sum);
 		if (!admit) {
@@ -119,4 +118,20 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	}
 	write_line(level, msg);
 	errno = saved;
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	log_vmsg(level, fmt, 0, fmt, ap);
+	va_end(ap);
+}
+
+void log_msg_about(enum log_level level, const char *subject, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	log_vmsg(level, fmt, log_subject(subject), fmt, ap);
+	va_end(ap);
 }

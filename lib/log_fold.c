@@ -11,41 +11,42 @@ static void summarize(const struct log_fold_slot *s, uint64_t now_usec, struct l
 	ret->span_usec = now_usec - s->window_start_usec;
 }
 
-static void open_window(struct log_fold_slot *s, const void *key, int level, const char *text,
-                        uint64_t now_usec)
+static void open_window(struct log_fold_slot *s, const void *site, uint64_t subject, int level,
+                        const char *text, uint64_t now_usec)
 {
-	s->key = key;
+	s->site = site;
+	s->subject = subject;
 	s->level = level;
 	s->window_start_usec = now_usec;
 	s->suppressed = 0;
 	snprintf(s->text, sizeof(s->text), "%s", text);
 }
 
-bool log_fold_admit(struct log_fold *f, const void *key, int level, const char *text, uint64_t now_usec,
-                    struct log_fold_summary *ret_summary)
+bool log_fold_admit(struct log_fold *f, const void *site, uint64_t subject, int level, const char *text,
+                    uint64_t now_usec, struct log_fold_summary *ret_summary)
 {
 	ret_summary->count = 0;
-	if (!f->window_usec || !key)
+	if (!f->window_usec || !site)
 		return true;
 
 	struct log_fold_slot *free_slot = NULL;
 	for (size_t i = 0; i < LOG_FOLD_SLOTS; i++) {
 		struct log_fold_slot *s = &f->slots[i];
-		if (s->key == key) {
+		if (s->site == site && s->subject == subject) {
 			if (now_usec - s->window_start_usec < f->window_usec) {
 				s->suppressed++;
 				return false;
 			}
 			if (s->suppressed)
 				summarize(s, now_usec, ret_summary);
-			open_window(s, key, level, text, now_usec);
+			open_window(s, site, subject, level, text, now_usec);
 			return true;
 		}
-		if (!s->key && !free_slot)
+		if (!s->site && !free_slot)
 			free_slot = s;
 	}
 	if (free_slot)
-		open_window(free_slot, key, level, text, now_usec);
+		open_window(free_slot, site, subject, level, text, now_usec);
 	return true;
 }
 
@@ -54,14 +55,24 @@ bool log_fold_take_expired(struct log_fold *f, uint64_t now_usec, bool flush_all
 {
 	for (size_t i = 0; i < LOG_FOLD_SLOTS; i++) {
 		struct log_fold_slot *s = &f->slots[i];
-		if (!s->key || (!flush_all && now_usec - s->window_start_usec < f->window_usec))
+		if (!s->site || (!flush_all && now_usec - s->window_start_usec < f->window_usec))
 			continue;
 		bool any = s->suppressed > 0;
 		if (any)
 			summarize(s, now_usec, ret_summary);
-		s->key = NULL;
+		s->site = NULL;
 		if (any)
 			return true;
 	}
 	return false;
+}
+
+uint64_t log_subject(const char *s)
+{
+	uint64_t h = UINT64_C(14695981039346656037);
+	for (; s && *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= UINT64_C(1099511628211);
+	}
+	return h ? h : 1;
 }

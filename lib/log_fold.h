@@ -14,8 +14,9 @@
 #define LOG_FOLD_TEXT_MAX 96
 
 struct log_fold_slot {
-	const void *key; /* NULL: free */
-	int level;       /* the caller's, handed back in the summary */
+	const void *site; /* the call site (its format string); NULL: free */
+	uint64_t subject; /* what it is about (log_subject), 0 for the site alone */
+	int level;        /* the caller's, handed back in the summary */
 	uint64_t window_start_usec;
 	unsigned suppressed;
 	char text[LOG_FOLD_TEXT_MAX];
@@ -34,11 +35,14 @@ struct log_fold_summary {
 	uint64_t span_usec;
 };
 
-/* Whether a message with this key, level and text at now_usec is written (true) or counted (false). When an
- * earlier window of the same key ended with repeats, its summary is put in *ret_summary (count > 0)
- * and must be written before the message. */
-bool log_fold_admit(struct log_fold *f, const void *key, int level, const char *text, uint64_t now_usec,
-                    struct log_fold_summary *ret_summary);
+/* A message's key is its call site and its subject. Whether a message with this key, level and text
+ * at now_usec is written (true) or counted (false). When an earlier window of the same key ended
+ * with repeats, its summary is put in *ret_summary (count > 0) and must be written before it. */
+bool log_fold_admit(struct log_fold *f, const void *site, uint64_t subject, int level, const char *text,
+                    uint64_t now_usec, struct log_fold_summary *ret_summary);
+
+/* A subject for a key: a hash of s (FNV-1a), never 0. */
+uint64_t log_subject(const char *s);
 
 /* Takes the summary of one window that has ended by now_usec (every window when flush_all) and frees
  * its slot. Returns true when *ret_summary was filled; call until it returns false. */

@@ -186,8 +186,8 @@ static void start_waiting(struct webhook_client *c)
 		CURLMcode m = curl_multi_add_handle(c->multi, j->easy);
 		if (m != CURLM_OK) {
 			/* Cannot happen with a valid handle; give the job up rather than spin on it. */
-			log_warn("webhook %s: cannot start POST to %s: %s", j->tag, j->url_log,
-			         curl_multi_strerror(m));
+			log_msg_about(LOG_LEVEL_WARN, j->tag, "webhook %s: cannot start POST to %s: %s",
+			              j->tag, j->url_log, curl_multi_strerror(m));
 			c->stats.failed++;
 			job_free(c, j);
 			continue;
@@ -229,8 +229,9 @@ static void job_finished(struct webhook_client *c, struct job *j, CURLcode resul
 		snprintf(reason, sizeof(reason), "HTTP %ld", status);
 
 	if (j->attempt > j->retries) {
-		log_warn("webhook %s: POST %s failed: %s (attempt %u/%u), giving up", j->tag, j->url_log,
-		         reason, j->attempt, j->retries + 1);
+		log_msg_about(LOG_LEVEL_WARN, j->tag,
+		              "webhook %s: POST %s failed: %s (attempt %u/%u), giving up", j->tag, j->url_log,
+		              reason, j->attempt, j->retries + 1);
 		c->stats.failed++;
 		job_free(c, j);
 		return;
@@ -241,8 +242,9 @@ static void job_finished(struct webhook_client *c, struct job *j, CURLcode resul
 		delay *= 2;
 	if (delay > MAX_BACKOFF_USEC)
 		delay = MAX_BACKOFF_USEC;
-	log_warn("webhook %s: POST %s failed: %s (attempt %u/%u), retrying in %" PRIu64 " ms", j->tag,
-	         j->url_log, reason, j->attempt, j->retries + 1, delay / USEC_PER_MSEC);
+	log_msg_about(LOG_LEVEL_WARN, j->tag,
+	              "webhook %s: POST %s failed: %s (attempt %u/%u), retrying in %" PRIu64 " ms", j->tag,
+	              j->url_log, reason, j->attempt, j->retries + 1, delay / USEC_PER_MSEC);
 	c->stats.retried++;
 	j->state = JOB_BACKOFF;
 	j->timer_id = loop_add_timer(c->loop, now_mono_usec() + delay, on_backoff_done, j);
