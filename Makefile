@@ -171,7 +171,7 @@ fuzz: fuzz-build
 	    -artifact_prefix=$(FUZZ_BUILD)/crashes/$$t/ $(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t \
 	    2> $(FUZZ_BUILD)/$$t.log || { tail -n 40 $(FUZZ_BUILD)/$$t.log; \
 	      echo "fuzz: $$t crashed; input in $(FUZZ_BUILD)/crashes/$$t/ (keep it in tests/fuzz/crashes/$$t/)"; exit 1; }; \
-	  grep -E '^(#[0-9]+.*DONE|stat::number_of_executed_units|Done )' $(FUZZ_BUILD)/$$t.log | tail -n 2; \
+	  grep -E '^(#[0-9]+.*DONE|Done )' $(FUZZ_BUILD)/$$t.log | tail -n 2; \
 	done
 
 # Every corpus and crash input through the same targets, built with $(CC) and the sanitizers and a

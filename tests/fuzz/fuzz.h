@@ -9,12 +9,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define FUZZ_ASSERT(cond)                                                                             \
-	do {                                                                                          \
-		if (!(cond)) {                                                                        \
+#define FUZZ_ASSERT(cond)                                                                            \
+	do {                                                                                         \
+		if (!(cond)) {                                                                       \
 			fprintf(stderr, "%s:%d: invariant broken: %s\n", __FILE__, __LINE__, #cond); \
-			abort();                                                                      \
-		}                                                                                     \
+			abort();                                                                     \
+		}                                                                                    \
 	} while (0)
 
 /* Known parser bugs whose fix is pending (tests/fuzz/crashes/README.md). A run with the environment

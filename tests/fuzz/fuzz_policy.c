@@ -33,7 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (h->action == ACTION_EXEC)
 			FUZZ_ASSERT(h->exec.argv && h->exec.argv[0] && h->exec.argv[0][0] == '/');
 		if (h->action == ACTION_RECLAIM)
-			FUZZ_ASSERT(h->reclaim.bytes > 0 || (h->reclaim.percent > 0 && h->reclaim.percent <= 100));
+			FUZZ_ASSERT(h->reclaim.bytes > 0 ||
+			            (h->reclaim.percent > 0 && h->reclaim.percent <= 100));
 	}
 	for (size_t i = 0; i < p->n_probes; i++)
 		FUZZ_ASSERT(p->probes[i].argv && p->probes[i].argv[0] && p->probes[i].argv[0][0] == '/');

@@ -14,7 +14,8 @@
  * after its first character: such inputs are skipped while the known bugs are tolerated. */
 static int has_root_with_trailing_slash(const char *mountinfo)
 {
-	for (const char *line = mountinfo; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+	for (const char *line = mountinfo; line && *line;
+	     line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
 		const char *p = line;
 		for (int field = 0; field < 3; field++) {
 			while (*p == ' ')
