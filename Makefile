@@ -131,7 +131,7 @@ demo: all
 	@$(MAKE) --no-print-directory deps NEED_TEST_DEPS=1
 	bash tests/demo/demo.sh $(BUILD)/memhook
 
-# ---- Fuzzing (tests/fuzz/README.md) ----
+# ---- Fuzzing (README: Fuzzing) ----
 # One libFuzzer target per parser of outside input: tests/fuzz/fuzz_<name>.c.
 FUZZ_TARGETS ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 60
