@@ -37,17 +37,20 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 # Debian packages: to build, and to run the tests.
 BUILD_DEPS := gcc make pkg-config libcurl4-openssl-dev libcjson-dev libcgroup-dev libssl-dev
-TEST_DEPS := libcmocka-dev bats python3 python3-yaml procps openssl clang-format
+TEST_DEPS := libcmocka-dev bats python3 python3-yaml python3-jsonschema procps openssl clang-format
+# `make fuzz`: clang 14 and its libFuzzer/sanitizer runtimes (libclang_rt.fuzzer-x86_64.a).
+FUZZ_DEPS := clang libclang-rt-dev
 DEPS_STAMP := build/.deps-$(shell echo $(BUILD_DEPS) $(TEST_DEPS) | cksum | cut -d' ' -f1)
 
-.PHONY: all deps test-deps unit bats test test-asan test-vm test-container bench demo clean format format-check
+.PHONY: all deps test-deps unit bats test test-asan test-vm test-container bench demo clean format format-check \
+	fuzz fuzz-build fuzz-deps fuzz-replay contract
 
 all: deps
 	@$(MAKE) --no-print-directory $(BUILD)/memhook
 
 # Installs the Debian packages that are missing (needs root and apt-get); otherwise says what to do.
 deps:
-	@missing=""; for p in $(if $(NEED_TEST_DEPS),$(BUILD_DEPS) $(TEST_DEPS),$(BUILD_DEPS)); do \
+	@missing=""; for p in $(BUILD_DEPS) $(if $(NEED_TEST_DEPS),$(TEST_DEPS)) $(if $(NEED_FUZZ_DEPS),$(FUZZ_DEPS)); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -62,6 +65,9 @@ deps:
 
 test-deps:
 	@$(MAKE) --no-print-directory deps NEED_TEST_DEPS=1
+
+fuzz-deps:
+	@$(MAKE) --no-print-directory deps NEED_FUZZ_DEPS=1
 
 $(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h) | $(BUILD)/lib
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
@@ -95,7 +101,7 @@ bats: test-deps
 	MEMHOOK=$(CURDIR)/$(BUILD)/memhook bats --timing tests/bats
 
 test-asan:
-	@$(MAKE) --no-print-directory SAN=1 unit bats
+	@$(MAKE) --no-print-directory SAN=1 unit bats fuzz-replay contract
 
 test: test-deps
 	@$(MAKE) --no-print-directory format-check
@@ -125,8 +131,71 @@ demo: all
 	@$(MAKE) --no-print-directory deps NEED_TEST_DEPS=1
 	bash tests/demo/demo.sh $(BUILD)/memhook
 
+# ---- Fuzzing (README: Fuzzing) ----
+# One libFuzzer target per parser of outside input: tests/fuzz/fuzz_<name>.c.
+FUZZ_TARGETS ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SECONDS ?= 60
+# Lets the known bugs of tests/fuzz/crashes/README.md pass so a run looks for new ones; empty: strict.
+FUZZ_TOLERATE_KNOWN_BUGS ?= 1
+FUZZ_CC ?= clang
+FUZZ_BUILD := build/fuzz
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS = -std=gnu11 -g -O1 $(WARNINGS) $(FUZZ_SAN) $(PKG_CFLAGS)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
+FUZZ_HDR := $(wildcard tests/fuzz/*.h)
+# Inputs that still crash a parser whose fix is pending (tests/fuzz/crashes/README.md): kept, not replayed.
+FUZZ_REPLAY_EXCLUDE := $(shell sed -e 's/\#.*//' tests/fuzz/replay-exclude.txt 2>/dev/null)
+
+$(FUZZ_BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h) | $(FUZZ_BUILD)/lib
+	$(FUZZ_CC) $(ALL_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+$(FUZZ_BUILD)/lib/default_policy.o: policies/default.json
+$(FUZZ_BUILD)/libmemhook.a: $(FUZZ_LIB_OBJ)
+	$(AR) rcs $@ $^
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_HDR) $(FUZZ_BUILD)/libmemhook.a
+	$(FUZZ_CC) $(ALL_CPPFLAGS) -Itests/fuzz $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
+	  $(FUZZ_BUILD)/libmemhook.a $(PKG_LIBS) -lm
+$(FUZZ_BUILD)/lib:
+	mkdir -p $@
+
+fuzz-build: fuzz-deps
+	@$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+
+# Each target for FUZZ_SECONDS on its committed seeds; new inputs go to build/fuzz/corpus/<target>
+# (scratch, never the repo), crashes to build/fuzz/crashes/<target>/. Stops at the first crash.
+fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/crashes/$$t; \
+	  dict=; [ -f tests/fuzz/$$t.dict ] && dict=-dict=tests/fuzz/$$t.dict; \
+	  echo "== fuzz $$t for $(FUZZ_SECONDS)s"; \
+	  FUZZ_TOLERATE_KNOWN_BUGS=$(FUZZ_TOLERATE_KNOWN_BUGS) $(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $$dict \
+	    -artifact_prefix=$(FUZZ_BUILD)/crashes/$$t/ $(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t \
+	    2> $(FUZZ_BUILD)/$$t.log || { tail -n 40 $(FUZZ_BUILD)/$$t.log; \
+	      echo "fuzz: $$t crashed; input in $(FUZZ_BUILD)/crashes/$$t/ (keep it in tests/fuzz/crashes/$$t/)"; exit 1; }; \
+	  grep -E '^(#[0-9]+.*DONE|Done )' $(FUZZ_BUILD)/$$t.log | tail -n 2; \
+	done
+
+# Every corpus and crash input through the same targets, built with $(CC) and the sanitizers and a
+# main() that feeds files (tests/fuzz/replay.c): no fuzzing run needed. Part of test-asan.
+$(BUILD)/fuzz-replay/%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(FUZZ_HDR) $(BUILD)/libmemhook.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) -Itests/fuzz $(ALL_CFLAGS) $(FUZZ_SAN) -o $@ tests/fuzz/replay.c $< \
+	  $(BUILD)/libmemhook.a $(ALL_LDFLAGS) $(FUZZ_SAN) $(PKG_LIBS) -lm
+
+fuzz-replay: test-deps
+	@$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=$(BUILD)/fuzz-replay/%)
+	@for t in $(FUZZ_TARGETS); do \
+	  FUZZ_TOLERATE_KNOWN_BUGS= $(BUILD)/fuzz-replay/$$t $$t $(FUZZ_REPLAY_EXCLUDE:%=--exclude=%) \
+	    tests/fuzz/corpus/$$t tests/fuzz/crashes/$$t || exit 1; \
+	done
+
+# The policy and payload contract: JSON Schema vs. `memhook check` and real payloads.
+contract: test-deps
+	@$(MAKE) --no-print-directory $(BUILD)/memhook
+	MEMHOOK=$(CURDIR)/$(BUILD)/memhook python3 tests/contract/policy_contract.py
+	MEMHOOK=$(CURDIR)/$(BUILD)/memhook bats --timing tests/contract
+
 # One .clang-format for the C sources; `make format` applies it, `make test` checks it.
-C_SOURCES = $(wildcard lib/*.c lib/*.h cmd/*.c tests/unit/*.c tests/unit/*.h)
+C_SOURCES = $(wildcard lib/*.c lib/*.h cmd/*.c tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/fuzz/*.h)
 format:
 	clang-format -i $(C_SOURCES)
 format-check: test-deps
