@@ -135,16 +135,12 @@ demo: all
 # One libFuzzer target per parser of outside input: tests/fuzz/fuzz_<name>.c.
 FUZZ_TARGETS ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 60
-# Lets the known bugs of tests/fuzz/crashes/README.md pass so a run looks for new ones; empty: strict.
-FUZZ_TOLERATE_KNOWN_BUGS ?= 1
 FUZZ_CC ?= clang
 FUZZ_BUILD := build/fuzz
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS = -std=gnu11 -g -O1 $(WARNINGS) $(FUZZ_SAN) $(PKG_CFLAGS)
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
 FUZZ_HDR := $(wildcard tests/fuzz/*.h)
-# Inputs that still crash a parser whose fix is pending (tests/fuzz/crashes/README.md): kept, not replayed.
-FUZZ_REPLAY_EXCLUDE := $(shell sed -e 's/\#.*//' tests/fuzz/replay-exclude.txt 2>/dev/null)
 
 $(FUZZ_BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h) | $(FUZZ_BUILD)/lib
 	$(FUZZ_CC) $(ALL_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
@@ -167,7 +163,7 @@ fuzz: fuzz-build
 	  mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/crashes/$$t; \
 	  dict=; [ -f tests/fuzz/$$t.dict ] && dict=-dict=tests/fuzz/$$t.dict; \
 	  echo "== fuzz $$t for $(FUZZ_SECONDS)s"; \
-	  FUZZ_TOLERATE_KNOWN_BUGS=$(FUZZ_TOLERATE_KNOWN_BUGS) $(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $$dict \
+	  $(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $$dict \
 	    -artifact_prefix=$(FUZZ_BUILD)/crashes/$$t/ $(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t \
 	    2> $(FUZZ_BUILD)/$$t.log || { tail -n 40 $(FUZZ_BUILD)/$$t.log; \
 	      echo "fuzz: $$t crashed; input in $(FUZZ_BUILD)/crashes/$$t/ (keep it in tests/fuzz/crashes/$$t/)"; exit 1; }; \
@@ -184,8 +180,7 @@ $(BUILD)/fuzz-replay/%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(FUZZ_HDR) $(BU
 fuzz-replay: test-deps
 	@$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=$(BUILD)/fuzz-replay/%)
 	@for t in $(FUZZ_TARGETS); do \
-	  FUZZ_TOLERATE_KNOWN_BUGS= $(BUILD)/fuzz-replay/$$t $$t $(FUZZ_REPLAY_EXCLUDE:%=--exclude=%) \
-	    tests/fuzz/corpus/$$t tests/fuzz/crashes/$$t || exit 1; \
+	  $(BUILD)/fuzz-replay/$$t $$t tests/fuzz/corpus/$$t tests/fuzz/crashes/$$t || exit 1; \
 	done
 
 # The policy and payload contract: JSON Schema vs. `memhook check` and real payloads.

@@ -70,6 +70,20 @@ static int parse_levels(struct policy_ctx *c, const cJSON *j)
 
 /* ---- the document ---- */
 
+/* The first \u0000 escape in JSON text (only strings hold escapes), or NULL. A backslash escapes
+ * the character after it, so "\\u0000" (an escaped backslash, then "u0000") is no NUL. */
+static const char *find_nul_escape(const char *buf, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (buf[i] != '\\')
+			continue;
+		if (i + 5 < len && buf[i + 1] == 'u' && memcmp(buf + i + 2, "0000", 4) == 0)
+			return buf + i;
+		i++; /* skip the escaped character */
+	}
+	return NULL;
+}
+
 /* Line and column (from 1) of pos in buf. */
 static void line_col(const char *buf, const char *pos, unsigned *ret_line, unsigned *ret_col)
 {
@@ -150,6 +164,16 @@ int policy_parse(const char *json, size_t len, struct policy **ret, char *err, s
 			end = buf + len;
 		line_col(buf, end, &line, &col);
 		return want_fail(&c.w, "policy", "invalid JSON near line %u column %u", line, col);
+	}
+	/* cJSON ends a string at an escaped NUL: "/bin/true\u0000x" would run /bin/true. */
+	const char *esc = find_nul_escape(buf, len);
+	if (esc) {
+		unsigned line, col;
+		line_col(buf, esc, &line, &col);
+		return want_fail(&c.w, "policy",
+		                 "a string at line %u column %u holds \\u0000 (NUL); no name, path or value "
+		                 "may contain it",
+		                 line, col);
 	}
 
 	struct policy *p = calloc(1, sizeof(*p));

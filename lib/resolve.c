@@ -90,15 +90,22 @@ struct mount {
 	char point[FIELD_MAX];
 };
 
+/* The length of a mount root without its trailing slashes ("/a//" is "/a"), never below 1. */
+static size_t root_len(const char *root)
+{
+	size_t n = strlen(root);
+	while (n > 1 && root[n - 1] == '/')
+		n--;
+	return n;
+}
+
 /* True when root is a component-wise prefix of path ("/a" is a prefix of "/a/b", not of "/ab"). */
 static bool path_under(const char *path, const char *root)
 {
-	size_t n = strlen(root);
+	size_t n = root_len(root);
 
-	if (strcmp(root, "/") == 0)
+	if (n == 1)
 		return path[0] == '/';
-	while (n > 1 && root[n - 1] == '/')
-		n--;
 	return strncmp(path, root, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
@@ -148,7 +155,8 @@ static int find_mount(const char *mountinfo, bool v1, const char *path, struct m
 				continue;
 		}
 		if (unescape_field(fs[3], fe[3], m.root, sizeof(m.root)) < 0 ||
-		    unescape_field(fs[4], fe[4], m.point, sizeof(m.point)) < 0 || m.root[0] != '/')
+		    unescape_field(fs[4], fe[4], m.point, sizeof(m.point)) < 0 || m.root[0] != '/' ||
+		    m.point[0] != '/')
 			continue;
 		if (path && path_under(path, m.root)) {
 			if (!under || strlen(m.root) > best_len) {
@@ -252,7 +260,7 @@ int resolve_cgroup_from_text(const char *proc_cgroup, const char *mountinfo, cha
 		        cg_path, v1 ? "cgroup v1 memory" : "cgroup2", m->point, m->root);
 		return -EXDEV;
 	}
-	rest = cg_path + (strcmp(m->root, "/") == 0 ? 0 : strlen(m->root));
+	rest = cg_path + (root_len(m->root) == 1 ? 0 : root_len(m->root));
 	while (*rest == '/' && rest[1] == '/')
 		rest++;
 	if (strcmp(rest, "/") == 0)

@@ -17,18 +17,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 		}                                                                                    \
 	} while (0)
 
-/* Known parser bugs whose fix is pending (tests/fuzz/crashes/README.md). A run with the environment
- * variable FUZZ_TOLERATE_KNOWN_BUGS=1 (`make fuzz` and the long runs) lets them pass, so fuzzing can
- * look for new ones; without it (the replay in `make test`) they fail, and their inputs are listed in
- * tests/fuzz/replay-exclude.txt until the fix lands. Evaluated only when an invariant already failed. */
-#define FUZZ_KNOWN_BUG(name) fuzz_tolerate_known_bugs()
-
-static inline int fuzz_tolerate_known_bugs(void)
-{
-	const char *v = getenv("FUZZ_TOLERATE_KNOWN_BUGS");
-	return v && v[0] != '\0' && strcmp(v, "0") != 0;
-}
-
 /* A malloc'd copy of data with a NUL after it; aborts when out of memory. */
 static inline char *fuzz_strndup(const uint8_t *data, size_t size)
 {

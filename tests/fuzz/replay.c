@@ -1,4 +1,4 @@
-/* Replays fuzz inputs without libFuzzer: `replay NAME [--exclude=PATH]... DIR|FILE...` feeds every
+/* Replays fuzz inputs without libFuzzer: `replay NAME DIR|FILE...` feeds every
  * regular file (directories one level deep) to LLVMFuzzerTestOneInput and prints how many it fed.
  * Built with the normal compiler and the sanitizers, so `make test` needs no fuzzing run. */
 #include <dirent.h>
@@ -13,23 +13,9 @@
 /* Inputs above this are not real-looking seeds: a bound, so a stray big file cannot stall the suite. */
 #define REPLAY_MAX_BYTES (1024 * 1024)
 
-static const char **excluded;
-static size_t n_excluded;
-
-/* Returns 1 when path is on the exclude list (a crash input whose fix is pending). */
-static int is_excluded(const char *path)
-{
-	for (size_t i = 0; i < n_excluded; i++)
-		if (strcmp(excluded[i], path) == 0)
-			return 1;
-	return 0;
-}
-
-/* Feeds one file. Returns 1 when fed, 0 when skipped (excluded), -1 when it cannot be read. */
+/* Feeds one file. Returns 1 when fed, -1 when it cannot be read. */
 static int replay_file(const char *path)
 {
-	if (is_excluded(path))
-		return 0;
 	FILE *f = fopen(path, "rb");
 	if (!f) {
 		fprintf(stderr, "replay: %s: %s\n", path, strerror(errno));
@@ -115,20 +101,11 @@ static long replay_dir(const char *dir)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: %s NAME [--exclude=PATH]... DIR|FILE...\n", argv[0]);
+		fprintf(stderr, "usage: %s NAME DIR|FILE...\n", argv[0]);
 		return 2;
 	}
-	excluded = calloc((size_t)argc, sizeof(*excluded));
-	if (!excluded)
-		return 1;
-	for (int i = 2; i < argc; i++)
-		if (strncmp(argv[i], "--exclude=", 10) == 0)
-			excluded[n_excluded++] = argv[i] + 10;
-
-	long total = 0, skipped = 0;
+	long total = 0;
 	for (int i = 2; i < argc; i++) {
-		if (strncmp(argv[i], "--exclude=", 10) == 0)
-			continue;
 		struct stat st;
 		long r;
 		if (stat(argv[i], &st) == 0 && S_ISREG(st.st_mode))
@@ -141,13 +118,6 @@ int main(int argc, char **argv)
 		}
 		total += r;
 	}
-	for (size_t i = 0; i < n_excluded; i++)
-		if (strstr(excluded[i], argv[1]) && strstr(excluded[i], "/crashes/"))
-			skipped++;
-	printf("fuzz-replay %-16s %4ld inputs replayed", argv[1], total);
-	if (skipped)
-		printf(", %ld known crash(es) excluded (tests/fuzz/replay-exclude.txt)", skipped);
-	printf("\n");
-	free(excluded);
+	printf("fuzz-replay %-16s %4ld inputs replayed\n", argv[1], total);
 	return 0;
 }

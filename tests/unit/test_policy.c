@@ -425,6 +425,14 @@ static const struct bad bad_cases[] = {
 	{ W1(", \"tls\": false"), "handlers[0].webhook.tls: unknown key" },
 	/* a control character in a key never reaches the message raw */
 	{ "{\"lev\\nels\": []}", "lev?els: unknown key" },
+	/* an escaped NUL would cut a string short: "5\u0000Mi" is no 5 bytes, "/bin/true\u0000" no /bin/true
+	 */
+	{ W1(", \"timeout\": \"5\\u0000s\""), "policy: a string at line 1 column 137 holds \\u0000 (NUL); no "
+	                                      "name, path or value may contain it" },
+	{ "{\"levels\": [{\"name\": \"a\\u0000b\", \"when\": {\"local_relative\": 1}}]}",
+	  "policy: a string at line 1 column 24 holds \\u0000 (NUL); no name, path or value may contain it" },
+	{ "{\"levels\": [{\"name\": \"a\", \"when\": {\"local_absolute\": \"5\\u0000Mi\"}}]}",
+	  "policy: a string at line 1 column 56 holds \\u0000 (NUL); no name, path or value may contain it" },
 };
 
 static void test_bad_policies(void **state)
@@ -451,6 +459,20 @@ static void test_odd_input(void **state)
 	static const char nul[] = "{\"levels\": []}\0{}";
 	assert_int_equal(policy_parse(nul, sizeof(nul) - 1, &p, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "policy: contains a NUL byte at offset 14");
+
+	/* an escaped backslash before "u0000" is no NUL escape */
+	static const char bs[] =
+	        "{\"levels\": [{\"name\": \"a\\\\u0000\", \"when\": {\"local_relative\": 1}}]}";
+	assert_int_equal(policy_parse(bs, sizeof(bs) - 1, &p, err, sizeof(err)), 0);
+	assert_string_equal(p->levels[0].name, "a\\u0000");
+	policy_free(p);
+	p = NULL;
+	static const char exec_nul[] =
+	        "{\"levels\": [{\"name\": \"a\", \"when\": {\"local_relative\": 1}}], "
+	        "\"handlers\": [{\"on\": \"entered\", \"exec\": [\"/bin/true\\u0000/x\"]}]}";
+	assert_int_equal(policy_parse(exec_nul, sizeof(exec_nul) - 1, &p, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "holds \\u0000 (NUL)"));
+	assert_null(p);
 
 	/* the length bounds the input: no NUL terminator needed */
 	const char *json = "{\"levels\": [{\"name\": \"a\", \"when\": {\"local_relative\": 1}}]}GARBAGE";
