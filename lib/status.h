@@ -18,6 +18,7 @@ struct status {
 };
 
 /* Builds {"time","level","level_name","checks","seq","target_present","paused","action_failures"}
- * with cJSON, writes it to "<path>.tmp" and renames that onto path. Returns 0, -ENAMETOOLONG,
+ * with cJSON, writes it to a new temporary file beside path (".<name>.XXXXXX", created exclusively:
+ * a planted symlink is never followed) and renames that onto path. Returns 0, -ENAMETOOLONG,
  * -ENOMEM or the -errno of the failing open/write/rename (the temp file is removed then). */
 int status_write(const char *path, const struct status *st);

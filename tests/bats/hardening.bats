@@ -38,3 +38,22 @@ JSON
 	memhook_stop
 	[ "$MH_RC" -eq 0 ]
 }
+
+@test "the status file's temporary never follows a planted symlink; none is left behind" {
+	mkdir -m 1777 "$T/shared"
+	echo "precious" > "$T/victim"
+	ln -s "$T/victim" "$T/shared/status.json.tmp"     # the name memhook once used
+	cat > "$T/p.json" <<JSON
+{"check_interval":"50ms","levels":[{"name":"tight","when":{"local_relative":10}}]}
+JSON
+	memhook_start --policy "$T/p.json" --cgroup "$T/cg" --proc-root "$T/proc" --status-file "$T/shared/status.json"
+	wait_for 5 test -s "$T/shared/status.json"
+	set_usage "$T/cg" $((95 * MiB))
+	wait_for 5 grep -q '"level":1' "$T/shared/status.json"
+	memhook_stop
+	[ "$MH_RC" -eq 0 ]
+	[ "$(cat "$T/victim")" = "precious" ]
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["level"] == 1, d' "$T/shared/status.json"
+	[ "$(stat -c %a "$T/shared/status.json")" = 644 ]
+	run ! compgen -G "$T/shared/.status.json.*"
+}
