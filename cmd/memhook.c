@@ -1,6 +1,7 @@
 /* memhook: argv and environment in, a config out, then the library runs it. Only this file exits. */
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,101 +82,103 @@ static const char usage_text[] =
         "Exit codes: 0 ok, 1 runtime failure (target unreadable in --once/dump, stale status, I/O),\n"
         "2 usage or policy error.\n";
 
-static const char *env_or(const char *flag, const char *env_name)
+/* One row per option that takes a value: where the value goes in struct options and the
+ * environment variable that stands in for the flag. The three target options replace each other:
+ * a target named by a flag replaces any target from the environment. */
+static const struct option_row {
+	const char *name;
+	int short_name; /* 0: long only */
+	size_t offset;  /* of its const char * in struct options */
+	const char *env;
+	bool target;
+} option_rows[] = {
+	{ "policy", 'p', offsetof(struct options, policy_path), "MEMHOOK_POLICY", false },
+	{ "cgroup", 'c', offsetof(struct options, cgroup_dir), "MEMHOOK_CGROUP", true },
+	{ "pid", 0, offsetof(struct options, pid_text), "MEMHOOK_PID", true },
+	{ "process", 0, offsetof(struct options, process_name), "MEMHOOK_PROCESS", true },
+	{ "proc-root", 0, offsetof(struct options, proc_root), "MEMHOOK_PROC_ROOT", false },
+	{ "log-format", 0, offsetof(struct options, log_format), "MEMHOOK_LOG_FORMAT", false },
+	{ "log-level", 0, offsetof(struct options, log_level), "MEMHOOK_LOG_LEVEL", false },
+	{ "status-file", 0, offsetof(struct options, status_file), "MEMHOOK_STATUS_FILE", false },
+	{ "max-age", 0, offsetof(struct options, max_age), NULL, false },
+	{ "grace", 0, offsetof(struct options, grace), "MEMHOOK_GRACE", false },
+	{ "webhook", 0, offsetof(struct options, webhook_url), "MEMHOOK_WEBHOOK", false },
+};
+/* getopt values of the rows without a short name, and of --once */
+#define OPT_ROW_BASE 256
+#define OPT_ONCE     (OPT_ROW_BASE + (int)ARRAY_SIZE(option_rows))
+
+static const char **option_slot(struct options *o, const struct option_row *row)
 {
-	if (flag)
-		return flag;
-	const char *v = getenv(env_name);
+	return (const char **)(void *)((char *)o + row->offset);
+}
+
+/* The value of an environment variable, NULL when unset or empty. */
+static const char *env_value(const char *env_name)
+{
+	const char *v = env_name ? getenv(env_name) : NULL;
 	return v && *v ? v : NULL;
+}
+
+/* The command word, if any: argv[1] when it does not start with '-'. Returns 1 when one was taken,
+ * 0 when none was given, EXIT_USAGE after printing why. */
+static int parse_command(int argc, char **argv, enum command *ret)
+{
+	static const char *const names[] = { "run", "check", "dump", "status" };
+	if (argc < 2 || argv[1][0] == '-')
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (strcmp(argv[1], names[i]) == 0) {
+			*ret = (enum command)i;
+			return 1;
+		}
+	fprintf(stderr, "memhook: unknown command '%s' (run, check, dump, status)\n", argv[1]);
+	return EXIT_USAGE;
 }
 
 /* Returns 0, or EXIT_USAGE after printing why. */
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	enum {
-		OPT_PID = 256,
-		OPT_PROCESS,
-		OPT_PROC_ROOT,
-		OPT_LOG_FORMAT,
-		OPT_LOG_LEVEL,
-		OPT_STATUS_FILE,
-		OPT_MAX_AGE,
-		OPT_ONCE,
-		OPT_GRACE,
-		OPT_WEBHOOK
-	};
-	static const struct option longopts[] = {
-		{ "policy", required_argument, NULL, 'p' },
-		{ "cgroup", required_argument, NULL, 'c' },
-		{ "pid", required_argument, NULL, OPT_PID },
-		{ "process", required_argument, NULL, OPT_PROCESS },
-		{ "proc-root", required_argument, NULL, OPT_PROC_ROOT },
-		{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
-		{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
-		{ "status-file", required_argument, NULL, OPT_STATUS_FILE },
-		{ "max-age", required_argument, NULL, OPT_MAX_AGE },
-		{ "grace", required_argument, NULL, OPT_GRACE },
-		{ "once", no_argument, NULL, OPT_ONCE },
-		{ "webhook", required_argument, NULL, OPT_WEBHOOK },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ 0 },
-	};
-	*o = (struct options){ .command = CMD_RUN };
-	if (argc > 1 && argv[1][0] != '-') {
-		static const char *const names[] = { "run", "check", "dump", "status" };
-		size_t i;
-		for (i = 0; i < ARRAY_SIZE(names); i++)
-			if (strcmp(argv[1], names[i]) == 0)
-				break;
-		if (i == ARRAY_SIZE(names)) {
-			fprintf(stderr, "memhook: unknown command '%s' (run, check, dump, status)\n",
-			        argv[1]);
-			return EXIT_USAGE;
+	struct option longopts[ARRAY_SIZE(option_rows) + 4];
+	char shortopts[2 * ARRAY_SIZE(option_rows) + 3] = "hV";
+	size_t n = 0, ns = strlen(shortopts);
+	for (size_t i = 0; i < ARRAY_SIZE(option_rows); i++) {
+		const struct option_row *row = &option_rows[i];
+		int val = row->short_name ? row->short_name : OPT_ROW_BASE + (int)i;
+		longopts[n++] = (struct option){ row->name, required_argument, NULL, val };
+		if (row->short_name) {
+			shortopts[ns++] = (char)row->short_name;
+			shortopts[ns++] = ':';
 		}
-		o->command = (enum command)i;
-		argv++;
-		argc--;
 	}
-	const char *target_flag_cgroup = NULL, *target_flag_pid = NULL, *target_flag_process = NULL;
+	shortopts[ns] = '\0';
+	longopts[n++] = (struct option){ "once", no_argument, NULL, OPT_ONCE };
+	longopts[n++] = (struct option){ "help", no_argument, NULL, 'h' };
+	longopts[n++] = (struct option){ "version", no_argument, NULL, 'V' };
+	longopts[n] = (struct option){ 0 };
+
+	*o = (struct options){ .command = CMD_RUN };
+	int r = parse_command(argc, argv, &o->command);
+	if (r == EXIT_USAGE)
+		return r;
+	argv += r;
+	argc -= r;
+
+	bool target_flag = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "p:c:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		const struct option_row *row = NULL;
+		for (size_t i = 0; i < ARRAY_SIZE(option_rows); i++)
+			if (c == option_rows[i].short_name || c == OPT_ROW_BASE + (int)i)
+				row = &option_rows[i];
+		if (row) {
+			*option_slot(o, row) = optarg;
+			target_flag |= row->target;
+			continue;
+		}
 		switch (c) {
-		case 'p':
-			o->policy_path = optarg;
-			break;
-		case 'c':
-			target_flag_cgroup = optarg;
-			break;
-		case OPT_PID:
-			target_flag_pid = optarg;
-			break;
-		case OPT_PROCESS:
-			target_flag_process = optarg;
-			break;
-		case OPT_PROC_ROOT:
-			o->proc_root = optarg;
-			break;
-		case OPT_LOG_FORMAT:
-			o->log_format = optarg;
-			break;
-		case OPT_LOG_LEVEL:
-			o->log_level = optarg;
-			break;
-		case OPT_STATUS_FILE:
-			o->status_file = optarg;
-			break;
-		case OPT_MAX_AGE:
-			o->max_age = optarg;
-			break;
-		case OPT_GRACE:
-			o->grace = optarg;
-			break;
 		case OPT_ONCE:
 			o->once = true;
-			break;
-		case OPT_WEBHOOK:
-			o->webhook_url = optarg;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -196,23 +199,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 		fputs("memhook: --once goes with run\n", stderr);
 		return EXIT_USAGE;
 	}
-	/* A target named by a flag replaces any target from the environment. */
-	if (target_flag_cgroup || target_flag_pid || target_flag_process) {
-		o->cgroup_dir = target_flag_cgroup;
-		o->pid_text = target_flag_pid;
-		o->process_name = target_flag_process;
-	} else {
-		o->cgroup_dir = env_or(NULL, "MEMHOOK_CGROUP");
-		o->pid_text = env_or(NULL, "MEMHOOK_PID");
-		o->process_name = env_or(NULL, "MEMHOOK_PROCESS");
+	/* Flags win over the environment; a target flag wins over every target variable. */
+	for (size_t i = 0; i < ARRAY_SIZE(option_rows); i++) {
+		const struct option_row *row = &option_rows[i];
+		const char **slot = option_slot(o, row);
+		if (!*slot && !(row->target && target_flag))
+			*slot = env_value(row->env);
 	}
-	o->policy_path = env_or(o->policy_path, "MEMHOOK_POLICY");
-	o->proc_root = env_or(o->proc_root, "MEMHOOK_PROC_ROOT");
-	o->log_format = env_or(o->log_format, "MEMHOOK_LOG_FORMAT");
-	o->log_level = env_or(o->log_level, "MEMHOOK_LOG_LEVEL");
-	o->status_file = env_or(o->status_file, "MEMHOOK_STATUS_FILE");
-	o->grace = env_or(o->grace, "MEMHOOK_GRACE");
-	o->webhook_url = env_or(o->webhook_url, "MEMHOOK_WEBHOOK");
 	return 0;
 }
 
