@@ -75,9 +75,10 @@ static const char usage_text[] =
         "  -V, --version          the version\n"
         "Flags win over the environment.\n"
         "\n"
-        "Signals: SIGTERM/SIGINT stop (queued webhooks get the grace period), SIGHUP reloads the policy\n"
-        "(an invalid one is rejected and the old one keeps running), SIGUSR1 dumps the target's memory\n"
-        "breakdown to stderr, SIGUSR2 pauses and resumes evaluation.\n"
+        "Signals: SIGTERM/SIGINT stop (queued webhooks get the grace period; a second one stops at\n"
+        "once), SIGHUP reloads the policy (an invalid one is rejected and the old one keeps running),\n"
+        "SIGUSR1 dumps the target's memory breakdown to stderr, SIGUSR2 toggles pause/resume of\n"
+        "evaluation.\n"
         "\n"
         "Exit codes: 0 ok, 1 runtime failure (target unreadable in --once/dump, stale status, I/O),\n"
         "2 usage or policy error.\n";

@@ -364,6 +364,14 @@ int cg_open(const char *path, struct cg_target *ret)
 	t.limit_fd = open_ro(t.dirfd, "memory.max");
 	if (t.usage_fd >= 0 && t.limit_fd >= 0) {
 		t.version = CG_V2;
+	} else if ((t.usage_fd < 0 && t.usage_fd != -ENOENT) || (t.limit_fd < 0 && t.limit_fd != -ENOENT)) {
+		/* There but not readable (EACCES, EPERM...): said as such, not "not a memory cgroup". */
+		r = t.usage_fd < 0 && t.usage_fd != -ENOENT ? t.usage_fd : t.limit_fd;
+		if (t.usage_fd < 0)
+			t.usage_fd = -1;
+		if (t.limit_fd < 0)
+			t.limit_fd = -1;
+		goto fail;
 	} else {
 		if (t.usage_fd >= 0)
 			close(t.usage_fd);

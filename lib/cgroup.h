@@ -35,7 +35,8 @@ void cg_target_init(struct cg_target *t);
  * memory.usage_in_bytes and memory.limit_in_bytes exist. For v2, opens memory.max of each ancestor
  * directory going up until one lacks memory.max (the root cgroup has none).
  * Returns 0, -ENOENT (no such directory), -ENOTDIR, -EMEDIUMTYPE (a directory with neither set of
- * files: "not a memory cgroup"), or another -errno. *ret is initialised even on failure (fds -1). */
+ * files: "not a memory cgroup"), or another -errno (-EACCES: a memory file is there but cannot be
+ * opened). *ret is initialised even on failure (fds -1). */
 int cg_open(const char *path, struct cg_target *ret);
 /* Closes every fd and frees path; idempotent. */
 void cg_close(struct cg_target *t);

@@ -66,7 +66,7 @@ int check_sample(struct target *t, const struct policy *p, const struct check_ne
 	}
 	if (p->maximum_available_bytes)
 		s.limit_bytes = p->maximum_available_bytes;
-	else if (s.limit_bytes == CG_UNLIMITED || s.limit_bytes == 0)
+	else if (s.limit_bytes == CG_UNLIMITED) /* 0 is a real limit: the cgroup can hold nothing */
 		s.limit_bytes = s.host_total_bytes ? s.host_total_bytes : 1;
 	s.mono_usec = now_mono_usec();
 	s.real_usec = now_real_usec();

@@ -42,7 +42,7 @@ int check_host_refresh(struct check_host *h, struct sample *s);
 
 /* Fills ret from the target and the host: what needs asks for, the host figures (read when
  * needs->host_every_check or never read, otherwise the last ones), the effective limit (p's
- * maximum_available, else the cgroup's, else MemTotal) and the times. Returns 0; 1 when meminfo
+ * maximum_available, else the cgroup's, 0 included, else MemTotal) and the times. Returns 0; 1 when meminfo
  * could not be read (logged: the host's problem, the check is skipped); or the target's -errno
  * (vanished: -ENOENT/-ENODEV, garbage: -EBADMSG). */
 int check_sample(struct target *t, const struct policy *p, const struct check_needs *needs,

@@ -44,7 +44,7 @@ static void run_webhook(struct dispatch *d, const struct handler *h, struct disp
 static void run_signal(struct dispatch *d, const struct handler *h, const struct target *t)
 {
 	const char *name = sigabbrev_np(h->signal.signo) ?: "?";
-	int r = t->present ? action_signal(&t->cg, t->pid, &h->signal) : -ESRCH;
+	int r = t->present ? target_signal(t, &h->signal) : -ESRCH;
 	if (r < 0) {
 		char what[64];
 		snprintf(what, sizeof(what), "signal SIG%s", name);

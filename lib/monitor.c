@@ -47,6 +47,7 @@ struct monitor {
 	int level;
 	bool paused;
 	bool reload_pending; /* SIGHUP arrived while probes ran */
+	bool stop_now;       /* a second SIGTERM/SIGINT: no more grace */
 	uint64_t seq;        /* the last event number */
 	uint64_t checks;
 	struct sample sample; /* of the check waiting for its probes */
@@ -184,6 +185,7 @@ static void emit_result(struct monitor *m, struct check_result *r)
 /* ---- the check ---- */
 
 static void apply_reload(struct monitor *m);
+static void run_check(void *userdata);
 
 /* Decides and emits the target's appearance or loss (no sample). */
 static void emit_target_event(struct monitor *m, enum check_target what)
@@ -204,6 +206,9 @@ static void on_probes_done(const bool *results, void *userdata)
 	write_status(m, false);
 	if (m->reload_pending)
 		apply_reload(m);
+	/* The main process exited while the probes ran: lose it now, not at the next interval. */
+	if (watch_exit_pending(&m->watch))
+		run_check(m);
 }
 
 /* Acquires a missing target; a found one is checked against the policy and announced. Returns
@@ -222,6 +227,7 @@ static bool acquire_target(struct monitor *m)
 		          perr);
 	if (how == WATCH_ACQUIRED_AGAIN)
 		emit_target_event(m, CHECK_TARGET_FOUND);
+	write_status(m, true); /* target_present at once, as on a loss */
 	return true;
 }
 
@@ -248,7 +254,7 @@ static void run_check(void *userdata)
 	}
 	if (r == -ENOENT || r == -ENODEV || r == -ESRCH) {
 		emit_target_event(m, CHECK_TARGET_LOST);
-		watch_lose(&m->watch, reason);
+		watch_lose(&m->watch, r, reason);
 		write_status(m, true);
 		return;
 	}
@@ -355,8 +361,15 @@ static void on_signal(struct loop *l, int fd, uint32_t events _unused_, void *us
 		switch (si.ssi_signo) {
 		case SIGTERM:
 		case SIGINT:
-			log_info("SIG%s: stopping", sigabbrev_np((int)si.ssi_signo));
-			loop_quit(l);
+			if (!loop_quitting(l)) {
+				log_info("SIG%s: stopping", sigabbrev_np((int)si.ssi_signo));
+				loop_quit(l);
+			} else if (!m->stop_now) {
+				/* The second one means now: the grace period is cut short. */
+				log_warn("SIG%s again: stopping now, without waiting for queued webhooks",
+				         sigabbrev_np((int)si.ssi_signo));
+				m->stop_now = true;
+			}
 			break;
 		case SIGHUP:
 			if (probes_running(m->probes))
@@ -480,11 +493,11 @@ static void monitor_drain(struct monitor *m, uint64_t grace_usec)
 	uint64_t deadline = now_mono_usec() + grace_usec;
 	if (webhook_pending(wc))
 		log_info("delivering %zu queued webhook(s) before stopping", webhook_pending(wc));
-	while (webhook_pending(wc) && now_mono_usec() < deadline)
+	while (webhook_pending(wc) && now_mono_usec() < deadline && !m->stop_now)
 		loop_iterate(m->loop, deadline - now_mono_usec());
 	if (webhook_pending(wc))
-		log_warn("stopping with %zu webhook(s) undelivered after the grace period",
-		         webhook_pending(wc));
+		log_warn("stopping with %zu webhook(s) undelivered %s", webhook_pending(wc),
+		         m->stop_now ? "(stopped by a second signal)" : "after the grace period");
 	struct webhook_stats st;
 	webhook_get_stats(wc, &st);
 	log_info("stopped: %llu checks, %llu events, webhooks %llu delivered / %llu failed / %llu dropped, "

@@ -13,7 +13,7 @@ struct psi {
 
 struct sample {
 	uint64_t usage_bytes;          /* memory.current / memory.usage_in_bytes */
-	uint64_t limit_bytes;          /* effective local maximum, never 0 */
+	uint64_t limit_bytes;          /* effective local maximum; 0 is a limit of nothing */
 	uint64_t host_total_bytes;     /* MemTotal */
 	uint64_t host_available_bytes; /* MemAvailable */
 	bool has_psi;                  /* memory.pressure was read */
@@ -31,7 +31,7 @@ static inline uint64_t sample_local_free_bytes(const struct sample *s)
 	return s->usage_bytes < s->limit_bytes ? s->limit_bytes - s->usage_bytes : 0;
 }
 
-/* Local free memory in percent of the limit (0..100). */
+/* Local free memory in percent of the limit (0..100); 0 for a limit of 0 (nothing is free). */
 static inline double sample_local_free_percent(const struct sample *s)
 {
 	return s->limit_bytes ? (double)sample_local_free_bytes(s) * 100.0 / (double)s->limit_bytes : 0.0;

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,7 +11,14 @@
 #include <sys/vfs.h>
 
 #include "resolve.h"
+#include "signal_reclaim.h"
+#include "units.h"
 #include "util.h"
+
+/* /proc/PID/stat is one line of ~52 fields, about 300 bytes; a comm is at most 64 bytes. */
+#define PROC_STAT_MAX 4096
+/* The start time is the 22nd field; the 3rd (state) is the first after the comm. */
+#define STAT_START_TIME_FIELD 22
 
 void target_init_spec(struct target *t, const struct target_spec *spec)
 {
@@ -18,7 +26,63 @@ void target_init_spec(struct target *t, const struct target_spec *spec)
 	t->spec = *spec;
 	if (!t->spec.proc_root)
 		t->spec.proc_root = "/proc";
+	t->pidfd = -1;
 	cg_target_init(&t->cg);
+}
+
+int target_parse_start_time(const char *buf, size_t len, uint64_t *ret_ticks)
+{
+	if (!buf || len == 0)
+		return -EBADMSG;
+	const char *end = buf + len;
+	const char *open_paren = memchr(buf, '(', len);
+	const char *close_paren = memrchr(buf, ')', len);
+	if (!open_paren || !close_paren || close_paren < open_paren)
+		return -EBADMSG;
+	/* The fields after the comm: " STATE PPID ..."; field 3 is the state. */
+	const char *p = close_paren + 1;
+	for (int field = 3; field < STAT_START_TIME_FIELD; field++) {
+		if (p >= end || *p != ' ')
+			return -EBADMSG;
+		p++;
+		const char *word = p;
+		while (p < end && *p != ' ' && *p != '\n')
+			p++;
+		if (p == word)
+			return -EBADMSG;
+	}
+	if (p >= end || *p != ' ')
+		return -EBADMSG;
+	p++;
+	uint64_t v;
+	int r = units_parse_u64_cursor(&p, end, &v);
+	if (r < 0)
+		return r == -ERANGE ? r : -EBADMSG;
+	if (p < end && *p != ' ' && *p != '\n')
+		return -EBADMSG;
+	*ret_ticks = v;
+	return 0;
+}
+
+int target_read_start_time(const char *proc_root, pid_t pid, uint64_t *ret_ticks)
+{
+	char name[32], buf[PROC_STAT_MAX];
+	_cleanup_close_ int rootfd = open(proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return -errno;
+	snprintf(name, sizeof(name), "%d/stat", (int)pid);
+	ssize_t n = read_small_file_at(rootfd, name, buf, sizeof(buf));
+	if (n == -EFBIG)
+		return -EBADMSG;
+	if (n < 0)
+		return (int)n;
+	return target_parse_start_time(buf, (size_t)n, ret_ticks);
+}
+
+/* Whether proc_root is the real /proc, where pids are this kernel's (a fixture's are made up). */
+static bool real_proc(const char *proc_root)
+{
+	return strcmp(proc_root, "/proc") == 0;
 }
 
 static const char *open_error(int r)
@@ -60,10 +124,39 @@ static int pid_cgroup(const char *proc_root, pid_t pid, char **ret_path, char *e
 	return 0;
 }
 
+/* Holds the main process pid, whose start time was read before its cgroup was resolved
+ * (has_start): on the real /proc a pidfd, opened and then checked against that start time, so the
+ * pidfd, the start time and the cgroup are all of one process. Returns 0 with *ret_pidfd (-1 when
+ * pidfds are not supported or the pids are a fixture's), or -ESRCH with err set. */
+static int hold_process(const struct target *t, pid_t pid, bool has_start, uint64_t start, int *ret_pidfd,
+                        char *err, size_t err_size)
+{
+	*ret_pidfd = -1;
+	if (!real_proc(t->spec.proc_root))
+		return 0;
+	_cleanup_close_ int fd = sys_pidfd_open(pid);
+	if (fd < 0 && errno == ESRCH) {
+		snprintf(err, err_size, "%s/%d: no such process", t->spec.proc_root, (int)pid);
+		return -ESRCH;
+	}
+	/* Without pidfds (Linux < 5.3: ENOSYS) liveness falls back to kill(pid, 0) and the start time. */
+	uint64_t again;
+	if (has_start && (target_read_start_time(t->spec.proc_root, pid, &again) < 0 || again != start)) {
+		snprintf(err, err_size, "%s/%d: the process exited while it was being resolved",
+		         t->spec.proc_root, (int)pid);
+		return -ESRCH;
+	}
+	*ret_pidfd = TAKE_FD(fd);
+	return 0;
+}
+
 int target_acquire(struct target *t, char *err, size_t err_size)
 {
 	_cleanup_free_ char *path = NULL;
+	_cleanup_close_ int pidfd = -1;
 	pid_t pid = 0;
+	uint64_t start = 0;
+	bool has_start = false;
 	int r;
 
 	switch (t->spec.mode) {
@@ -73,19 +166,32 @@ int target_acquire(struct target *t, char *err, size_t err_size)
 			return -ENOMEM;
 		break;
 	case TARGET_PROCESS:
-		r = resolve_process(t->spec.proc_root, t->spec.process_name, &pid);
-		if (r < 0) {
-			snprintf(err, err_size, "no process named %s under %s", t->spec.process_name,
-			         t->spec.proc_root);
-			return r;
+	case TARGET_PID:
+		if (t->spec.mode == TARGET_PID)
+			pid = t->spec.pid;
+		else {
+			r = resolve_process(t->spec.proc_root, t->spec.process_name, &pid);
+			if (r < 0) {
+				snprintf(err, err_size, "no process named %s under %s", t->spec.process_name,
+				         t->spec.proc_root);
+				return r;
+			}
+		}
+		/* Unknown in a fixture without PID/stat: then only the pid's presence is checked. */
+		has_start = target_read_start_time(t->spec.proc_root, pid, &start) == 0;
+		if (t->spec.mode == TARGET_PID && has_start && t->has_start_time &&
+		    start != t->start_time_ticks) {
+			snprintf(err, err_size,
+			         "pid %d now belongs to another process (started %llu ticks after boot, the "
+			         "one watched at %llu)",
+			         (int)pid, (unsigned long long)start,
+			         (unsigned long long)t->start_time_ticks);
+			return -ESTALE;
 		}
 		r = pid_cgroup(t->spec.proc_root, pid, &path, err, err_size);
 		if (r < 0)
 			return r;
-		break;
-	case TARGET_PID:
-		pid = t->spec.pid;
-		r = pid_cgroup(t->spec.proc_root, pid, &path, err, err_size);
+		r = hold_process(t, pid, has_start, start, &pidfd, err, err_size);
 		if (r < 0)
 			return r;
 		break;
@@ -110,6 +216,11 @@ int target_acquire(struct target *t, char *err, size_t err_size)
 	t->on_cgroupfs = fstatfs(cg.dirfd, &sfs) == 0 &&
 	                 (sfs.f_type == CGROUP_SUPER_MAGIC || sfs.f_type == CGROUP2_SUPER_MAGIC);
 	t->pid = pid;
+	t->pidfd = TAKE_FD(pidfd);
+	if (has_start) {
+		t->has_start_time = true;
+		t->start_time_ticks = start;
+	}
 	t->present = true;
 	return 0;
 }
@@ -122,19 +233,48 @@ int target_check(const struct target *t)
 		return -ENOENT;
 	if (t->pid <= 0)
 		return 0;
-	if (strcmp(t->spec.proc_root, "/proc") == 0)
-		return kill(t->pid, 0) == 0 || errno == EPERM ? 0 : -ESRCH;
-	char path[64];
-	snprintf(path, sizeof(path), "%d", (int)t->pid);
-	_cleanup_close_ int dfd = open(t->spec.proc_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	return dfd >= 0 && faccessat(dfd, path, F_OK, 0) == 0 ? 0 : -ESRCH;
+	if (t->pidfd >= 0) {
+		struct pollfd pfd = { .fd = t->pidfd, .events = POLLIN };
+		return poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLIN | POLLHUP | POLLERR)) ? -ESRCH : 0;
+	}
+	if (real_proc(t->spec.proc_root)) {
+		if (kill(t->pid, 0) < 0 && errno != EPERM)
+			return -ESRCH;
+	} else {
+		char path[64];
+		snprintf(path, sizeof(path), "%d", (int)t->pid);
+		_cleanup_close_ int dfd = open(t->spec.proc_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (dfd < 0 || faccessat(dfd, path, F_OK, 0) < 0)
+			return -ESRCH;
+	}
+	/* Without a pidfd, a pid taken by a new process shows as another start time. */
+	uint64_t start;
+	if (t->has_start_time) {
+		int r = target_read_start_time(t->spec.proc_root, t->pid, &start);
+		if (r == -ENOENT || (r == 0 && start != t->start_time_ticks))
+			return -ESRCH;
+	}
+	return 0;
+}
+
+int target_signal(const struct target *t, const struct signal_cfg *cfg)
+{
+	if (!cfg->whole_cgroup && t->pidfd >= 0)
+		return sys_pidfd_send_signal(t->pidfd, cfg->signo) < 0 ? -errno : 1;
+	return action_signal(&t->cg, t->pid, cfg);
 }
 
 void target_release(struct target *t)
 {
 	cg_close(&t->cg);
+	if (t->pidfd >= 0)
+		close(t->pidfd);
+	t->pidfd = -1;
 	t->present = false;
 	t->pid = 0;
+	/* --pid: remembered, so that pid is taken again only by the same process. */
+	if (t->spec.mode != TARGET_PID)
+		t->has_start_time = false;
 }
 
 const char *target_describe(const struct target *t, char *buf, size_t size)

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -59,6 +61,19 @@ static inline void strv_freep(char ***v)
 struct cJSON;
 void cjson_deletep(struct cJSON **j);
 #define _cleanup_cjson_ _cleanup_(cjson_deletep)
+
+/* pidfd_open(2) (Linux 5.3): an fd that refers to pid's process, readable once it has exited.
+ * Returns the fd, or -1 with errno (ESRCH: no such process; ENOSYS: an older kernel). */
+static inline int sys_pidfd_open(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+/* pidfd_send_signal(2) (Linux 5.1): signo to the process of pidfd, never to a later holder of its
+ * pid. Returns 0, or -1 with errno (ESRCH: it has exited). */
+static inline int sys_pidfd_send_signal(int pidfd, int signo)
+{
+	return (int)syscall(SYS_pidfd_send_signal, pidfd, signo, NULL, 0);
+}
 
 /* CLOCK_MONOTONIC and CLOCK_REALTIME in microseconds. */
 uint64_t now_mono_usec(void);

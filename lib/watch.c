@@ -27,6 +27,10 @@ void watch_init(struct watch *w, const struct target_spec *spec, struct loop *l,
 
 static void disarm(struct watch *w)
 {
+	if (w->pidfd_watched) {
+		loop_del_fd(w->loop, w->target.pidfd);
+		w->pidfd_watched = false;
+	}
 	if (w->events_watched) {
 		loop_del_fd(w->loop, w->target.cg.events_fd);
 		w->events_watched = false;
@@ -72,11 +76,28 @@ static void on_wakeup(struct loop *l, int fd, uint32_t events, void *userdata)
 		w->wake_timer = loop_add_timer(l, w->last_check_usec + WAKE_MIN_GAP_USEC, on_wake_timer, w);
 }
 
-/* Wakes a check on memory.events changes (POLLPRI) and, when the policy looks at pressure, on a
- * PSI trigger. Both are optional: without them the interval still catches everything. */
+/* The main process exited (its pidfd is readable): a check now loses the target. Taken out of the
+ * loop at once, so a check that cannot run now (paused, probes running) is not woken again and
+ * again. */
+static void on_target_exit(struct loop *l, int fd, uint32_t events _unused_, void *userdata)
+{
+	struct watch *w = userdata;
+	loop_del_fd(l, fd);
+	w->pidfd_watched = false;
+	w->exit_seen = true;
+	log_debug("the target's main process %d exited", (int)w->target.pid);
+	w->wake(w->userdata);
+}
+
+/* Wakes a check when the main process exits (its pidfd), on memory.events changes (POLLPRI) and,
+ * when the policy looks at pressure, on a PSI trigger. All are optional: without them the interval
+ * still catches everything. */
 static void arm(struct watch *w)
 {
 	struct cg_target *cg = &w->target.cg;
+	if (w->target.pidfd >= 0 && !w->exit_seen &&
+	    loop_add_fd(w->loop, w->target.pidfd, EPOLLIN, on_target_exit, w) == 0)
+		w->pidfd_watched = true;
 	if (cg->version != CG_V2)
 		return;
 	if ((w->sample_what & CG_SAMPLE_EVENTS) && cg->events_fd >= 0 &&
@@ -99,12 +120,29 @@ static void arm(struct watch *w)
 	w->psi_fd = fd;
 }
 
+/* A --pid target whose process is gone: logged, and never taken again. */
+static void log_gone(struct watch *w)
+{
+	log_warn("pid %d is gone and will not be taken again: a new process with that number is a "
+	         "different process; memhook keeps running without a target until it is stopped",
+	         (int)w->target.spec.pid);
+	w->state = WATCH_GONE;
+}
+
 enum watch_acquired watch_acquire(struct watch *w)
 {
 	if (w->target.present)
 		return WATCH_ACQUIRED_HELD;
+	if (w->state == WATCH_GONE)
+		return WATCH_ACQUIRED_NONE;
 	char err[512] = "";
-	if (target_acquire(&w->target, err, sizeof(err)) < 0) {
+	int r = target_acquire(&w->target, err, sizeof(err));
+	if (r == -ESTALE) {
+		log_warn("target not found: %s", err);
+		log_gone(w);
+		return WATCH_ACQUIRED_NONE;
+	}
+	if (r < 0) {
 		if (w->state != WATCH_MISSING || strcmp(err, w->missing_reason) != 0) {
 			log_warn("target not found: %s; waiting for it", err);
 			snprintf(w->missing_reason, sizeof(w->missing_reason), "%s", err);
@@ -121,6 +159,7 @@ enum watch_acquired watch_acquire(struct watch *w)
 		log_info("target found: %s", desc);
 	w->state = WATCH_PRESENT;
 	w->missing_reason[0] = '\0';
+	w->exit_seen = false;
 	arm(w);
 	return how;
 }
@@ -135,7 +174,7 @@ int watch_check_alive(const struct watch *w, char *reason, size_t reason_size)
 	return r;
 }
 
-void watch_lose(struct watch *w, const char *reason)
+void watch_lose(struct watch *w, int why, const char *reason)
 {
 	char desc[512];
 	target_describe(&w->target, desc, sizeof(desc));
@@ -144,6 +183,14 @@ void watch_lose(struct watch *w, const char *reason)
 	target_release(&w->target);
 	w->state = WATCH_MISSING;
 	w->missing_reason[0] = '\0';
+	w->exit_seen = false;
+	if (why == -ESRCH && w->target.spec.mode == TARGET_PID)
+		log_gone(w);
+}
+
+bool watch_exit_pending(const struct watch *w)
+{
+	return w->target.present && w->exit_seen;
 }
 
 void watch_rearm(struct watch *w, unsigned sample_what)

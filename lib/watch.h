@@ -18,6 +18,7 @@ enum watch_state {
 	WATCH_UNSEEN,  /* never acquired, never missed */
 	WATCH_PRESENT, /* acquired and open */
 	WATCH_MISSING, /* not there (reason logged), or lost */
+	WATCH_GONE,    /* --pid whose process exited: that pid is never taken again */
 };
 
 struct watch {
@@ -28,6 +29,8 @@ struct watch {
 	unsigned sample_what; /* CG_SAMPLE_*: which wakeups to arm */
 	int psi_fd;           /* PSI trigger on memory.pressure, -1 when none */
 	bool events_watched;  /* memory.events is in the loop */
+	bool pidfd_watched;   /* the target's pidfd is in the loop */
+	bool exit_seen;       /* the pidfd said the main process exited; the next check loses it */
 	uint64_t last_check_usec;
 	uint64_t wake_timer; /* a folded check after a wakeup, 0 when none */
 	watch_wake_fn wake;
@@ -48,14 +51,20 @@ enum watch_acquired {
 };
 
 /* Acquires the target when it is not present, logs it (each new reason it is missing once) and arms
- * its wakeups. */
+ * its wakeups, its pidfd among them: the main process's exit wakes a check at once. Gone (a --pid
+ * whose process exited, or whose pid another process has now): NONE without trying. */
 enum watch_acquired watch_acquire(struct watch *w);
 
 /* Whether the present target is still there: 0, or -ESRCH/-ENOENT with the reason in reason. */
 int watch_check_alive(const struct watch *w, char *reason, size_t reason_size);
 
-/* Logs the loss with reason, disarms the wakeups and releases the target (now missing). */
-void watch_lose(struct watch *w, const char *reason);
+/* Logs the loss with reason, disarms the wakeups and releases the target: missing, or gone for a
+ * --pid whose process exited (why: watch_check_alive's -ESRCH), logged as such. */
+void watch_lose(struct watch *w, int why, const char *reason);
+
+/* Whether the pidfd said the main process exited and no check has lost it yet (a check that was
+ * skipped, e.g. while probes ran, must run again). */
+bool watch_exit_pending(const struct watch *w);
 
 /* Re-arms the wakeups for sample_what (a new policy), when the target is present. */
 void watch_rearm(struct watch *w, unsigned sample_what);

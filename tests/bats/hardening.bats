@@ -56,4 +56,242 @@ JSON
 	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["level"] == 1, d' "$T/shared/status.json"
 	[ "$(stat -c %a "$T/shared/status.json")" = 644 ]
 	run ! compgen -G "$T/shared/.status.json.*"
+# ---- the target's pid taken over by another process (item 3) ----
+
+# pid_reuse MODE: inside a new pid namespace (so ns_last_pid is ours to set), memhook watches a
+# process (--pid, or --process by name) with a policy that sends it SIGUSR1 at every 50 ms check;
+# the process is killed and a stranger (another name) is started with the same pid, and listens
+# for a second. Leaves $T/usr1 (who got SIGUSR1), $T/target.pid, $T/stranger.pid, memhook's log.
+pid_reuse() {
+	cat > "$T/p.json" <<JSON
+{"check_interval":"50ms","levels":[{"name":"any","when":{"local_relative":100}}],
+ "handlers":[{"on":"remaining","signal":"SIGUSR1"}]}
+JSON
+	cat > "$T/inner.sh" <<'SH'
+set -eu
+MEMHOOK=$1 T=$2 MODE=$3 HELPERS=$4
+source "$HELPERS"
+PIDS=()
+REC="$HERE_LIB/usr1_recorder.py"
+# USR1 ignored until python's handler is in place: a signal before it would kill the recorder
+bash -c "trap '' USR1; exec python3 '$REC' target '$T'" &
+TGT=$!
+wait_for 10 test -s "$T/target.pid"
+if [ "$MODE" = pid ]; then target=(--pid "$TGT"); else target=(--process mh-target); fi
+memhook_start --policy "$T/p.json" "${target[@]}"
+wait_for 10 grep -qs target "$T/usr1"
+kill -9 "$TGT"
+wait "$TGT" || true
+echo $((TGT - 1)) > /proc/sys/kernel/ns_last_pid
+bash -c "trap '' USR1; exec python3 '$REC' stranger '$T' 1" &
+wait_for 10 test -e "$T/stranger.done"
+memhook_stop
+echo "$MH_RC" > "$T/rc"
+SH
+	run unshare --pid --fork --mount-proc bash "$T/inner.sh" "$MEMHOOK" "$T" "$1" \
+		"$BATS_TEST_DIRNAME/helpers.bash"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	TGT=$(cat "$T/target.pid")
+	# the stranger really has the target's pid (otherwise the test proves nothing)
+	[ "$(cat "$T/stranger.pid")" = "$TGT" ]
+	grep -q target "$T/usr1"
+	[ "$(cat "$T/rc")" = 0 ]
+}
+
+@test "--pid: the target exits and a stranger gets its pid: lost at once, never signalled, never taken" {
+	pid_reuse pid
+	run ! grep -qs stranger "$T/usr1"
+	log_has "target lost: cgroup .*, pid $TGT: process $TGT exited"
+	log_has "pid $TGT is gone and will not be taken again"
+	run ! log_has 'target found'
+}
+
+@test "--process: a stranger with the target's pid is not the target: lost, never signalled" {
+	pid_reuse process
+	run ! grep -qs stranger "$T/usr1"
+	log_has "target lost: cgroup .*, pid $TGT: process $TGT exited"
+	log_has 'target not found: no process named mh-target'
+	run ! log_has 'target found'
+}
+
+@test "the target's exit is seen at once through its pidfd, not at the next check" {
+	cat > "$T/p.json" <<JSON
+{"check_interval":"10m","levels":[{"name":"tight","when":{"local_relative":10}}]}
+JSON
+	sleep 600 &
+	local s=$!
+	PIDS+=("$s")
+	memhook_start --policy "$T/p.json" --pid "$s"
+	wait_for 5 log_has "watching .*pid $s"
+	kill "$s"
+	wait "$s" || true
+	wait_for 3 log_has "target lost: .*pid $s: process $s exited"
+	memhook_stop
+	[ "$MH_RC" -eq 0 ]
+}
+
+# fixture_process DIR PID NAME STARTTIME: a process in a fake /proc (comm, cmdline, stat with its
+# start time) whose cgroup is $T/cgroot/app, a cgroup2 fixture mounted (in its mountinfo) at $T/cgroot.
+fixture_process() {
+	mkdir -p "$1/$2" "$1/self"
+	echo "$3" > "$1/$2/comm"
+	printf '%s\0' "$3" > "$1/$2/cmdline"
+	echo '0::/app' > "$1/$2/cgroup"
+	echo "35 30 0:30 / $T/cgroot rw,relatime - cgroup2 cgroup2 rw" > "$1/self/mountinfo"
+	set_starttime "$1" "$2" "$3" "$4"
+}
+# set_starttime DIR PID NAME STARTTIME: its stat, with a comm that has spaces and parentheses.
+set_starttime() {
+	echo "$2 ($3 (x) y) S 1 $2 $2 0 -1 4194560 100 0 0 0 1 1 0 0 20 0 1 0 $4 1000 10 1844674" > "$1/$2/stat.new"
+	mv "$1/$2/stat.new" "$1/$2/stat"
+}
+
+@test "--process: the same pid with another start time is another process: lost, then found anew" {
+	listener_start
+	fixture_v2 "$T/cgroot/app" $((10 * MiB)) $((100 * MiB))
+	fixture_process "$T/proc" 4242 myapp 5000
+	cat > "$T/p.json" <<JSON
+{"check_interval":"50ms","levels":[{"name":"tight","when":{"local_relative":10}}],
+ "handlers":[{"on":"target_lost","webhook":{"url":"$URL"}},{"on":"target_found","webhook":{"url":"$URL"}}]}
+JSON
+	memhook_start --policy "$T/p.json" --process myapp --proc-root "$T/proc"
+	wait_for 5 log_has "watching cgroup $T/cgroot/app \(v2\), pid 4242"
+	set_starttime "$T/proc" 4242 myapp 7000
+	wait_for 5 has_event target_lost
+	log_has 'target lost: .*pid 4242: process 4242 exited'
+	wait_for 5 has_event target_found
+	log_has "target found: cgroup $T/cgroot/app \(v2\), pid 4242"
+}
+
+@test "--pid: the same pid with another start time is never taken, and memhook says why" {
+	fixture_v2 "$T/cgroot/app" $((10 * MiB)) $((100 * MiB))
+	fixture_process "$T/proc" 4242 myapp 5000
+	cat > "$T/p.json" <<JSON
+{"check_interval":"50ms","levels":[{"name":"tight","when":{"local_relative":10}}]}
+JSON
+	memhook_start --policy "$T/p.json" --pid 4242 --proc-root "$T/proc" --status-file "$T/status"
+	wait_for 5 log_has "watching cgroup $T/cgroot/app \(v2\), pid 4242"
+	set_starttime "$T/proc" 4242 myapp 7000
+	wait_for 5 log_has 'target lost: .*pid 4242: process 4242 exited'
+	log_has 'pid 4242 is gone and will not be taken again'
+	wait_for 5 grep -q '"target_present":false' "$T/status"
+	# still running, without a target: a clean stop
+	memhook_stop
+	[ "$MH_RC" -eq 0 ]
+	run ! log_has 'target found'
+}
+
+# ---- the smaller ones (item 10) ----
+
+@test "the status file says target_present as soon as the target is found, not 5 s later" {
+	cat > "$T/p.json" <<JSON
+{"check_interval":"50ms","levels":[{"name":"tight","when":{"local_relative":10}}]}
+JSON
+	rm -rf "$T/cg"
+	memhook_start --policy "$T/p.json" --cgroup "$T/cg" --proc-root "$T/proc" --status-file "$T/status"
+	wait_for 5 grep -qs '"target_present":false' "$T/status"
+	fixture_v2 "$T/cg" $((10 * MiB)) $((100 * MiB))
+	wait_for 5 log_has 'target found'
+	# the periodic rewrite is 5 s after the first: well after this
+	wait_for 2 grep -q '"target_present":true' "$T/status"
+}
+
+@test "an unreadable memory.current is 'Permission denied', not 'not a memory cgroup'" {
+	chmod 755 "$T"
+	chmod 000 "$T/cg/memory.current"
+	run setpriv --reuid=nobody --regid=nogroup --clear-groups "$MEMHOOK" run --once --cgroup "$T/cg" \
+		--proc-root "$T/proc"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$T/cg: Permission denied"* ]]
+	[[ "$output" != *"not a memory cgroup"* ]]
+	# the daemon says the same while it waits for the target
+	setpriv --reuid=nobody --regid=nogroup --clear-groups "$MEMHOOK" --cgroup "$T/cg" \
+		--proc-root "$T/proc" 2> "$T/memhook.log" &
+	MH_PID=$!
+	PIDS+=("$MH_PID")
+	wait_for 5 log_has "target not found: $T/cg: Permission denied; waiting for it"
+	memhook_stop
+	[ "$MH_RC" -eq 0 ]
+}
+
+@test "memory.max 0 is a limit of nothing: 0 bytes and 0% free, not MemTotal" {
+	listener_start
+	fixture_v2 "$T/cg" 0 0
+	run "$MEMHOOK" run --once --cgroup "$T/cg" --proc-root "$T/proc"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"\"limit_bytes\":	0,"* ]]
+	[[ "$output" == *"\"local_free_bytes\":	0,"* ]]
+	[[ "$output" == *"\"local_free_percent\":	0,"* ]]
+	cat > "$T/p.json" <<JSON
+{"check_interval":"50ms","levels":[{"name":"tight","when":{"local_relative":10}}],
+ "handlers":[{"on":"entered","webhook":{"url":"$URL"}}]}
+JSON
+	memhook_start --policy "$T/p.json" --cgroup "$T/cg" --proc-root "$T/proc"
+	wait_for 5 has_event entered 1
+	run event_field entered 1 'b["sample"]["limit_bytes"], b["sample"]["local_free_bytes"], b["sample"]["local_free_percent"]'
+	[ "$output" = "0 0 0" ]
+	log_has 'level 0 -> 1 \(tight\): entered; usage 0B? of 0B?, 0.0% free'
+}
+
+# ---- a second SIGTERM (item 9) ----
+
+@test "a second SIGTERM during the grace period stops at once" {
+	LISTENER_DELAY=600 listener_start
+	cat > "$T/p.json" <<JSON
+{"check_interval":"50ms","levels":[{"name":"tight","when":{"local_relative":30}}],
+ "handlers":[{"on":"entered","webhook":{"url":"$URL","timeout":"10m","retries":0}}]}
+JSON
+	memhook_start --policy "$T/p.json" --cgroup "$T/cg" --proc-root "$T/proc" --grace 1h
+	set_usage "$T/cg" $((80 * MiB))
+	wait_for 5 requests_at_least 1   # the receiver has it and does not answer
+	kill -TERM "$MH_PID"
+	wait_for 5 log_has 'delivering 1 queued webhook'
+	kill -0 "$MH_PID"                # waiting out its grace
+	kill -TERM "$MH_PID"
+	wait_for 5 log_has 'stopped: '
+	MH_RC=0
+	wait "$MH_PID" || MH_RC=$?
+	[ "$MH_RC" -eq 0 ]
+	log_has 'SIGTERM again: stopping now'
+	log_has 'stopping with 1 webhook\(s\) undelivered \(stopped by a second signal\)'
+}
+
+# ---- SIGUSR2 (item 10) ----
+
+# usr2_settled: the number of pause/resume lines is the number of toggles applied; they alternate
+# from "paused", and the status file's "paused" is the state the last one logged.
+usr2_settled() {
+	local n last
+	n=$(grep -cE 'SIGUSR2: evaluation (paused|resumed)' "$T/memhook.log")
+	[ "$n" -ge 1 ] || return 1
+	last=$(grep -oE 'SIGUSR2: evaluation (paused|resumed)' "$T/memhook.log" | tail -n1)
+	if [ $((n % 2)) -eq 1 ]; then
+		[ "$last" = "SIGUSR2: evaluation paused" ] && grep -q '"paused":true' "$T/status"
+	else
+		[ "$last" = "SIGUSR2: evaluation resumed" ] && grep -q '"paused":false' "$T/status"
+	fi
+}
+
+usr2_lines_are() { [ "$(grep -cE 'SIGUSR2: evaluation' "$T/memhook.log")" -eq "$1" ]; }
+
+@test "SIGUSR2 is a toggle: every one applied is logged and in the status file, a burst coalesces" {
+	cat > "$T/p.json" <<JSON
+{"check_interval":"50ms","levels":[{"name":"tight","when":{"local_relative":10}}]}
+JSON
+	memhook_start --policy "$T/p.json" --cgroup "$T/cg" --proc-root "$T/proc" --status-file "$T/status"
+	wait_for 5 log_has watching
+	for _ in $(seq 500); do kill -USR2 "$MH_PID"; done
+	wait_for 5 usr2_settled
+	# the lines alternate: paused, resumed, paused...
+	run python3 -c 'import re,sys; s=re.findall(r"SIGUSR2: evaluation (paused|resumed)", open(sys.argv[1]).read()); assert all(x == ("paused" if i % 2 == 0 else "resumed") for i, x in enumerate(s)), s; print(len(s))' "$T/memhook.log"
+	echo "applied $output of 500"
+	[ "$status" -eq 0 ]
+	local before=$output
+	# one more, alone, is one more toggle
+	kill -USR2 "$MH_PID"
+	wait_for 5 usr2_lines_are $((before + 1))
+	wait_for 5 usr2_settled
 }

@@ -164,6 +164,41 @@ static int scratch_teardown(void **state)
 	return rmdir(scratch);
 }
 
+/* A memory file that is there but cannot be opened is reported with its own error, not as "not a
+ * memory cgroup" (EACCES as a non-root user; a symlink loop gives ELOOP even to root). */
+static void test_unopenable_memory_file(void **state)
+{
+	(void)state;
+	struct cg_target t;
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/memory.current", scratch);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(symlink("memory.current", path), 0);
+	assert_int_equal(cg_open(scratch, &t), -ELOOP);
+	assert_int_equal(t.usage_fd, -1);
+	assert_int_equal(t.dirfd, -1);
+	cg_close(&t);
+	assert_int_equal(unlink(path), 0);
+	put("memory.current", "1048576\n");
+}
+
+/* memory.max 0 is read as 0 (a limit of nothing), not as unlimited. */
+static void test_limit_zero(void **state)
+{
+	(void)state;
+	struct cg_target t;
+	struct sample s = { 0 };
+
+	put("memory.max", "0\n");
+	assert_int_equal(cg_open(scratch, &t), 0);
+	assert_int_equal(cg_sample(&t, 0, &s), 0);
+	assert_int_equal(s.limit_bytes, 0);
+	assert_int_equal(sample_local_free_bytes(&s), 0);
+	assert_float_equal(sample_local_free_percent(&s), 0.0, 1e-12);
+	cg_close(&t);
+}
+
 static void test_events_delta(void **state)
 {
 	(void)state;
@@ -359,6 +394,8 @@ int main(void)
 		cmocka_unit_test(test_v2_nested),
 		cmocka_unit_test(test_v1),
 		cmocka_unit_test(test_open_errors),
+		cmocka_unit_test_setup_teardown(test_unopenable_memory_file, scratch_setup, scratch_teardown),
+		cmocka_unit_test_setup_teardown(test_limit_zero, scratch_setup, scratch_teardown),
 		cmocka_unit_test_setup_teardown(test_events_delta, scratch_setup, scratch_teardown),
 		cmocka_unit_test(test_read_procs),
 		cmocka_unit_test_setup_teardown(test_procs_garbage, scratch_setup, scratch_teardown),

@@ -1,7 +1,13 @@
 /* check: the decision of one check on hand-built policies and samples (no loop, no files):
  * oom_kill before the level steps, the clamp on a reload with fewer levels, lost and found,
- * stepping through every level, remaining only without a transition. */
+ * stepping through every level, remaining only without a transition; and the effective limit
+ * check_sample reads from a scratch tree (memory.max 0 is a limit). */
 #include "unit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cgroup.h"
 #include "check.h"
@@ -181,6 +187,56 @@ static void test_needs(void **state)
 	assert_int_equal(n.sample_what, CG_SAMPLE_EVENTS);
 }
 
+static void put(const char *dir, const char *name, const char *text)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "we");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* check_sample's effective limit: memory.max 0 stays 0 (the cgroup can hold nothing: every level
+ * of free memory holds), "max" becomes MemTotal. */
+static void test_sample_limit_zero(void **state)
+{
+	(void)state;
+	char root[] = "/tmp/memhook-check-XXXXXX", cg[128], cmd[160];
+	assert_non_null(mkdtemp(root));
+	snprintf(cg, sizeof(cg), "%s/cg", root);
+	assert_int_equal(mkdir(cg, 0755), 0);
+	put(cg, "memory.current", "4096\n");
+	put(cg, "memory.max", "0\n");
+	put(root, "meminfo", "MemTotal: 1000 kB\nMemFree: 10 kB\nMemAvailable: 500 kB\n");
+
+	struct target_spec spec = { .mode = TARGET_CGROUP, .cgroup_dir = cg, .proc_root = root };
+	struct target t;
+	target_init_spec(&t, &spec);
+	char err[256];
+	assert_int_equal(target_acquire(&t, err, sizeof(err)), 0);
+	struct check_host h = { .mem = { .meminfo_fd = -1 } };
+	assert_int_equal(hostmem_open(root, &h.mem), 0);
+	struct check_needs needs = { 0 };
+	struct sample s;
+	assert_int_equal(check_sample(&t, &policy3, &needs, &h, &s), 0);
+	assert_int_equal(s.limit_bytes, 0);
+	assert_int_equal(sample_local_free_bytes(&s), 0);
+	assert_float_equal(sample_local_free_percent(&s), 0.0, 1e-12);
+	struct check_result r;
+	check_step(&policy3, 0, CHECK_TARGET_PRESENT, &s, NULL, &r);
+	assert_int_equal(r.level, 3);
+
+	put(cg, "memory.max", "max\n");
+	assert_int_equal(check_sample(&t, &policy3, &needs, &h, &s), 0);
+	assert_int_equal(s.limit_bytes, 1000 * 1024);
+
+	hostmem_close(&h.mem);
+	target_release(&t);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -190,6 +246,7 @@ int main(void)
 		cmocka_unit_test(test_lost_and_found),
 		cmocka_unit_test(test_steps_through_every_level),
 		cmocka_unit_test(test_needs),
+		cmocka_unit_test(test_sample_limit_zero),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

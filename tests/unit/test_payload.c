@@ -166,6 +166,19 @@ static void test_percent_rounding(void **state)
 	s.usage_bytes = 0; /* 100 % */
 	_cleanup_free_ char *json2 = payload_build_json(&c, NULL);
 	assert_non_null(strstr(json2, "\"local_free_percent\":100,"));
+	/* a limit of 0 (memory.max 0): nothing is free, no division by zero */
+	s.usage_bytes = 4096;
+	s.limit_bytes = 0;
+	_cleanup_free_ char *json3 = payload_build_json(&c, NULL);
+	assert_non_null(strstr(json3, "\"limit_bytes\":0,\"local_free_bytes\":0,\"local_free_percent\":0,"));
+	char **env = payload_build_env(&c);
+	assert_non_null(env);
+	bool seen = false;
+	for (char **e = env; *e; e++)
+		if (strcmp(*e, "MEMHOOK_LOCAL_FREE_PERCENT=0.00") == 0)
+			seen = true;
+	assert_true(seen);
+	strv_free(env);
 }
 
 static const char *env_get(char **v, const char *key)
