@@ -56,6 +56,8 @@ JSON
 	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["level"] == 1, d' "$T/shared/status.json"
 	[ "$(stat -c %a "$T/shared/status.json")" = 644 ]
 	run ! compgen -G "$T/shared/.status.json.*"
+}
+
 # ---- the target's pid taken over by another process (item 3) ----
 
 # pid_reuse MODE: inside a new pid namespace (so ns_last_pid is ours to set), memhook watches a
