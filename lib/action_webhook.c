@@ -6,6 +6,7 @@
 #include "action.h"
 #include "policy_parse.h"
 #include "units.h"
+#include "url.h"
 
 /* RFC 9110 token: the characters allowed in a header name. */
 static bool is_token(const char *s)
@@ -46,6 +47,8 @@ static int parse_headers(struct want_ctx *w, const cJSON *j, const char *path, c
 	if ((r = want_object(w, j, path)) < 0)
 		return r;
 	int n = cJSON_GetArraySize(j);
+	if (n > WEBHOOK_MAX_HEADERS) /* before the pairwise duplicate check below */
+		return want_fail(w, path, "at most %d headers", WEBHOOK_MAX_HEADERS);
 	char **h = calloc((size_t)n + 1, sizeof(char *));
 	if (!h)
 		return want_oom(w);
@@ -58,11 +61,14 @@ static int parse_headers(struct want_ctx *w, const cJSON *j, const char *path, c
 				return want_fail(w, hp, "duplicate header");
 		if (!is_token(it->string))
 			return want_fail(w, hp, "invalid header name");
-		if (!cJSON_IsString(it) || !it->valuestring)
-			return want_fail(w, hp, "must be a string");
-		if (has_ctl(it->valuestring))
+		if ((r = want_max_chars(w, it->string, hp, WEBHOOK_HEADER_NAME_MAX_CHARS)) < 0)
+			return r;
+		const char *value = NULL;
+		if ((r = want_string(w, it, hp, &value)) < 0)
+			return r;
+		if (has_ctl(value))
 			return want_fail(w, hp, "must not contain control characters");
-		if (asprintf(&h[i], "%s: %s", it->string, it->valuestring) < 0) {
+		if (asprintf(&h[i], "%s: %s", it->string, value) < 0) {
 			h[i] = NULL;
 			return want_oom(w);
 		}
@@ -78,6 +84,8 @@ static int want_url(struct want_ctx *w, const cJSON *it, const char *path, char 
 	if ((r = want_dup_string(w, it, path, ret)) < 0)
 		return r;
 	const char *url = *ret;
+	if ((r = want_max_chars(w, url, path, WEBHOOK_URL_MAX_CHARS)) < 0)
+		return r;
 	size_t scheme = strncasecmp(url, "http://", 7) == 0    ? 7
 	                : strncasecmp(url, "https://", 8) == 0 ? 8
 	                                                       : 0;
@@ -116,6 +124,9 @@ static int webhook_parse(struct policy_ctx *c, const cJSON *j, const char *path,
 		return want_fail(w, up, "is required");
 	if ((r = want_url(w, it, up, &wh->url)) < 0)
 		return r;
+	wh->url_log = url_redact(wh->url);
+	if (!wh->url_log)
+		return want_oom(w);
 	if ((it = cJSON_GetObjectItemCaseSensitive(j, "timeout"))) {
 		WANT_PATH_KEY(tp, w, path, "timeout");
 		if ((r = want_positive_duration(w, it, tp, &wh->timeout_usec)) < 0)
@@ -162,6 +173,8 @@ static int webhook_parse(struct policy_ctx *c, const cJSON *j, const char *path,
 			return r;
 		if (!is_token(wh->signature_header))
 			return want_fail(w, sp, "invalid header name");
+		if ((r = want_max_chars(w, wh->signature_header, sp, WEBHOOK_HEADER_NAME_MAX_CHARS)) < 0)
+			return r;
 	}
 	if ((it = cJSON_GetObjectItemCaseSensitive(j, "tls_verify"))) {
 		WANT_PATH_KEY(tp, w, path, "tls_verify");
@@ -171,12 +184,13 @@ static int webhook_parse(struct policy_ctx *c, const cJSON *j, const char *path,
 	return 0;
 }
 
-/* "https://host/path (timeout 5s, retries 3, signed with secret_env X, TLS not verified)" */
+/* "https://host/path (timeout 5s, retries 3, signed with secret_env X, TLS not verified)", the URL
+ * without its password (url_redact). */
 static void webhook_describe(const struct handler *h, FILE *out)
 {
 	char buf[64];
 
-	fputs(h->webhook.url, out);
+	fputs(h->webhook.url_log ? h->webhook.url_log : "(url not shown)", out);
 	fprintf(out, " (timeout %s, retries %u",
 	        units_format_duration(h->webhook.timeout_usec, buf, sizeof(buf)), h->webhook.retries);
 	if (h->webhook.secret_file)

@@ -14,6 +14,8 @@ static int children_parse(struct policy_ctx *c, const cJSON *j, const char *path
 	int n = cJSON_GetArraySize(j);
 	if (n <= 0)
 		return want_fail(&c->w, path, "must not be empty");
+	if (n > CONDITION_MAX_CHILDREN)
+		return want_fail(&c->w, path, "at most %d conditions", CONDITION_MAX_CHILDREN);
 	cond->children = calloc((size_t)n, sizeof(*cond->children));
 	if (!cond->children)
 		return want_oom(&c->w);

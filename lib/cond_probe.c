@@ -36,6 +36,13 @@ static int custom_parse(struct policy_ctx *c, const cJSON *j, const char *path, 
 	static const char *const keys[] = { "command", "timeout", NULL };
 	int r;
 
+	if (c->p->n_probes >= POLICY_MAX_PROBES)
+		return want_fail(
+		        &c->w, path,
+		        "at most %d custom conditions (probes) per policy: each runs as a process at "
+		        "every check",
+		        POLICY_MAX_PROBES);
+
 	if ((r = want_object(&c->w, j, path)) < 0 || (r = want_keys(&c->w, j, path, keys, "unknown key")) < 0)
 		return r;
 	WANT_PATH_KEY(cp, &c->w, path, "command");

@@ -44,6 +44,8 @@ int condition_parse(struct policy_ctx *c, const cJSON *j, const char *path, stru
 	cond->path = strdup(path);
 	if (!cond->path)
 		return want_oom(&c->w);
+	if (c->depth >= CONDITION_MAX_DEPTH)
+		return want_fail(&c->w, path, "conditions nest at most %d deep", CONDITION_MAX_DEPTH);
 	if ((r = want_object(&c->w, j, path)) < 0 ||
 	    (r = want_keys_known(&c->w, j, path, is_condition_key, "unknown condition")) < 0)
 		return r;
@@ -61,7 +63,10 @@ int condition_parse(struct policy_ctx *c, const cJSON *j, const char *path, stru
 	const struct cond_ops *ops = condition_ops(cond->kind);
 	if (ops->v2_file)
 		c->p->needs_v2 = true;
-	return ops->parse(c, v, kp, cond);
+	c->depth++;
+	r = ops->parse(c, v, kp, cond);
+	c->depth--;
+	return r;
 }
 
 void condition_describe(const struct policy *p, const struct condition *cond, FILE *out)

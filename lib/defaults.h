@@ -16,11 +16,30 @@
 /* Levels are steps of severity, not a table: a few are enough, and a bound keeps a transition's
  * event list on the stack. */
 #define POLICY_MAX_LEVELS 32
+/* One handler per level and event is 32 * 7 = 224; 256 leaves room beside that and bounds what
+ * one reload parses and keeps (80,000 headers once held the loop for 21 s). */
+#define POLICY_MAX_HANDLERS 256
+/* A level name goes into every event, log line and the status file: a word, not a paragraph. */
+#define POLICY_NAME_MAX_CHARS 64
+/* Any other string of the policy (a path, an argument, a header value): PATH_MAX (4096) is the
+ * longest path the kernel takes, and nothing else in a policy needs more. */
+#define POLICY_STRING_MAX_CHARS 4096
+/* A command's program and arguments: a probe or a hook script needs a handful; the bound keeps
+ * a policy from asking for a megabyte of argv. */
+#define COMMAND_MAX_ARGS 128
 
 /* ---- conditions ---- */
 
 /* A custom probe answers a yes/no question; a second is long for that, and the check waits on it. */
 #define PROBE_TIMEOUT_DEFAULT_USEC USEC_PER_SEC
+/* Every probe is a child with its pipes at every check: 600 probes ran out of file descriptors
+ * (limit 1024) and the level they guarded never entered. 16 is a few questions per level. */
+#define POLICY_MAX_PROBES 16
+/* Conditions under one "all" or "any": a level is a few tests combined, not a table. */
+#define CONDITION_MAX_CHILDREN 64
+/* all/any/not nest at most this deep ("when" itself is depth 1): real policies nest 2 or 3
+ * deep, and every level of nesting is a recursion when the policy is parsed and evaluated. */
+#define CONDITION_MAX_DEPTH 16
 
 /* ---- actions ---- */
 
@@ -34,6 +53,13 @@
 #define WEBHOOK_RETRIES_MAX 10
 /* GitHub's X-Hub-Signature-256 form, under memhook's own name (CONVENTIONS.md). */
 #define WEBHOOK_SIGNATURE_HEADER_DEFAULT "X-Memhook-Signature"
+/* Headers a webhook adds: an Authorization and a few more. 80,000 took 15 s to check for
+ * duplicates (pairwise, ignoring case); 64 take 2,016 comparisons. */
+#define WEBHOOK_MAX_HEADERS 64
+/* A header name (and signature_header): real ones are under 40 characters. */
+#define WEBHOOK_HEADER_NAME_MAX_CHARS 256
+/* Browsers and CDNs stop at about 2 KiB (IE's 2,083); a webhook URL with a token fits well. */
+#define WEBHOOK_URL_MAX_CHARS 2048
 /* An exec action is a short script (a dump, a notification); 10 s bounds a hung one. */
 #define EXEC_TIMEOUT_DEFAULT_USEC (10 * USEC_PER_SEC)
 

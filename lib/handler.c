@@ -119,6 +119,8 @@ int handler_parse_all(struct policy_ctx *c, const cJSON *j)
 	int n = cJSON_GetArraySize(j);
 	if (n == 0)
 		return 0;
+	if (n > POLICY_MAX_HANDLERS)
+		return want_fail(&c->w, "handlers", "at most %d handlers", POLICY_MAX_HANDLERS);
 	p->handlers = calloc((size_t)n, sizeof(*p->handlers));
 	if (!p->handlers)
 		return want_oom(&c->w);

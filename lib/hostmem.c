@@ -22,7 +22,8 @@ int hostmem_open(const char *proc_root, struct hostmem *ret)
 		proc_root = "/proc";
 	if ((size_t)snprintf(path, sizeof(path), "%s/meminfo", proc_root) >= sizeof(path))
 		return -ENAMETOOLONG;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO planted in a --proc-root tree must not block open() */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
 	ret->meminfo_fd = fd;
@@ -83,7 +84,9 @@ int meminfo_parse(const char *buf, size_t len, uint64_t *ret_total_bytes, uint64
 		}
 		p = eol ? eol + 1 : end;
 	}
-	if (!have_total || !have_avail || total == 0)
+	/* The kernel's MemAvailable is an estimate within MemTotal: more is garbage, and would make
+	 * global_relative read more than 100% available. */
+	if (!have_total || !have_avail || total == 0 || avail > total)
 		return -EBADMSG;
 	*ret_total_bytes = total;
 	*ret_available_bytes = avail;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "defaults.h"
 #include "units.h"
 
 #define JSON_INTEGER_MAX 9007199254740992.0 /* 2^53: larger numbers lose precision in a double */
@@ -59,7 +60,11 @@ static bool in_list(const char *s, const char *const *list)
 	return false;
 }
 
-/* want_keys with either a list or a predicate. */
+/* want_keys with either a list or a predicate. Linear in the object's size whatever its size:
+ * every key is checked against the known ones before it is compared with the keys before it, so
+ * the pairwise duplicate check only ever runs over known, distinct keys, and the first member
+ * past the number of known keys is either unknown or a duplicate (an object of 80,000 repeats of
+ * one key stops at the second). */
 static int check_keys(struct want_ctx *w, const cJSON *obj, const char *path, const char *const *allowed,
                       bool (*known)(const char *key), const char *unknown_msg)
 {
@@ -94,10 +99,31 @@ int want_object(struct want_ctx *w, const cJSON *it, const char *path)
 	return cJSON_IsObject(it) ? 0 : want_fail(w, path, "must be an object");
 }
 
+size_t want_utf8_chars(const char *s, size_t max_bytes)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < max_bytes && s[i]; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+int want_max_chars(struct want_ctx *w, const char *s, const char *path, size_t max_chars)
+{
+	/* a character is at most 4 bytes: no need to count past that */
+	if (want_utf8_chars(s, 4 * (max_chars + 1)) > max_chars)
+		return want_fail(w, path, "at most %zu characters", max_chars);
+	return 0;
+}
+
 int want_string(struct want_ctx *w, const cJSON *it, const char *path, const char **ret)
 {
+	int r;
+
 	if (!cJSON_IsString(it) || !it->valuestring)
 		return want_fail(w, path, "must be a string");
+	if ((r = want_max_chars(w, it->valuestring, path, POLICY_STRING_MAX_CHARS)) < 0)
+		return r;
 	*ret = it->valuestring;
 	return 0;
 }
@@ -218,6 +244,9 @@ int want_argv(struct want_ctx *w, const cJSON *it, const char *path, char ***ret
 	int n = cJSON_GetArraySize(it);
 	if (n <= 0)
 		return want_fail(w, path, "must not be empty");
+	if (n > COMMAND_MAX_ARGS)
+		return want_fail(w, path, "at most %d strings (the program and its arguments)",
+		                 COMMAND_MAX_ARGS);
 	_cleanup_strv_free_ char **argv = calloc((size_t)n + 1, sizeof(char *));
 	if (!argv)
 		return want_oom(w);
@@ -226,11 +255,13 @@ int want_argv(struct want_ctx *w, const cJSON *it, const char *path, char ***ret
 		_cleanup_free_ char *ip = want_path_index(path, i);
 		if (!ip)
 			return want_oom(w);
-		if (!cJSON_IsString(a) || !a->valuestring)
-			return want_fail(w, ip, "must be a string");
-		if (i == 0 && a->valuestring[0] != '/')
-			return want_fail(w, ip, "must be an absolute path, got \"%.64s\"", a->valuestring);
-		argv[i] = strdup(a->valuestring);
+		const char *arg = NULL;
+		int r = want_string(w, a, ip, &arg);
+		if (r < 0)
+			return r;
+		if (i == 0 && arg[0] != '/')
+			return want_fail(w, ip, "must be an absolute path, got \"%.64s\"", arg);
+		argv[i] = strdup(arg);
 		if (!argv[i])
 			return want_oom(w);
 	}

@@ -42,7 +42,14 @@ int want_keys(struct want_ctx *w, const struct cJSON *obj, const char *path, con
 int want_keys_known(struct want_ctx *w, const struct cJSON *obj, const char *path,
                     bool (*known)(const char *key), const char *unknown_msg);
 
-/* Each returns 0 or -EINVAL ("must be ..."). */
+/* The number of UTF-8 characters (bytes that do not continue one) in s, counting at most
+ * max_bytes bytes. */
+size_t want_utf8_chars(const char *s, size_t max_bytes);
+/* Fails with "path: at most N characters" when s is longer. Returns 0 or -EINVAL. */
+int want_max_chars(struct want_ctx *w, const char *s, const char *path, size_t max_chars);
+
+/* Each returns 0 or -EINVAL ("must be ..."); strings are at most POLICY_STRING_MAX_CHARS
+ * characters. */
 int want_object(struct want_ctx *w, const struct cJSON *it, const char *path);
 int want_string(struct want_ctx *w, const struct cJSON *it, const char *path, const char **ret);
 int want_nonempty_string(struct want_ctx *w, const struct cJSON *it, const char *path, const char **ret);
@@ -58,6 +65,6 @@ int want_size(struct want_ctx *w, const struct cJSON *it, const char *path, uint
 /* A duration string "10s" (units_parse_duration); want_positive_duration also refuses 0. */
 int want_duration(struct want_ctx *w, const struct cJSON *it, const char *path, uint64_t *ret);
 int want_positive_duration(struct want_ctx *w, const struct cJSON *it, const char *path, uint64_t *ret);
-/* A non-empty array of strings, the first an absolute path: a command run without a shell. *ret is
- * a malloc'd NULL-terminated array (strv_free). */
+/* A non-empty array of at most COMMAND_MAX_ARGS strings, the first an absolute path: a command run
+ * without a shell. *ret is a malloc'd NULL-terminated array (strv_free). */
 int want_argv(struct want_ctx *w, const struct cJSON *it, const char *path, char ***ret);

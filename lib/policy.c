@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "action.h"
 #include "condition.h"
@@ -52,6 +53,8 @@ static int parse_levels(struct policy_ctx *c, const cJSON *j)
 		if (!name)
 			return want_fail(w, np, "is required");
 		if ((r = want_dup_string(w, name, np, &l->name)) < 0)
+			return r;
+		if ((r = want_max_chars(w, l->name, np, POLICY_NAME_MAX_CHARS)) < 0)
 			return r;
 		for (size_t k = 0; k < i; k++)
 			if (strcmp(p->levels[k].name, l->name) == 0)
@@ -191,18 +194,39 @@ int policy_parse(const char *json, size_t len, struct policy **ret, char *err, s
 	return 0;
 }
 
+/* Opens path for reading without waiting on it: O_NONBLOCK, so a FIFO (or a device) neither
+ * blocks open() until a writer comes nor a read; then only a regular file is kept. Returns the fd,
+ * -EISDIR or -EBADFD (not a regular file), or -errno. */
+static int open_regular(const char *path)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	struct stat st;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return S_ISDIR(st.st_mode) ? -EISDIR : -EBADFD;
+	return TAKE_FD(fd);
+}
+
 int policy_load(const char *path, struct policy **ret, char *err, size_t err_size)
 {
 	char inner[512];
 
 	if (err && err_size)
 		err[0] = '\0';
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		int e = errno;
+	_cleanup_close_ int fd = open_regular(path);
+	if (fd == -EISDIR || fd == -EBADFD) {
 		if (err && err_size)
-			snprintf(err, err_size, "%s: cannot open: %s", path, strerror(e));
-		return -e;
+			snprintf(err, err_size, "%s: not a regular file", path);
+		return fd;
+	}
+	if (fd < 0) {
+		if (err && err_size)
+			snprintf(err, err_size, "%s: cannot open: %s", path, strerror(-fd));
+		return fd;
 	}
 	_cleanup_free_ char *buf = malloc(POLICY_FILE_MAX_BYTES + 1);
 	if (!buf) {
@@ -240,6 +264,7 @@ void policy_free(struct policy *p)
 		struct handler *h = &p->handlers[i];
 		free(h->path);
 		free(h->webhook.url);
+		free(h->webhook.url_log);
 		strv_free(h->webhook.headers);
 		free(h->webhook.secret_file);
 		free(h->webhook.secret_env);

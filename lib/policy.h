@@ -5,12 +5,13 @@
  *   check_interval     duration string, default "1s", >= 10ms
  *   maximum_available  "auto" (default) or a size: overrides the target's local maximum
  *   log_transitions    bool, default true
- *   levels             1..32 of {"name": str (unique, non-empty), "when": condition}
- *   handlers           array (may be empty) of handler objects
+ *   levels             1..32 of {"name": str (unique, non-empty, <= 64 chars), "when": condition}
+ *   handlers           array (may be empty, <= 256) of handler objects
+ * every other string is at most 4096 characters (lib/defaults.h has every bound)
  * condition: an object with exactly one key:
  *   global_absolute size | global_relative percent | local_absolute size | local_relative percent
- *   custom {"command": [abs path, args...], "timeout": duration (default "1s")}
- *   all [cond, ...] (non-empty) | any [cond, ...] (non-empty) | not cond
+ *   custom {"command": [abs path, args...], "timeout": duration (default "1s")}  (<= 16 per policy)
+ *   all [cond, ...] (1..64) | any [cond, ...] (1..64) | not cond       (nested <= 16 deep)
  *   pressure {"kind": "some"|"full" (default "some"), "window": "avg10"|"avg60"|"avg300"
  *             (default "avg10"), "above": percent}                         (cgroup v2 only)
  *   events "high"|"max"|"oom"|"oom_kill"|"low"  or  {"counter": name, "increased_by": n >= 1}
@@ -18,13 +19,15 @@
  * handler: {"on": event name, "level": int (optional; 1..n_levels, 0 allowed for remaining),
  *           "every": duration (remaining only, rate limit),
  *           exactly one action key: "webhook" | "signal" | "reclaim" | "exec"}
- *   webhook  {"url": http(s) URL, "timeout": duration "5s", "headers": {name: value},
+ *   webhook  {"url": http(s) URL (<= 2048 chars), "timeout": duration "5s",
+ *             "headers": {name (<= 256 chars): value} (<= 64),
  *             "retries": int 0..10 (default 3), "backoff": duration "500ms" (doubles each retry),
  *             "secret_file": abs path | "secret_env": VAR, "signature_header": name
  *             (default "X-Memhook-Signature"), "tls_verify": bool (default true)}
  *   signal   "SIGUSR1" | "USR1" | 10  or  {"signal": ..., "to": "main"|"cgroup" (default "main")}
  *   reclaim  "64Mi" | "5%"  or  {"amount": "64Mi"|"5%"}
  *   exec     [abs path, args...]  or  {"command": [...], "timeout": duration (default "10s")}
+ *   (a command is 1..128 strings)
  */
 #pragma once
 
@@ -65,6 +68,7 @@ struct level {
 
 struct webhook_cfg {
 	char *url;
+	char *url_log;         /* url as every message shows it: no user name or password (url_redact) */
 	uint64_t timeout_usec; /* per attempt, default 5 s */
 	char **headers;        /* NULL-terminated "Name: value" */
 	unsigned retries;      /* further attempts after the first, default 3 */
@@ -123,7 +127,9 @@ extern const char policy_default_json[];
  * "<json path>: <reason>" into err; *ret is untouched. */
 int policy_parse(const char *json, size_t len, struct policy **ret, char *err, size_t err_size);
 
-/* Reads a file (at most 1 MiB) and parses it; errors name the file. -errno on I/O errors. */
+/* Reads a regular file (at most 1 MiB) and parses it; errors name the file. A FIFO, device or
+ * directory is refused at once ("<path>: not a regular file", -EBADFD or -EISDIR), never waited
+ * on. -errno on I/O errors. */
 int policy_load(const char *path, struct policy **ret, char *err, size_t err_size);
 
 void policy_free(struct policy *p);

@@ -11,6 +11,7 @@ struct policy_ctx {
 	struct want_ctx w;
 	struct policy *p;  /* the policy being built */
 	size_t probes_cap; /* room in p->probes */
+	unsigned depth;    /* of the condition being parsed: "when" is 1 */
 };
 
 /* Parses one condition object into cond (zeroed storage owned by the policy tree, so a failure

@@ -20,11 +20,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 
 #include "curl_api.h"
 #include "defaults.h"
 #include "log.h"
 #include "loop.h"
+#include "url.h"
 #include "util.h"
 
 /* Every libcurl call goes through the table filled by curl_api_load(). */
@@ -73,7 +75,7 @@ struct job {
 	CURL *easy;
 	struct curl_slist *headers;
 	char *url;
-	char *url_log; /* url without user:password@ */
+	char *url_log; /* url without user name and password (url_redact) */
 	char *body;
 	size_t body_len;
 	char *tag;
@@ -423,13 +425,18 @@ void webhook_get_stats(const struct webhook_client *c, struct webhook_stats *ret
 	*ret = c->stats;
 }
 
-/* Reads the secret of cfg into buf (NUL-terminated). Returns its length or -errno. */
+/* Reads the secret of cfg into buf (NUL-terminated). The file is opened O_NONBLOCK and must be
+ * regular: a FIFO there never holds the loop. Returns its length, -EBADFD (not a regular file) or
+ * -errno. */
 static ssize_t read_secret(const struct webhook_cfg *cfg, char *buf, size_t size)
 {
 	if (cfg->secret_file) {
-		_cleanup_close_ int fd = open(cfg->secret_file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-		if (fd < 0)
+		_cleanup_close_ int fd = open(cfg->secret_file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		struct stat st;
+		if (fd < 0 || fstat(fd, &st) < 0)
 			return -errno;
+		if (!S_ISREG(st.st_mode))
+			return -EBADFD;
 		ssize_t n = pread_all(fd, buf, size);
 		if (n < 0)
 			return n;
@@ -482,23 +489,6 @@ static int append_header(struct curl_slist **headers, const char *h)
 	return 0;
 }
 
-/* The URL as logged: credentials in "scheme://user:password@host" replaced by "***". */
-static char *url_for_log(const char *url)
-{
-	const char *auth = strstr(url, "://");
-	if (!auth)
-		return strdup(url);
-	auth += 3;
-	size_t auth_len = strcspn(auth, "/?#");
-	const char *at = memrchr(auth, '@', auth_len);
-	if (!at)
-		return strdup(url);
-	char *s;
-	if (asprintf(&s, "%.*s***%s", (int)(auth - url), url, at) < 0)
-		return NULL;
-	return s;
-}
-
 static int job_new(struct webhook_client *c, const struct webhook_cfg *cfg, const char *body, size_t len,
                    const char *tag, struct job **ret)
 {
@@ -510,7 +500,7 @@ static int job_new(struct webhook_client *c, const struct webhook_cfg *cfg, cons
 	j->retries = cfg->retries;
 	j->backoff_usec = cfg->backoff_usec;
 	j->url = strdup(cfg->url);
-	j->url_log = url_for_log(cfg->url);
+	j->url_log = url_redact(cfg->url);
 	j->tag = strdup(tag ? tag : "webhook");
 	j->body = malloc(len + 1);
 	j->easy = curl_easy_init();

@@ -34,6 +34,9 @@ PARSER_ONLY = {
     "handler-level-range": "the upper bound is the length of another array (levels)",
     "header-name-case": "propertyNames cannot compare names with each other (X-A vs x-a)",
     "value-overflow": "a size or duration string whose value overflows 64 bits: a regex sees digits, not values",
+    "condition-depth": "conditions nest at most 16 deep: a recursive $ref has no depth (only 16 copies of the "
+                       "condition schema could say it)",
+    "probe-count": "at most 16 custom conditions in the whole policy: a count across the tree, not in one array",
 }
 
 # Cases where the parser is wrong (fix pending in lib/policy.c): expected schema verdict, reason.
@@ -166,9 +169,9 @@ def gen_levels():
         if not isinstance(v, list):
             case("levels=%r" % (v,), {"levels": v})
         case("level item %r" % (v,), {"levels": [v]} if v != {} else {"levels": [{}]})
-    for name in ["a", "say \"hi\"", "ü", " ", "x" * 300, "a\tb"]:
+    for name in ["a", "say \"hi\"", "ü", " ", "x" * 64, "ü" * 64, "a\tb"]:
         case("level name %r" % name, {"levels": [{"name": name, "when": {"local_relative": 10}}]})
-    for name in ["", 1, None, True, [], {}, "\u0000"]:
+    for name in ["", 1, None, True, [], {}, "\u0000", "x" * 65, "ü" * 65, "x" * 300]:
         case("level name %r" % (name,), {"levels": [{"name": name, "when": {"local_relative": 10}}]})
     case("level name with NUL inside", {"levels": [{"name": "a\u0000b", "when": {"local_relative": 10}}]},
          "nul-in-string")
@@ -228,10 +231,27 @@ def gen_conditions():
         case("not=%r" % (v,), with_cond({"not": v}))
     for v in [[leaf], {}, "x", None, {"local_relative": -1}]:
         case("not=%r" % (v,), with_cond({"not": v}))
-    deep = leaf
-    for i in range(60):
-        deep = [{"not": deep}, {"all": [deep]}, {"any": [leaf, deep]}][i % 3]
-    case("nesting 60 deep", with_cond(deep))
+    for k in ("all", "any"):
+        case("%s of 64" % k, with_cond({k: [{"local_relative": i} for i in range(64)]}))
+        case("%s of 65" % k, with_cond({k: [{"local_relative": i} for i in range(65)]}))
+    def nest(depth):  # a condition `depth` deep ("when" is 1)
+        deep = leaf
+        for i in range(depth - 1):
+            deep = [{"not": deep}, {"all": [deep]}, {"any": [leaf, deep]}][i % 3]
+        return deep
+    case("nesting 16 deep", with_cond(nest(16)))
+    case("nesting 17 deep", with_cond(nest(17)), "condition-depth")
+    case("nesting 61 deep", with_cond(nest(61)), "condition-depth")
+    probe = {"custom": {"command": ["/bin/true"]}}
+    case("16 custom conditions", {"levels": [{"name": "a", "when": {"any": [probe] * 10}},
+                                             {"name": "b", "when": {"all": [probe] * 6}}]})
+    case("17 custom conditions", {"levels": [{"name": "a", "when": {"any": [probe] * 10}},
+                                             {"name": "b", "when": {"all": [probe] * 7}}]}, "probe-count")
+    for n in (128, 129):
+        case("custom command of %d" % n, with_cond({"custom": {"command": ["/bin/true"] + ["a"] * (n - 1)}}))
+    for n in (4096, 4097):
+        case("custom argument of %d characters" % n,
+             with_cond({"custom": {"command": ["/bin/true", "é" * n]}}))
     # the shape of a condition
     case("condition with two keys", with_cond({"local_relative": 10, "global_relative": 10}))
     case("empty condition", with_cond({}))
@@ -265,6 +285,8 @@ def gen_handlers():
     case("handler without action", with_handler({"on": "entered"}))
     case("handler with two actions", with_handler({"on": "entered", "signal": "TERM", "exec": ["/bin/true"]}))
     case("handler unknown key", with_handler({"on": "entered", "signal": "TERM", "when": 1}))
+    for n in (256, 257):
+        case("%d handlers" % n, dict(with_handler({}), handlers=[{"on": "entered", "signal": "TERM"}] * n))
     for lvl in [1, 2, 2.0]:
         case("entered level %r" % lvl, with_handler({"on": "entered", "level": lvl, "signal": "TERM"}))
     for lvl in [-1, 1.5, "1", None, True, []]:
@@ -301,6 +323,10 @@ def gen_handlers():
     for v in [["/bin/true"], ["/bin/echo", "a", ""], {"command": ["/bin/true"]},
               {"command": ["/bin/true"], "timeout": "1s"}]:
         case("exec=%r" % (v,), with_handler({"on": "entered", "exec": v}))
+    for n in (128, 129):
+        case("exec of %d" % n, with_handler({"on": "entered", "exec": ["/bin/true"] + ["a"] * (n - 1)}))
+        case("exec command of %d" % n,
+             with_handler({"on": "entered", "exec": {"command": ["/bin/true"] + ["a"] * (n - 1)}}))
     for v in [[], ["true"], [""], "/bin/true", ["/bin/true", None], {"command": ["/bin/true"], "timeout": "0s"},
               {"command": ["/bin/true"], "timeout": 1}, {"timeout": "1s"}, {"command": []},
               {"command": ["/bin/true"], "env": {}}, None, 1]:
@@ -325,6 +351,18 @@ def gen_handlers():
               {"X-A": "a\rb"}, {"X-A": "a\x7f"}, {"X-Ä": "b"}, [], "X-A: b", None]:
         case("headers=%r" % (v,), w(headers=v))
     case("headers same name in two cases", w(headers={"X-A": "1", "x-a": "2"}), "header-name-case")
+    for n in (64, 65, 1000):
+        case("%d headers" % n, w(headers={"X-%d" % i: "" for i in range(n)}))
+    for n in (256, 257):
+        case("header name of %d" % n, w(headers={"N" * n: "v"}))
+        case("signature_header of %d" % n, w(signature_header="N" * n))
+    for n in (4096, 4097):
+        case("header value of %d" % n, w(headers={"X": "v" * n}))
+        case("header value of %d ü" % n, w(headers={"X": "ü" * n}))
+        case("secret_file of %d" % n, w(secret_file="/" + "s" * (n - 1)))
+        case("secret_env of %d" % n, w(secret_env="S" * n))
+    for n in (2048, 2049):
+        case("url of %d" % n, with_handler({"on": "entered", "webhook": {"url": "http://h/" + "p" * (n - 9)}}))
     for v in [0, 3, 10, 10.0]:
         case("retries=%r" % v, w(retries=v))
     for v in [11, -1, 1.5, "3", None, True]:

@@ -29,6 +29,9 @@ static void test_meminfo_real(void **state)
 	assert_int_equal(meminfo_parse(S("Junk\0\xff\nMemTotal: 2 kB\nMemAvailable: 0 kB\n"), &total, &avail),
 	                 0);
 	assert_int_equal(avail, 0);
+	/* all of it available is possible (an idle host rounds up) */
+	assert_int_equal(meminfo_parse(S("MemTotal: 5 kB\nMemAvailable: 5 kB\n"), &total, &avail), 0);
+	assert_int_equal(avail, total);
 }
 
 static void test_meminfo_hostile(void **state)
@@ -56,6 +59,8 @@ static void test_meminfo_hostile(void **state)
 		{ S("MemTotal: 0 kB\nMemAvailable: 0 kB\n") },                    /* zero total */
 		{ S("MemTotal: 5\0 kB\nMemAvailable: 1 kB\n") },
 		{ S(" MemTotal: 5 kB\nMemAvailable: 1 kB\n") },
+		{ S("MemTotal: 5 kB\nMemAvailable: 6 kB\n") }, /* more available than there is */
+		{ S("MemAvailable: 18014398509481983 kB\nMemTotal: 1 kB\n") },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		uint64_t total = 42, avail = 42;

@@ -3,8 +3,11 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "policy.h"
 #include "util.h"
@@ -487,21 +490,307 @@ static void test_odd_input(void **state)
 	assert_string_equal(tiny, "policy:");
 	assert_int_equal(policy_parse("[]", 2, &p, NULL, 0), -EINVAL);
 
-	/* deep nesting of "not" parses and frees */
-	char deep[8192];
-	size_t n = 0;
-	n += (size_t)snprintf(deep + n, sizeof(deep) - n, "{\"levels\": [{\"name\": \"a\", \"when\": ");
-	for (int i = 0; i < 200; i++)
-		n += (size_t)snprintf(deep + n, sizeof(deep) - n, "{\"not\": ");
-	n += (size_t)snprintf(deep + n, sizeof(deep) - n, "{\"local_relative\": 1}");
-	for (int i = 0; i < 200; i++)
-		n += (size_t)snprintf(deep + n, sizeof(deep) - n, "}");
-	n += (size_t)snprintf(deep + n, sizeof(deep) - n, "}]}");
-	assert_true(n < sizeof(deep));
-	assert_int_equal(policy_parse(deep, n, &p, err, sizeof(err)), 0);
-	policy_free(p);
-
 	policy_free(NULL);
+}
+
+/* ---- bounds (lib/defaults.h) ---- */
+
+/* A growing text built with printf. */
+struct text {
+	char *s;
+	size_t len;
+	FILE *f;
+};
+
+static void text_open(struct text *t)
+{
+	t->s = NULL;
+	t->len = 0;
+	t->f = open_memstream(&t->s, &t->len);
+	assert_non_null(t->f);
+}
+
+/* Ends the text; returns it (freed by the caller). */
+static char *text_close(struct text *t)
+{
+	assert_int_equal(fclose(t->f), 0);
+	return t->s;
+}
+
+/* n copies of fmt (%d: the index) separated by sep. */
+static void text_repeat(struct text *t, int n, const char *sep, const char *fmt)
+{
+	for (int i = 0; i < n; i++) {
+		if (i)
+			fputs(sep, t->f);
+		fprintf(t->f, fmt, i);
+	}
+}
+
+/* n copies of the character c (one or more bytes), malloc'd. */
+static char *repeat_char(const char *c, size_t n)
+{
+	size_t cl = strlen(c);
+	char *s = malloc(n * cl + 1);
+	assert_non_null(s);
+	for (size_t i = 0; i < n; i++)
+		memcpy(s + i * cl, c, cl);
+	s[n * cl] = '\0';
+	return s;
+}
+
+/* Parses json, which must fail with exactly want (want NULL: must parse), in under a second. Frees
+ * json. */
+static void expect(char *json, const char *want)
+{
+	struct policy *p = NULL;
+	char err[1024] = "";
+	uint64_t start = now_mono_usec();
+	int r = policy_parse(json, strlen(json), &p, err, sizeof(err));
+	uint64_t took = now_mono_usec() - start;
+	if (want && (r != -EINVAL || strcmp(err, want) != 0))
+		fail_msg("got %d \"%s\"\n  want \"%s\"\n  for %.300s...", r, err, want, json);
+	if (!want && r != 0)
+		fail_msg("parse failed (%d): %s\n  for %.300s...", r, err, json);
+	if (took >= USEC_PER_SEC)
+		fail_msg("took %llu ms (at most 1 s) for %.300s...", (unsigned long long)(took / 1000), json);
+	policy_free(p);
+	free(json);
+}
+
+/* printf into a malloc'd string. */
+static char *fmt(const char *f, ...) _printf_(1, 2);
+static char *fmt(const char *f, ...)
+{
+	va_list ap;
+	char *s;
+	va_start(ap, f);
+	assert_true(vasprintf(&s, f, ap) >= 0);
+	va_end(ap);
+	return s;
+}
+
+#define LEVEL_A "{\"name\": \"a\", \"when\": {\"local_relative\": 10}}"
+#define WEBHOOK_DOC(fields)      \
+	"{\"levels\": [" LEVEL_A \
+	"], \"handlers\": [{\"on\": \"entered\", \"webhook\": {\"url\": \"http://h/\"" fields "}}]}"
+
+/* One level and one webhook with n headers "X-0": "", "X-1": ""... */
+static char *headers_doc(int n)
+{
+	struct text t;
+	text_open(&t);
+	text_repeat(&t, n, ", ", "\"X-%d\": \"\"");
+	_cleanup_free_ char *h = text_close(&t);
+	return fmt(WEBHOOK_DOC(", \"headers\": {%s}"), h);
+}
+
+static void test_bounds_webhook(void **state)
+{
+	(void)state;
+	expect(headers_doc(64), NULL);
+	expect(headers_doc(65), "handlers[0].webhook.headers: at most 64 headers");
+	/* 80,000 headers took 15 s in the pairwise duplicate check */
+	expect(headers_doc(80000), "handlers[0].webhook.headers: at most 64 headers");
+
+	_cleanup_free_ char *n256 = repeat_char("N", 256), *n257 = repeat_char("N", 257);
+	_cleanup_free_ char *v4096 = repeat_char("v", 4096), *v4097 = repeat_char("v", 4097);
+	_cleanup_free_ char *u4096 = repeat_char("\xc3\xbc", 4096); /* 4096 characters in 8192 bytes */
+	_cleanup_free_ char *u4097 = repeat_char("\xc3\xbc", 4097);
+	expect(fmt(WEBHOOK_DOC(", \"headers\": {\"%s\": \"%s\"}"), n256, v4096), NULL);
+	expect(fmt(WEBHOOK_DOC(", \"headers\": {\"X\": \"%s\"}"), u4096), NULL);
+	_cleanup_free_ char *want = fmt("handlers[0].webhook.headers.%s: at most 256 characters", n257);
+	expect(fmt(WEBHOOK_DOC(", \"headers\": {\"%s\": \"v\"}"), n257), want);
+	expect(fmt(WEBHOOK_DOC(", \"headers\": {\"X\": \"%s\"}"), v4097),
+	       "handlers[0].webhook.headers.X: at most 4096 characters");
+	expect(fmt(WEBHOOK_DOC(", \"headers\": {\"X\": \"%s\"}"), u4097),
+	       "handlers[0].webhook.headers.X: at most 4096 characters");
+	expect(fmt(WEBHOOK_DOC(", \"signature_header\": \"%s\""), n256), NULL);
+	expect(fmt(WEBHOOK_DOC(", \"signature_header\": \"%s\""), n257),
+	       "handlers[0].webhook.signature_header: at most 256 characters");
+	expect(fmt(WEBHOOK_DOC(", \"secret_file\": \"/%s\""), v4096 + 1), NULL);
+	expect(fmt(WEBHOOK_DOC(", \"secret_file\": \"/%s\""), v4096),
+	       "handlers[0].webhook.secret_file: at most 4096 characters");
+	expect(fmt(WEBHOOK_DOC(", \"secret_env\": \"%s\""), n257 + 1), NULL);
+	expect(fmt(WEBHOOK_DOC(", \"secret_env\": \"%s\""), v4097),
+	       "handlers[0].webhook.secret_env: at most 4096 characters");
+
+	/* the URL: 2048 characters with "http://h/" */
+	_cleanup_free_ char *path2039 = repeat_char("p", 2039);
+	expect(fmt("{\"levels\": [" LEVEL_A "], \"handlers\": [{\"on\": \"entered\", \"webhook\": "
+	           "{\"url\": \"http://h/%s\"}}]}",
+	           path2039),
+	       NULL);
+	expect(fmt("{\"levels\": [" LEVEL_A "], \"handlers\": [{\"on\": \"entered\", \"webhook\": "
+	           "{\"url\": \"http://h/%sp\"}}]}",
+	           path2039),
+	       "handlers[0].webhook.url: at most 2048 characters");
+}
+
+/* A document of n handlers, each {"on": "entered", "signal": 10}. */
+static char *handlers_doc(int n)
+{
+	struct text t;
+	text_open(&t);
+	text_repeat(&t, n, ", ", "{\"on\": \"entered\", \"signal\": 10}");
+	_cleanup_free_ char *h = text_close(&t);
+	return fmt("{\"levels\": [" LEVEL_A "], \"handlers\": [%s]}", h);
+}
+
+/* An exec handler (or, probe true, a custom condition) whose command has n strings. */
+static char *command_doc(int n, bool probe)
+{
+	struct text t;
+	text_open(&t);
+	fputs("\"/bin/true\"", t.f);
+	if (n > 1)
+		fputs(", ", t.f);
+	text_repeat(&t, n - 1, ", ", "\"a%d\"");
+	_cleanup_free_ char *argv = text_close(&t);
+	if (probe)
+		return fmt("{\"levels\": [{\"name\": \"a\", \"when\": {\"custom\": {\"command\": [%s]}}}]}",
+		           argv);
+	return fmt("{\"levels\": [" LEVEL_A "], \"handlers\": [{\"on\": \"entered\", \"exec\": [%s]}]}",
+	           argv);
+}
+
+static void test_bounds_lists(void **state)
+{
+	(void)state;
+	expect(handlers_doc(256), NULL);
+	expect(handlers_doc(257), "handlers: at most 256 handlers");
+	expect(handlers_doc(50000), "handlers: at most 256 handlers");
+
+	expect(command_doc(128, false), NULL);
+	expect(command_doc(129, false),
+	       "handlers[0].exec: at most 128 strings (the program and its arguments)");
+	expect(command_doc(128, true), NULL);
+	expect(command_doc(100000, true),
+	       "levels[0].when.custom.command: at most 128 strings (the program and its arguments)");
+	_cleanup_free_ char *a4097 = repeat_char("a", 4097);
+	expect(fmt("{\"levels\": [" LEVEL_A "], \"handlers\": [{\"on\": \"entered\", \"exec\": "
+	           "[\"/bin/true\", \"%s\"]}]}",
+	           a4097),
+	       "handlers[0].exec[1]: at most 4096 characters");
+
+	/* children of all/any */
+	struct text t;
+	text_open(&t);
+	text_repeat(&t, 64, ", ", "{\"local_relative\": %d}");
+	_cleanup_free_ char *c64 = text_close(&t);
+	expect(fmt("{\"levels\": [{\"name\": \"a\", \"when\": {\"all\": [%s]}}]}", c64), NULL);
+	expect(fmt("{\"levels\": [{\"name\": \"a\", \"when\": {\"any\": [%s, {\"local_relative\": 1}]}}]}",
+	           c64),
+	       "levels[0].when.any: at most 64 conditions");
+
+	/* level names: 64 characters, whatever their bytes */
+	_cleanup_free_ char *n64 = repeat_char("n", 64), *n65 = repeat_char("n", 65);
+	_cleanup_free_ char *u64 = repeat_char("\xc3\xbc", 64);
+	expect(fmt("{\"levels\": [{\"name\": \"%s\", \"when\": {\"local_relative\": 1}}]}", n64), NULL);
+	expect(fmt("{\"levels\": [{\"name\": \"%s\", \"when\": {\"local_relative\": 1}}]}", u64), NULL);
+	expect(fmt("{\"levels\": [{\"name\": \"%s\", \"when\": {\"local_relative\": 1}}]}", n65),
+	       "levels[0].name: at most 64 characters");
+}
+
+/* A level whose condition is `nots` nested "not"s around a leaf ("when" itself is depth 1). */
+static char *nested_doc(int nots)
+{
+	struct text t;
+	text_open(&t);
+	fputs("{\"levels\": [{\"name\": \"a\", \"when\": ", t.f);
+	text_repeat(&t, nots, "", "{\"not\": ");
+	fputs("{\"local_relative\": 1}", t.f);
+	text_repeat(&t, nots, "", "}");
+	fputs("}]}", t.f);
+	return text_close(&t);
+}
+
+static void test_bounds_nesting(void **state)
+{
+	(void)state;
+	/* 15 "not"s and the leaf: 16 deep */
+	expect(nested_doc(15), NULL);
+	expect(nested_doc(16),
+	       "levels[0].when.not.not.not.not.not.not.not.not.not.not.not.not.not.not.not.not: "
+	       "conditions nest at most 16 deep");
+	/* cJSON stops at 1000 levels of JSON; ours stops first, at the 17th condition */
+	expect(nested_doc(490),
+	       "levels[0].when.not.not.not.not.not.not.not.not.not.not.not.not.not.not.not.not: "
+	       "conditions nest at most 16 deep");
+	/* all/any count as well */
+	struct text t;
+	text_open(&t);
+	fputs("{\"levels\": [{\"name\": \"a\", \"when\": ", t.f);
+	text_repeat(&t, 8, "", "{\"all\": [{\"any\": [");
+	fputs("{\"local_relative\": 1}", t.f);
+	text_repeat(&t, 8, "", "]}]}");
+	fputs("}]}", t.f);
+	expect(text_close(&t),
+	       "levels[0].when.all[0].any[0].all[0].any[0].all[0].any[0].all[0].any[0].all[0].any[0]"
+	       ".all[0].any[0].all[0].any[0].all[0].any[0]: conditions nest at most 16 deep");
+}
+
+/* n custom conditions, spread over levels of at most 20 under "any". */
+static char *probes_doc(int n)
+{
+	struct text t;
+	text_open(&t);
+	fputs("{\"levels\": [", t.f);
+	for (int l = 0; l * 20 < n; l++) {
+		int k = n - l * 20 < 20 ? n - l * 20 : 20;
+		fprintf(t.f, "%s{\"name\": \"l%d\", \"when\": {\"any\": [", l ? ", " : "", l);
+		text_repeat(&t, k, ", ", "{\"custom\": {\"command\": [\"/bin/true\"]}}");
+		fputs("]}}", t.f);
+	}
+	fputs("]}", t.f);
+	return text_close(&t);
+}
+
+static void test_bounds_probes(void **state)
+{
+	(void)state;
+	expect(probes_doc(16), NULL);
+	expect(probes_doc(17), "levels[0].when.any[16].custom: at most 16 custom conditions (probes) per "
+	                       "policy: each runs as a process at every check");
+	/* 600 probes ran out of file descriptors and the level never entered, silently */
+	expect(probes_doc(600), "levels[0].when.any[16].custom: at most 16 custom conditions (probes) per "
+	                        "policy: each runs as a process at every check");
+}
+
+/* Objects of any size are checked in time linear in their size: the duplicate check only ever
+ * compares known keys. */
+static void test_bounds_objects(void **state)
+{
+	(void)state;
+	struct text t;
+
+	/* 80,000 repeats of a known key in each kind of object */
+	text_open(&t);
+	text_repeat(&t, 80000, ", ", "\"name\": \"a\"");
+	_cleanup_free_ char *names = text_close(&t);
+	expect(fmt("{\"levels\": [{%s, \"when\": {\"local_relative\": 1}}]}", names),
+	       "levels[0].name: duplicate key");
+	text_open(&t);
+	text_repeat(&t, 80000, ", ", "\"local_relative\": 1");
+	_cleanup_free_ char *conds = text_close(&t);
+	expect(fmt("{\"levels\": [{\"name\": \"a\", \"when\": {%s}}]}", conds),
+	       "levels[0].when.local_relative: duplicate key");
+	text_open(&t);
+	text_repeat(&t, 80000, ", ", "\"on\": \"entered\"");
+	_cleanup_free_ char *ons = text_close(&t);
+	expect(fmt("{\"levels\": [" LEVEL_A "], \"handlers\": [{%s, \"signal\": 10}]}", ons),
+	       "handlers[0].on: duplicate key");
+	text_open(&t);
+	text_repeat(&t, 80000, ", ", "\"url\": \"http://h/\"");
+	_cleanup_free_ char *urls = text_close(&t);
+	expect(fmt("{\"levels\": [" LEVEL_A "], \"handlers\": [{\"on\": \"entered\", \"webhook\": {%s}}]}",
+	           urls),
+	       "handlers[0].webhook.url: duplicate key");
+	/* 80,000 distinct unknown keys: the first one stops it */
+	text_open(&t);
+	text_repeat(&t, 80000, ", ", "\"k%d\": 1");
+	_cleanup_free_ char *unknown = text_close(&t);
+	expect(fmt("{\"levels\": [" LEVEL_A "], %s}", unknown), "k0: unknown key");
 }
 
 static void test_shipped_policies(void **state)
@@ -593,6 +882,22 @@ static void test_load_errors(void **state)
 	assert_null(p);
 	free(big);
 	unlink(path);
+
+	/* a FIFO is refused at once, not waited on for a writer (alarm: a blocking open kills the
+	 * test); a directory likewise */
+	snprintf(path, sizeof(path), "%s/fifo.json", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(10);
+	assert_int_equal(policy_load(path, &p, err, sizeof(err)), -EBADFD);
+	alarm(0);
+	snprintf(want, sizeof(want), "%s: not a regular file", path);
+	assert_string_equal(err, want);
+	assert_null(p);
+	unlink(path);
+	assert_int_equal(policy_load(dir, &p, err, sizeof(err)), -EISDIR);
+	snprintf(want, sizeof(want), "%s: not a regular file", dir);
+	assert_string_equal(err, want);
+	assert_null(p);
 	rmdir(dir);
 }
 
@@ -662,6 +967,29 @@ static void test_describe(void **state)
 	              "secret_env HOOK_SECRET, TLS not verified)");
 	free(text);
 	policy_free(p);
+
+	/* a URL's user name and password are never shown */
+	p = parse_ok("{\"levels\": [" LEVEL_A "], \"handlers\": [{\"on\": \"entered\", \"webhook\": "
+	             "{\"url\": \"http://alice:PW@h:8080/x?to=a@b\"}}]}");
+	assert_string_equal(p->handlers[0].webhook.url, "http://alice:PW@h:8080/x?to=a@b");
+	assert_string_equal(p->handlers[0].webhook.url_log, "http://***@h:8080/x?to=a@b");
+	text = describe(p);
+	assert_has_line(text,
+	                "handler 0: on entered any level -> webhook http://***@h:8080/x?to=a@b (timeout 5s, "
+	                "retries 3)");
+	assert_null(strstr(text, "PW"));
+	free(text);
+	policy_free(p);
+	/* --webhook's URL likewise */
+	p = parse_ok("{\"levels\": [" LEVEL_A "]}");
+	char err[256];
+	assert_int_equal(policy_add_webhook(p, "https://u:secret@hook.example/m", err, sizeof(err)), 0);
+	text = describe(p);
+	assert_null(strstr(text, "secret"));
+	assert_has_line(
+	        text, "handler 5: on oom_kill -> webhook https://***@hook.example/m (timeout 5s, retries 3)");
+	free(text);
+	policy_free(p);
 }
 
 static void test_check_target(void **state)
@@ -727,15 +1055,13 @@ static void test_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_issue_example),
-		cmocka_unit_test(test_everything_else),
-		cmocka_unit_test(test_bad_policies),
-		cmocka_unit_test(test_odd_input),
-		cmocka_unit_test(test_shipped_policies),
-		cmocka_unit_test(test_load_errors),
-		cmocka_unit_test(test_describe),
-		cmocka_unit_test(test_check_target),
-		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_issue_example),  cmocka_unit_test(test_everything_else),
+		cmocka_unit_test(test_bad_policies),   cmocka_unit_test(test_odd_input),
+		cmocka_unit_test(test_bounds_webhook), cmocka_unit_test(test_bounds_lists),
+		cmocka_unit_test(test_bounds_nesting), cmocka_unit_test(test_bounds_probes),
+		cmocka_unit_test(test_bounds_objects), cmocka_unit_test(test_shipped_policies),
+		cmocka_unit_test(test_load_errors),    cmocka_unit_test(test_describe),
+		cmocka_unit_test(test_check_target),   cmocka_unit_test(test_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -79,6 +79,27 @@ static const struct text_case cases[] = {
 	{ "garbage lines are skipped", "garbage\n::\nx:memory:/no\n0::/app\n",
 	  "garbage line\n1 2 3\n- - -\n27 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n", 0,
 	  "/sys/fs/cgroup/app" },
+	/* a mount root with trailing slashes is its path without them; an over-read of the cgroup
+	 * path before root_len() (ASan: heap-buffer-overflow reading past "/") */
+	{ "root \"//\" and the root cgroup", "0::/\n",
+	  "900 800 0:26 // /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n", 0, "/sys/fs/cgroup" },
+	{ "root \"//\" and a cgroup below", "0::/app\n",
+	  "900 800 0:26 // /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n", 0, "/sys/fs/cgroup/app" },
+	{ "v1 root \"//\" and the root cgroup", "4:memory:/\n",
+	  "34 30 0:31 // /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n", 0, "/sys/fs/cgroup/memory" },
+	{ "root \"/a//\" and its own cgroup", "0::/a\n", "900 800 0:26 /a// /mnt/a rw - cgroup2 cgroup2 rw\n",
+	  0, "/mnt/a" },
+	{ "root \"/a//\" and a cgroup below", "0::/a/b\n",
+	  "900 800 0:26 /a// /mnt/a rw - cgroup2 cgroup2 rw\n", 0, "/mnt/a/b" },
+	{ "root \"/a//\" does not hold \"/\"", "0::/\n", "900 800 0:26 /a// /mnt/a rw - cgroup2 cgroup2 rw\n",
+	  -EXDEV, "outside the cgroup2 mount at /mnt/a (root /a//)" },
+	/* a relative mount point is no mount: the absolute one is taken, or none */
+	{ "a relative mount point is skipped", "0::/app\n",
+	  "900 800 0:26 / sys/fs/cgroup rw - cgroup2 cgroup2 rw\n"
+	  "901 800 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n",
+	  0, "/sys/fs/cgroup/app" },
+	{ "only a relative mount point", "0::/app\n",
+	  "900 800 0:26 / sys/fs/cgroup rw - cgroup2 cgroup2 rw\n", -ENOENT, "no memory cgroup mount" },
 	/* errors */
 	{ "escape from the namespace", "0::/../foo\n", v2_mountinfo, -EXDEV,
 	  "cgroup path /../foo is outside the cgroup2 mount at /sys/fs/cgroup (root /): the target is in "

@@ -13,12 +13,14 @@
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "loop.h"
 #include "util.h"
 #include "curl_api.h"
+#include "url.h"
 #include "webhook.h"
 
 /* header arrays are written as string literals (-Wwrite-strings makes them const). */
@@ -389,11 +391,69 @@ static void test_secret_file_and_missing_secrets(void **state)
 	close(fd);
 	assert_int_equal(webhook_post(e->c, &cfg, body, strlen(body), "big"), -EFBIG);
 	unlink(path);
+	/* a FIFO or a directory is no secret file: refused at once, never waited on (alarm: a blocking
+	 * open kills the test) */
+	char dir[] = "/tmp/memhook-secret-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(10);
+	assert_int_equal(webhook_post(e->c, &cfg, body, strlen(body), "fifo"), -EBADFD);
+	alarm(0);
+	cfg.secret_file = dir;
+	assert_int_equal(webhook_post(e->c, &cfg, body, strlen(body), "dir"), -EBADFD);
+	unlink(path);
+	rmdir(dir);
 	assert_int_equal(webhook_pending(e->c), 0);
 	struct webhook_stats st;
 	webhook_get_stats(e->c, &st);
 	assert_int_equal(st.queued, 1);
 	env_free(e);
+}
+
+static void test_url_redact(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *url, *want;
+	} cases[] = {
+		{ "http://alice:PW@host/x", "http://***@host/x" },
+		{ "https://alice:PW@host:8443/x?y=1", "https://***@host:8443/x?y=1" },
+		/* no userinfo: as it is, '@' in the path, query or fragment included */
+		{ "http://host/x", "http://host/x" },
+		{ "http://host", "http://host" },
+		{ "http://host/a@b", "http://host/a@b" },
+		{ "http://host?to=a@b", "http://host?to=a@b" },
+		{ "http://host#a@b", "http://host#a@b" },
+		{ "http://host/p?q=u:pw@x", "http://host/p?q=u:pw@x" },
+		{ "http://[::1]:9/", "http://[::1]:9/" },
+		/* empty password, user only, empty userinfo */
+		{ "http://alice:@host/", "http://***@host/" },
+		{ "http://alice@host/", "http://***@host/" },
+		{ "http://TOKEN@host", "http://***@host" },
+		{ "http://@host/", "http://***@host/" },
+		{ "http://:pw@host/", "http://***@host/" },
+		/* '@' and ':' inside the password: the userinfo ends at the last '@' before the path */
+		{ "http://alice:p@ss:w@host/x@y", "http://***@host/x@y" },
+		{ "http://a:b@c@[::1]:9/", "http://***@[::1]:9/" },
+		/* the scheme's case and a longer scheme */
+		{ "HTTPS://u:p@H/", "HTTPS://***@H/" },
+		{ "svn+ssh://u:p@h/", "svn+ssh://***@h/" },
+		/* no "scheme://": nothing is an authority */
+		{ "alice:PW@host", "alice:PW@host" },
+		{ "", "" },
+		{ "://u:p@h", "://u:p@h" },
+		{ "1http://u:p@h", "1http://u:p@h" },
+		{ "http://", "http://" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char *got = url_redact(cases[i].url);
+		assert_non_null(got);
+		if (strcmp(got, cases[i].want) != 0)
+			fail_msg("url_redact(\"%s\") = \"%s\", want \"%s\"", cases[i].url, got,
+			         cases[i].want);
+		free(got);
+	}
 }
 
 static void test_retry_after_500_then_200(void **state)
@@ -599,6 +659,7 @@ int main(void)
 		cmocka_unit_test(test_hmac_vectors),
 		cmocka_unit_test(test_delivered_with_headers_and_signature),
 		cmocka_unit_test(test_secret_file_and_missing_secrets),
+		cmocka_unit_test(test_url_redact),
 		cmocka_unit_test(test_retry_after_500_then_200),
 		cmocka_unit_test(test_http_errors_exhaust_retries),
 		cmocka_unit_test(test_refused_connection),
