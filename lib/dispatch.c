@@ -20,8 +20,9 @@ struct exec_run {
 static void failed(struct dispatch *d, const struct handler *h, const char *what, int r)
 {
 	d->failures++;
+	/* -EBADFD: a secret_file (or another file memhook reads by path) that is no regular file */
 	log_msg_about(LOG_LEVEL_WARN, h->path, "%s: %s failed: %s (failed actions: %llu)", h->path, what,
-	              strerror(-r), (unsigned long long)d->failures);
+	              r == -EBADFD ? "not a regular file" : strerror(-r), (unsigned long long)d->failures);
 }
 
 static void run_webhook(struct dispatch *d, const struct handler *h, struct dispatch_event *e)
@@ -37,7 +38,7 @@ static void run_webhook(struct dispatch *d, const struct handler *h, struct disp
 	if (r < 0)
 		failed(d, h, "webhook", r);
 	else
-		log_debug("%s: webhook to %s queued (seq %llu)", h->path, h->webhook.url,
+		log_debug("%s: webhook to %s queued (seq %llu)", h->path, h->webhook.url_log,
 		          (unsigned long long)e->ctx->seq);
 }
 

@@ -283,18 +283,11 @@ static int install_policy(struct monitor *m, struct policy *p)
 {
 	struct handler_state *handlers = calloc(p->n_handlers + 1, sizeof(*handlers));
 	struct probes *probes = NULL;
-	char **secrets = calloc(p->n_handlers + 1, sizeof(*secrets));
-	if (!handlers || !secrets || probes_new(p, m->dispatch.spawner, on_probes_done, m, &probes) < 0) {
+	if (!handlers || probes_new(p, m->dispatch.spawner, on_probes_done, m, &probes) < 0) {
 		free(handlers);
-		free(secrets);
 		return -ENOMEM;
 	}
-	/* Children never inherit a webhook secret (on ENOMEM they inherit nothing). */
-	for (size_t i = 0, n = 0; i < p->n_handlers; i++)
-		if (p->handlers[i].action == ACTION_WEBHOOK && p->handlers[i].webhook.secret_env)
-			secrets[n++] = p->handlers[i].webhook.secret_env;
-	(void)spawner_set_secret_names(m->dispatch.spawner, secrets);
-	free(secrets);
+	spawner_deny_secrets_of(m->dispatch.spawner, p);
 	policy_free(m->policy);
 	free(m->handlers);
 	probes_free(m->probes);

@@ -100,7 +100,9 @@ int once_evaluate(const struct target_spec *spec, const struct policy *p, struct
 		         r == -EBADMSG ? "unexpected content" : strerror(-r));
 		goto out;
 	}
-	if ((r = loop_new(&l)) < 0 || (r = spawner_new(l, &sp)) < 0 || (r = run_probes(p, l, sp, &pr)) < 0) {
+	if ((r = loop_new(&l)) == 0 && (r = spawner_new(l, &sp)) == 0)
+		spawner_deny_secrets_of(sp, p);
+	if (r < 0 || (r = run_probes(p, l, sp, &pr)) < 0) {
 		snprintf(err, err_size, "running the probes: %s", strerror(-r));
 		goto out;
 	}

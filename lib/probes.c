@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "defaults.h"
 #include "log.h"
 #include "spawn.h"
 #include "util.h"
@@ -97,4 +98,17 @@ bool probes_running(const struct probes *pr)
 const bool *probes_results(const struct probes *pr)
 {
 	return pr->results;
+}
+
+void spawner_deny_secrets_of(struct spawner *sp, const struct policy *p)
+{
+	/* On the stack: a secret must never slip through an allocation failure. Only the policy's own
+	 * handlers (at most POLICY_MAX_HANDLERS) can name a secret; --webhook adds none. */
+	char *names[POLICY_MAX_HANDLERS + 1];
+	size_t n = 0;
+	for (size_t i = 0; i < p->n_handlers && n < POLICY_MAX_HANDLERS; i++)
+		if (p->handlers[i].action == ACTION_WEBHOOK && p->handlers[i].webhook.secret_env)
+			names[n++] = p->handlers[i].webhook.secret_env;
+	names[n] = NULL;
+	(void)spawner_set_secret_names(sp, names); /* on ENOMEM children inherit nothing */
 }

@@ -28,3 +28,7 @@ const bool *probes_results(const struct probes *pr);
 
 /* Whether a probes_start has not finished yet. */
 bool probes_running(const struct probes *pr);
+
+/* Children of sp never get a variable that p names as a webhook secret (secret_env). On ENOMEM
+ * they get nothing inherited from memhook's environment at all (spawner_set_secret_names). */
+void spawner_deny_secrets_of(struct spawner *sp, const struct policy *p);

@@ -85,7 +85,7 @@ ssize_t pread_all(int fd, char *buf, size_t size)
 
 ssize_t read_small_file_at(int dirfd, const char *name, char *buf, size_t size)
 {
-	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
 	return pread_all(fd, buf, size);
