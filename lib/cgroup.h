@@ -12,6 +12,9 @@ enum cg_version { CG_V1 = 1, CG_V2 = 2 };
 
 #define CG_MAX_ANCESTORS 32
 #define CG_UNLIMITED     UINT64_MAX
+/* v1 reports "no limit" as PAGE_COUNTER_MAX * PAGE_SIZE (9223372036854771712 with 4 KiB pages);
+ * anything at or above 2^62 is taken as unlimited, as cAdvisor and OpenJDK do. */
+#define CG_V1_UNLIMITED_MIN_BYTES (UINT64_C(1) << 62)
 
 struct cg_target {
 	char *path; /* the cgroup directory as given */

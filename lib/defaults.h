@@ -74,6 +74,15 @@
 /* Webhook jobs waiting or in flight: 64 covers a burst of every level entered and left several
  * times over, while a receiver that is down cannot make memhook's memory grow. */
 #define WEBHOOK_QUEUE_CAP_DEFAULT 64
+/* The status file is rewritten at most this often (and on every level change, loss and find): a
+ * liveness probe every 10 s (Kubernetes' default period) always sees a fresh one. */
+#define STATUS_PERIOD_USEC (5 * USEC_PER_SEC)
+/* A PSI trigger: 5% stall in a 2 s window. Unprivileged openers need a window that is a
+ * multiple of 2 s (kernel psi.rst; measured on the project's machines). */
+#define PSI_TRIGGER "some 100000 2000000\n"
+/* Wakeups closer together than this are folded into one check (memory.events can notify up to
+ * 100 times a second under memory.high throttling). */
+#define WAKE_MIN_GAP_USEC (20 * USEC_PER_MSEC)
 
 /* ---- the target ---- */
 

@@ -12,6 +12,7 @@
 #include "check.h"
 #include "dispatch.h"
 #include "dump.h"
+#include "defaults.h"
 #include "log.h"
 #include "loop.h"
 #include "probes.h"
@@ -21,9 +22,6 @@
 #include "units.h"
 #include "watch.h"
 #include "webhook.h"
-
-/* The status file is rewritten at most this often (and on every level change). */
-#define STATUS_PERIOD_USEC (5 * USEC_PER_SEC)
 
 /* Per handler of the running policy. */
 struct handler_state {

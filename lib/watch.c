@@ -7,16 +7,10 @@
 #include <sys/epoll.h>
 
 #include "cgroup.h"
+#include "defaults.h"
 #include "log.h"
 #include "loop.h"
 #include "util.h"
-
-/* A PSI trigger: 5% stall in a 2 s window. Unprivileged openers need a window that is a
- * multiple of 2 s (kernel psi.rst; measured on the project's machines). */
-#define PSI_TRIGGER "some 100000 2000000\n"
-/* Wakeups closer together than this are folded into one check (memory.events can notify up to
- * 100 times a second under memory.high throttling). */
-#define WAKE_MIN_GAP_USEC (20 * USEC_PER_MSEC)
 
 void watch_init(struct watch *w, const struct target_spec *spec, struct loop *l, watch_wake_fn wake,
                 void *userdata)
