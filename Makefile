@@ -27,8 +27,9 @@ PKG_CFLAGS = $(shell pkg-config --cflags libcurl $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS)) -ldl
 
 ALL_CPPFLAGS = -D_GNU_SOURCE -DMEMHOOK_VERSION='"$(VERSION)"' -Ilib $(CPPFLAGS)
-ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(SANFLAGS) $(CFLAGS) $(PKG_CFLAGS)
-ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
+# -pthread: a reclaim's write runs on a worker thread (lib/dispatch.c).
+ALL_CFLAGS = -std=gnu11 -pthread $(WARNINGS) $(SANFLAGS) $(CFLAGS) $(PKG_CFLAGS)
+ALL_LDFLAGS = -pthread $(SANFLAGS) $(LDFLAGS)
 
 LIB_SRC := $(wildcard lib/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -138,7 +139,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_BUILD := build/fuzz
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_CFLAGS = -std=gnu11 -g -O1 $(WARNINGS) $(FUZZ_SAN) $(PKG_CFLAGS)
+FUZZ_CFLAGS = -std=gnu11 -pthread -g -O1 $(WARNINGS) $(FUZZ_SAN) $(PKG_CFLAGS)
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
 FUZZ_HDR := $(wildcard tests/fuzz/*.h)
 

@@ -1,4 +1,5 @@
 /* memhook: argv and environment in, a config out, then the library runs it. Only this file exits. */
+#include <assert.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stddef.h>
@@ -31,6 +32,7 @@ enum command { CMD_RUN, CMD_CHECK, CMD_DUMP, CMD_STATUS };
 struct options {
 	enum command command;
 	bool once;
+	bool dry_run;
 	const char *policy_path;
 	const char *cgroup_dir;
 	const char *pid_text;
@@ -71,6 +73,8 @@ static const char usage_text[] =
         "      --grace DURATION   time queued webhooks get on SIGTERM (default 5s)        [MEMHOOK_GRACE]\n"
         "      --max-age DURATION status: how old the status file may be (default 30s)\n"
         "      --once             run: evaluate once and exit\n"
+        "      --dry-run          run: evaluate and log each action as what it would do (would send,\n"
+        "                         would signal, would reclaim, would run); do none  [MEMHOOK_DRY_RUN]\n"
         "  -h, --help             this text\n"
         "  -V, --version          the version\n"
         "Flags win over the environment.\n"
@@ -83,35 +87,45 @@ static const char usage_text[] =
         "Exit codes: 0 ok, 1 runtime failure (target unreadable in --once/dump, stale status, I/O),\n"
         "2 usage or policy error.\n";
 
-/* One row per option that takes a value: where the value goes in struct options and the
- * environment variable that stands in for the flag. The three target options replace each other:
- * a target named by a flag replaces any target from the environment. */
+/* One row per option: where its value goes in struct options and the environment variable that
+ * stands in for the flag. A switch (no value) sets a bool; its variable turns it on when set to
+ * anything but "" or "0". The three target options replace each other: a target named by a flag
+ * replaces any target from the environment. */
 static const struct option_row {
 	const char *name;
 	int short_name; /* 0: long only */
-	size_t offset;  /* of its const char * in struct options */
+	size_t offset;  /* of its const char * (or bool, for a switch) in struct options */
 	const char *env;
 	bool target;
+	bool is_switch; /* takes no value: sets a bool */
 } option_rows[] = {
-	{ "policy", 'p', offsetof(struct options, policy_path), "MEMHOOK_POLICY", false },
-	{ "cgroup", 'c', offsetof(struct options, cgroup_dir), "MEMHOOK_CGROUP", true },
-	{ "pid", 0, offsetof(struct options, pid_text), "MEMHOOK_PID", true },
-	{ "process", 0, offsetof(struct options, process_name), "MEMHOOK_PROCESS", true },
-	{ "proc-root", 0, offsetof(struct options, proc_root), "MEMHOOK_PROC_ROOT", false },
-	{ "log-format", 0, offsetof(struct options, log_format), "MEMHOOK_LOG_FORMAT", false },
-	{ "log-level", 0, offsetof(struct options, log_level), "MEMHOOK_LOG_LEVEL", false },
-	{ "status-file", 0, offsetof(struct options, status_file), "MEMHOOK_STATUS_FILE", false },
-	{ "max-age", 0, offsetof(struct options, max_age), NULL, false },
-	{ "grace", 0, offsetof(struct options, grace), "MEMHOOK_GRACE", false },
-	{ "webhook", 0, offsetof(struct options, webhook_url), "MEMHOOK_WEBHOOK", false },
+	{ "policy", 'p', offsetof(struct options, policy_path), "MEMHOOK_POLICY", false, false },
+	{ "cgroup", 'c', offsetof(struct options, cgroup_dir), "MEMHOOK_CGROUP", true, false },
+	{ "pid", 0, offsetof(struct options, pid_text), "MEMHOOK_PID", true, false },
+	{ "process", 0, offsetof(struct options, process_name), "MEMHOOK_PROCESS", true, false },
+	{ "proc-root", 0, offsetof(struct options, proc_root), "MEMHOOK_PROC_ROOT", false, false },
+	{ "log-format", 0, offsetof(struct options, log_format), "MEMHOOK_LOG_FORMAT", false, false },
+	{ "log-level", 0, offsetof(struct options, log_level), "MEMHOOK_LOG_LEVEL", false, false },
+	{ "status-file", 0, offsetof(struct options, status_file), "MEMHOOK_STATUS_FILE", false, false },
+	{ "max-age", 0, offsetof(struct options, max_age), NULL, false, false },
+	{ "grace", 0, offsetof(struct options, grace), "MEMHOOK_GRACE", false, false },
+	{ "webhook", 0, offsetof(struct options, webhook_url), "MEMHOOK_WEBHOOK", false, false },
+	{ "once", 0, offsetof(struct options, once), NULL, false, true },
+	{ "dry-run", 0, offsetof(struct options, dry_run), "MEMHOOK_DRY_RUN", false, true },
 };
-/* getopt values of the rows without a short name, and of --once */
+/* getopt values of the rows without a short name */
 #define OPT_ROW_BASE 256
-#define OPT_ONCE     (OPT_ROW_BASE + (int)ARRAY_SIZE(option_rows))
 
 static const char **option_slot(struct options *o, const struct option_row *row)
 {
+	assert(!row->is_switch);
 	return (const char **)(void *)((char *)o + row->offset);
+}
+
+static bool *option_switch(struct options *o, const struct option_row *row)
+{
+	assert(row->is_switch);
+	return (bool *)(void *)((char *)o + row->offset);
 }
 
 /* The value of an environment variable, NULL when unset or empty. */
@@ -140,20 +154,20 @@ static int parse_command(int argc, char **argv, enum command *ret)
 /* Returns 0, or EXIT_USAGE after printing why. */
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	struct option longopts[ARRAY_SIZE(option_rows) + 4];
+	struct option longopts[ARRAY_SIZE(option_rows) + 3];
 	char shortopts[2 * ARRAY_SIZE(option_rows) + 3] = "hV";
 	size_t n = 0, ns = strlen(shortopts);
 	for (size_t i = 0; i < ARRAY_SIZE(option_rows); i++) {
 		const struct option_row *row = &option_rows[i];
 		int val = row->short_name ? row->short_name : OPT_ROW_BASE + (int)i;
-		longopts[n++] = (struct option){ row->name, required_argument, NULL, val };
+		longopts[n++] = (struct option){ row->name, row->is_switch ? no_argument : required_argument,
+			                         NULL, val };
 		if (row->short_name) {
 			shortopts[ns++] = (char)row->short_name;
 			shortopts[ns++] = ':';
 		}
 	}
 	shortopts[ns] = '\0';
-	longopts[n++] = (struct option){ "once", no_argument, NULL, OPT_ONCE };
 	longopts[n++] = (struct option){ "help", no_argument, NULL, 'h' };
 	longopts[n++] = (struct option){ "version", no_argument, NULL, 'V' };
 	longopts[n] = (struct option){ 0 };
@@ -172,15 +186,16 @@ static int parse_args(int argc, char **argv, struct options *o)
 		for (size_t i = 0; i < ARRAY_SIZE(option_rows); i++)
 			if (c == option_rows[i].short_name || c == OPT_ROW_BASE + (int)i)
 				row = &option_rows[i];
+		if (row && row->is_switch) {
+			*option_switch(o, row) = true;
+			continue;
+		}
 		if (row) {
 			*option_slot(o, row) = optarg;
 			target_flag |= row->target;
 			continue;
 		}
 		switch (c) {
-		case OPT_ONCE:
-			o->once = true;
-			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			exit(EXIT_OK);
@@ -203,6 +218,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 	/* Flags win over the environment; a target flag wins over every target variable. */
 	for (size_t i = 0; i < ARRAY_SIZE(option_rows); i++) {
 		const struct option_row *row = &option_rows[i];
+		if (row->is_switch) {
+			const char *v = env_value(row->env);
+			if (v && strcmp(v, "0") != 0)
+				*option_switch(o, row) = true;
+			continue;
+		}
 		const char **slot = option_slot(o, row);
 		if (!*slot && !(row->target && target_flag))
 			*slot = env_value(row->env);
@@ -419,6 +440,7 @@ int main(int argc, char **argv)
 		.webhook_url = o.webhook_url,
 		.grace_usec = GRACE_DEFAULT_USEC,
 		.webhook_queue_cap = WEBHOOK_QUEUE_CAP_DEFAULT,
+		.dry_run = o.dry_run,
 	};
 	if (o.grace && parse_duration_opt("--grace", o.grace, &cfg.grace_usec))
 		return EXIT_USAGE;

@@ -171,10 +171,10 @@ const struct action_ops action_schema_reclaim = {
 
 /* ---- exec ---- */
 
-/* [abs path, args...]  or  {"command": [...], "timeout": duration} */
+/* [abs path, args...]  or  {"command": [...], "timeout": duration, "detach": bool} */
 static int exec_parse(struct policy_ctx *c, const cJSON *j, const char *path, struct handler *h)
 {
-	static const char *const keys[] = { "command", "timeout", NULL };
+	static const char *const keys[] = { "command", "timeout", "detach", NULL };
 	struct exec_cfg *e = &h->exec;
 	const cJSON *it;
 	int r;
@@ -189,6 +189,11 @@ static int exec_parse(struct policy_ctx *c, const cJSON *j, const char *path, st
 		return want_fail(&c->w, cp, "is required");
 	if ((r = want_argv(&c->w, it, cp, &e->argv)) < 0)
 		return r;
+	if ((it = cJSON_GetObjectItemCaseSensitive(j, "detach"))) {
+		WANT_PATH_KEY(dp, &c->w, path, "detach");
+		if ((r = want_bool(&c->w, it, dp, &e->detach)) < 0)
+			return r;
+	}
 	if ((it = cJSON_GetObjectItemCaseSensitive(j, "timeout"))) {
 		WANT_PATH_KEY(tp, &c->w, path, "timeout");
 		return want_positive_duration(&c->w, it, tp, &e->timeout_usec);
@@ -202,7 +207,8 @@ static void exec_describe(const struct handler *h, FILE *out)
 	char buf[64];
 	for (size_t i = 0; h->exec.argv && h->exec.argv[i]; i++)
 		fprintf(out, "%s%s", i ? " " : "", h->exec.argv[i]);
-	fprintf(out, " (timeout %s)", units_format_duration(h->exec.timeout_usec, buf, sizeof(buf)));
+	fprintf(out, " (timeout %s%s)", units_format_duration(h->exec.timeout_usec, buf, sizeof(buf)),
+	        h->exec.detach ? ", detached" : "");
 }
 
 const struct action_ops action_schema_exec = {

@@ -62,6 +62,25 @@
 #define WEBHOOK_URL_MAX_CHARS 2048
 /* An exec action is a short script (a dump, a notification); 10 s bounds a hung one. */
 #define EXEC_TIMEOUT_DEFAULT_USEC (10 * USEC_PER_SEC)
+/* exec, signal and reclaim run one after the other in event order (lib/dispatch.c). An exec
+ * holds the ones after it until it exits, or at most its timeout plus this: the SIGKILL at the
+ * timeout normally ends it at once; a child stuck in the kernel (D state) must not hold the
+ * stream for good. */
+#define EXEC_HOLD_GRACE_USEC USEC_PER_SEC
+/* A reclaim holds the ones after it at most this long; the write then finishes in the background
+ * and is logged when the kernel is done. 512 MiB from zram took about 1 s in the test VM; 30 s is
+ * a kernel struggling, and the critical action after it must not wait longer. */
+#define RECLAIM_HOLD_DEFAULT_USEC (30 * USEC_PER_SEC)
+/* On stop, reclaims still in the kernel get this long to report; then memhook exits without them
+ * (the exit interrupts the write). */
+#define RECLAIM_STOP_WAIT_USEC USEC_PER_SEC
+/* Reclaims still in the kernel at once (each past its hold, on its own worker thread): a kernel
+ * that takes minutes per write gets no fifth thread; that reclaim fails instead. */
+#define RECLAIM_RUNNING_MAX 4
+/* Ordered actions (exec, signal, reclaim) waiting for the one before them: 64 is every level
+ * entered and left several times over while a slow exec runs; past it the oldest waiting one is
+ * dropped, so a flood of events cannot make memhook's memory grow. */
+#define ACTION_QUEUE_CAP_DEFAULT 64
 
 /* ---- the daemon (cmd/memhook.c, lib/monitor.c) ---- */
 

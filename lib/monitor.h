@@ -3,6 +3,7 @@
  * file (status.h). `run --once` is once.h. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "policy.h"
@@ -15,6 +16,7 @@ struct monitor_config {
 	const char *status_file; /* NULL: none */
 	uint64_t grace_usec;     /* webhook delivery time left on SIGTERM */
 	size_t webhook_queue_cap;
+	bool dry_run; /* --dry-run: actions are logged as what they would do, none is done */
 };
 
 /* Runs until SIGTERM/SIGINT. Takes ownership of policy. Returns 0 on a clean stop, -EINVAL when

@@ -26,7 +26,8 @@
  *             (default "X-Memhook-Signature"), "tls_verify": bool (default true)}
  *   signal   "SIGUSR1" | "USR1" | 10  or  {"signal": ..., "to": "main"|"cgroup" (default "main")}
  *   reclaim  "64Mi" | "5%"  or  {"amount": "64Mi"|"5%"}
- *   exec     [abs path, args...]  or  {"command": [...], "timeout": duration (default "10s")}
+ *   exec     [abs path, args...]  or  {"command": [...], "timeout": duration (default "10s"),
+ *             "detach": bool (default false: runs in event order with signal and reclaim)}
  *   (a command is 1..128 strings)
  */
 #pragma once
@@ -92,6 +93,7 @@ struct reclaim_cfg {
 struct exec_cfg {
 	char **argv;           /* NULL-terminated; argv[0] absolute */
 	uint64_t timeout_usec; /* default 10 s */
+	bool detach;           /* runs at once beside the ordered actions, holding none back */
 };
 
 struct handler {

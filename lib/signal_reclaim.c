@@ -60,22 +60,21 @@ int action_signal(const struct cg_target *t, pid_t main_pid, const struct signal
 	return first_error ? first_error : -ESRCH;
 }
 
-/* Current usage from the open usage fd, or fallback when it cannot be read. */
-static uint64_t read_usage(const struct cg_target *t, uint64_t fallback)
+/* Current usage read from usage_fd, or fallback when it cannot be read (or usage_fd is -1). */
+static uint64_t read_usage(int usage_fd, uint64_t fallback)
 {
 	char buf[64];
 	uint64_t v;
 
-	if (t->usage_fd < 0)
+	if (usage_fd < 0)
 		return fallback;
-	ssize_t n = pread_all(t->usage_fd, buf, sizeof(buf));
+	ssize_t n = pread_all(usage_fd, buf, sizeof(buf));
 	if (n < 0 || cg_parse_u64(buf, (size_t)n, &v) < 0)
 		return fallback;
 	return v;
 }
 
-/* The amount to ask for: bytes or percent of usage, rounded up to whole pages, at least one. */
-static uint64_t reclaim_amount(const struct reclaim_cfg *cfg, uint64_t usage_bytes)
+uint64_t reclaim_amount(const struct reclaim_cfg *cfg, uint64_t usage_bytes)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	uint64_t page_bytes = page > 0 ? (uint64_t)page : 4096;
@@ -93,37 +92,78 @@ static uint64_t reclaim_amount(const struct reclaim_cfg *cfg, uint64_t usage_byt
 	return want ? want : page_bytes;
 }
 
-int action_reclaim(struct cg_target *t, const struct reclaim_cfg *cfg, uint64_t usage_bytes,
-                   struct reclaim_result *ret)
+int reclaim_prepare(const struct cg_target *t, const struct reclaim_cfg *cfg, uint64_t usage_bytes,
+                    struct reclaim_job *ret)
 {
 	if (!t || t->version == CG_V1)
 		return -EOPNOTSUPP;
 
-	_cleanup_close_ int fd = openat(t->dirfd, "memory.reclaim", O_WRONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO in its place fails at once (ENXIO) rather than holding the loop in
+	 * open(); the write itself blocks, away from the loop. */
+	_cleanup_close_ int fd = openat(t->dirfd, "memory.reclaim", O_WRONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return errno == ENOENT ? -EOPNOTSUPP : -errno;
+	int flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
+		return -errno;
+	_cleanup_close_ int usage_fd = t->usage_fd >= 0 ? fcntl(t->usage_fd, F_DUPFD_CLOEXEC, 3) : -1;
 
-	struct reclaim_result r = { .requested_bytes = reclaim_amount(cfg, usage_bytes) };
-	char text[24];
-	int len = snprintf(text, sizeof(text), "%" PRIu64, r.requested_bytes);
+	struct reclaim_job j = { .reclaim_fd = -1, .usage_fd = -1 };
+	j.result.requested_bytes = reclaim_amount(cfg, usage_bytes);
+	j.text_len = (size_t)snprintf(j.text, sizeof(j.text), "%" PRIu64, j.result.requested_bytes);
+	j.result.before_bytes = read_usage(usage_fd, usage_bytes);
+	j.reclaim_fd = TAKE_FD(fd);
+	j.usage_fd = TAKE_FD(usage_fd);
+	*ret = j;
+	return 0;
+}
 
-	r.before_bytes = read_usage(t, usage_bytes);
+void reclaim_run(struct reclaim_job *j)
+{
+	j->error = 0;
 	for (int tries = 0;; tries++) {
-		ssize_t n = write(fd, text, (size_t)len);
-		if (n == len)
+		ssize_t n = write(j->reclaim_fd, j->text, j->text_len);
+		if (n == (ssize_t)j->text_len)
 			break;
-		if (n >= 0)
-			return -EIO; /* a short write to a cgroup file: should not happen */
+		if (n >= 0) {
+			j->error = -EIO; /* a short write to a cgroup file: should not happen */
+			return;
+		}
 		if (errno == EAGAIN) {
-			r.partial = 1;
+			j->result.partial = 1;
 			break;
 		}
 		if (errno == EINTR && tries < RECLAIM_EINTR_RETRIES)
 			continue;
-		return -errno;
+		j->error = -errno;
+		return;
 	}
-	r.after_bytes = read_usage(t, r.before_bytes);
+	j->result.after_bytes = read_usage(j->usage_fd, j->result.before_bytes);
+}
+
+void reclaim_job_close(struct reclaim_job *j)
+{
+	if (!j)
+		return;
+	if (j->reclaim_fd >= 0)
+		close(j->reclaim_fd);
+	if (j->usage_fd >= 0)
+		close(j->usage_fd);
+	j->reclaim_fd = j->usage_fd = -1;
+}
+
+int action_reclaim(struct cg_target *t, const struct reclaim_cfg *cfg, uint64_t usage_bytes,
+                   struct reclaim_result *ret)
+{
+	struct reclaim_job j;
+	int r = reclaim_prepare(t, cfg, usage_bytes, &j);
+	if (r < 0)
+		return r;
+	reclaim_run(&j);
+	reclaim_job_close(&j);
+	if (j.error < 0)
+		return j.error;
 	if (ret)
-		*ret = r;
+		*ret = j.result;
 	return 0;
 }

@@ -21,8 +21,37 @@ struct reclaim_result {
 	int partial;           /* the kernel answered EAGAIN: reclaimed less than requested */
 };
 
+/* The amount a reclaim asks for: cfg->bytes, or cfg->percent of usage_bytes, rounded up to whole
+ * pages, at least one page. */
+uint64_t reclaim_amount(const struct reclaim_cfg *cfg, uint64_t usage_bytes);
+
+/* A reclaim made ready on the loop and written elsewhere (a worker thread): the kernel reclaims
+ * in the writer's context, which can take seconds. Its fds are its own (dups), so the target may
+ * be released while the write runs. */
+struct reclaim_job {
+	int reclaim_fd; /* memory.reclaim, opened for writing */
+	int usage_fd;   /* a dup of memory.current, or -1 */
+	char text[24];  /* the amount, in decimal */
+	size_t text_len;
+	struct reclaim_result result; /* requested and before set by reclaim_prepare, after by reclaim_run */
+	int error;                    /* reclaim_run's: 0, or -errno of the write */
+};
+
+/* Opens memory.reclaim (never waiting in open(): a FIFO there fails with -ENXIO), reads the usage
+ * before and works out the amount (see action_reclaim). Returns 0 with *ret filled (its fds are the
+ * caller's: reclaim_job_close), -EOPNOTSUPP (v1, no memory.reclaim) or -errno. */
+int reclaim_prepare(const struct cg_target *t, const struct reclaim_cfg *cfg, uint64_t usage_bytes,
+                    struct reclaim_job *ret);
+/* Writes the amount (blocking for as long as the kernel reclaims; EINTR retried a few times, EAGAIN
+ * is a partial reclaim) and reads the usage after. Sets j->error and j->result. Touches nothing
+ * but j: safe on any thread. */
+void reclaim_run(struct reclaim_job *j);
+/* Closes j's fds. NULL ok. */
+void reclaim_job_close(struct reclaim_job *j);
+
 /* Writes the amount (cfg->bytes, or cfg->percent of usage_bytes, rounded to pages, at least one
- * page) to memory.reclaim, retrying EINTR a few times. Returns 0 (also for a partial reclaim,
- * flagged in ret), -EOPNOTSUPP (v1, or a kernel without memory.reclaim) or -errno. */
+ * page) to memory.reclaim, retrying EINTR a few times, on the caller's thread (prepare + run). Returns 0
+ * (also for a partial reclaim, flagged in ret), -EOPNOTSUPP (v1, or a kernel without memory.reclaim) or
+ * -errno. */
 int action_reclaim(struct cg_target *t, const struct reclaim_cfg *cfg, uint64_t usage_bytes,
                    struct reclaim_result *ret);

@@ -321,7 +321,8 @@ def gen_handlers():
     case("reclaim object unknown key", with_handler({"on": "remaining", "reclaim": {"amount": "5%", "x": 1}}))
     # exec, short and object form
     for v in [["/bin/true"], ["/bin/echo", "a", ""], {"command": ["/bin/true"]},
-              {"command": ["/bin/true"], "timeout": "1s"}]:
+              {"command": ["/bin/true"], "timeout": "1s"}, {"command": ["/bin/true"], "detach": True},
+              {"command": ["/bin/true"], "detach": False, "timeout": "2s"}]:
         case("exec=%r" % (v,), with_handler({"on": "entered", "exec": v}))
     for n in (128, 129):
         case("exec of %d" % n, with_handler({"on": "entered", "exec": ["/bin/true"] + ["a"] * (n - 1)}))
@@ -329,7 +330,9 @@ def gen_handlers():
              with_handler({"on": "entered", "exec": {"command": ["/bin/true"] + ["a"] * (n - 1)}}))
     for v in [[], ["true"], [""], "/bin/true", ["/bin/true", None], {"command": ["/bin/true"], "timeout": "0s"},
               {"command": ["/bin/true"], "timeout": 1}, {"timeout": "1s"}, {"command": []},
-              {"command": ["/bin/true"], "env": {}}, None, 1]:
+              {"command": ["/bin/true"], "env": {}}, None, 1, {"command": ["/bin/true"], "detach": 1},
+              {"command": ["/bin/true"], "detach": "true"}, {"command": ["/bin/true"], "detach": None},
+              {"detach": True}]:
         case("exec=%r" % (v,), with_handler({"on": "entered", "exec": v}))
     # webhook
     w = lambda **kw: with_handler({"on": "entered", "webhook": dict({"url": "http://127.0.0.1:9/x"}, **kw)})

@@ -379,6 +379,39 @@ static void test_reclaim_unsupported_and_errors(void **state)
 	fixture_close(&f);
 }
 
+/* reclaim_prepare never waits in open(): a FIFO nobody reads is refused at once; the job's fds are
+ * its own, so closing the target's does not touch them. */
+static void test_reclaim_prepare_fifo_and_own_fds(void **state)
+{
+	(void)state;
+	struct fixture f;
+	fixture_open(&f, "8192\n");
+	char path[128];
+	snprintf(path, sizeof(path), "%s/memory.reclaim", f.dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	struct reclaim_cfg cfg = { .bytes = 4096 };
+	struct reclaim_job j = { .reclaim_fd = -1, .usage_fd = -1 };
+	assert_int_equal(reclaim_prepare(&f.t, &cfg, 0, &j), -ENXIO);
+	assert_int_equal(j.reclaim_fd, -1); /* untouched on failure */
+
+	unlink(path);
+	write_file(f.dir, "memory.reclaim", "");
+	assert_int_equal(reclaim_prepare(&f.t, &cfg, 0, &j), 0);
+	assert_int_equal(j.result.before_bytes, 8192);
+	assert_true(j.usage_fd >= 0 && j.usage_fd != f.t.usage_fd);
+	assert_int_equal(fcntl(j.reclaim_fd, F_GETFL) & O_NONBLOCK, 0); /* the write may block */
+	close(f.t.usage_fd);
+	f.t.usage_fd = -1;
+	reclaim_run(&j);
+	assert_int_equal(j.error, 0);
+	assert_int_equal(j.result.after_bytes, 8192); /* read through its own fd */
+	reclaim_job_close(&j);
+	assert_int_equal(j.reclaim_fd, -1);
+	char buf[32];
+	assert_int_equal(read_file(f.dir, "memory.reclaim", buf, sizeof(buf)), 4);
+	fixture_close(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -391,6 +424,7 @@ int main(void)
 		cmocka_unit_test(test_reclaim_bytes),
 		cmocka_unit_test(test_reclaim_percent_and_pages),
 		cmocka_unit_test(test_reclaim_unsupported_and_errors),
+		cmocka_unit_test(test_reclaim_prepare_fifo_and_own_fds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
