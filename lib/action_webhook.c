@@ -1,5 +1,6 @@
-/* The schema of the webhook action: URL, timeout, headers, retries, signing, TLS. */
+/* The schema of the webhook action: URL, timeout, headers, retries, signing, max_age, TLS. */
 #include <cjson/cJSON.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -99,11 +100,42 @@ static int want_url(struct want_ctx *w, const cJSON *it, const char *path, char 
 	return 0;
 }
 
+/* ["standard", "memhook"]: 1..2 distinct names into a bit set (1 << enum webhook_signature). */
+static int parse_signatures(struct want_ctx *w, const cJSON *j, const char *path, unsigned *ret)
+{
+	unsigned bits = 0;
+	size_t i = 0;
+
+	if (!cJSON_IsArray(j))
+		return want_fail(w, path, "must be an array of \"standard\" and \"memhook\"");
+	if (!j->child)
+		return want_fail(w, path, "must name at least one of \"standard\" and \"memhook\"");
+	for (const cJSON *it = j->child; it; it = it->next, i++) {
+		char ip[256];
+		snprintf(ip, sizeof(ip), "%s[%zu]", path, i);
+		const char *name = NULL;
+		int r = want_string(w, it, ip, &name);
+		if (r < 0)
+			return r;
+		int v = webhook_signature_from_name(name);
+		if (v < 0)
+			return want_fail(w, ip, "must be \"standard\" or \"memhook\"");
+		if (bits & (1u << v))
+			return want_fail(w, ip, "named twice");
+		bits |= 1u << v;
+	}
+	*ret = bits;
+	return 0;
+}
+
+/* A process-wide count: each parsed webhook handler gets its own id (see webhook_cfg.id). */
+static uint64_t last_webhook_id;
+
 static int webhook_parse(struct policy_ctx *c, const cJSON *j, const char *path, struct handler *h)
 {
-	static const char *const keys[] = { "url",        "timeout",     "headers",    "retries",
-		                            "backoff",    "secret_file", "secret_env", "signature_header",
-		                            "tls_verify", NULL };
+	static const char *const keys[] = { "url",       "timeout",     "headers",    "retries",
+		                            "backoff",   "secret_file", "secret_env", "signature_header",
+		                            "signature", "max_age",     "tls_verify", NULL };
 	struct webhook_cfg *wh = &h->webhook;
 	struct want_ctx *w = &c->w;
 	const cJSON *it;
@@ -113,6 +145,9 @@ static int webhook_parse(struct policy_ctx *c, const cJSON *j, const char *path,
 	wh->retries = WEBHOOK_RETRIES_DEFAULT;
 	wh->backoff_usec = WEBHOOK_BACKOFF_DEFAULT_USEC;
 	wh->tls_verify = true;
+	wh->signatures = (1u << WEBHOOK_SIGNATURE_STANDARD) | (1u << WEBHOOK_SIGNATURE_MEMHOOK);
+	wh->max_age_usec = WEBHOOK_MAX_AGE_DEFAULT_USEC;
+	wh->id = ++last_webhook_id;
 	wh->signature_header = strdup(WEBHOOK_SIGNATURE_HEADER_DEFAULT);
 	if (!wh->signature_header)
 		return want_oom(w);
@@ -176,6 +211,16 @@ static int webhook_parse(struct policy_ctx *c, const cJSON *j, const char *path,
 		if ((r = want_max_chars(w, wh->signature_header, sp, WEBHOOK_HEADER_NAME_MAX_CHARS)) < 0)
 			return r;
 	}
+	if ((it = cJSON_GetObjectItemCaseSensitive(j, "signature"))) {
+		WANT_PATH_KEY(sp, w, path, "signature");
+		if ((r = parse_signatures(w, it, sp, &wh->signatures)) < 0)
+			return r;
+	}
+	if ((it = cJSON_GetObjectItemCaseSensitive(j, "max_age"))) {
+		WANT_PATH_KEY(mp, w, path, "max_age");
+		if ((r = want_positive_duration(w, it, mp, &wh->max_age_usec)) < 0)
+			return r;
+	}
 	if ((it = cJSON_GetObjectItemCaseSensitive(j, "tls_verify"))) {
 		WANT_PATH_KEY(tp, w, path, "tls_verify");
 		if ((r = want_bool(w, it, tp, &wh->tls_verify)) < 0)
@@ -185,7 +230,7 @@ static int webhook_parse(struct policy_ctx *c, const cJSON *j, const char *path,
 }
 
 /* "https://host/path (timeout 5s, retries 3, signed with secret_env X, TLS not verified)", the URL
- * without its password (url_redact). */
+ * without its password (url_redact); max_age and signature only when not the defaults. */
 static void webhook_describe(const struct handler *h, FILE *out)
 {
 	char buf[64];
@@ -193,10 +238,19 @@ static void webhook_describe(const struct handler *h, FILE *out)
 	fputs(h->webhook.url_log ? h->webhook.url_log : "(url not shown)", out);
 	fprintf(out, " (timeout %s, retries %u",
 	        units_format_duration(h->webhook.timeout_usec, buf, sizeof(buf)), h->webhook.retries);
+	if (h->webhook.max_age_usec != WEBHOOK_MAX_AGE_DEFAULT_USEC)
+		fprintf(out, ", max_age %s",
+		        units_format_duration(h->webhook.max_age_usec, buf, sizeof(buf)));
 	if (h->webhook.secret_file)
 		fprintf(out, ", signed with secret_file %s", h->webhook.secret_file);
 	else if (h->webhook.secret_env)
 		fprintf(out, ", signed with secret_env %s", h->webhook.secret_env);
+	if (h->webhook.signatures != (1u << WEBHOOK_SIGNATURES) - 1) { /* not the default: both */
+		fputs(", signature", out);
+		for (int i = 0; i < WEBHOOK_SIGNATURES; i++)
+			if (h->webhook.signatures & (1u << i))
+				fprintf(out, " %s", webhook_signature_name((enum webhook_signature)i));
+	}
 	if (!h->webhook.tls_verify)
 		fputs(", TLS not verified", out);
 	fputc(')', out);

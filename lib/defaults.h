@@ -51,6 +51,15 @@
 #define WEBHOOK_BACKOFF_DEFAULT_USEC (500 * USEC_PER_MSEC)
 /* With doubling backoff, 10 retries already span minutes: more is a receiver that is down. */
 #define WEBHOOK_RETRIES_MAX 10
+/* An event not delivered within a minute describes memory that has long changed: the receiver
+ * learns of it through "dropped_before" rather than late as if it were news (issue 9). */
+#define WEBHOOK_MAX_AGE_DEFAULT_USEC (60 * USEC_PER_SEC)
+/* Secrets at once in a secret file or variable: the current one and the next while keys rotate
+ * (Standard Webhooks), with room for one more. */
+#define WEBHOOK_SECRETS_MAX 4
+/* Concurrent transfers over every endpoint (one at most per endpoint): enough for a few receivers
+ * at once, few enough not to flood a network that is already slow. */
+#define WEBHOOK_MAX_IN_FLIGHT 4
 /* GitHub's X-Hub-Signature-256 form, under memhook's own name (CONVENTIONS.md). */
 #define WEBHOOK_SIGNATURE_HEADER_DEFAULT "X-Memhook-Signature"
 /* Headers a webhook adds: an Authorization and a few more. 80,000 took 15 s to check for

@@ -448,7 +448,7 @@ static void run_webhook(struct dispatch *d, const struct handler *h, struct disp
 			return;
 		}
 	}
-	int r = webhook_post(d->webhooks, &h->webhook, e->body, e->body_len, h->path);
+	int r = webhook_post(d->webhooks, &h->webhook, e->ctx->seq, e->body, e->body_len, h->path);
 	if (r < 0)
 		failed(d, h, "webhook", r);
 	else

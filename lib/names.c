@@ -50,6 +50,11 @@ static const char *const action_names[ACTION_KINDS] = {
 	[ACTION_EXEC] = "exec",
 };
 
+static const char *const webhook_signature_names[WEBHOOK_SIGNATURES] = {
+	[WEBHOOK_SIGNATURE_STANDARD] = "standard",
+	[WEBHOOK_SIGNATURE_MEMHOOK] = "memhook",
+};
+
 static const char *const log_level_names[LOG_LEVELS] = {
 	[LOG_LEVEL_ERROR] = "error",
 	[LOG_LEVEL_WARN] = "warn",
@@ -98,5 +103,6 @@ NAME_LOOKUPS(psi_window, enum psi_window, psi_window_names)
 NAME_LOOKUPS(memevent, enum memevent, memevent_names)
 NAME_LOOKUPS(cond_kind, enum cond_kind, cond_names)
 NAME_LOOKUPS(action_kind, enum action_kind, action_names)
+NAME_LOOKUPS(webhook_signature, enum webhook_signature, webhook_signature_names)
 NAME_LOOKUPS(log_level, enum log_level, log_level_names)
 NAME_LOOKUPS(log_format, enum log_format, log_format_names)

@@ -39,6 +39,10 @@ enum cond_kind {
 /* Handler actions: the action keys of a handler (lib/action.h has their table). */
 enum action_kind { ACTION_WEBHOOK, ACTION_SIGNAL, ACTION_RECLAIM, ACTION_EXEC, ACTION_KINDS };
 
+/* The signature headers a webhook sends ("signature" in a policy): Standard Webhooks (webhook-id,
+ * webhook-timestamp, webhook-signature) and memhook's own X-Memhook-Signature. */
+enum webhook_signature { WEBHOOK_SIGNATURE_STANDARD, WEBHOOK_SIGNATURE_MEMHOOK, WEBHOOK_SIGNATURES };
+
 /* Log levels (--log-level, and the level of each log line) and formats (--log-format). */
 enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG, LOG_LEVELS };
 enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON, LOG_FORMATS };
@@ -57,6 +61,8 @@ const char *cond_kind_name(enum cond_kind k);
 int cond_kind_from_name(const char *s);
 const char *action_kind_name(enum action_kind k);
 int action_kind_from_name(const char *s);
+const char *webhook_signature_name(enum webhook_signature s);
+int webhook_signature_from_name(const char *s);
 const char *log_level_name(enum log_level l);
 int log_level_from_name(const char *s);
 const char *log_format_name(enum log_format f);

@@ -5,6 +5,8 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -14,6 +16,19 @@
 
 /* HOST_NAME_MAX is 64 on Linux; a little more for safety. */
 #define HOSTNAME_SIZE 256
+
+const char *payload_instance(void)
+{
+	static char id[17];
+	if (id[0])
+		return id;
+	uint64_t v = 0;
+	/* GRND_NONBLOCK: at early boot the pool may not be ready, and memhook must not wait on it. */
+	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != (ssize_t)sizeof(v))
+		v = now_real_usec() ^ ((uint64_t)getpid() << 40) ^ now_mono_usec();
+	snprintf(id, sizeof(id), "%016" PRIx64, v);
+	return id;
+}
 
 /* Percent rounded to two decimals (percent values are 0..100, never negative here). */
 static double round_percent(double v)
@@ -102,7 +117,8 @@ char *payload_build_json(const struct event_ctx *c, size_t *ret_len)
 	    !add_num(root, "level", c->ev->level) || !add_str_or_null(root, "level_name", c->level_name) ||
 	    !add_num(root, "previous_level", c->ev->previous_level) ||
 	    !add_str_or_null(root, "previous_level_name", c->previous_level_name) ||
-	    !add_u64(root, "seq", c->seq) || !cJSON_AddStringToObject(root, "timestamp", ts))
+	    !add_u64(root, "seq", c->seq) || !cJSON_AddStringToObject(root, "instance", payload_instance()) ||
+	    !cJSON_AddStringToObject(root, "timestamp", ts))
 		return NULL;
 
 	cJSON *target = cJSON_AddObjectToObject(root, "target");
@@ -182,7 +198,9 @@ char **payload_build_env(const struct event_ctx *c)
 	          strv_push_int(v, &n, "MEMHOOK_PREVIOUS_LEVEL", c->ev->previous_level) &&
 	          strv_push(v, &n, "MEMHOOK_PREVIOUS_LEVEL_NAME",
 	                    c->previous_level_name ? c->previous_level_name : "") &&
-	          strv_push_u64(v, &n, "MEMHOOK_SEQ", c->seq) && strv_push(v, &n, "MEMHOOK_TIMESTAMP", ts);
+	          strv_push_u64(v, &n, "MEMHOOK_SEQ", c->seq) &&
+	          strv_push(v, &n, "MEMHOOK_INSTANCE", payload_instance()) &&
+	          strv_push(v, &n, "MEMHOOK_TIMESTAMP", ts);
 	if (ok && c->cgroup_path)
 		ok = strv_push(v, &n, "MEMHOOK_CGROUP", c->cgroup_path);
 	if (ok && c->pid > 0)

@@ -20,8 +20,14 @@ struct event_ctx {
 	const struct sample *sample;     /* the sample that caused it; NULL when there is none */
 };
 
+/* This process's instance id: 16 lower-case hex digits drawn from getrandom() at first use, the
+ * same for the rest of the process (a restarted memhook, whose seq starts again, has another).
+ * Never fails: without getrandom's entropy the clock and the pid stand in. */
+const char *payload_instance(void);
+
 /* The webhook body (compact JSON, malloc'd, NUL-terminated), documented in README and in
- * policies/payload.schema.json. Adds hostname and, when set, POD_NAME / POD_NAMESPACE.
+ * policies/payload.schema.json. Adds instance, hostname and, when set, POD_NAME / POD_NAMESPACE.
+ * It ends with '}' so the webhook client can append "dropped_before" per endpoint.
  * Returns NULL only on allocation failure. */
 char *payload_build_json(const struct event_ctx *c, size_t *ret_len);
 
@@ -29,8 +35,8 @@ struct cJSON;
 /* The payload's "sample" object (also printed by `run --once`); NULL on allocation failure. */
 struct cJSON *payload_sample_json(const struct sample *s);
 
-/* "MEMHOOK_EVENT=entered", "MEMHOOK_LEVEL=2", ... as a malloc'd NULL-terminated array
- * (free with strv_free). NULL on allocation failure. */
+/* "MEMHOOK_EVENT=entered", "MEMHOOK_LEVEL=2", ..., "MEMHOOK_INSTANCE=<payload_instance()>" as a malloc'd
+ * NULL-terminated array (free with strv_free). NULL on allocation failure. */
 char **payload_build_env(const struct event_ctx *c);
 
 /* RFC 3339 UTC with milliseconds: "2026-11-25T21:11:00.123Z". Returns 0 or -EINVAL. The payload's

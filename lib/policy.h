@@ -22,8 +22,10 @@
  *   webhook  {"url": http(s) URL (<= 2048 chars), "timeout": duration "5s",
  *             "headers": {name (<= 256 chars): value} (<= 64),
  *             "retries": int 0..10 (default 3), "backoff": duration "500ms" (doubles each retry),
- *             "secret_file": abs path | "secret_env": VAR, "signature_header": name
- *             (default "X-Memhook-Signature"), "tls_verify": bool (default true)}
+ *             "secret_file": abs path | "secret_env": VAR (whitespace-separated secrets, each
+ *             "whsec_<base64>" or plain, <= 4), "signature": ["standard", "memhook"] (1..2 of
+ *             them, default both), "signature_header": name (default "X-Memhook-Signature"),
+ *             "max_age": duration "60s" (> 0), "tls_verify": bool (default true)}
  *   signal   "SIGUSR1" | "USR1" | 10  or  {"signal": ..., "to": "main"|"cgroup" (default "main")}
  *   reclaim  "64Mi" | "5%"  or  {"amount": "64Mi"|"5%"}
  *   exec     [abs path, args...]  or  {"command": [...], "timeout": duration (default "10s"),
@@ -77,6 +79,10 @@ struct webhook_cfg {
 	char *secret_file;     /* HMAC secret source, at most one of the two */
 	char *secret_env;
 	char *signature_header; /* default "X-Memhook-Signature" */
+	unsigned signatures;    /* bit (1 << enum webhook_signature) per header set; 0: both */
+	uint64_t max_age_usec;  /* undelivered by then after the event: dropped; 0: default 60 s */
+	uint64_t id;            /* unique per parsed handler (a reload makes new ones): a 410 Gone
+	                         * disables this id's deliveries */
 	bool tls_verify;        /* default true */
 };
 

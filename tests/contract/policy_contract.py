@@ -384,6 +384,13 @@ def gen_handlers():
         case("signature_header=%r" % v, w(signature_header=v))
     for v in ["X Sig", "", "X:S", "Ä", 1, None]:
         case("signature_header=%r" % (v,), w(signature_header=v))
+    for v in [["standard"], ["memhook"], ["standard", "memhook"], ["memhook", "standard"]]:
+        case("signature=%r" % (v,), w(signature=v))
+    for v in [[], ["standard", "standard"], ["Standard"], ["hmac"], [""], "standard", [1], [None], None,
+              ["standard", "memhook", "standard"]]:
+        case("signature=%r" % (v,), w(signature=v))
+    for v in DURATIONS_OK + DURATIONS_ZERO + DURATIONS_BAD:
+        case("webhook max_age=%r" % (v,), w(max_age=v))
     for v in [True, False]:
         case("tls_verify=%r" % v, w(tls_verify=v))
     for v in ["no", 0, None]:

@@ -60,14 +60,15 @@ static void test_json_full(void **state)
 	char want[1024];
 	snprintf(want, sizeof(want),
 	         "{\"event\":\"entered\",\"level\":2,\"level_name\":\"high\",\"previous_level\":1,"
-	         "\"previous_level_name\":\"elevated\",\"seq\":7,\"timestamp\":\"2026-11-25T21:11:00.123Z\","
+	         "\"previous_level_name\":\"elevated\",\"seq\":7,\"instance\":\"%s\","
+	         "\"timestamp\":\"2026-11-25T21:11:00.123Z\","
 	         "\"target\":{\"cgroup\":\"/sys/fs/cgroup/kubepods/pod1/c1\",\"pid\":1234},"
 	         "\"sample\":{\"usage_bytes\":939524096,\"limit_bytes\":1073741824,\"local_free_bytes\":"
 	         "134217728,"
 	         "\"local_free_percent\":12.5,\"host_available_bytes\":4294967296,\"host_total_bytes\":"
 	         "8589934592},"
 	         "\"hostname\":\"%s\",\"memhook_version\":\"%s\"}",
-	         host, MEMHOOK_VERSION);
+	         payload_instance(), host, MEMHOOK_VERSION);
 	assert_string_equal(json, want);
 }
 
@@ -87,10 +88,11 @@ static void test_json_nulls_and_pod(void **state)
 	/* an unnamed level is null; unknown target and no sample are null */
 	snprintf(want, sizeof(want),
 	         "{\"event\":\"normal\",\"level\":0,\"level_name\":\"normal\",\"previous_level\":1,"
-	         "\"previous_level_name\":null,\"seq\":0,\"timestamp\":\"1970-01-01T00:00:00.000Z\","
+	         "\"previous_level_name\":null,\"seq\":0,\"instance\":\"%s\","
+	         "\"timestamp\":\"1970-01-01T00:00:00.000Z\","
 	         "\"target\":{\"cgroup\":null,\"pid\":null},\"sample\":null,\"hostname\":\"%s\","
 	         "\"pod\":{\"name\":\"web-1\",\"namespace\":null},\"memhook_version\":\"%s\"}",
-	         host, MEMHOOK_VERSION);
+	         payload_instance(), host, MEMHOOK_VERSION);
 	assert_string_equal(json, want);
 	unsetenv("POD_NAME");
 }
@@ -211,6 +213,7 @@ static void test_env(void **state)
 	assert_string_equal(env_get(v, "MEMHOOK_PREVIOUS_LEVEL"), "1");
 	assert_string_equal(env_get(v, "MEMHOOK_PREVIOUS_LEVEL_NAME"), "elevated");
 	assert_string_equal(env_get(v, "MEMHOOK_SEQ"), "7");
+	assert_string_equal(env_get(v, "MEMHOOK_INSTANCE"), payload_instance());
 	assert_string_equal(env_get(v, "MEMHOOK_TIMESTAMP"), "2026-11-25T21:11:00.123Z");
 	assert_string_equal(env_get(v, "MEMHOOK_CGROUP"), "/sys/fs/cgroup/x");
 	assert_string_equal(env_get(v, "MEMHOOK_PID"), "1234");
@@ -234,9 +237,22 @@ static void test_env(void **state)
 	size_t n = 0;
 	for (char **p = v; *p; p++)
 		n++;
-	assert_int_equal(n, 7);
+	assert_int_equal(n, 8);
 	strv_free(v);
 	strv_free(NULL);
+}
+
+/* The instance id: 16 hex digits, the same at every call of one process. (Different across runs:
+ * tests/bats/delivery.bats starts memhook twice.) */
+static void test_instance(void **state)
+{
+	(void)state;
+	const char *a = payload_instance();
+	assert_int_equal(strlen(a), 16);
+	assert_int_equal(strspn(a, "0123456789abcdef"), 16);
+	char copy[17];
+	strcpy(copy, a);
+	assert_string_equal(payload_instance(), copy);
 }
 
 int main(void)
@@ -245,6 +261,7 @@ int main(void)
 		cmocka_unit_test(test_format_time),        cmocka_unit_test(test_json_full),
 		cmocka_unit_test(test_json_nulls_and_pod), cmocka_unit_test(test_json_psi_events_escaping),
 		cmocka_unit_test(test_percent_rounding),   cmocka_unit_test(test_env),
+		cmocka_unit_test(test_instance),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
