@@ -289,10 +289,36 @@ new_instance_restarts_order() {
 	wait_for "$log" 'seq=2 .*cache may fill again'
 	# memhook restarted: seq 1 again, from another instance. News, not a late event.
 	send 204 --secret good-secret --body "$(INST=second ev 1 entered 1)"
-	wait_for "$log" '^receiver: new memhook instance second \(was first\): seq order starts again'
+	wait_for "$log" '^receiver: new memhook instance second \(was first\): seq order starts again at seq=1'
 	wait_for "$log" '^receiver: verified event=entered .* seq=1 .*dropped cache'
 	[ "$(applied)" = "1 2 1" ]
 	run ! grep -q 'late event' "$log"
+}
+
+first_event_starts_order() {
+	recv_env=(ORDER_HOLD_MS=60000)   # held events would wait a minute
+	start_receiver "$@"
+	# A receiver started beside a memhook that has been running: its first event is seq 41.
+	send 204 --secret good-secret --body "$(INST=running ev 41 entered 1)"
+	wait_for "$log" '^receiver: memhook instance running: seq order starts at seq=41' 5
+	wait_for "$log" '^receiver: verified event=entered .* seq=41 ' 5
+	send 204 --secret good-secret --body "$(INST=running ev 43 normal 0)"
+	wait_for "$log" '^receiver: held seq=43: waiting up to 60000 ms for seq 42'
+	send 204 --secret good-secret --body "$(INST=running ev 42 entered 2)"
+	wait_for "$log" '^receiver: verified event=normal .* seq=43 ' 5
+	[ "$(applied)" = "41 42 43" ]
+}
+
+no_hold() {
+	recv_env=(ORDER_HOLD_MS=0)
+	start_receiver "$@"
+	send 204 --secret good-secret --body "$(ev 1 entered 1)"
+	send 204 --secret good-secret --body "$(ev 3 entered 2)"
+	wait_for "$log" '^receiver: seq 2\.\.2 not received: applying seq=3' 5
+	send 204 --secret good-secret --body "$(ev 2 normal 0)"
+	wait_for "$log" '^receiver: late event seq=2 \(normal\) after seq 3 was applied: not applied'
+	[ "$(applied)" = "1 3" ]
+	run ! grep -q 'held seq' "$log"
 }
 
 refuses_bad_secrets() {
@@ -334,6 +360,8 @@ sigusr1_drops() {
 @test "python receiver: a missing seq is waited for ORDER_HOLD_MS, then skipped and logged" { gap_is_waited_for_then_accepted python; }
 @test "python receiver: dropped_before is logged and its gap accepted at once" { dropped_before_is_logged python; }
 @test "python receiver: a new memhook instance starts the seq order again" { new_instance_restarts_order python; }
+@test "python receiver: the first event of an instance starts its order, not held" { first_event_starts_order python; }
+@test "python receiver: ORDER_HOLD_MS=0 applies newer events at once and skips late ones" { no_hold python; }
 @test "python receiver: SIGUSR1 drops the cache" { sigusr1_drops python; }
 @test "python receiver: refuses to start without MEMHOOK_SECRET or with a bad whsec_ one" { refuses_bad_secrets python; }
 
@@ -356,6 +384,8 @@ sigusr1_drops() {
 @test "node receiver: a missing seq is waited for ORDER_HOLD_MS, then skipped and logged" { gap_is_waited_for_then_accepted node; }
 @test "node receiver: dropped_before is logged and its gap accepted at once" { dropped_before_is_logged node; }
 @test "node receiver: a new memhook instance starts the seq order again" { new_instance_restarts_order node; }
+@test "node receiver: the first event of an instance starts its order, not held" { first_event_starts_order node; }
+@test "node receiver: ORDER_HOLD_MS=0 applies newer events at once and skips late ones" { no_hold node; }
 @test "node receiver: SIGUSR1 drops the cache" { sigusr1_drops node; }
 @test "node receiver: refuses to start without MEMHOOK_SECRET or with a bad whsec_ one" {
 	need_node

@@ -9,11 +9,12 @@
 //     from now (a captured request cannot be replayed later).
 //  2. Deduplicate: a webhook-id seen in the last 10 minutes is answered 204 and not applied again
 //     (memhook retries with the same id, so a retry whose first answer was lost is harmless).
-//  3. Order: events are applied in `seq` order per memhook `instance`. An event that comes early
-//     (seq 3 before seq 2) is held up to ORDER_HOLD_MS for the missing one; an event older than one
-//     already applied is not applied (it is no longer news); `dropped_before` (events memhook
-//     dropped for this endpoint) is logged and the gap accepted at once; a new `instance` (memhook
-//     restarted) starts the order again.
+//  3. Order: events are applied in `seq` order per memhook `instance`. The first event of an
+//     instance starts its order. An event that comes early (seq 3 before seq 2) is held up to
+//     ORDER_HOLD_MS for the missing one (0: never held); an event older than one already applied
+//     is not applied (it is no longer news); `dropped_before` (events memhook dropped for this
+//     endpoint) is logged and the gap accepted at once; a new `instance` (memhook restarted) starts
+//     the order again.
 //
 // Applying an event does something real: on "entered" of level >= 1 it drops the cache and forces
 // a garbage collection (when node was started with --expose-gc; otherwise it says it cannot),
@@ -120,7 +121,7 @@ class Orderer {
     this.holdMs = holdMs;
     this.apply = apply;
     this.instance = null;
-    this.last = 0;          // the last seq applied for this.instance (memhook starts at 1)
+    this.last = 0;          // the last seq applied for this.instance
     this.held = new Map();  // seq -> {ev, arrived}
     this.timer = null;
     this.warnedNoInstance = false;
@@ -138,12 +139,16 @@ class Orderer {
       return;
     }
     if (inst !== this.instance) {
+      // The first event of an instance starts its order: a receiver (re)started beside a running
+      // memhook must not hold its first event, often the one that matters.
       if (this.instance !== null) {
         this.drain(now, true);
-        log(`new memhook instance ${inst} (was ${this.instance}): seq order starts again`);
+        log(`new memhook instance ${inst} (was ${this.instance}): seq order starts again at seq=${seq}`);
+      } else {
+        log(`memhook instance ${inst}: seq order starts at seq=${seq}`);
       }
       this.instance = inst;
-      this.last = 0;
+      this.last = seq - 1;
       this.held = new Map();
     }
     if (seq <= this.last || this.held.has(seq)) {
@@ -151,7 +156,7 @@ class Orderer {
       return;
     }
     this.held.set(seq, { ev, arrived: now });
-    if (seq !== this.last + 1 && !(ev.dropped_before > 0)) {
+    if (seq !== this.last + 1 && !(ev.dropped_before > 0) && this.holdMs > 0) {
       log(`held seq=${seq}: waiting up to ${this.holdMs} ms for seq ${this.last + 1}`);
     }
     this.drain(now, false);

@@ -10,11 +10,12 @@ only after three checks, in this order:
    later). The algorithm is the spec's, in verify_standard() below (no PyPI package is needed).
 2. Deduplicate: a webhook-id seen in the last 10 minutes is answered 204 and not applied again
    (memhook retries with the same id, so a retry whose first answer was lost is harmless).
-3. Order: events are applied in `seq` order per memhook `instance`. An event that comes early
-   (seq 3 before seq 2) is held up to ORDER_HOLD_MS for the missing one; an event older than one
-   already applied is not applied (it is no longer news); `dropped_before` (events memhook dropped
-   for this endpoint) is logged and the gap accepted at once; a new `instance` (memhook restarted)
-   starts the order again.
+3. Order: events are applied in `seq` order per memhook `instance`. The first event of an
+   instance starts its order. An event that comes early (seq 3 before seq 2) is held up to
+   ORDER_HOLD_MS for the missing one (0: never held); an event older than one already applied is
+   not applied (it is no longer news); `dropped_before` (events memhook dropped for this endpoint)
+   is logged and the gap accepted at once; a new `instance` (memhook restarted) starts the order
+   again.
 
 Applying an event does something real: on "entered" of level >= 1 it drops the cache and forces a
 garbage collection, reporting the bytes freed; on "normal" it lets the cache fill again. SIGUSR1
@@ -152,7 +153,7 @@ class Orderer:
         self.apply = apply
         self.lock = threading.Lock()
         self.instance = None
-        self.last = 0        # the last seq applied for self.instance (memhook starts at 1)
+        self.last = 0        # the last seq applied for self.instance
         self.held = {}       # seq -> (event, monotonic time it arrived)
         self.warned_no_instance = False
 
@@ -167,16 +168,21 @@ class Orderer:
                 self.apply(ev)
                 return
             if inst != self.instance:
+                # The first event of an instance starts its order: a receiver (re)started beside a
+                # running memhook must not hold its first event, often the one that matters.
                 if self.instance is not None:
                     self._drain(now, flush=True)
-                    log(f"new memhook instance {inst} (was {self.instance}): seq order starts again")
-                self.instance, self.last, self.held = inst, 0, {}
+                    log(f"new memhook instance {inst} (was {self.instance}): seq order starts "
+                        f"again at seq={seq}")
+                else:
+                    log(f"memhook instance {inst}: seq order starts at seq={seq}")
+                self.instance, self.last, self.held = inst, seq - 1, {}
             if seq <= self.last or seq in self.held:
                 log(f"late event seq={seq} ({ev.get('event')}) after seq {self.last} was applied: "
                     "not applied")
                 return
             self.held[seq] = (ev, now)
-            if seq != self.last + 1 and not ev.get("dropped_before"):
+            if seq != self.last + 1 and not ev.get("dropped_before") and self.hold_s > 0:
                 log(f"held seq={seq}: waiting up to {int(self.hold_s * 1000)} ms for seq "
                     f"{self.last + 1}")
             self._drain(now)
