@@ -130,7 +130,7 @@ test-vm: all
 # A real dockerd: the image, an app container with a memory limit and memhook beside it; and
 # the Kubernetes manifests and the example receivers, offline. receivers_standard.bats needs a
 # memhook that sends the Standard Webhooks headers: it joins this list when that memhook does.
-CONTAINER_BATS := tests/container/manifests.bats tests/container/receivers.bats
+CONTAINER_BATS := tests/container/manifests.bats tests/container/receivers.bats tests/container/receivers_standard.bats
 test-container: test-deps examples-deps
 	@$(MAKE) --no-print-directory $(BUILD)/memhook
 	bash tests/container/run.sh
