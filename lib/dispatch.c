@@ -142,8 +142,9 @@ static void side_remove(struct dispatch *d, struct dispatch_job *j)
 
 static void pump(struct dispatch *d);
 
-/* j (an exec or a reclaim) has finished: it no longer holds the stream, which goes on. */
-static void job_finished(struct dispatch_job *j)
+/* Frees j (an exec or a reclaim that has finished), wherever it is: at the head of the stream or
+ * beside it. */
+static void job_release(struct dispatch_job *j)
 {
 	struct dispatch *d = j->d;
 	if (d->head == j)
@@ -151,6 +152,13 @@ static void job_finished(struct dispatch_job *j)
 	else
 		side_remove(d, j);
 	job_free(j);
+}
+
+/* j has finished: it no longer holds the stream, which goes on. */
+static void job_finished(struct dispatch_job *j)
+{
+	struct dispatch *d = j->d;
+	job_release(j);
 	pump(d);
 }
 
@@ -544,17 +552,6 @@ size_t dispatch_pending(const struct dispatch *d)
 	return n;
 }
 
-/* Frees a reclaim that reported while stopping (no stream to resume). */
-static void job_stopped(struct dispatch_job *j)
-{
-	struct dispatch *d = j->d;
-	if (d->head == j)
-		d->head = NULL;
-	else
-		side_remove(d, j);
-	job_free(j);
-}
-
 /* Whether j is still in a worker's hands (it must not be freed). */
 static bool in_kernel(const struct dispatch_job *j)
 {
@@ -578,7 +575,7 @@ void dispatch_free(struct dispatch *d)
 		struct pollfd p = { .fd = d->done_pipe[0], .events = POLLIN };
 		int ms = (int)((deadline - now_mono_usec() + USEC_PER_MSEC - 1) / USEC_PER_MSEC);
 		if (poll(&p, 1, ms) > 0)
-			read_finished(d, job_stopped);
+			read_finished(d, job_release); /* stopping: no stream to resume */
 	}
 	/* Execs: their children were the spawner's (freed first, without callbacks). */
 	if (d->head && !in_kernel(d->head))
