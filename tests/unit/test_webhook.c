@@ -466,11 +466,13 @@ static void test_url_redact(void **state)
 		/* the scheme's case and a longer scheme */
 		{ "HTTPS://u:p@H/", "HTTPS://***@H/" },
 		{ "svn+ssh://u:p@h/", "svn+ssh://***@h/" },
-		/* no "scheme://": nothing is an authority */
+		/* no "://": nothing is an authority */
 		{ "alice:PW@host", "alice:PW@host" },
 		{ "", "" },
-		{ "://u:p@h", "://u:p@h" },
-		{ "1http://u:p@h", "1http://u:p@h" },
+		/* an invalid or empty scheme still hides the userinfo (found by fuzzing) */
+		{ "://u:p@h", "://***@h" },
+		{ "1http://u:p@h", "1http://***@h" },
+		{ "\xff\xffhttA://tok@ho\xff", "\xff\xffhttA://***@ho\xff" },
 		{ "http://", "http://" },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
