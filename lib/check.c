@@ -80,17 +80,20 @@ void check_step(const struct policy *p, int level, enum check_target target, con
 	level = check_clamp_level(p, level);
 	*ret = (struct check_result){ .level = level };
 	if (target == CHECK_TARGET_LOST) {
-		ret->events[ret->n_events++] = (struct event){ EVENT_TARGET_LOST, level, level };
+		ret->events[ret->n_events++] =
+		        (struct event){ .kind = EVENT_TARGET_LOST, .level = level, .previous_level = level };
 		return;
 	}
 	if (target == CHECK_TARGET_FOUND)
-		ret->events[ret->n_events++] = (struct event){ EVENT_TARGET_FOUND, level, level };
+		ret->events[ret->n_events++] =
+		        (struct event){ .kind = EVENT_TARGET_FOUND, .level = level, .previous_level = level };
 	if (!s)
 		return;
 	ret->sample = *s;
 	ret->has_sample = true;
 	if (s->has_events && s->events_delta[MEMEV_OOM_KILL] > 0)
-		ret->events[ret->n_events++] = (struct event){ EVENT_OOM_KILL, level, level };
+		ret->events[ret->n_events++] =
+		        (struct event){ .kind = EVENT_OOM_KILL, .level = level, .previous_level = level };
 	int to = eval_level(p, s, probe_results);
 	ret->n_events += transitions_step(level, to, ret->events + ret->n_events,
 	                                  ARRAY_SIZE(ret->events) - ret->n_events);

@@ -1,6 +1,8 @@
 /* The events handlers can take, and the record of one. */
 #pragma once
 
+#include <stdint.h>
+
 #include "names.h" /* enum event_kind and its names */
 
 /* One step. level is the level in effect after it, previous_level the one before:
@@ -10,4 +12,5 @@ struct event {
 	enum event_kind kind;
 	int level;
 	int previous_level;
+	uint64_t old_limit_bytes, new_limit_bytes; /* limit_changed only: the effective limits */
 };

@@ -10,7 +10,7 @@ static const char *const event_names[EVENT_KINDS] = {
 	[EVENT_ENTERED] = "entered",         [EVENT_LEFT] = "left",
 	[EVENT_REMAINING] = "remaining",     [EVENT_NORMAL] = "normal",
 	[EVENT_TARGET_LOST] = "target_lost", [EVENT_TARGET_FOUND] = "target_found",
-	[EVENT_OOM_KILL] = "oom_kill",
+	[EVENT_OOM_KILL] = "oom_kill",       [EVENT_LIMIT_CHANGED] = "limit_changed",
 };
 
 static const char *const psi_kind_names[PSI_KINDS] = {
@@ -27,7 +27,13 @@ static const char *const psi_window_names[PSI_WINDOWS] = {
 /* Also the keys of v2 memory.events and of v1 memory.oom_control's oom_kill. */
 static const char *const memevent_names[MEMEV_COUNT] = {
 	[MEMEV_LOW] = "low", [MEMEV_HIGH] = "high",         [MEMEV_MAX] = "max",
-	[MEMEV_OOM] = "oom", [MEMEV_OOM_KILL] = "oom_kill",
+	[MEMEV_OOM] = "oom", [MEMEV_OOM_KILL] = "oom_kill", [MEMEV_OOM_GROUP_KILL] = "oom_group_kill",
+};
+
+static const char *const usage_kind_names[USAGE_KINDS] = {
+	[USAGE_CURRENT] = "current",
+	[USAGE_WORKING_SET] = "working_set",
+	[USAGE_ANON] = "anon",
 };
 
 static const char *const cond_names[COND_KINDS] = {
@@ -101,6 +107,7 @@ NAME_LOOKUPS(event_kind, enum event_kind, event_names)
 NAME_LOOKUPS(psi_kind, enum psi_kind, psi_kind_names)
 NAME_LOOKUPS(psi_window, enum psi_window, psi_window_names)
 NAME_LOOKUPS(memevent, enum memevent, memevent_names)
+NAME_LOOKUPS(usage_kind, enum usage_kind, usage_kind_names)
 NAME_LOOKUPS(cond_kind, enum cond_kind, cond_names)
 NAME_LOOKUPS(action_kind, enum action_kind, action_names)
 NAME_LOOKUPS(webhook_signature, enum webhook_signature, webhook_signature_names)

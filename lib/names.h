@@ -11,6 +11,7 @@ enum event_kind {
 	EVENT_TARGET_LOST,
 	EVENT_TARGET_FOUND,
 	EVENT_OOM_KILL,
+	EVENT_LIMIT_CHANGED, /* the effective limit changed (resize, docker update, VPA) */
 	EVENT_KINDS,
 };
 
@@ -19,7 +20,19 @@ enum psi_kind { PSI_SOME, PSI_FULL, PSI_KINDS };
 enum psi_window { PSI_AVG10, PSI_AVG60, PSI_AVG300, PSI_WINDOWS };
 
 /* memory.events counters (v2). On v1 only MEMEV_OOM_KILL is filled, from memory.oom_control. */
-enum memevent { MEMEV_LOW, MEMEV_HIGH, MEMEV_MAX, MEMEV_OOM, MEMEV_OOM_KILL, MEMEV_COUNT };
+enum memevent {
+	MEMEV_LOW,
+	MEMEV_HIGH,
+	MEMEV_MAX,
+	MEMEV_OOM,
+	MEMEV_OOM_KILL,
+	MEMEV_OOM_GROUP_KILL, /* v2, kernel 5.17+: absent from older memory.events, then 0 */
+	MEMEV_COUNT,
+};
+
+/* What "used" means (policy and condition "usage"): memory.current / usage_in_bytes; that minus
+ * inactive file pages (kubelet's working set); anonymous memory (v2 anon, v1 total_rss). */
+enum usage_kind { USAGE_CURRENT, USAGE_WORKING_SET, USAGE_ANON, USAGE_KINDS };
 
 /* Condition kinds: the keys of a policy's condition objects (lib/condition.h has their table). */
 enum cond_kind {
@@ -57,6 +70,8 @@ const char *psi_window_name(enum psi_window w);
 int psi_window_from_name(const char *s);
 const char *memevent_name(enum memevent e);
 int memevent_from_name(const char *s);
+const char *usage_kind_name(enum usage_kind k);
+int usage_kind_from_name(const char *s);
 const char *cond_kind_name(enum cond_kind k);
 int cond_kind_from_name(const char *s);
 const char *action_kind_name(enum action_kind k);

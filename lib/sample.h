@@ -13,6 +13,9 @@ struct psi {
 
 struct sample {
 	uint64_t usage_bytes;          /* memory.current / memory.usage_in_bytes */
+	bool has_stat;                 /* memory.stat was read: the two below are valid */
+	uint64_t working_set_bytes;    /* usage_bytes - inactive_file (v1 total_inactive_file), >= 0 */
+	uint64_t anon_bytes;           /* v2 anon, v1 total_rss */
 	uint64_t limit_bytes;          /* effective local maximum; 0 is a limit of nothing */
 	uint64_t host_total_bytes;     /* MemTotal */
 	uint64_t host_available_bytes; /* MemAvailable */
@@ -23,7 +26,33 @@ struct sample {
 	uint64_t events_delta[MEMEV_COUNT]; /* increase since the previous sample */
 	uint64_t mono_usec;                 /* when it was taken, CLOCK_MONOTONIC */
 	uint64_t real_usec;                 /* same, CLOCK_REALTIME */
+	bool has_trend;                     /* the policy has trend conditions and a slope was fitted */
+	double slope_bytes_per_sec;         /* least-squares slope of the policy's usage */
+	double time_to_limit_sec;           /* (limit - used) / slope when slope > 0, else INFINITY */
 };
+
+/* The usage of kind k; working set and anon fall back to usage_bytes when memory.stat was not
+ * read (has_stat false). */
+static inline uint64_t sample_used_bytes(const struct sample *s, enum usage_kind k)
+{
+	if (!s->has_stat)
+		return s->usage_bytes;
+	switch (k) {
+	case USAGE_WORKING_SET:
+		return s->working_set_bytes;
+	case USAGE_ANON:
+		return s->anon_bytes;
+	default:
+		return s->usage_bytes;
+	}
+}
+
+/* limit - used of kind k, 0 when at or above the limit. */
+static inline uint64_t sample_local_free_bytes_of(const struct sample *s, enum usage_kind k)
+{
+	uint64_t used = sample_used_bytes(s, k);
+	return used < s->limit_bytes ? s->limit_bytes - used : 0;
+}
 
 /* limit - usage, 0 when usage is at or above the limit. */
 static inline uint64_t sample_local_free_bytes(const struct sample *s)

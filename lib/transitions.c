@@ -6,15 +6,16 @@ size_t transitions_step(int from, int to, struct event *ret, size_t cap)
 
 	if (to == from) {
 		if (cap > 0)
-			ret[n++] = (struct event){ EVENT_REMAINING, to, to };
+			ret[n++] =
+			        (struct event){ .kind = EVENT_REMAINING, .level = to, .previous_level = to };
 		return n;
 	}
 	for (int l = from + 1; l <= to && n < cap; l++)
-		ret[n++] = (struct event){ EVENT_ENTERED, l, l - 1 };
+		ret[n++] = (struct event){ .kind = EVENT_ENTERED, .level = l, .previous_level = l - 1 };
 	for (int l = from; l > to && n < cap; l--)
-		ret[n++] = (struct event){ EVENT_LEFT, l - 1, l };
+		ret[n++] = (struct event){ .kind = EVENT_LEFT, .level = l - 1, .previous_level = l };
 	if (to == 0 && from > 0 && n < cap)
-		ret[n++] = (struct event){ EVENT_NORMAL, 0, 1 };
+		ret[n++] = (struct event){ .kind = EVENT_NORMAL, .level = 0, .previous_level = 1 };
 	return n;
 }
 

@@ -77,29 +77,36 @@ static void test_handler_matching(void **state)
 {
 	(void)state;
 	struct handler h = { .on = EVENT_ENTERED, .level = 2 };
-	struct event e2 = { EVENT_ENTERED, 2, 1 }, e3 = { EVENT_ENTERED, 3, 2 };
+	struct event e2 = { .kind = EVENT_ENTERED, .level = 2, .previous_level = 1 },
+	             e3 = { .kind = EVENT_ENTERED, .level = 3, .previous_level = 2 };
 	assert_true(transitions_handler_matches(&h, &e2));
 	assert_false(transitions_handler_matches(&h, &e3));
 	h.level = -1;
 	assert_true(transitions_handler_matches(&h, &e3));
 
 	struct handler left2 = { .on = EVENT_LEFT, .level = 2 };
-	struct event l2 = { EVENT_LEFT, 1, 2 }, l3 = { EVENT_LEFT, 2, 3 };
+	struct event l2 = { .kind = EVENT_LEFT, .level = 1, .previous_level = 2 },
+	             l3 = { .kind = EVENT_LEFT, .level = 2, .previous_level = 3 };
 	assert_true(transitions_handler_matches(&left2, &l2));
 	assert_false(transitions_handler_matches(&left2, &l3));
 
 	struct handler rem0 = { .on = EVENT_REMAINING, .level = 0 };
-	struct event r0 = { EVENT_REMAINING, 0, 0 }, r1 = { EVENT_REMAINING, 1, 1 };
+	struct event r0 = { .kind = EVENT_REMAINING, .level = 0, .previous_level = 0 },
+	             r1 = { .kind = EVENT_REMAINING, .level = 1, .previous_level = 1 };
 	assert_true(transitions_handler_matches(&rem0, &r0));
 	assert_false(transitions_handler_matches(&rem0, &r1));
 	/* a remaining handler never takes a transition */
-	assert_false(transitions_handler_matches(&rem0, &(struct event){ EVENT_NORMAL, 0, 1 }));
+	assert_false(transitions_handler_matches(
+	        &rem0, &(struct event){ .kind = EVENT_NORMAL, .level = 0, .previous_level = 1 }));
 
 	struct handler normal = { .on = EVENT_NORMAL, .level = -1 };
-	assert_true(transitions_handler_matches(&normal, &(struct event){ EVENT_NORMAL, 0, 1 }));
+	assert_true(transitions_handler_matches(
+	        &normal, &(struct event){ .kind = EVENT_NORMAL, .level = 0, .previous_level = 1 }));
 	struct handler lost = { .on = EVENT_TARGET_LOST, .level = -1 };
-	assert_true(transitions_handler_matches(&lost, &(struct event){ EVENT_TARGET_LOST, 2, 2 }));
-	assert_false(transitions_handler_matches(&lost, &(struct event){ EVENT_TARGET_FOUND, 2, 2 }));
+	assert_true(transitions_handler_matches(
+	        &lost, &(struct event){ .kind = EVENT_TARGET_LOST, .level = 2, .previous_level = 2 }));
+	assert_false(transitions_handler_matches(
+	        &lost, &(struct event){ .kind = EVENT_TARGET_FOUND, .level = 2, .previous_level = 2 }));
 }
 
 /* What the monitor does: asks whether h is due, and records the firing when it is. */
@@ -117,14 +124,14 @@ static void test_handler_due_is_pure(void **state)
 {
 	(void)state;
 	struct handler h = { .on = EVENT_REMAINING, .level = 2, .every_usec = 10 };
-	struct event r2 = { EVENT_REMAINING, 2, 2 };
+	struct event r2 = { .kind = EVENT_REMAINING, .level = 2, .previous_level = 2 };
 	const uint64_t last = 100;
 	assert_false(transitions_handler_due(&h, &r2, last, 105));
 	assert_false(transitions_handler_due(&h, &r2, last, 105));
 	assert_true(transitions_handler_due(&h, &r2, last, 110));
 	assert_true(transitions_handler_due(&h, &r2, last, 110));
 	assert_true(transitions_handler_due(&h, &r2, 0, 105)); /* never fired */
-	struct event r1 = { EVENT_REMAINING, 1, 1 };
+	struct event r1 = { .kind = EVENT_REMAINING, .level = 1, .previous_level = 1 };
 	assert_false(transitions_handler_due(&h, &r1, 0, 105)); /* another level */
 	uint64_t rec = 0;
 	transitions_record_fired(&rec, 42);
@@ -136,7 +143,7 @@ static void test_remaining_rate_limited_by_every(void **state)
 	(void)state;
 	const uint64_t s = 1000000;
 	struct handler h = { .on = EVENT_REMAINING, .level = 3, .every_usec = 10 * s };
-	struct event r3 = { EVENT_REMAINING, 3, 3 };
+	struct event r3 = { .kind = EVENT_REMAINING, .level = 3, .previous_level = 3 };
 	uint64_t last = 0;
 	uint64_t t0 = 1000 * s;
 	/* checks every second for 25 s: fires at 0, 10, 20 */
@@ -155,7 +162,7 @@ static void test_remaining_without_every_fires_each_check(void **state)
 {
 	(void)state;
 	struct handler h = { .on = EVENT_REMAINING, .level = 1 };
-	struct event r1 = { EVENT_REMAINING, 1, 1 };
+	struct event r1 = { .kind = EVENT_REMAINING, .level = 1, .previous_level = 1 };
 	uint64_t last = 0;
 	int fired = 0;
 	for (uint64_t t = 1; t <= 5; t++)
@@ -167,7 +174,7 @@ static void test_every_does_not_limit_transitions(void **state)
 {
 	(void)state;
 	struct handler h = { .on = EVENT_ENTERED, .level = 1, .every_usec = 1000000000 };
-	struct event e1 = { EVENT_ENTERED, 1, 0 };
+	struct event e1 = { .kind = EVENT_ENTERED, .level = 1, .previous_level = 0 };
 	uint64_t last = 0;
 	assert_true(fire(&h, &e1, &last, 5000));
 	assert_true(fire(&h, &e1, &last, 6000));
