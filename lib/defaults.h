@@ -28,6 +28,12 @@
  * a policy from asking for a megabyte of argv. */
 #define COMMAND_MAX_ARGS 128
 
+/* A level's "for" and "clear_for" (hysteresis): at most a day. The peers hold for seconds to
+ * minutes (oomd's duration, systemd-oomd's 30 s, kubelet's 5 m pressure transition period); a
+ * longer hold is a typo (a unit missed: "30h" for "30s"), and the bound keeps now - since far
+ * from overflow. */
+#define HYSTERESIS_MAX_USEC (24 * 60 * 60 * USEC_PER_SEC)
+
 /* ---- conditions ---- */
 
 /* A custom probe answers a yes/no question; a second is long for that, and the check waits on it. */

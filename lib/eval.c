@@ -23,9 +23,25 @@ static unsigned condition_needs(const struct condition *c)
 unsigned eval_needs(const struct policy *p)
 {
 	unsigned needs = 0;
-	for (size_t i = 0; i < p->n_levels; i++)
+	for (size_t i = 0; i < p->n_levels; i++) {
 		needs |= condition_needs(&p->levels[i].when);
+		if (p->levels[i].has_clear_when)
+			needs |= condition_needs(&p->levels[i].clear_when);
+	}
 	return needs;
+}
+
+bool eval_when(const struct policy *p, int level, const struct sample *s, const bool *probe_results)
+{
+	return eval_condition(&p->levels[level - 1].when, s, probe_results);
+}
+
+bool eval_clear(const struct policy *p, int level, const struct sample *s, const bool *probe_results)
+{
+	const struct level *l = &p->levels[level - 1];
+	if (l->has_clear_when)
+		return eval_condition(&l->clear_when, s, probe_results);
+	return !eval_condition(&l->when, s, probe_results);
 }
 
 int eval_level(const struct policy *p, const struct sample *s, const bool *probe_results)
@@ -59,10 +75,13 @@ cJSON *eval_explain(const struct policy *p, const struct sample *s, const bool *
 	cJSON *arr = cJSON_CreateArray();
 	if (!arr)
 		return NULL;
-	for (size_t i = 0; i < p->n_levels; i++)
-		if (!explain_node(arr, &p->levels[i].when, s, probe_results)) {
+	for (size_t i = 0; i < p->n_levels; i++) {
+		const struct level *l = &p->levels[i];
+		if (!explain_node(arr, &l->when, s, probe_results) ||
+		    (l->has_clear_when && !explain_node(arr, &l->clear_when, s, probe_results))) {
 			cJSON_Delete(arr);
 			return NULL;
 		}
+	}
 	return arr;
 }

@@ -18,9 +18,24 @@
 
 /* ---- levels ---- */
 
+/* Reads the level's optional hysteresis duration key (0..HYSTERESIS_MAX_USEC) into ret. */
+static int parse_hold(struct want_ctx *w, const cJSON *level, const char *lp, const char *key, uint64_t *ret)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(level, key);
+	int r;
+	if (!it)
+		return 0;
+	WANT_PATH_KEY(kp, w, lp, key);
+	if ((r = want_duration(w, it, kp, ret)) < 0)
+		return r;
+	if (*ret > HYSTERESIS_MAX_USEC)
+		return want_fail(w, kp, "must be at most 24h");
+	return 0;
+}
+
 static int parse_levels(struct policy_ctx *c, const cJSON *j)
 {
-	static const char *const keys[] = { "name", "when", NULL };
+	static const char *const keys[] = { "name", "when", "for", "clear_for", "clear_when", NULL };
 	struct want_ctx *w = &c->w;
 	struct policy *p = c->p;
 	int r;
@@ -67,6 +82,17 @@ static int parse_levels(struct policy_ctx *c, const cJSON *j)
 			return want_fail(w, wp, "is required");
 		if ((r = condition_parse(c, when, wp, &l->when)) < 0)
 			return r;
+
+		if ((r = parse_hold(w, it, lp, "for", &l->for_usec)) < 0 ||
+		    (r = parse_hold(w, it, lp, "clear_for", &l->clear_for_usec)) < 0)
+			return r;
+		const cJSON *clear = cJSON_GetObjectItemCaseSensitive(it, "clear_when");
+		if (clear) {
+			WANT_PATH_KEY(cp, w, lp, "clear_when");
+			l->has_clear_when = true; /* before parsing: a half-parsed tree is freed too */
+			if ((r = condition_parse(c, clear, cp, &l->clear_when)) < 0)
+				return r;
+		}
 	}
 	return 0;
 }
@@ -258,6 +284,8 @@ void policy_free(struct policy *p)
 	for (size_t i = 0; i < p->n_levels; i++) {
 		free(p->levels[i].name);
 		condition_free(&p->levels[i].when);
+		if (p->levels[i].has_clear_when)
+			condition_free(&p->levels[i].clear_when);
 	}
 	free(p->levels);
 	for (size_t i = 0; i < p->n_handlers; i++) {
@@ -298,7 +326,10 @@ int policy_check_target(const struct policy *p, int cgroup_version, char *err, s
 	if (cgroup_version == 2)
 		return 0;
 	for (size_t i = 0; i < p->n_levels; i++) {
-		const struct condition *f = condition_find_v2(&p->levels[i].when);
+		const struct level *l = &p->levels[i];
+		const struct condition *f = condition_find_v2(&l->when);
+		if (!f && l->has_clear_when)
+			f = condition_find_v2(&l->clear_when);
 		if (f)
 			return fail_needs_v2(&w, f->path, cond_kind_name(f->kind),
 			                     condition_ops(f->kind)->v2_file);

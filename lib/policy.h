@@ -5,7 +5,10 @@
  *   check_interval     duration string, default "1s", >= 10ms
  *   maximum_available  "auto" (default) or a size: overrides the target's local maximum
  *   log_transitions    bool, default true
- *   levels             1..32 of {"name": str (unique, non-empty, <= 64 chars), "when": condition}
+ *   levels             1..32 of {"name": str (unique, non-empty, <= 64 chars), "when": condition,
+ *                      "for": duration (0..24h, default 0: entered once when has held that long),
+ *                      "clear_for": duration (0..24h, default 0: left once the clear condition has
+ *                      held that long), "clear_when": condition (default: not when)}
  *   handlers           array (may be empty, <= 256) of handler objects
  * every other string is at most 4096 characters (lib/defaults.h has every bound)
  * condition: an object with exactly one key:
@@ -67,6 +70,10 @@ struct probe {
 struct level {
 	char *name;
 	struct condition when;
+	uint64_t for_usec;       /* entered once when has held this long; 0: at once (Satella) */
+	uint64_t clear_for_usec; /* left once the clear condition has held this long; 0: at once */
+	bool has_clear_when;     /* clear_when below is set; otherwise the clear condition is not when */
+	struct condition clear_when;
 };
 
 struct webhook_cfg {

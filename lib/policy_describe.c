@@ -1,5 +1,6 @@
-/* `memhook check`'s listing: one line for the settings, one per level and one per handler (the
- * conditions and actions describe themselves: lib/condition.h, lib/action.h). */
+/* `memhook check`'s listing: one line for the settings, one per level (with its hysteresis) and
+ * one per handler (the conditions and actions describe themselves: lib/condition.h,
+ * lib/action.h). */
 #include <stdio.h>
 
 #include "action.h"
@@ -19,8 +20,18 @@ void policy_describe(const struct policy *p, FILE *out)
 		fputs("maximum_available auto, ", out);
 	fprintf(out, "log_transitions %s\n", p->log_transitions ? "true" : "false");
 	for (size_t i = 0; i < p->n_levels; i++) {
-		fprintf(out, "level %zu \"%s\": ", i + 1, p->levels[i].name);
-		condition_describe(p, &p->levels[i].when, out);
+		const struct level *l = &p->levels[i];
+		fprintf(out, "level %zu \"%s\": ", i + 1, l->name);
+		condition_describe(p, &l->when, out);
+		if (l->for_usec)
+			fprintf(out, " for %s", units_format_duration(l->for_usec, buf, sizeof(buf)));
+		if (l->has_clear_when) {
+			fputs("; left when ", out);
+			condition_describe(p, &l->clear_when, out);
+		}
+		if (l->clear_for_usec)
+			fprintf(out, "%s for %s", l->has_clear_when ? "" : "; left when it does not hold",
+			        units_format_duration(l->clear_for_usec, buf, sizeof(buf)));
 		fputc('\n', out);
 	}
 	for (size_t i = 0; i < p->n_handlers; i++)
