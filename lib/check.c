@@ -16,6 +16,17 @@ int check_clamp_level(const struct policy *p, int level)
 	return (size_t)level > p->n_levels ? (int)p->n_levels : level;
 }
 
+void check_state_init(struct check_state *st)
+{
+	*st = (struct check_state){ .level = 0 };
+}
+
+void check_state_restart(const struct policy *p, struct check_state *st)
+{
+	st->level = check_clamp_level(p, st->level);
+	hysteresis_restart(&st->hys);
+}
+
 struct check_needs check_needs_of(const struct policy *p)
 {
 	unsigned needs = eval_needs(p);
@@ -74,11 +85,27 @@ int check_sample(struct target *t, const struct policy *p, const struct check_ne
 	return 0;
 }
 
-void check_step(const struct policy *p, int level, enum check_target target, const struct sample *s,
-                const bool *probe_results, struct check_result *ret)
+/* The level the conditions and st's timers give for s (hysteresis_step). */
+static int decide_level(const struct policy *p, struct check_state *st, const struct sample *s,
+                        const bool *probe_results)
 {
-	level = check_clamp_level(p, level);
+	bool when_holds[POLICY_MAX_LEVELS], clear_holds[POLICY_MAX_LEVELS];
+	for (int l = 1; l <= (int)p->n_levels; l++) {
+		when_holds[l - 1] = eval_when(p, l, s, probe_results);
+		/* clear conditions only at or below the level: a clear_when above is never read */
+		clear_holds[l - 1] = l <= st->level && eval_clear(p, l, s, probe_results);
+	}
+	struct hysteresis_input in = { when_holds, clear_holds, s->mono_usec };
+	return hysteresis_step(p, &st->hys, st->level, &in);
+}
+
+void check_step(const struct policy *p, struct check_state *st, enum check_target target,
+                const struct sample *s, const bool *probe_results, struct check_result *ret)
+{
+	int level = st->level = check_clamp_level(p, st->level);
 	*ret = (struct check_result){ .level = level };
+	if (target != CHECK_TARGET_PRESENT)
+		hysteresis_restart(&st->hys); /* a target back from nowhere starts every run afresh */
 	if (target == CHECK_TARGET_LOST) {
 		ret->events[ret->n_events++] =
 		        (struct event){ .kind = EVENT_TARGET_LOST, .level = level, .previous_level = level };
@@ -94,10 +121,10 @@ void check_step(const struct policy *p, int level, enum check_target target, con
 	if (s->has_events && s->events_delta[MEMEV_OOM_KILL] > 0)
 		ret->events[ret->n_events++] =
 		        (struct event){ .kind = EVENT_OOM_KILL, .level = level, .previous_level = level };
-	int to = eval_level(p, s, probe_results);
+	int to = decide_level(p, st, s, probe_results);
 	ret->n_events += transitions_step(level, to, ret->events + ret->n_events,
 	                                  ARRAY_SIZE(ret->events) - ret->n_events);
-	ret->level = to;
+	ret->level = st->level = to;
 }
 
 bool check_event_has_sample(const struct event *ev)

@@ -9,6 +9,7 @@
 
 #include "event.h"
 #include "hostmem.h"
+#include "hysteresis.h"
 #include "policy.h"
 #include "sample.h"
 #include "target.h"
@@ -48,6 +49,20 @@ int check_host_refresh(struct check_host *h, struct sample *s);
 int check_sample(struct target *t, const struct policy *p, const struct check_needs *needs,
                  struct check_host *h, struct sample *ret);
 
+/* What the monitor keeps of a target between checks: the level and what the next check decides
+ * from besides its sample. */
+struct check_state {
+	int level;             /* 0..n_levels of the running policy */
+	struct hysteresis hys; /* per-level for / clear_for timers */
+};
+
+/* A state at level 0 with no timer running (a target's first check). */
+void check_state_init(struct check_state *st);
+
+/* Restarts the timers at the next check, keeping the level (clamped to p): a reload to p, or
+ * evaluation resumed after a pause (the checks not made cannot say a condition held). */
+void check_state_restart(const struct policy *p, struct check_state *st);
+
 /* What the check knows of its target. */
 enum check_target {
 	CHECK_TARGET_PRESENT, /* there, as at the last check */
@@ -64,12 +79,13 @@ struct check_result {
 	int level;
 };
 
-/* Decides one check at level (clamped to p): target_found when found, target_lost alone when lost;
- * with a sample s, oom_kill when memory.events' oom_kill grew, then the steps from level to the
- * level p's conditions give (remaining when it did not change). probe_results as for eval_level.
- * Pure: reads its arguments, writes only ret. */
-void check_step(const struct policy *p, int level, enum check_target target, const struct sample *s,
-                const bool *probe_results, struct check_result *ret);
+/* Decides one check at st's level (clamped to p): target_found when found, target_lost alone when
+ * lost (both restart st's timers); with a sample s, oom_kill when memory.events' oom_kill grew,
+ * then the steps from the level to the one p's conditions and st's timers give at s->mono_usec
+ * (hysteresis_step; remaining when it did not change). probe_results as for eval_level.
+ * Pure: reads its arguments, writes only st (the level after the steps, the timers) and ret. */
+void check_step(const struct policy *p, struct check_state *st, enum check_target target,
+                const struct sample *s, const bool *probe_results, struct check_result *ret);
 
 /* Whether ev carries the check's sample (oom_kill and level steps; not target_lost/found). */
 bool check_event_has_sample(const struct event *ev);

@@ -42,7 +42,7 @@ struct monitor {
 	int timer_fd;
 	int signal_fd;
 
-	int level;
+	struct check_state state; /* the level and its hysteresis timers */
 	bool paused;
 	bool reload_pending; /* SIGHUP arrived while probes ran */
 	bool stop_now;       /* a second SIGTERM/SIGINT: no more grace */
@@ -59,7 +59,7 @@ struct monitor {
 /* Whether the status file is due: forced, on a level change, or STATUS_PERIOD_USEC after the last. */
 static bool status_due(const struct monitor *m, bool force, uint64_t now_usec)
 {
-	return force || m->status_level != m->level ||
+	return force || m->status_level != m->state.level ||
 	       now_usec - m->status_written_usec >= STATUS_PERIOD_USEC;
 }
 
@@ -70,8 +70,8 @@ static void write_status(struct monitor *m, bool force)
 	if (!m->cfg.status_file || !status_due(m, force, now))
 		return;
 	struct status st = {
-		.level = m->level,
-		.level_name = policy_level_name(m->policy, m->level),
+		.level = m->state.level,
+		.level_name = policy_level_name(m->policy, m->state.level),
 		.checks = m->checks,
 		.seq = m->seq,
 		.target_present = m->watch.target.present,
@@ -83,7 +83,7 @@ static void write_status(struct monitor *m, bool force)
 	if (r < 0)
 		log_warn("status file %s: %s", m->cfg.status_file, strerror(-r));
 	m->status_written_usec = now;
-	m->status_level = m->level;
+	m->status_level = m->state.level;
 }
 
 /* ---- emitting a check's events ---- */
@@ -170,14 +170,14 @@ static void emit_result(struct monitor *m, struct check_result *r)
 		const struct event *ev = &r->events[i];
 		const struct sample *s = r->has_sample && check_event_has_sample(ev) ? &r->sample : NULL;
 		log_event(m, ev, s);
-		m->level = ev->level;
+		m->state.level = ev->level;
 		if (!select_handlers(m, ev))
 			continue;
 		if (s && !m->host.fresh && check_host_refresh(&m->host, &r->sample) < 0)
 			log_debug("meminfo unreadable; the event carries the last host figures");
 		emit(m, ev, s);
 	}
-	m->level = r->level;
+	m->state.level = r->level;
 }
 
 /* ---- the check ---- */
@@ -189,7 +189,7 @@ static void run_check(void *userdata);
 static void emit_target_event(struct monitor *m, enum check_target what)
 {
 	struct check_result r;
-	check_step(m->policy, m->level, what, NULL, NULL, &r);
+	check_step(m->policy, &m->state, what, NULL, NULL, &r);
 	emit_result(m, &r);
 }
 
@@ -199,7 +199,7 @@ static void on_probes_done(const bool *results, void *userdata)
 	struct monitor *m = userdata;
 	struct check_result r;
 	m->checks++;
-	check_step(m->policy, m->level, CHECK_TARGET_PRESENT, &m->sample, results, &r);
+	check_step(m->policy, &m->state, CHECK_TARGET_PRESENT, &m->sample, results, &r);
 	/* One line per check, for measuring the loop's pace from outside (tests/vm/reclaim_gap.sh). */
 	log_debug("check %llu at %llu us (monotonic): usage %llu bytes, level %d",
 	          (unsigned long long)m->checks, (unsigned long long)now_mono_usec(),
@@ -297,12 +297,12 @@ static int install_policy(struct monitor *m, struct policy *p)
 	m->handlers = handlers;
 	m->probes = probes;
 	m->needs = check_needs_of(p);
-	int level = check_clamp_level(p, m->level);
-	if (level != m->level) {
-		log_info("the new policy has %zu level(s): level %d becomes %d", p->n_levels, m->level,
+	int level = check_clamp_level(p, m->state.level);
+	if (level != m->state.level) {
+		log_info("the new policy has %zu level(s): level %d becomes %d", p->n_levels, m->state.level,
 		         level);
-		m->level = level;
 	}
+	check_state_restart(p, &m->state); /* the level, clamped; every timer afresh */
 	return 0;
 }
 
@@ -384,6 +384,8 @@ static void on_signal(struct loop *l, int fd, uint32_t events _unused_, void *us
 			break;
 		case SIGUSR2:
 			m->paused = !m->paused;
+			if (!m->paused)
+				check_state_restart(m->policy, &m->state); /* unwatched: no run went on */
 			log_info("SIGUSR2: evaluation %s", m->paused ? "paused" : "resumed");
 			write_status(m, true);
 			break;

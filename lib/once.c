@@ -39,7 +39,12 @@ static int run_probes(const struct policy *p, struct loop *l, struct spawner *sp
 static cJSON *once_json(const struct target *t, const struct policy *p, const struct sample *s,
                         const bool *probe_results)
 {
-	int level = eval_level(p, s, probe_results);
+	/* the level a daemon's first check decides: a level with "for" is not entered yet */
+	struct check_state st;
+	struct check_result r;
+	check_state_init(&st);
+	check_step(p, &st, CHECK_TARGET_PRESENT, s, probe_results, &r);
+	int level = r.level;
 	cJSON *root = cJSON_CreateObject();
 	cJSON *target = cJSON_AddObjectToObject(root, "target");
 	cJSON_AddStringToObject(target, "cgroup", t->cg.path);
