@@ -171,6 +171,38 @@ static void test_explain_lists_every_node(void **state)
 	cJSON_Delete(arr);
 }
 
+/* A level's clear condition: its clear_when, else not its when; run --once lists clear_when's
+ * nodes after the level's when. */
+static void test_clear_condition_and_its_explanation(void **state)
+{
+	(void)state;
+	struct level lv[2] = {
+		{ .name = (char *)"low",
+		  .when = { .kind = COND_LOCAL_RELATIVE, .percent = 10, .path = (char *)"levels[0].when" } },
+		{ .name = (char *)"lower",
+		  .when = { .kind = COND_LOCAL_RELATIVE, .percent = 5, .path = (char *)"levels[1].when" },
+		  .has_clear_when = true,
+		  .clear_when = { .kind = COND_LOCAL_RELATIVE,
+		                  .percent = 80,
+		                  .path = (char *)"levels[1].clear_when" } },
+	};
+	struct policy p = { .levels = lv, .n_levels = 2 };
+	struct sample s = base_sample();
+	s.usage_bytes = 50 * MiB; /* 50% free */
+	assert_false(eval_when(&p, 1, &s, NULL));
+	assert_true(eval_clear(&p, 1, &s, NULL)); /* not when */
+	assert_false(eval_when(&p, 2, &s, NULL));
+	assert_true(eval_clear(&p, 2, &s, NULL)); /* clear_when: below 80% free */
+	s.usage_bytes = 10 * MiB;
+	assert_false(eval_clear(&p, 2, &s, NULL)); /* 90% free: clear_when false, though when is too */
+	cJSON *arr = eval_explain(&p, &s, NULL);
+	assert_non_null(arr);
+	assert_int_equal(cJSON_GetArraySize(arr), 3);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(arr, 2), "path")->valuestring,
+	                    "levels[1].clear_when");
+	cJSON_Delete(arr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -182,6 +214,7 @@ int main(void)
 		cmocka_unit_test(test_pressure_and_events),
 		cmocka_unit_test(test_highest_matching_level_wins),
 		cmocka_unit_test(test_explain_lists_every_node),
+		cmocka_unit_test(test_clear_condition_and_its_explanation),
 	};
 	return cmocka_run_group_tests_name("eval", tests, NULL, NULL);
 }
