@@ -37,6 +37,8 @@ PARSER_ONLY = {
     "condition-depth": "conditions nest at most 16 deep: a recursive $ref has no depth (only 16 copies of the "
                        "condition schema could say it)",
     "probe-count": "at most 16 custom conditions in the whole policy: a count across the tree, not in one array",
+    "hold-bound": "a level's for and clear_for are at most 24h: a bound on a duration's value in any of five "
+                  "units; a regex sees digits, not values",
 }
 
 # Cases where the parser is wrong (fix pending in lib/policy.c): expected schema verdict, reason.
@@ -179,6 +181,20 @@ def gen_levels():
     case("level without when", {"levels": [{"name": "a"}]})
     case("level unknown key", {"levels": [{"name": "a", "when": {"local_relative": 10}, "then": 1}]})
     case("duplicate level names", {"levels": [lv(0), lv(0)]}, "unique-level-name")
+    # hysteresis: for, clear_for (0..24h), clear_when (a condition)
+    for k in ("for", "clear_for"):
+        for v in DURATIONS_OK[:-1] + DURATIONS_ZERO + ["24h", "1440m", "86400s", "86400000000us"]:
+            case("level %s=%r" % (k, v), {"levels": [dict(lv(0), **{k: v})]})
+        for v in DURATIONS_BAD:
+            case("level %s=%r" % (k, v), {"levels": [dict(lv(0), **{k: v})]})
+        for v in ["25h", "1441m", "86400001ms", "86400000001us", "18446744073709551615us"]:
+            case("level %s=%r" % (k, v), {"levels": [dict(lv(0), **{k: v})]}, "hold-bound")
+        for v in DURATIONS_OVERFLOW:
+            case("level %s=%r" % (k, v), {"levels": [dict(lv(0), **{k: v})]}, "value-overflow")
+    for v in [{"not": {"local_relative": 20}}, {"local_relative": 50}, {"any": [{"events": "oom"}]}]:
+        case("level clear_when=%r" % (v,), {"levels": [dict(lv(0), clear_when=v, clear_for="5s")]})
+    for v in [{}, None, "x", [], {"local_relative": 101}, {"local_percent": 1}]:
+        case("level clear_when=%r" % (v,), {"levels": [dict(lv(0), clear_when=v)]})
 
 
 def gen_conditions():
