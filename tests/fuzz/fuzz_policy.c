@@ -22,8 +22,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(r == 0 && p);
 	FUZZ_ASSERT(p->n_levels >= 1 && p->n_levels <= POLICY_MAX_LEVELS && p->levels);
 	FUZZ_ASSERT(p->check_interval_usec >= 10000);
-	for (size_t i = 0; i < p->n_levels; i++)
-		FUZZ_ASSERT(p->levels[i].name && p->levels[i].name[0] != '\0');
+	for (size_t i = 0; i < p->n_levels; i++) {
+		const struct level *l = &p->levels[i];
+		FUZZ_ASSERT(l->name && l->name[0] != '\0');
+		FUZZ_ASSERT(l->for_usec <= HYSTERESIS_MAX_USEC && l->clear_for_usec <= HYSTERESIS_MAX_USEC);
+		FUZZ_ASSERT(!l->has_clear_when ||
+		            (l->clear_when.path && strstr(l->clear_when.path, "clear_when")));
+	}
 	for (size_t i = 0; i < p->n_handlers; i++) {
 		const struct handler *h = &p->handlers[i];
 		FUZZ_ASSERT(h->path);
