@@ -20,6 +20,8 @@ static const struct cond_ops *const table[COND_KINDS] = {
 	[COND_NOT] = &cond_not,
 	[COND_PRESSURE] = &cond_pressure,
 	[COND_EVENTS] = &cond_events,
+	[COND_TIME_TO_LIMIT] = &cond_time_to_limit,
+	[COND_GROWTH] = &cond_growth,
 };
 
 const struct cond_ops *condition_ops(enum cond_kind k)

@@ -123,3 +123,16 @@
 /* cgroup.procs is read into a growing array up to this many pids (the kernel's pid_max is at most
  * 4 Mi; a million processes in one cgroup is not a container). */
 #define CG_PROCS_MAX (1u << 20)
+
+/* Trend conditions (time_to_limit, growth): the ring of recent samples each fit reads. 512 points
+ * of 32 bytes is 16 KiB, held once; the ring keeps a window covered by 256..512 points however fast
+ * checks come (lib/trend.c thins them), which a least-squares slope needs no more of. */
+#define TREND_RING_CAP 512
+/* Trend conditions in one policy (each costs one pass over the ring per check). */
+#define POLICY_MAX_TRENDS 8
+/* A fit needs 3 points spanning half its window: two points are a line through noise. */
+#define TREND_MIN_POINTS 3
+/* A trend window: 1 s (a few checks at the shortest intervals) to 1 h (kubelet's longest
+ * eviction windows are minutes; an hour covers slow leaks). */
+#define TREND_WINDOW_MIN_USEC USEC_PER_SEC
+#define TREND_WINDOW_MAX_USEC (3600 * USEC_PER_SEC)

@@ -47,6 +47,8 @@ static const char *const cond_names[COND_KINDS] = {
 	[COND_NOT] = "not",
 	[COND_PRESSURE] = "pressure",
 	[COND_EVENTS] = "events",
+	[COND_TIME_TO_LIMIT] = "time_to_limit",
+	[COND_GROWTH] = "growth",
 };
 
 static const char *const action_names[ACTION_KINDS] = {

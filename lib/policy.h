@@ -57,8 +57,20 @@ struct condition {
 	enum memevent memevent;     /* EVENTS */
 	uint64_t increased_by;      /* EVENTS: true when events_delta[memevent] >= increased_by */
 	size_t probe;               /* CUSTOM: index into policy.probes */
+	enum usage_kind usage;      /* TIME_TO_LIMIT, GROWTH: what is fitted (default: the policy's) */
+	uint64_t window_usec;       /* TIME_TO_LIMIT, GROWTH: how far back the fit reaches */
+	uint64_t below_usec;        /* TIME_TO_LIMIT: true when the projected time is below this */
+	double rate_bytes_per_sec;  /* GROWTH: true when the slope is above this */
+	size_t trend;               /* TIME_TO_LIMIT, GROWTH: index into policy.trends and the sample's
+	                             * trend_fits */
 	struct condition *children; /* ALL, ANY: n_children >= 1; NOT: exactly 1 */
 	size_t n_children;
+};
+
+/* What one trend condition fits: a kind of usage over a window. */
+struct trend_spec {
+	enum usage_kind usage;
+	uint64_t window_usec;
 };
 
 struct probe {
@@ -125,14 +137,18 @@ struct policy {
 	uint64_t check_interval_usec;
 	uint64_t maximum_available_bytes; /* 0: auto */
 	bool log_transitions;
-	struct level *levels; /* levels[0] is level 1 */
+	enum usage_kind usage; /* what "used" means for local and trend conditions (default current) */
+	struct level *levels;  /* levels[0] is level 1 */
 	size_t n_levels;
 	struct handler *handlers;
 	size_t n_handlers;
 	struct probe *probes; /* every custom condition, in document order */
 	size_t n_probes;
-	bool needs_v2;      /* uses pressure or events conditions */
-	bool needs_reclaim; /* has a reclaim handler */
+	struct trend_spec trends[POLICY_MAX_TRENDS]; /* every trend condition, in document order */
+	size_t n_trends;
+	uint64_t trend_max_window_usec; /* the longest of them: the ring's span (0: no trends) */
+	bool needs_v2;                  /* uses pressure or events conditions */
+	bool needs_reclaim;             /* has a reclaim handler */
 };
 
 /* The embedded default policy (policies/default.json), NUL-terminated. */

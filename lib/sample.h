@@ -4,11 +4,20 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "names.h" /* enum psi_kind, psi_window, memevent and their names */
+#include "defaults.h" /* POLICY_MAX_TRENDS */
+#include "names.h"    /* enum psi_kind, psi_window, memevent and their names */
 
 struct psi {
 	double avg[PSI_KINDS][PSI_WINDOWS]; /* percent, 0..100 */
 	uint64_t total_usec[PSI_KINDS];
+};
+
+/* One least-squares fit of recent usage (lib/trend.c). */
+struct trend_fit {
+	bool valid;                 /* at least TREND_MIN_POINTS points spanning half the window */
+	double slope_bytes_per_sec; /* > 0: growing */
+	double time_to_limit_sec;   /* (limit - newest used) / slope when slope > 0 (0 at or over the
+	                             * limit), INFINITY when not growing */
 };
 
 struct sample {
@@ -26,9 +35,11 @@ struct sample {
 	uint64_t events_delta[MEMEV_COUNT]; /* increase since the previous sample */
 	uint64_t mono_usec;                 /* when it was taken, CLOCK_MONOTONIC */
 	uint64_t real_usec;                 /* same, CLOCK_REALTIME */
-	bool has_trend;                     /* the policy has trend conditions and a slope was fitted */
-	double slope_bytes_per_sec;         /* least-squares slope of the policy's usage */
-	double time_to_limit_sec;           /* (limit - used) / slope when slope > 0, else INFINITY */
+	/* The policy's usage over its longest trend window (has_trend: the policy has trend
+	 * conditions), and one fit per trend condition (policy.trends). */
+	bool has_trend;
+	struct trend_fit trend;
+	struct trend_fit trend_fits[POLICY_MAX_TRENDS];
 };
 
 /* The usage of kind k; working set and anon fall back to usage_bytes when memory.stat was not

@@ -39,6 +39,8 @@ PARSER_ONLY = {
     "probe-count": "at most 16 custom conditions in the whole policy: a count across the tree, not in one array",
     "hold-bound": "a level's for and clear_for are at most 24h: a bound on a duration's value in any of five "
                   "units; a regex sees digits, not values",
+    "trend-window-range": "a trend window is 1s..1h: a duration string's value is not a regex's business",
+    "trend-count": "at most 8 trend conditions in the whole policy: a count across the tree, not in one array",
 }
 
 # Cases where the parser is wrong (fix pending in lib/policy.c): expected schema verdict, reason.
@@ -236,6 +238,25 @@ def gen_conditions():
                   {"counter": "high", "increased_by": 2 ** 60}, {"counter": "high", "by": 1}]
     for v in events_ok + events_bad:
         case("events=%r" % (v,), with_cond({"events": v}))
+    # trend conditions
+    ttl_ok = [{"below": "30s", "window": "20s"}, {"below": "1ms", "window": "1s", "usage": "working_set"},
+              {"below": "1h", "window": "1h", "usage": "anon"}, {"below": "5m", "window": "60m", "usage": "current"}]
+    ttl_bad = [{}, {"below": "30s"}, {"window": "20s"}, {"below": "0s", "window": "20s"},
+               {"below": "30", "window": "20s"}, {"below": "30s", "window": "20s", "usage": "rss"},
+               {"below": "30s", "window": "20s", "x": 1}, "30s", [], None, 5]
+    for v in ttl_ok + ttl_bad:
+        case("time_to_limit=%r" % (v,), with_cond({"time_to_limit": v}))
+    growth_ok = [{"above": "10Mi/s", "window": "10s"}, {"above": "0/s", "window": "1s", "usage": "anon"},
+                 {"above": "1024/s", "window": "1h"}]
+    growth_bad = [{}, {"above": "10Mi", "window": "10s"}, {"above": "10Mi/m", "window": "10s"},
+                  {"above": 10, "window": "10s"}, {"above": "1.5Mi/s", "window": "10s"}, {"above": "10Mi/s"},
+                  {"above": "10Mi/s", "window": "10s", "usage": "x"}, "10Mi/s", None]
+    for v in growth_ok + growth_bad:
+        case("growth=%r" % (v,), with_cond({"growth": v}))
+    for w in ["999ms", "61m", "2h"]:
+        case("trend window %s" % w, with_cond({"growth": {"above": "1Mi/s", "window": w}}), "trend-window-range")
+    case("9 trend conditions", with_cond({"any": [{"growth": {"above": "1Mi/s", "window": "10s"}}] * 9}),
+         "trend-count")
     # combinators and nesting
     leaf = {"local_relative": 10}
     for k in ("all", "any"):
