@@ -25,6 +25,7 @@ void check_state_restart(const struct policy *p, struct check_state *st)
 {
 	st->level = check_clamp_level(p, st->level);
 	hysteresis_restart(&st->hys);
+	trend_ring_reset(&st->trend);
 }
 
 struct check_needs check_needs_of(const struct policy *p)
@@ -104,8 +105,10 @@ void check_step(const struct policy *p, struct check_state *st, enum check_targe
 {
 	int level = st->level = check_clamp_level(p, st->level);
 	*ret = (struct check_result){ .level = level };
-	if (target != CHECK_TARGET_PRESENT)
-		hysteresis_restart(&st->hys); /* a target back from nowhere starts every run afresh */
+	if (target != CHECK_TARGET_PRESENT) { /* a target back from nowhere starts every run afresh */
+		hysteresis_restart(&st->hys);
+		trend_ring_reset(&st->trend);
+	}
 	if (target == CHECK_TARGET_LOST) {
 		ret->events[ret->n_events++] =
 		        (struct event){ .kind = EVENT_TARGET_LOST, .level = level, .previous_level = level };
@@ -118,6 +121,8 @@ void check_step(const struct policy *p, struct check_state *st, enum check_targe
 		return;
 	ret->sample = *s;
 	ret->has_sample = true;
+	trend_apply(p, &st->trend, &ret->sample);
+	s = &ret->sample; /* with its trend fits */
 	if (s->has_events && s->events_delta[MEMEV_OOM_KILL] > 0)
 		ret->events[ret->n_events++] =
 		        (struct event){ .kind = EVENT_OOM_KILL, .level = level, .previous_level = level };

@@ -10,6 +10,7 @@
 #include "event.h"
 #include "hostmem.h"
 #include "hysteresis.h"
+#include "trend.h"
 #include "policy.h"
 #include "sample.h"
 #include "target.h"
@@ -52,15 +53,17 @@ int check_sample(struct target *t, const struct policy *p, const struct check_ne
 /* What the monitor keeps of a target between checks: the level and what the next check decides
  * from besides its sample. */
 struct check_state {
-	int level;             /* 0..n_levels of the running policy */
-	struct hysteresis hys; /* per-level for / clear_for timers */
+	int level;               /* 0..n_levels of the running policy */
+	struct hysteresis hys;   /* per-level for / clear_for timers */
+	struct trend_ring trend; /* recent usage for trend conditions (empty without them) */
 };
 
 /* A state at level 0 with no timer running (a target's first check). */
 void check_state_init(struct check_state *st);
 
-/* Restarts the timers at the next check, keeping the level (clamped to p): a reload to p, or
- * evaluation resumed after a pause (the checks not made cannot say a condition held). */
+/* Restarts the timers and empties the trend ring at the next check, keeping the level (clamped to
+ * p): a reload to p, or evaluation resumed after a pause (the checks not made cannot say a
+ * condition held). */
 void check_state_restart(const struct policy *p, struct check_state *st);
 
 /* What the check knows of its target. */
@@ -80,7 +83,8 @@ struct check_result {
 };
 
 /* Decides one check at st's level (clamped to p): target_found when found, target_lost alone when
- * lost (both restart st's timers); with a sample s, oom_kill when memory.events' oom_kill grew,
+ * lost (both restart st's timers and empty its trend ring); with a sample s, its trend fits
+ * (trend_apply: the sample in ret carries them), oom_kill when memory.events' oom_kill grew,
  * then the steps from the level to the one p's conditions and st's timers give at s->mono_usec
  * (hysteresis_step; remaining when it did not change). probe_results as for eval_level.
  * Pure: reads its arguments, writes only st (the level after the steps, the timers) and ret. */

@@ -3,6 +3,8 @@
 
 #include <math.h>
 
+#include "check.h"
+#include "policy.h"
 #include "trend.h"
 
 static struct trend_ring ring;
@@ -135,6 +137,81 @@ static void test_clock_going_back_resets(void **state)
 	assert_int_equal(ring.n, 1);
 }
 
+/* The conditions through the pure check: a leak warns long before a threshold; flat stays quiet. */
+static struct policy *parse(const char *json)
+{
+	struct policy *p = NULL;
+	char err[256];
+	int r = policy_parse(json, strlen(json), &p, err, sizeof(err));
+	if (r < 0)
+		fail_msg("%s", err);
+	return p;
+}
+
+static struct check_state st;
+
+/* One check at t seconds with usage used_mib of a 1 GiB limit; returns the level. */
+static int check_mib(const struct policy *p, double t_sec, uint64_t used_mib, struct check_result *r)
+{
+	struct sample s = { .usage_bytes = used_mib << 20,
+		            .limit_bytes = 1024u << 20,
+		            .mono_usec = (uint64_t)(t_sec * 1e6) };
+	check_step(p, &st, CHECK_TARGET_PRESENT, &s, NULL, r);
+	return r->level;
+}
+
+static void test_time_to_limit_warns_on_a_leak_not_on_flat(void **state)
+{
+	(void)state;
+	struct policy *p = parse("{\"levels\": [{\"name\": \"leak\", \"when\": {\"time_to_limit\": "
+	                         "{\"below\": \"30s\", \"window\": \"10s\"}}},"
+	                         "{\"name\": \"full\", \"when\": {\"local_relative\": 10}}]}");
+	struct check_result r;
+	/* 10 MiB/s from 100 MiB: 1024 MiB is 92 s away at the start; the level enters when it is under
+	 * 30 s away (above 724 MiB, 62 s in), long before 10% free (921 MiB, 82 s in) */
+	check_state_init(&st);
+	int entered_at = -1;
+	for (int i = 0; i <= 70; i++)
+		if (check_mib(p, i, 100 + 10 * (uint64_t)i, &r) == 1 && entered_at < 0)
+			entered_at = i;
+	assert_int_equal(entered_at, 63); /* 730 MiB: (1024 - 730) / 10 = 29.4 s */
+	assert_true(r.sample.has_trend);
+	assert_true(fabs(r.sample.trend.slope_bytes_per_sec - 10.0 * 1048576) < 1);
+	assert_true(r.sample.trend.time_to_limit_sec < 30);
+	/* high but flat: 900 MiB for a minute never trips it */
+	check_state_init(&st);
+	for (int i = 0; i <= 60; i++)
+		assert_int_equal(check_mib(p, i, 900, &r), 0);
+	assert_true(r.sample.trend.valid && isinf(r.sample.trend.time_to_limit_sec));
+	/* the first half window cannot decide: a fast start is only seen after 5 s */
+	check_state_init(&st);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(check_mib(p, i, 500 + 50 * (uint64_t)i, &r), 0);
+	assert_int_equal(check_mib(p, 5, 750, &r), 1); /* 50 MiB/s, 5.5 s to go */
+	policy_free(p);
+}
+
+static void test_growth_and_reset_on_target_found(void **state)
+{
+	(void)state;
+	struct policy *p = parse("{\"levels\": [{\"name\": \"fast\", \"when\": {\"growth\": "
+	                         "{\"above\": \"5Mi/s\", \"window\": \"4s\"}}}]}");
+	struct check_result r;
+	check_state_init(&st);
+	for (int i = 0; i <= 10; i++) /* 4 MiB/s: not above 5Mi/s */
+		assert_int_equal(check_mib(p, i * 0.5, 100 + 2 * (uint64_t)i, &r), 0);
+	for (int i = 11; i <= 30; i++) /* then 8 MiB/s: above, once the window holds mostly the new rate */
+		check_mib(p, i * 0.5, 120 + 4 * (uint64_t)(i - 10), &r);
+	assert_int_equal(r.level, 1);
+	assert_true(fabs(r.sample.trend_fits[0].slope_bytes_per_sec - 8.0 * 1048576) < 1);
+	/* a target found again starts the ring afresh: no fit on its first sample */
+	struct sample s = { .usage_bytes = 1, .limit_bytes = 2, .mono_usec = 99000000 };
+	check_step(p, &st, CHECK_TARGET_FOUND, &s, NULL, &r);
+	assert_false(r.sample.trend_fits[0].valid);
+	assert_int_equal(st.trend.n, 1);
+	policy_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -146,6 +223,8 @@ int main(void)
 		cmocka_unit_test(test_least_squares_through_noise),
 		cmocka_unit_test(test_ring_wraps_and_thins),
 		cmocka_unit_test(test_clock_going_back_resets),
+		cmocka_unit_test(test_time_to_limit_warns_on_a_leak_not_on_flat),
+		cmocka_unit_test(test_growth_and_reset_on_target_found),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
