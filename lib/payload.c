@@ -3,6 +3,7 @@
 
 #include <cjson/cJSON.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -58,6 +59,28 @@ static bool add_u64(cJSON *o, const char *key, uint64_t v)
 	return cJSON_AddRawToObject(o, key, buf) != NULL;
 }
 
+/* v rounded to 1/scale, halves away from zero (no libm). */
+static double round_to(double v, double scale)
+{
+	return (double)(int64_t)(v * scale + (v < 0 ? -0.5 : 0.5)) / scale;
+}
+
+/* "trend": the slope of the policy's usage over its longest trend window and the projected time
+ * to the limit; null while the window is not half covered, or (time) when usage is not growing. */
+static bool payload_add_trend(cJSON *o, const struct sample *s)
+{
+	cJSON *t = cJSON_AddObjectToObject(o, "trend");
+	if (!t || !cJSON_AddStringToObject(t, "usage", usage_kind_name(s->trend_usage)) ||
+	    !add_num(t, "window_seconds", (double)s->trend_window_usec / 1e6))
+		return false;
+	if (s->trend.valid ? !add_num(t, "slope_bytes_per_second", round_to(s->trend.slope_bytes_per_sec, 1))
+	                   : !cJSON_AddNullToObject(t, "slope_bytes_per_second"))
+		return false;
+	if (s->trend.valid && isfinite(s->trend.time_to_limit_sec))
+		return add_num(t, "time_to_limit_seconds", round_to(s->trend.time_to_limit_sec, 1000));
+	return cJSON_AddNullToObject(t, "time_to_limit_seconds") != NULL;
+}
+
 cJSON *payload_sample_json(const struct sample *s)
 {
 	_cleanup_cjson_ cJSON *o = cJSON_CreateObject();
@@ -96,6 +119,8 @@ cJSON *payload_sample_json(const struct sample *s)
 			if (!add_u64(ev, memevent_name((enum memevent)e), s->events[e]))
 				return NULL;
 	}
+	if (s->has_trend && !payload_add_trend(o, s))
+		return NULL;
 	return TAKE_PTR(o);
 }
 

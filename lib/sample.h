@@ -38,6 +38,8 @@ struct sample {
 	/* The policy's usage over its longest trend window (has_trend: the policy has trend
 	 * conditions), and one fit per trend condition (policy.trends). */
 	bool has_trend;
+	enum usage_kind trend_usage; /* the policy's usage */
+	uint64_t trend_window_usec;  /* its longest trend window */
 	struct trend_fit trend;
 	struct trend_fit trend_fits[POLICY_MAX_TRENDS];
 };

@@ -88,6 +88,8 @@ void trend_apply(const struct policy *p, struct trend_ring *r, struct sample *s)
 		pt.used_bytes[k] = sample_used_bytes(s, (enum usage_kind)k);
 	trend_ring_push(r, trend_min_gap_usec(p->trend_max_window_usec), &pt);
 	s->has_trend = true;
+	s->trend_usage = p->usage;
+	s->trend_window_usec = p->trend_max_window_usec;
 	trend_fit(r, p->usage, p->trend_max_window_usec, s->limit_bytes, &s->trend);
 	for (size_t i = 0; i < p->n_trends && i < POLICY_MAX_TRENDS; i++)
 		trend_fit(r, p->trends[i].usage, p->trends[i].window_usec, s->limit_bytes, &s->trend_fits[i]);
