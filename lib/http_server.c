@@ -77,7 +77,7 @@ int http_parse_listen(const char *text, struct sockaddr_storage *ret, socklen_t 
 		snprintf(err, err_size, "'%s': the port must be a number from 0 to 65535", text);
 		return -EINVAL;
 	}
-	struct addrinfo hints = { .ai_flags = AI_PASSIVE | AI_NUMERICSERV,
+	struct addrinfo hints = { .ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV,
 		                  .ai_socktype = SOCK_STREAM,
 		                  .ai_family = hlen ? AF_UNSPEC : AF_INET };
 	struct addrinfo *ai = NULL;

@@ -29,7 +29,8 @@ struct http_route {
 };
 
 /* Parses --listen's "ADDR:PORT": "127.0.0.1:9100", "0.0.0.0:9100", ":9100" (every IPv4 address),
- * "[::]:9100", "[::1]:9100", "localhost:9100"; port 0 picks a free port. Returns 0, or -EINVAL
+ * "[::]:9100", "[::1]:9100" (numeric addresses: no name is resolved); port 0 picks a free port.
+ * Returns 0, or -EINVAL
  * with the reason in err. */
 int http_parse_listen(const char *text, struct sockaddr_storage *ret, socklen_t *ret_len, char *err,
                       size_t err_size);
