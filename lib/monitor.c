@@ -259,7 +259,14 @@ static void run_check(void *userdata)
 	char reason[64];
 	int r = watch_check_alive(&m->watch, reason, sizeof(reason));
 	if (r >= 0) {
-		r = check_sample(&m->watch.target, m->policy, &m->needs, &m->host, &m->sample);
+		/* /metrics shows memory.events, PSI and MemAvailable whatever the policy reads; the
+		 * wakeups stay the policy's (watch_rearm) */
+		struct check_needs needs = m->needs;
+		if (m->http) {
+			needs.sample_what |= CG_SAMPLE_ALL;
+			needs.host_every_check = true;
+		}
+		r = check_sample(&m->watch.target, m->policy, &needs, &m->host, &m->sample);
 		if (r > 0)
 			return; /* meminfo: logged */
 		if (r == -ENOENT || r == -ENODEV)
