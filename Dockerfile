@@ -7,6 +7,7 @@ FROM debian:bookworm AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       gcc make pkg-config libc6-dev libcurl4-openssl-dev libcjson-dev libcgroup-dev libssl-dev \
+      libmicrohttpd-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -22,7 +23,7 @@ RUN make -j"$(nproc)" \
 FROM debian:bookworm-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libcurl4 libcjson1 libcgroup2 libssl3 ca-certificates \
+      libcurl4 libcjson1 libcgroup2 libssl3 libmicrohttpd12 ca-certificates \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log \
  && groupadd --system --gid 65532 memhook \
  && useradd --system --uid 65532 --gid 65532 --home-dir /nonexistent --no-create-home \
@@ -30,9 +31,11 @@ RUN apt-get update \
  && install -d -o 65532 -g 65532 -m 0755 /tmp/memhook
 COPY --from=build /out/ /
 # Fails the build when a runtime library is missing, before anyone runs the image.
-# libcurl is dlopen()ed on the first webhook, so ldd does not list it: check it by name.
+# libcurl is dlopen()ed on the first webhook, libmicrohttpd with --listen, so ldd lists neither:
+# check them by name.
 RUN ! ldd /usr/local/bin/memhook | grep 'not found' \
  && ldconfig -p | grep -q 'libcurl.so.4 ' \
+ && ldconfig -p | grep -q 'libmicrohttpd.so.12 ' \
  && /usr/local/bin/memhook --version \
  && /usr/local/bin/memhook check --policy /etc/memhook/policies/default.json >/dev/null
 

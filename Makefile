@@ -20,10 +20,11 @@ BUILD ?= build
 SANFLAGS :=
 endif
 
-# libcurl is compiled against but not linked: it is dlopen()ed on the first webhook (lib/curl_api.h).
+# libcurl is compiled against but not linked: it is dlopen()ed on the first webhook (lib/curl_api.h);
+# libmicrohttpd likewise, when --listen is given (lib/mhd_api.h).
 PKGS := libcjson libcgroup libcrypto
 # Lazy (=): evaluated in recipes, after `deps` has installed the packages.
-PKG_CFLAGS = $(shell pkg-config --cflags libcurl $(PKGS))
+PKG_CFLAGS = $(shell pkg-config --cflags libcurl libmicrohttpd $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS)) -ldl
 
 ALL_CPPFLAGS = -D_GNU_SOURCE -DMEMHOOK_VERSION='"$(VERSION)"' -Ilib $(CPPFLAGS)
@@ -37,7 +38,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 # Debian packages: to build, and to run the tests.
-BUILD_DEPS := gcc make pkg-config libcurl4-openssl-dev libcjson-dev libcgroup-dev libssl-dev
+BUILD_DEPS := gcc make pkg-config libcurl4-openssl-dev libcjson-dev libcgroup-dev libssl-dev libmicrohttpd-dev
 TEST_DEPS := libcmocka-dev bats python3 python3-yaml python3-jsonschema procps openssl clang-format
 # `make test-container`'s Node.js example receiver: node and npm (when neither is on PATH), then
 # `npm ci` of container/examples/node from its lockfile (the npm registry only).
@@ -46,7 +47,7 @@ EXAMPLE_DEPS := nodejs npm
 FUZZ_DEPS := clang libclang-rt-dev
 DEPS_STAMP := build/.deps-$(shell echo $(BUILD_DEPS) $(TEST_DEPS) | cksum | cut -d' ' -f1)
 
-.PHONY: all deps test-deps examples-deps unit bats test test-asan test-vm test-container bench demo clean format format-check \
+.PHONY: all deps test-deps examples-deps promtool unit bats test test-asan test-vm test-container bench demo clean format format-check \
 	fuzz fuzz-build fuzz-deps fuzz-replay contract
 
 all: deps
@@ -108,10 +109,20 @@ unit: test-deps
 	  echo "== $$t"; ( cd tests/unit && ../../$$t ) || fail=1; \
 	done; exit $$fail
 
+# promtool (lints /metrics in tests/bats/http.bats): only the binary, taken from Debian's
+# prometheus package with apt-get download and dpkg-deb; the Prometheus server is never installed.
+PROMTOOL := build/tools/promtool
+$(PROMTOOL):
+	@mkdir -p build/tools/deb
+	cd build/tools/deb && apt-get download prometheus
+	dpkg-deb --fsys-tarfile build/tools/deb/prometheus_*.deb | tar -xO ./usr/bin/promtool > $@.tmp
+	chmod 0755 $@.tmp && mv $@.tmp $@ && rm -rf build/tools/deb
+promtool: $(PROMTOOL)
+
 # bats: the real binary against fixture trees, loopback HTTP, real children and real cgroup v1.
-bats: test-deps
+bats: test-deps promtool
 	@$(MAKE) --no-print-directory $(BUILD)/memhook
-	MEMHOOK=$(CURDIR)/$(BUILD)/memhook bats --timing tests/bats
+	PROMTOOL=$(CURDIR)/$(PROMTOOL) MEMHOOK=$(CURDIR)/$(BUILD)/memhook bats --timing tests/bats
 
 test-asan:
 	@$(MAKE) --no-print-directory SAN=1 unit bats fuzz-replay contract

@@ -14,6 +14,7 @@
 #include "cgroup.h"
 #include "defaults.h"
 #include "dump.h"
+#include "http_server.h"
 #include "log.h"
 #include "monitor.h"
 #include "names.h"
@@ -44,6 +45,7 @@ struct options {
 	const char *max_age;
 	const char *grace;
 	const char *webhook_url;
+	const char *listen;
 };
 
 static const char usage_text[] =
@@ -70,6 +72,8 @@ static const char usage_text[] =
         "                                                                           [MEMHOOK_STATUS_FILE]\n"
         "      --webhook URL      also POST every event (but remaining) to URL, whatever the policy\n"
         "                                                               [MEMHOOK_WEBHOOK]\n"
+        "      --listen ADDR:PORT serve /metrics (Prometheus), /healthz and /readyz over HTTP, e.g.\n"
+        "                         127.0.0.1:9100 or [::]:9100 (default: off)           [MEMHOOK_LISTEN]\n"
         "      --grace DURATION   time queued webhooks get on SIGTERM (default 5s)        [MEMHOOK_GRACE]\n"
         "      --max-age DURATION status: how old the status file may be (default 30s)\n"
         "      --once             run: evaluate once and exit\n"
@@ -110,6 +114,7 @@ static const struct option_row {
 	{ "max-age", 0, offsetof(struct options, max_age), NULL, false, false },
 	{ "grace", 0, offsetof(struct options, grace), "MEMHOOK_GRACE", false, false },
 	{ "webhook", 0, offsetof(struct options, webhook_url), "MEMHOOK_WEBHOOK", false, false },
+	{ "listen", 0, offsetof(struct options, listen), "MEMHOOK_LISTEN", false, false },
 	{ "once", 0, offsetof(struct options, once), NULL, false, true },
 	{ "dry-run", 0, offsetof(struct options, dry_run), "MEMHOOK_DRY_RUN", false, true },
 };
@@ -441,7 +446,17 @@ int main(int argc, char **argv)
 		.grace_usec = GRACE_DEFAULT_USEC,
 		.webhook_queue_cap = WEBHOOK_QUEUE_CAP_DEFAULT,
 		.dry_run = o.dry_run,
+		.listen = o.listen,
 	};
+	if (o.listen && !o.once) {
+		struct sockaddr_storage sa;
+		socklen_t len;
+		char err[300];
+		if (http_parse_listen(o.listen, &sa, &len, err, sizeof(err)) < 0) {
+			fprintf(stderr, "memhook: --listen: %s\n", err);
+			return EXIT_USAGE;
+		}
+	}
 	if (o.grace && parse_duration_opt("--grace", o.grace, &cfg.grace_usec))
 		return EXIT_USAGE;
 	struct policy *p = NULL;

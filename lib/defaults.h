@@ -136,3 +136,29 @@
  * eviction windows are minutes; an hour covers slow leaks). */
 #define TREND_WINDOW_MIN_USEC USEC_PER_SEC
 #define TREND_WINDOW_MAX_USEC (3600 * USEC_PER_SEC)
+
+/* ---- the HTTP endpoints (--listen: lib/http_server.c) ---- */
+
+/* Connections at once over all clients: Prometheus keeps one per scraper and the kubelet opens one
+ * per probe, so a few are in use; each costs a file descriptor (the usual soft RLIMIT_NOFILE is
+ * 1024, containerd's 1048576) and at most HTTP_CONNECTION_MEMORY_LIMIT_BYTES. */
+#define HTTP_CONNECTION_LIMIT 64
+/* Connections at once from one address: a flood from one client cannot take every slot from the
+ * kubelet and Prometheus (200 idle connections from one address hold 16; tests/bats/http.bats). */
+#define HTTP_PER_IP_CONNECTION_LIMIT 16
+/* An idle connection (between requests, or a client that went quiet) is closed after this many
+ * seconds: Prometheus' default scrape_timeout is 10 s, and a kubelet probe times out after 1 s. */
+#define HTTP_CONNECTION_TIMEOUT_SEC 10
+/* A request must arrive whole within this long of the connection's start or of the previous
+ * answer, however slowly it trickles in: the idle timeout above restarts at every byte, so a
+ * slowloris client sending one byte a second would otherwise hold its slot for ever. */
+#define HTTP_REQUEST_DEADLINE_USEC (10 * USEC_PER_SEC)
+/* Memory per connection for the request line, headers and MHD's bookkeeping (the answer is not
+ * in it): a scrape's request is under 1 KiB; libmicrohttpd's default is 32 KiB. A request whose
+ * headers do not fit gets 431 (or 413) and the connection is closed. */
+#define HTTP_CONNECTION_MEMORY_LIMIT_BYTES (16 * 1024)
+/* Connections the kernel queues before memhook accepts them (listen(2) backlog; SOMAXCONN is 4096
+ * since Linux 5.4): accepted at the next loop iteration anyway. */
+#define HTTP_LISTEN_BACKLOG 64
+/* /healthz answers 200 while a check finished within this many check intervals (issue 12). */
+#define HEALTH_CHECK_INTERVALS 3

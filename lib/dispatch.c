@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "signal_reclaim.h"
 #include "spawn.h"
 #include "units.h"
@@ -41,9 +42,10 @@ struct dispatch_job {
 	struct dispatch_job *next;
 };
 
-static void count_failure(struct dispatch *d, const char *tag, const char *what, int r)
+static void count_failure(struct dispatch *d, enum action_kind kind, const char *tag, const char *what, int r)
 {
 	d->failures++;
+	metrics_count_action(d->metrics, kind, ACTION_RESULT_FAILED);
 	/* -EBADFD: a secret_file (or another file memhook reads by path) that is no regular file */
 	log_msg_about(LOG_LEVEL_WARN, tag, "%s: %s failed: %s (failed actions: %llu)", tag, what,
 	              r == -EBADFD ? "not a regular file" : strerror(-r), (unsigned long long)d->failures);
@@ -51,7 +53,7 @@ static void count_failure(struct dispatch *d, const char *tag, const char *what,
 
 static void failed(struct dispatch *d, const struct handler *h, const char *what, int r)
 {
-	count_failure(d, h->path, what, r);
+	count_failure(d, h->action, h->path, what, r);
 }
 
 static size_t cap_of(const struct dispatch *d)
@@ -200,9 +202,10 @@ static void run_signal(struct dispatch *d, const char *tag, const struct signal_
 	if (r < 0) {
 		char what[64];
 		snprintf(what, sizeof(what), "signal SIG%s", name);
-		count_failure(d, tag, what, r);
+		count_failure(d, ACTION_SIGNAL, tag, what, r);
 		return;
 	}
+	metrics_count_action(d->metrics, ACTION_SIGNAL, ACTION_RESULT_OK);
 	log_info("%s: sent SIG%s to %d process%s", tag, name, r, r == 1 ? "" : "es");
 }
 
@@ -213,9 +216,10 @@ static void report_reclaim(struct dispatch_job *j)
 	struct dispatch *d = j->d;
 	const struct reclaim_result *res = &j->rj.result;
 	if (j->rj.error < 0) {
-		count_failure(d, j->tag, "reclaim", j->rj.error);
+		count_failure(d, ACTION_RECLAIM, j->tag, "reclaim", j->rj.error);
 		return;
 	}
+	metrics_count_action(d->metrics, ACTION_RECLAIM, ACTION_RESULT_OK); /* partial too: it ran */
 	char req[32], before[32], after[32], fell[32];
 	unsigned long long took_ms = (now_mono_usec() - j->started_usec) / USEC_PER_MSEC;
 	uint64_t diff = res->before_bytes > res->after_bytes ? res->before_bytes - res->after_bytes : 0;
@@ -311,11 +315,12 @@ static bool start_reclaim(struct dispatch *d, struct dispatch_job *j)
 {
 	struct target *t = j->target;
 	if (!t || !t->present) {
-		count_failure(d, j->tag, "reclaim", -ENOENT);
+		count_failure(d, ACTION_RECLAIM, j->tag, "reclaim", -ENOENT);
 		return false;
 	}
 	if (d->reclaims_running >= RECLAIM_RUNNING_MAX) {
-		count_failure(d, j->tag, "reclaim", -EBUSY); /* earlier ones are still in the kernel */
+		count_failure(d, ACTION_RECLAIM, j->tag, "reclaim",
+		              -EBUSY); /* earlier ones are still in the kernel */
 		return false;
 	}
 	int r = open_done_pipe(d);
@@ -329,7 +334,7 @@ static bool start_reclaim(struct dispatch *d, struct dispatch_job *j)
 			j->in_kernel = false;
 	}
 	if (r < 0) {
-		count_failure(d, j->tag, "reclaim", r);
+		count_failure(d, ACTION_RECLAIM, j->tag, "reclaim", r);
 		return false;
 	}
 	d->reclaims_running++;
@@ -343,7 +348,9 @@ static void on_exec_done(const struct spawn_result *r, void *userdata)
 {
 	struct dispatch_job *j = userdata;
 	struct dispatch *d = j->d;
-	if (r->timed_out || r->exit_code != 0) {
+	bool ok = !r->timed_out && r->exit_code == 0;
+	metrics_count_action(d->metrics, ACTION_EXEC, ok ? ACTION_RESULT_OK : ACTION_RESULT_FAILED);
+	if (!ok) {
 		d->failures++;
 		if (r->timed_out)
 			log_msg_about(LOG_LEVEL_WARN, j->tag,
@@ -370,7 +377,7 @@ static bool start_exec(struct dispatch *d, struct dispatch_job *j)
 	if (r < 0) {
 		char what[300];
 		snprintf(what, sizeof(what), "exec %s", j->argv[0]);
-		count_failure(d, j->tag, what, r);
+		count_failure(d, ACTION_EXEC, j->tag, what, r);
 		return false;
 	}
 	return true;
@@ -430,6 +437,7 @@ static void enqueue(struct dispatch *d, struct dispatch_job *j)
 		d->queued--;
 		d->dropped++;
 		d->failures++;
+		metrics_count_action(d->metrics, old->kind, ACTION_RESULT_DROPPED);
 		log_msg_about(LOG_LEVEL_WARN, old->tag,
 		              "%s: %s dropped: %zu ordered actions were waiting (dropped: %llu, failed "
 		              "actions: %llu)",

@@ -24,6 +24,7 @@ struct loop;
 struct spawner;
 struct webhook_client;
 struct dispatch_job;
+struct metrics;
 
 struct dispatch {
 	/* set by the owner before the first dispatch_action */
@@ -33,6 +34,7 @@ struct dispatch {
 	bool dry_run;
 	size_t queue_cap;           /* 0: ACTION_QUEUE_CAP_DEFAULT */
 	uint64_t reclaim_hold_usec; /* 0: RECLAIM_HOLD_DEFAULT_USEC */
+	struct metrics *metrics;    /* counts each action's outcome; NULL: none */
 
 	uint64_t failures; /* actions that failed (or were dropped), over memhook's lifetime */
 	uint64_t dropped;  /* ordered actions dropped from a full queue */

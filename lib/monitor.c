@@ -13,8 +13,10 @@
 #include "dispatch.h"
 #include "dump.h"
 #include "defaults.h"
+#include "http_server.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "probes.h"
 #include "spawn.h"
 #include "status.h"
@@ -52,6 +54,10 @@ struct monitor {
 
 	uint64_t status_written_usec;
 	int status_level;
+
+	struct metrics metrics;        /* /metrics counters (dispatch counts actions here) */
+	struct http_server *http;      /* --listen; NULL: off */
+	uint64_t last_check_done_usec; /* /healthz: when the last check came to its end */
 };
 
 /* ---- status file (liveness) ---- */
@@ -170,6 +176,7 @@ static void emit_result(struct monitor *m, struct check_result *r)
 		const struct event *ev = &r->events[i];
 		const struct sample *s = r->has_sample && check_event_has_sample(ev) ? &r->sample : NULL;
 		log_event(m, ev, s);
+		metrics_count_step(&m->metrics, ev->kind, ev->level, ev->previous_level);
 		m->state.level = ev->level;
 		if (!select_handlers(m, ev))
 			continue;
@@ -199,6 +206,8 @@ static void on_probes_done(const bool *results, void *userdata)
 	struct monitor *m = userdata;
 	struct check_result r;
 	m->checks++;
+	m->metrics.checks++;
+	m->last_check_done_usec = now_mono_usec();
 	check_step(m->policy, &m->state, CHECK_TARGET_PRESENT, &m->sample, results, &r);
 	/* One line per check, for measuring the loop's pace from outside (tests/vm/reclaim_gap.sh). */
 	log_debug("check %llu at %llu us (monotonic): usage %llu bytes, level %d",
@@ -243,12 +252,21 @@ static void run_check(void *userdata)
 		log_debug("check skipped: the previous one still waits for its probes");
 		return;
 	}
+	/* A check that ends without a level (no target, lost, unreadable) still ends: healthz */
+	m->last_check_done_usec = now_mono_usec();
 	if (!acquire_target(m))
 		return;
 	char reason[64];
 	int r = watch_check_alive(&m->watch, reason, sizeof(reason));
 	if (r >= 0) {
-		r = check_sample(&m->watch.target, m->policy, &m->needs, &m->host, &m->sample);
+		/* /metrics shows memory.events, PSI and MemAvailable whatever the policy reads; the
+		 * wakeups stay the policy's (watch_rearm) */
+		struct check_needs needs = m->needs;
+		if (m->http) {
+			needs.sample_what |= CG_SAMPLE_ALL;
+			needs.host_every_check = true;
+		}
+		r = check_sample(&m->watch.target, m->policy, &needs, &m->host, &m->sample);
 		if (r > 0)
 			return; /* meminfo: logged */
 		if (r == -ENOENT || r == -ENODEV)
@@ -290,6 +308,10 @@ static int install_policy(struct monitor *m, struct policy *p)
 		return -ENOMEM;
 	}
 	spawner_deny_secrets_of(m->dispatch.spawner, p);
+	for (int l = 1; m->policy && l <= POLICY_MAX_LEVELS; l++) /* a renamed level: a new series */
+		if ((size_t)l > p->n_levels ||
+		    strcmp(policy_level_name(m->policy, l), policy_level_name(p, l)) != 0)
+			metrics_forget_level(&m->metrics, l);
 	policy_free(m->policy);
 	free(m->handlers);
 	probes_free(m->probes);
@@ -417,6 +439,83 @@ int monitor_block_signals(void)
 	return 0;
 }
 
+/* ---- HTTP endpoints (--listen) ---- */
+
+static void route_metrics(void *userdata, struct http_reply *ret)
+{
+	struct monitor *m = userdata;
+	const struct target *t = &m->watch.target;
+	struct webhook_stats st;
+	webhook_get_stats(m->dispatch.webhooks, &st);
+	struct metrics_view v = {
+		.version = MEMHOOK_VERSION,
+		.counters = &m->metrics,
+		.level = m->state.level,
+		.n_levels = m->policy->n_levels,
+		.target_up = t->present,
+		.paused = m->paused,
+		.sample = t->present && m->metrics.checks ? &m->sample : NULL,
+		.events_oom_kill_only = t->cg.version == CG_V1,
+		.webhook_delivered = st.delivered,
+		.webhook_failed = st.failed,
+		.webhook_dropped = st.dropped,
+		.webhook_queue_length = webhook_pending(m->dispatch.webhooks),
+	};
+	for (size_t l = 0; l <= v.n_levels && l <= POLICY_MAX_LEVELS; l++)
+		v.level_names[l] = policy_level_name(m->policy, (int)l);
+	ret->body = metrics_format(&v, &ret->len);
+	ret->status = 200;
+	ret->content_type = "text/plain; version=0.0.4; charset=utf-8";
+}
+
+/* A plain-text answer: 200 with ok_text, or 503 with why. */
+static void plain(struct http_reply *ret, bool ok, const char *why)
+{
+	ret->status = ok ? 200 : 503;
+	ret->body = strdup(ok ? "ok\n" : why);
+	ret->len = ret->body ? strlen(ret->body) : 0;
+}
+
+static void route_healthz(void *userdata, struct http_reply *ret)
+{
+	struct monitor *m = userdata;
+	char why[128];
+	uint64_t age = now_mono_usec() - m->last_check_done_usec;
+	snprintf(why, sizeof(why), "no check finished for %llu ms (interval %llu ms)\n",
+	         (unsigned long long)(age / USEC_PER_MSEC),
+	         (unsigned long long)(m->policy->check_interval_usec / USEC_PER_MSEC));
+	plain(ret,
+	      metrics_healthy(now_mono_usec(), m->last_check_done_usec, m->policy->check_interval_usec,
+	                      m->paused),
+	      why);
+}
+
+static void route_readyz(void *userdata, struct http_reply *ret)
+{
+	struct monitor *m = userdata;
+	/* The policy was loaded before the loop started; the target is what may be missing. */
+	plain(ret, m->watch.target.present, "the target is not found\n");
+}
+
+static const struct http_route http_routes[] = {
+	{ "/metrics", route_metrics },
+	{ "/healthz", route_healthz },
+	{ "/readyz", route_readyz },
+};
+
+static int start_http(struct monitor *m)
+{
+	char err[512];
+	int r = http_server_new(m->loop, m->cfg.listen, http_routes, ARRAY_SIZE(http_routes), m, &m->http,
+	                        err, sizeof(err));
+	if (r < 0) {
+		log_error("--listen: %s", err);
+		return r;
+	}
+	log_info("listening on http://%s (/metrics, /healthz, /readyz)", http_server_address(m->http));
+	return 0;
+}
+
 /* ---- setup, run, teardown ---- */
 
 /* Everything but the signal and timer fds. Takes policy (freed on failure). Returns 0 or -errno. */
@@ -429,6 +528,8 @@ static int monitor_setup(struct monitor *m, const struct monitor_config *cfg, st
 	watch_init(&m->watch, &cfg->target, m->loop, run_check, m); /* before any failure: teardown */
 	m->dispatch.loop = m->loop;
 	m->dispatch.dry_run = cfg->dry_run;
+	m->dispatch.metrics = &m->metrics;
+	m->last_check_done_usec = now_mono_usec();
 	if (r == 0)
 		r = spawner_new(m->loop, &m->dispatch.spawner);
 	if (r == 0)
@@ -465,11 +566,14 @@ static int monitor_setup(struct monitor *m, const struct monitor_config *cfg, st
 		log_error("event loop: %s", strerror(-r));
 		return r;
 	}
+	if (cfg->listen && (r = start_http(m)) < 0)
+		return r;
 	return 0;
 }
 
 static void monitor_teardown(struct monitor *m)
 {
+	http_server_free(m->http);
 	watch_free(&m->watch);
 	webhook_client_free(m->dispatch.webhooks);
 	spawner_free(m->dispatch.spawner); /* before the probes: drops their callbacks */

@@ -16,7 +16,8 @@ struct monitor_config {
 	const char *status_file; /* NULL: none */
 	uint64_t grace_usec;     /* webhook delivery time left on SIGTERM */
 	size_t webhook_queue_cap;
-	bool dry_run; /* --dry-run: actions are logged as what they would do, none is done */
+	bool dry_run;       /* --dry-run: actions are logged as what they would do, none is done */
+	const char *listen; /* --listen ADDR:PORT: /metrics, /healthz, /readyz (http_server.h); NULL: off */
 };
 
 /* Runs until SIGTERM/SIGINT. Takes ownership of policy. Returns 0 on a clean stop, -EINVAL when

@@ -75,6 +75,17 @@ static const char *const log_format_names[LOG_FORMATS] = {
 	[LOG_FORMAT_JSON] = "json",
 };
 
+static const char *const action_result_names[ACTION_RESULTS] = {
+	[ACTION_RESULT_OK] = "ok",
+	[ACTION_RESULT_FAILED] = "failed",
+	[ACTION_RESULT_DROPPED] = "dropped",
+};
+
+static const char *const level_direction_names[LEVEL_DIRECTIONS] = {
+	[LEVEL_UP] = "up",
+	[LEVEL_DOWN] = "down",
+};
+
 /* Returns the name, or "unknown" for a value out of range. */
 static const char *lookup(const char *const *names, size_t n, int value)
 {
@@ -115,3 +126,5 @@ NAME_LOOKUPS(action_kind, enum action_kind, action_names)
 NAME_LOOKUPS(webhook_signature, enum webhook_signature, webhook_signature_names)
 NAME_LOOKUPS(log_level, enum log_level, log_level_names)
 NAME_LOOKUPS(log_format, enum log_format, log_format_names)
+NAME_LOOKUPS(action_result, enum action_result, action_result_names)
+NAME_LOOKUPS(level_direction, enum level_direction, level_direction_names)

@@ -62,6 +62,14 @@ enum webhook_signature { WEBHOOK_SIGNATURE_STANDARD, WEBHOOK_SIGNATURE_MEMHOOK, 
 enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG, LOG_LEVELS };
 enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON, LOG_FORMATS };
 
+/* The outcome of an action (metrics: memhook_actions_total{result}): done, failed, or dropped
+ * before it was done (a full queue, too old, a receiver gone). */
+enum action_result { ACTION_RESULT_OK, ACTION_RESULT_FAILED, ACTION_RESULT_DROPPED, ACTION_RESULTS };
+
+/* The direction of a level step (metrics: memhook_level_transitions_total{direction}): up to a
+ * level entered, down from a level left. */
+enum level_direction { LEVEL_UP, LEVEL_DOWN, LEVEL_DIRECTIONS };
+
 /* Each *_name returns the name, or "unknown" for a value out of range. Each *_from_name returns the
  * value whose name is exactly s (case-sensitive), or -EINVAL (also for NULL). */
 const char *event_kind_name(enum event_kind k);
@@ -84,3 +92,7 @@ const char *log_level_name(enum log_level l);
 int log_level_from_name(const char *s);
 const char *log_format_name(enum log_format f);
 int log_format_from_name(const char *s);
+const char *action_result_name(enum action_result r);
+int action_result_from_name(const char *s);
+const char *level_direction_name(enum level_direction d);
+int level_direction_from_name(const char *s);

@@ -131,10 +131,10 @@ def write_policy(path, interval, url):
 
 
 class Memhook:
-    def __init__(self, binary, policy, cgroup, log_path):
+    def __init__(self, binary, policy, cgroup, log_path, extra=()):
         self.log_path = log_path
         self.log = open(log_path, "w")
-        self.proc = subprocess.Popen([binary, "run", "--policy", policy, "--cgroup", cgroup],
+        self.proc = subprocess.Popen([binary, "run", "--policy", policy, "--cgroup", cgroup] + list(extra),
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.log)
         self.pid = self.proc.pid
         deadline = time.monotonic() + 10
@@ -229,7 +229,7 @@ class Receiver:
 
 # ---------------------------------------------------------------- the three measurements
 
-def bench_idle(binary, work, rx, idle_cgroup, seconds, hz):
+def bench_idle(binary, work, rx, idle_cgroup, seconds, hz, extra=()):
     if idle_cgroup:
         target, kind = idle_cgroup, "real cgroup"
     else:
@@ -238,9 +238,9 @@ def bench_idle(binary, work, rx, idle_cgroup, seconds, hz):
     pol = os.path.join(work, "idle-policy.json")
     write_policy(pol, "%dms" % INTERVAL_MS, rx.url)
     warmup_s = min(2.0, seconds / 10)
-    print("idle: memhook watching a %s (%s) for %g s at %d ms ..." % (kind, target, seconds, INTERVAL_MS),
-          flush=True)
-    mh = Memhook(binary, pol, target, os.path.join(work, "idle.log"))
+    print("idle: memhook %swatching a %s (%s) for %g s at %d ms ..."
+          % (" ".join(extra) + " " if extra else "", kind, target, seconds, INTERVAL_MS), flush=True)
+    mh = Memhook(binary, pol, target, os.path.join(work, "idle%s.log" % ("-listen" if extra else "")), extra)
     try:
         start = CpuSample(mh.pid)
         time.sleep(warmup_s)
@@ -274,6 +274,45 @@ def bench_idle(binary, work, rx, idle_cgroup, seconds, hz):
         "steady_ticks": end.ticks - warm.ticks,
         "wakeups_per_s": (end.wakeups - warm.wakeups) / steady_s,
     }
+
+
+def bench_scrapes(binary, work, rx, n, hz):
+    """n GETs of /metrics over one keep-alive connection: the client's round trip of each, and
+    memhook's own CPU per scrape (beside its checks, measured without scrapes for as long)."""
+    import http.client
+    cg = os.path.join(work, "scrape-fixture")
+    write_fixture_v2(cg, LOW)
+    pol = os.path.join(work, "scrape-policy.json")
+    write_policy(pol, "%dms" % INTERVAL_MS, rx.url)
+    print("scrapes: %d GET /metrics on one connection ..." % n, flush=True)
+    mh = Memhook(binary, pol, cg, os.path.join(work, "scrape.log"), ["--listen", "127.0.0.1:0"])
+    try:
+        port = int(re.search(r"listening on http://127\.0\.0\.1:(\d+)", mh.read_log()).group(1))
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        lat, size = [], 0
+        before = CpuSample(mh.pid)
+        for _ in range(n):
+            t0 = time.perf_counter_ns()
+            conn.request("GET", "/metrics")
+            r = conn.getresponse()
+            body = r.read()
+            lat.append(time.perf_counter_ns() - t0)
+            if r.status != 200:
+                raise BenchError("GET /metrics: %d" % r.status)
+            size = len(body)
+        after = CpuSample(mh.pid)
+        conn.close()
+        elapsed_s = (after.t_ns - before.t_ns) / 1e9
+        cpu_ns = after.cpu_ns_since(before, hz)
+        # the checks' share of that CPU, measured just after on the same memhook without scrapes
+        quiet0 = CpuSample(mh.pid)
+        time.sleep(max(elapsed_s, 1.0))
+        quiet1 = CpuSample(mh.pid)
+        checks_ns = quiet1.cpu_ns_since(quiet0, hz) * elapsed_s / ((quiet1.t_ns - quiet0.t_ns) / 1e9)
+    finally:
+        mh.stop() if mh.alive() else None
+    return {"n": n, "bytes": size, "lat": stats_ms(lat),
+            "server_us": max(0.0, cpu_ns - checks_ns) / n / 1e3}
 
 
 def percentile(sorted_vals, p):
@@ -390,7 +429,7 @@ def pct_of_core(us_per_wakeup):
     return us_per_wakeup / (INTERVAL_MS * 10.0)
 
 
-def report(idle, lat, chk, floor, out_md, precise):
+def report(idle, lat, chk, floor, out_md, precise, idle_listen=None, scrapes=None):
     up, down = lat["up"], lat["down"]
     cpu_src = "schedstat" if precise else "utime+stime"
     rows = [
@@ -413,6 +452,26 @@ def report(idle, lat, chk, floor, out_md, precise):
         ("CPU per check (10 ms interval, %d checks)" % chk["checks"],
          "%.1f µs (%.1f µs incl. start-up)" % (chk["us_per_check_steady"], chk["us_per_check_total"]), "", ""),
     ]
+    if idle_listen:
+        rows += [
+            ("Idle with --listen, no scrapes: peak RSS (VmHWM)", "%.2f MiB" % (idle_listen["hwm_kib"] / 1024),
+             "< 8 MiB", verdict(idle_listen["hwm_kib"] < TARGET_RSS_KIB)),
+            ("  with --listen: idle CPU, steady %ds" % round(idle_listen["steady_seconds"]),
+             "%.4f%% of one core (%.1f ms); without: %.4f%%" % (
+                 idle_listen["steady_cpu_pct"], idle_listen["steady_cpu_ms"], idle["steady_cpu_pct"]),
+             "unchanged", ""),
+            ("  with --listen: wakeups per second", "%.1f; without: %.1f" % (
+                idle_listen["wakeups_per_s"], idle["wakeups_per_s"]), "unchanged",
+             verdict(abs(idle_listen["wakeups_per_s"] - idle["wakeups_per_s"]) < 0.1 * max(idle["wakeups_per_s"], 1))),
+        ]
+    if scrapes:
+        sl = scrapes["lat"]
+        rows += [
+            ("One scrape of /metrics, round trip (n=%d, %d bytes)" % (scrapes["n"], scrapes["bytes"]),
+             "median %.3f / p99 %.3f / max %.3f ms" % (sl["median"], sl["p99"], sl["max"]),
+             "< 1 ms", verdict(sl["median"] < 1.0)),
+            ("  memhook's CPU per scrape", "%.1f µs" % scrapes["server_us"], "", ""),
+        ]
     if idle["checks"]:
         per_check = idle["steady_cpu_ms"] * 1e3 / (idle["checks"] * idle["steady_seconds"] / idle["seconds"])
         rows.insert(3, ("  CPU per check at %d ms, idle target" % INTERVAL_MS, "%.1f µs" % per_check, "", ""))
@@ -463,6 +522,8 @@ def main():
         try:
             idle = bench_idle(binary, work, rx, idle_cgroup, idle_s, hz)
             idle_target_dir = idle_cgroup or os.path.join(work, "idle-fixture")
+            idle_listen = bench_idle(binary, work, rx, idle_cgroup, idle_s, hz, ["--listen", "127.0.0.1:0"])
+            scrapes = bench_scrapes(binary, work, rx, env_num("BENCH_SCRAPES", 1000), hz)
             lat = bench_latency(binary, work, rx, crossings)
             rx.drain()
             chk = bench_check_cost(binary, work, rx, check_s, hz)
@@ -473,7 +534,7 @@ def main():
             floor = bench_floor(os.environ.get("BENCH_FLOOR", ""), idle_target_dir, floor_s)
         except (BenchError, OSError, subprocess.TimeoutExpired, ValueError) as e:
             print("bench: floor not measured: %s" % e, file=sys.stderr)
-        report(idle, lat, chk, floor, out_md, proc_cpu_ns(os.getpid()) is not None)
+        report(idle, lat, chk, floor, out_md, proc_cpu_ns(os.getpid()) is not None, idle_listen, scrapes)
     except (BenchError, OSError) as e:
         print("bench: cannot measure: %s" % e, file=sys.stderr)
         return 1

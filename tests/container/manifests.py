@@ -4,7 +4,7 @@
   manifests.py policy DIR            print the ConfigMap's policy.json
   manifests.py check DIR FILE        assert the pod's shape; print the memhook args, one per line,
                                      without the target option (--process/--pid/--cgroup NAME)
-  manifests.py probe DIR FILE        print the liveness probe's command, one word per line
+  manifests.py probe DIR FILE        print the liveness and readiness probes' paths, one per line
 Exit 1 with a message on the first problem.
 """
 import sys
@@ -56,9 +56,25 @@ def check(pod):
         if env.get(name, {}).get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") != field:
             fail(f"{name} is not the Downward API's {field}")
     status = env.get("MEMHOOK_STATUS_FILE", {}).get("value")
-    probe = c.get("livenessProbe", {}).get("exec", {}).get("command", [])
-    if not status or probe[:2] != ["/usr/local/bin/memhook", "status"] or status not in probe:
-        fail("liveness probe is not `memhook status` on MEMHOOK_STATUS_FILE")
+    if not status:
+        fail("no MEMHOOK_STATUS_FILE")
+    # HTTP probes on the port memhook --listen serves, named "metrics", with scrape annotations
+    args = list(c.get("args", []))
+    if "--listen" not in args:
+        fail("memhook has no --listen")
+    listen_port = int(args[args.index("--listen") + 1].rsplit(":", 1)[1])
+    ports = {p.get("name"): p.get("containerPort") for p in c.get("ports", [])}
+    if ports.get("metrics") != listen_port:
+        fail(f"no container port named metrics = the --listen port {listen_port}: {ports}")
+    probe = []
+    for kind, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
+        get = c.get(kind, {}).get("httpGet", {})
+        if get.get("path") != path or get.get("port") != "metrics":
+            fail(f"{kind} is not httpGet {path} on port metrics: {get}")
+        probe.append(path)
+    ann = pod["metadata"].get("annotations", {})
+    if ann.get("prometheus.io/scrape") != "true" or ann.get("prometheus.io/port") != str(listen_port):
+        fail(f"no prometheus.io/scrape and port annotations: {ann}")
     mounts = {m["mountPath"]: m["name"] for m in c.get("volumeMounts", [])}
     vols = {v["name"]: v for v in spec.get("volumes", [])}
     status_dir = status.rsplit("/", 1)[0]
