@@ -75,10 +75,12 @@ int check_sample(struct target *t, const struct policy *p, const struct check_ne
 }
 
 void check_step(const struct policy *p, int level, enum check_target target, const struct sample *s,
-                const bool *probe_results, struct check_result *ret)
+                const bool *probe_results, struct limit_watch *limits, struct check_result *ret)
 {
 	level = check_clamp_level(p, level);
 	*ret = (struct check_result){ .level = level };
+	if (limits && target != CHECK_TARGET_PRESENT)
+		limit_watch_reset(limits);
 	if (target == CHECK_TARGET_LOST) {
 		ret->events[ret->n_events++] =
 		        (struct event){ .kind = EVENT_TARGET_LOST, .level = level, .previous_level = level };
@@ -91,6 +93,8 @@ void check_step(const struct policy *p, int level, enum check_target target, con
 		return;
 	ret->sample = *s;
 	ret->has_sample = true;
+	if (limits && limit_watch_step(limits, s->limit_bytes, level, &ret->events[ret->n_events]))
+		ret->n_events++;
 	if (s->has_events && s->events_delta[MEMEV_OOM_KILL] > 0)
 		ret->events[ret->n_events++] =
 		        (struct event){ .kind = EVENT_OOM_KILL, .level = level, .previous_level = level };

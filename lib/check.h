@@ -9,12 +9,13 @@
 
 #include "event.h"
 #include "hostmem.h"
+#include "limit_watch.h"
 #include "policy.h"
 #include "sample.h"
 #include "target.h"
 
-/* target_found or target_lost, oom_kill, then at most |to - from| + 1 level steps. */
-#define CHECK_MAX_EVENTS (POLICY_MAX_LEVELS + 3)
+/* target_found or target_lost, limit_changed, oom_kill, then at most |to - from| + 1 level steps. */
+#define CHECK_MAX_EVENTS (POLICY_MAX_LEVELS + 4)
 
 /* level, at most p's highest level (a reload to a policy with fewer levels). */
 int check_clamp_level(const struct policy *p, int level);
@@ -65,11 +66,13 @@ struct check_result {
 };
 
 /* Decides one check at level (clamped to p): target_found when found, target_lost alone when lost;
- * with a sample s, oom_kill when memory.events' oom_kill grew, then the steps from level to the
- * level p's conditions give (remaining when it did not change). probe_results as for eval_level.
- * Pure: reads its arguments, writes only ret. */
+ * with a sample s, limit_changed when s's effective limit differs from the last check's (limits;
+ * a lost or found target resets it, so a target's first check never has one), oom_kill when
+ * memory.events' oom_kill grew, then the steps from level to the level p's conditions give
+ * (remaining when it did not change). probe_results as for eval_level. limits may be NULL (not
+ * watched). Pure: reads its arguments, writes only ret and *limits. */
 void check_step(const struct policy *p, int level, enum check_target target, const struct sample *s,
-                const bool *probe_results, struct check_result *ret);
+                const bool *probe_results, struct limit_watch *limits, struct check_result *ret);
 
 /* Whether ev carries the check's sample (oom_kill and level steps; not target_lost/found). */
 bool check_event_has_sample(const struct event *ev);

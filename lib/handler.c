@@ -48,7 +48,7 @@ static int parse_trigger(struct policy_ctx *c, const cJSON *j, const char *path,
 	if (ev < 0)
 		return want_fail(w, op,
 		                 "unknown event \"%.32s\" (expected entered, left, remaining, normal, "
-		                 "target_lost, target_found or oom_kill)",
+		                 "target_lost, target_found, oom_kill or limit_changed)",
 		                 on);
 	h->on = (enum event_kind)ev;
 

@@ -38,7 +38,8 @@ struct monitor {
 	struct loop *loop;
 	struct dispatch dispatch; /* the actions: webhooks, children, failure count */
 	struct check_host host;
-	struct watch watch; /* the target and its wakeups */
+	struct limit_watch limits; /* the effective limit of the last check: limit_changed */
+	struct watch watch;        /* the target and its wakeups */
 	int timer_fd;
 	int signal_fd;
 
@@ -99,6 +100,16 @@ static void log_event(const struct monitor *m, const struct event *ev, const str
 		log_warn("OOM kill in the target: oom_kill +%llu (total %llu)",
 		         (unsigned long long)s->events_delta[MEMEV_OOM_KILL],
 		         (unsigned long long)s->events[MEMEV_OOM_KILL]);
+		return;
+	}
+	if (ev->kind == EVENT_LIMIT_CHANGED) {
+		char from[32];
+		units_format_size(ev->old_limit_bytes, from, sizeof(from));
+		units_format_size(ev->new_limit_bytes, limit, sizeof(limit));
+		units_format_size(s->usage_bytes, usage, sizeof(usage));
+		log_info("limit changed: %s -> %s (%llu -> %llu bytes); usage %s, %.1f%% free", from, limit,
+		         (unsigned long long)ev->old_limit_bytes, (unsigned long long)ev->new_limit_bytes,
+		         usage, sample_local_free_percent(s));
 		return;
 	}
 	if (!p->log_transitions)
@@ -189,7 +200,7 @@ static void run_check(void *userdata);
 static void emit_target_event(struct monitor *m, enum check_target what)
 {
 	struct check_result r;
-	check_step(m->policy, m->level, what, NULL, NULL, &r);
+	check_step(m->policy, m->level, what, NULL, NULL, &m->limits, &r);
 	emit_result(m, &r);
 }
 
@@ -199,7 +210,7 @@ static void on_probes_done(const bool *results, void *userdata)
 	struct monitor *m = userdata;
 	struct check_result r;
 	m->checks++;
-	check_step(m->policy, m->level, CHECK_TARGET_PRESENT, &m->sample, results, &r);
+	check_step(m->policy, m->level, CHECK_TARGET_PRESENT, &m->sample, results, &m->limits, &r);
 	/* One line per check, for measuring the loop's pace from outside (tests/vm/reclaim_gap.sh). */
 	log_debug("check %llu at %llu us (monotonic): usage %llu bytes, level %d",
 	          (unsigned long long)m->checks, (unsigned long long)now_mono_usec(),

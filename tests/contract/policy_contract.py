@@ -272,7 +272,7 @@ def gen_handlers():
         "reclaim": "64Mi",
         "exec": ["/bin/true"],
     }
-    events = ["entered", "left", "remaining", "normal", "target_lost", "target_found", "oom_kill"]
+    events = ["entered", "left", "remaining", "normal", "target_lost", "target_found", "oom_kill", "limit_changed"]
     for ev in events:
         for a, v in actions.items():
             case("on %s %s" % (ev, a), with_handler({"on": ev, a: v}))

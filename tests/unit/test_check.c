@@ -58,7 +58,7 @@ static void test_oom_kill_comes_before_the_steps(void **state)
 	s.events[MEMEV_OOM_KILL] = 3;
 	s.events_delta[MEMEV_OOM_KILL] = 1;
 	struct check_result r;
-	check_step(&policy3, 0, CHECK_TARGET_PRESENT, &s, NULL, &r);
+	check_step(&policy3, 0, CHECK_TARGET_PRESENT, &s, NULL, NULL, &r);
 	assert_int_equal(r.n_events, 3);
 	assert_event(&r.events[0], EVENT_OOM_KILL, 0, 0); /* at the level before the steps */
 	assert_event(&r.events[1], EVENT_ENTERED, 1, 0);
@@ -70,12 +70,12 @@ static void test_oom_kill_comes_before_the_steps(void **state)
 
 	/* no increase, or no memory.events read: no oom_kill */
 	s.events_delta[MEMEV_OOM_KILL] = 0;
-	check_step(&policy3, 2, CHECK_TARGET_PRESENT, &s, NULL, &r);
+	check_step(&policy3, 2, CHECK_TARGET_PRESENT, &s, NULL, NULL, &r);
 	assert_int_equal(r.n_events, 1);
 	assert_event(&r.events[0], EVENT_REMAINING, 2, 2);
 	s.events_delta[MEMEV_OOM_KILL] = 5;
 	s.has_events = false;
-	check_step(&policy3, 2, CHECK_TARGET_PRESENT, &s, NULL, &r);
+	check_step(&policy3, 2, CHECK_TARGET_PRESENT, &s, NULL, NULL, &r);
 	assert_int_equal(r.n_events, 1);
 	assert_event(&r.events[0], EVENT_REMAINING, 2, 2);
 }
@@ -92,14 +92,14 @@ static void test_reload_with_fewer_levels_clamps(void **state)
 	/* at level 3 of the old policy, the one-level policy still holds: remaining 1, no steps */
 	struct sample s = at_level(3);
 	struct check_result r;
-	check_step(&policy1, 3, CHECK_TARGET_PRESENT, &s, NULL, &r);
+	check_step(&policy1, 3, CHECK_TARGET_PRESENT, &s, NULL, NULL, &r);
 	assert_int_equal(r.n_events, 1);
 	assert_event(&r.events[0], EVENT_REMAINING, 1, 1);
 	assert_int_equal(r.level, 1);
 
 	/* and back to normal from the clamped level: left 1 and normal, no left 3 or left 2 */
 	s = at_level(0);
-	check_step(&policy1, 3, CHECK_TARGET_PRESENT, &s, NULL, &r);
+	check_step(&policy1, 3, CHECK_TARGET_PRESENT, &s, NULL, NULL, &r);
 	assert_int_equal(r.n_events, 2);
 	assert_event(&r.events[0], EVENT_LEFT, 0, 1);
 	assert_event(&r.events[1], EVENT_NORMAL, 0, 1);
@@ -113,7 +113,7 @@ static void test_lost_and_found(void **state)
 	struct check_result r;
 
 	/* lost: target_lost alone at the current level, whatever a sample says */
-	check_step(&policy3, 2, CHECK_TARGET_LOST, &s, NULL, &r);
+	check_step(&policy3, 2, CHECK_TARGET_LOST, &s, NULL, NULL, &r);
 	assert_int_equal(r.n_events, 1);
 	assert_event(&r.events[0], EVENT_TARGET_LOST, 2, 2);
 	assert_false(check_event_has_sample(&r.events[0]));
@@ -121,14 +121,14 @@ static void test_lost_and_found(void **state)
 	assert_int_equal(r.level, 2);
 
 	/* found without a sample yet: target_found alone */
-	check_step(&policy3, 2, CHECK_TARGET_FOUND, NULL, NULL, &r);
+	check_step(&policy3, 2, CHECK_TARGET_FOUND, NULL, NULL, NULL, &r);
 	assert_int_equal(r.n_events, 1);
 	assert_event(&r.events[0], EVENT_TARGET_FOUND, 2, 2);
 	assert_false(check_event_has_sample(&r.events[0]));
 	assert_int_equal(r.level, 2);
 
 	/* found with a sample: target_found first, then the steps */
-	check_step(&policy3, 1, CHECK_TARGET_FOUND, &s, NULL, &r);
+	check_step(&policy3, 1, CHECK_TARGET_FOUND, &s, NULL, NULL, &r);
 	assert_int_equal(r.n_events, 3);
 	assert_event(&r.events[0], EVENT_TARGET_FOUND, 1, 1);
 	assert_event(&r.events[1], EVENT_ENTERED, 2, 1);
@@ -136,7 +136,7 @@ static void test_lost_and_found(void **state)
 	assert_int_equal(r.level, 3);
 
 	/* present without a sample (a skipped check): nothing */
-	check_step(&policy3, 1, CHECK_TARGET_PRESENT, NULL, NULL, &r);
+	check_step(&policy3, 1, CHECK_TARGET_PRESENT, NULL, NULL, NULL, &r);
 	assert_int_equal(r.n_events, 0);
 	assert_int_equal(r.level, 1);
 }
@@ -150,7 +150,7 @@ static void test_steps_through_every_level(void **state)
 		for (int to = 0; to <= 3; to++) {
 			struct sample s = at_level(to);
 			struct check_result r;
-			check_step(&policy3, from, CHECK_TARGET_PRESENT, &s, NULL, &r);
+			check_step(&policy3, from, CHECK_TARGET_PRESENT, &s, NULL, NULL, &r);
 			assert_int_equal(r.level, to);
 			size_t n = 0;
 			if (to == from) {
@@ -224,7 +224,7 @@ static void test_sample_limit_zero(void **state)
 	assert_int_equal(sample_local_free_bytes(&s), 0);
 	assert_float_equal(sample_local_free_percent(&s), 0.0, 1e-12);
 	struct check_result r;
-	check_step(&policy3, 0, CHECK_TARGET_PRESENT, &s, NULL, &r);
+	check_step(&policy3, 0, CHECK_TARGET_PRESENT, &s, NULL, NULL, &r);
 	assert_int_equal(r.level, 3);
 
 	put(cg, "memory.max", "max\n");
