@@ -182,6 +182,8 @@ static void emit_result(struct monitor *m, struct check_result *r)
 		const struct sample *s = r->has_sample && check_event_has_sample(ev) ? &r->sample : NULL;
 		log_event(m, ev, s);
 		m->level = ev->level;
+		if (ev->kind == EVENT_NORMAL) /* before normal's own actions */
+			dispatch_memory_high_normal(&m->dispatch);
 		if (!select_handlers(m, ev))
 			continue;
 		if (s && !m->host.fresh && check_host_refresh(&m->host, &r->sample) < 0)
