@@ -16,12 +16,18 @@ struct action_ops {
 	int (*parse)(struct policy_ctx *c, const struct cJSON *j, const char *path, struct handler *h);
 	/* Writes memhook check's text for the action (after "-> <name> ") to out. */
 	void (*describe)(const struct handler *h, FILE *out);
-	const char *v2_file; /* "reclaim" for memory.reclaim: needs cgroup v2; NULL: works on v1 */
+	const char *v2_file; /* "reclaim" for memory.reclaim, "high" for memory.high: needs cgroup v2;
+	                      * NULL: works on v1 */
 };
 
-/* The rows (lib/action_webhook.c; lib/action_schema.c for signal, reclaim and exec). */
+/* The rows (lib/action_webhook.c; lib/action_schema.c for signal, reclaim and exec;
+ * lib/action_memory_high.c). */
 extern const struct action_ops action_schema_webhook, action_schema_signal, action_schema_reclaim,
-        action_schema_exec;
+        action_schema_exec, action_schema_memory_high;
+
+/* "5%", "2.5%": digits, an optional fraction of at most 6 digits, '%' (no range check). Returns 0
+ * or -EINVAL. */
+int action_parse_percent(const char *s, double *ret);
 
 /* The row of kind k, or NULL when k is out of range. */
 const struct action_ops *action_ops(enum action_kind k);

@@ -86,8 +86,7 @@ const struct action_ops action_schema_signal = {
 
 /* ---- reclaim ---- */
 
-/* "5%", "2.5%": digits, an optional fraction of at most 6 digits, '%'. Returns 0 or -EINVAL. */
-static int parse_percent_string(const char *s, double *ret)
+int action_parse_percent(const char *s, double *ret)
 {
 	const char *p = s, *end = s + strlen(s);
 	uint64_t whole, frac = 0, scale = 1;
@@ -113,7 +112,7 @@ static int want_reclaim_amount(struct want_ctx *w, const cJSON *it, const char *
 
 	if (cJSON_IsString(it) && it->valuestring && strchr(it->valuestring, '%')) {
 		double pct = 0.0;
-		if (parse_percent_string(it->valuestring, &pct) < 0)
+		if (action_parse_percent(it->valuestring, &pct) < 0)
 			return want_fail(w, path, "invalid percent \"%.32s\" (expected e.g. \"5%%\")",
 			                 it->valuestring);
 		if (!(pct > 0.0 && pct <= 100.0))

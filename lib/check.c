@@ -108,6 +108,7 @@ void check_step(const struct policy *p, struct check_state *st, enum check_targe
 	if (target != CHECK_TARGET_PRESENT) { /* a target back from nowhere starts every run afresh */
 		hysteresis_restart(&st->hys);
 		trend_ring_reset(&st->trend);
+		limit_watch_reset(&st->limits);
 	}
 	if (target == CHECK_TARGET_LOST) {
 		ret->events[ret->n_events++] =
@@ -123,6 +124,8 @@ void check_step(const struct policy *p, struct check_state *st, enum check_targe
 	ret->has_sample = true;
 	trend_apply(p, &st->trend, &ret->sample);
 	s = &ret->sample; /* with its trend fits */
+	if (limit_watch_step(&st->limits, s->limit_bytes, level, &ret->events[ret->n_events]))
+		ret->n_events++;
 	if (s->has_events && s->events_delta[MEMEV_OOM_KILL] > 0)
 		ret->events[ret->n_events++] =
 		        (struct event){ .kind = EVENT_OOM_KILL, .level = level, .previous_level = level };

@@ -11,12 +11,13 @@
 #include "hostmem.h"
 #include "hysteresis.h"
 #include "trend.h"
+#include "limit_watch.h"
 #include "policy.h"
 #include "sample.h"
 #include "target.h"
 
-/* target_found or target_lost, oom_kill, then at most |to - from| + 1 level steps. */
-#define CHECK_MAX_EVENTS (POLICY_MAX_LEVELS + 3)
+/* target_found or target_lost, limit_changed, oom_kill, then at most |to - from| + 1 level steps. */
+#define CHECK_MAX_EVENTS (POLICY_MAX_LEVELS + 4)
 
 /* level, at most p's highest level (a reload to a policy with fewer levels). */
 int check_clamp_level(const struct policy *p, int level);
@@ -53,9 +54,10 @@ int check_sample(struct target *t, const struct policy *p, const struct check_ne
 /* What the monitor keeps of a target between checks: the level and what the next check decides
  * from besides its sample. */
 struct check_state {
-	int level;               /* 0..n_levels of the running policy */
-	struct hysteresis hys;   /* per-level for / clear_for timers */
-	struct trend_ring trend; /* recent usage for trend conditions (empty without them) */
+	int level;                 /* 0..n_levels of the running policy */
+	struct hysteresis hys;     /* per-level for / clear_for timers */
+	struct trend_ring trend;   /* recent usage for trend conditions (empty without them) */
+	struct limit_watch limits; /* the last effective limit, for limit_changed */
 };
 
 /* A state at level 0 with no timer running (a target's first check). */
@@ -83,9 +85,10 @@ struct check_result {
 };
 
 /* Decides one check at st's level (clamped to p): target_found when found, target_lost alone when
- * lost (both restart st's timers and empty its trend ring); with a sample s, its trend fits
- * (trend_apply: the sample in ret carries them), oom_kill when memory.events' oom_kill grew,
- * then the steps from the level to the one p's conditions and st's timers give at s->mono_usec
+ * lost (both restart st's timers, empty its trend ring and forget the last limit); with a sample s,
+ * its trend fits (trend_apply: the sample in ret carries them), limit_changed when s's effective
+ * limit differs from the last check's (so a target's first check never has one), oom_kill when memory.events'
+ * oom_kill grew, then the steps from the level to the one p's conditions and st's timers give at s->mono_usec
  * (hysteresis_step; remaining when it did not change). probe_results as for eval_level.
  * Pure: reads its arguments, writes only st (the level after the steps, the timers) and ret. */
 void check_step(const struct policy *p, struct check_state *st, enum check_target target,

@@ -92,6 +92,12 @@
 /* Reclaims still in the kernel at once (each past its hold, on its own worker thread): a kernel
  * that takes minutes per write gets no fifth thread; that reclaim fails instead. */
 #define RECLAIM_RUNNING_MAX 4
+/* A memory_high write below usage makes the kernel reclaim in the writer, like memory.reclaim:
+ * it runs on a worker thread and holds the ordered stream as long as a reclaim
+ * (RECLAIM_HOLD_DEFAULT_USEC). Restoring at stop raises memory.high, which the kernel applies
+ * before any reclaim, so the restored value holds once the write has begun: memhook waits this
+ * long for the write to return, then exits (the exit interrupts the kernel's reclaim loop). */
+#define MEMORY_HIGH_RESTORE_WAIT_USEC USEC_PER_SEC
 /* Ordered actions (exec, signal, reclaim) waiting for the one before them: 64 is every level
  * entered and left several times over while a slow exec runs; past it the oldest waiting one is
  * dropped, so a flood of events cannot make memhook's memory grow. */

@@ -1,6 +1,7 @@
 #include "dispatch.h"
 
 #include <fcntl.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -34,7 +35,13 @@ struct dispatch_job {
 	struct reclaim_cfg reclaim;
 	uint64_t usage_bytes;
 	struct reclaim_job rj;
-	int notify_fd; /* the worker writes the job's address here when the write is done */
+	/* memory_high: the value to set (or, restore, the saved one to put back) */
+	struct memory_high_cfg high;
+	uint64_t limit_bytes; /* the event's effective limit; 0 with no sample */
+	bool restore;
+	bool first_write; /* this write saved memory.high's value: undone when it fails */
+	char was[24];     /* memory.high before this write */
+	int notify_fd;    /* the worker writes the job's address here when the write is done */
 	bool in_kernel;
 	uint64_t started_usec;
 	uint64_t hold_timer; /* the stream moves on at this timer */
@@ -119,6 +126,10 @@ static struct dispatch_job *job_new(struct dispatch *d, const struct handler *h,
 	case ACTION_RECLAIM:
 		j->reclaim = h->reclaim;
 		j->usage_bytes = e->ctx->sample ? e->ctx->sample->usage_bytes : 0;
+		break;
+	case ACTION_MEMORY_HIGH:
+		j->high = h->memory_high;
+		j->limit_bytes = e->ctx->sample ? e->ctx->sample->limit_bytes : 0;
 		break;
 	default:
 		break;
@@ -236,6 +247,17 @@ static void report_reclaim(struct dispatch_job *j)
 		         after, fell, took_ms);
 }
 
+static void report_memory_high(struct dispatch_job *j);
+
+/* Logs what a worker's write did. */
+static void report_job(struct dispatch_job *j)
+{
+	if (j->kind == ACTION_MEMORY_HIGH)
+		report_memory_high(j);
+	else
+		report_reclaim(j);
+}
+
 /* Reads the finished jobs the workers sent (at most what the pipe holds now) and hands each to
  * done. Returns how many. */
 static unsigned read_finished(struct dispatch *d, void (*done)(struct dispatch_job *))
@@ -245,7 +267,7 @@ static unsigned read_finished(struct dispatch *d, void (*done)(struct dispatch_j
 	while (read(d->done_pipe[0], &j, sizeof(j)) == (ssize_t)sizeof(j)) {
 		j->in_kernel = false;
 		d->reclaims_running--;
-		report_reclaim(j);
+		report_job(j);
 		done(j);
 		n++;
 	}
@@ -310,6 +332,20 @@ static int start_worker(struct dispatch_job *j)
 	return -r;
 }
 
+/* Hands j's prepared write (j->rj) to a worker. Returns 0 or -errno. */
+static int launch_write(struct dispatch *d, struct dispatch_job *j)
+{
+	j->notify_fd = d->done_pipe[1];
+	j->in_kernel = true;
+	int r = start_worker(j);
+	if (r < 0) {
+		j->in_kernel = false;
+		return r;
+	}
+	d->reclaims_running++;
+	return 0;
+}
+
 /* Starts j's reclaim. Returns whether it runs (the stream then waits for it). */
 static bool start_reclaim(struct dispatch *d, struct dispatch_job *j)
 {
@@ -326,19 +362,144 @@ static bool start_reclaim(struct dispatch *d, struct dispatch_job *j)
 	int r = open_done_pipe(d);
 	if (r == 0)
 		r = reclaim_prepare(&t->cg, &j->reclaim, j->usage_bytes, &j->rj);
-	if (r == 0) {
-		j->notify_fd = d->done_pipe[1];
-		j->in_kernel = true;
-		r = start_worker(j);
-		if (r < 0)
-			j->in_kernel = false;
-	}
+	if (r == 0)
+		r = launch_write(d, j);
 	if (r < 0) {
 		count_failure(d, ACTION_RECLAIM, j->tag, "reclaim", r);
 		return false;
 	}
-	d->reclaims_running++;
 	log_debug("%s: reclaim started: %s bytes to memory.reclaim", j->tag, j->rj.text);
+	return true;
+}
+
+/* ---- memory_high: set on a worker like a reclaim; the replaced value kept and restored ---- */
+
+static uint64_t page_bytes(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	return page > 0 ? (uint64_t)page : 4096;
+}
+
+/* Closes the saved cgroup and forgets its value. */
+static void high_forget(struct dispatch *d)
+{
+	if (d->high.saved && d->high.dirfd >= 0)
+		close(d->high.dirfd);
+	memory_high_forget(&d->high);
+	d->high.dirfd = -1;
+}
+
+/* "48Mi" for a byte count, "max" as it is. */
+static const char *high_format(const char *text, char *buf, size_t size)
+{
+	uint64_t v;
+	if (strcmp(text, "max") == 0 ||
+	    units_parse_u64_cursor(&(const char *){ text }, text + strlen(text), &v) < 0)
+		return text;
+	return units_format_size(v, buf, size);
+}
+
+static void report_memory_high(struct dispatch_job *j)
+{
+	struct dispatch *d = j->d;
+	char before[32], after[32], val[32], was[32];
+	unsigned long long took_ms = (now_mono_usec() - j->started_usec) / USEC_PER_MSEC;
+	const char *what = j->restore ? "memory_high restore" : "memory_high";
+	if (j->rj.error < 0) {
+		if (j->first_write && !j->restore)
+			high_forget(d); /* nothing was changed: nothing to restore */
+		count_failure(d, ACTION_MEMORY_HIGH, j->tag, what, j->rj.error);
+		return;
+	}
+	units_format_size(j->rj.result.before_bytes, before, sizeof(before));
+	units_format_size(j->rj.result.after_bytes, after, sizeof(after));
+	const char *v = high_format(j->rj.text, val, sizeof(val)), *w = high_format(j->was, was, sizeof(was));
+	metrics_count_action(d->metrics, ACTION_MEMORY_HIGH, ACTION_RESULT_OK);
+	if (j->restore)
+		log_info("%s: memory.high restored to %s (memhook had set %s); usage %s, in %llu ms", j->tag,
+		         v, w, after, took_ms);
+	else
+		log_info("%s: memory.high set to %s (it was %s; restored on normal); usage %s -> %s in %llu "
+		         "ms",
+		         j->tag, v, w, before, after, took_ms);
+}
+
+/* Starts the write j stands for, or does what restoring needs without one. Returns whether a
+ * write runs (the stream then waits for it). */
+static bool start_memory_high(struct dispatch *d, struct dispatch_job *j)
+{
+	struct target *t = j->target;
+	int r = open_done_pipe(d);
+	if (r == 0 && d->reclaims_running >= RECLAIM_RUNNING_MAX)
+		r = -EBUSY;
+	if (j->restore) {
+		if (!d->high.saved)
+			return false; /* the memory_high before it failed: nothing changed */
+		int fd = d->high.dirfd;
+		if (r == 0)
+			r = memory_high_read(fd, j->was, sizeof(j->was));
+		enum memory_high_restore plan =
+		        r == 0 ? memory_high_restore_plan(&d->high, j->was) : MEMORY_HIGH_NOTHING;
+		if (plan == MEMORY_HIGH_RESTORE) {
+			snprintf(j->was, sizeof(j->was), "%" PRIu64, d->high.set_bytes);
+			r = memory_high_prepare(fd, d->high.original, t && t->present ? t->cg.usage_fd : -1,
+			                        &j->rj);
+		}
+		if (r == 0 && plan == MEMORY_HIGH_ALREADY)
+			log_info("%s: memory.high of %s is %s again; nothing to restore", j->tag,
+			         d->high.path, d->high.original);
+		else if (r == 0 && plan == MEMORY_HIGH_CHANGED)
+			log_warn("%s: memory.high of %s is %s, not the %" PRIu64
+			         " memhook set: changed by someone "
+			         "else, left as it is (it was %s before memhook)",
+			         j->tag, d->high.path, j->was, d->high.set_bytes, d->high.original);
+		else if (r < 0)
+			log_warn("%s: memory.high of %s not restored to %s: %s", j->tag, d->high.path,
+			         d->high.original, strerror(-r));
+		high_forget(d); /* written now, or never */
+		if (r < 0 || plan != MEMORY_HIGH_RESTORE)
+			return false;
+		if ((r = launch_write(d, j)) < 0)
+			log_warn("%s: memory.high of %s not restored: %s", j->tag, d->high.path,
+			         strerror(-r));
+		return r == 0;
+	}
+	if (r == 0 && (!t || !t->present))
+		r = -ENOENT;
+	if (r == 0 && t->cg.version == CG_V1)
+		r = -EOPNOTSUPP;
+	if (r == 0 && j->high.percent > 0 && !j->limit_bytes)
+		r = -ENODATA; /* an event without a sample: no limit to take a percent of */
+	if (r == 0 && d->high.saved && strncmp(d->high.path, t->cg.path, sizeof(d->high.path) - 1) != 0) {
+		log_info("%s: the target is another cgroup now; memory.high of %s is left at %" PRIu64,
+		         j->tag, d->high.path, d->high.set_bytes);
+		high_forget(d);
+	}
+	if (r == 0)
+		r = memory_high_read(t->cg.dirfd, j->was, sizeof(j->was));
+	if (r == 0) {
+		char text[24];
+		uint64_t bytes = memory_high_amount(&j->high, j->limit_bytes, page_bytes());
+		snprintf(text, sizeof(text), "%" PRIu64, bytes);
+		r = memory_high_prepare(t->cg.dirfd, text, t->cg.usage_fd, &j->rj);
+		if (r == 0 && (j->first_write = memory_high_note_write(&d->high, j->was, bytes))) {
+			d->high.dirfd = fcntl(t->cg.dirfd, F_DUPFD_CLOEXEC, 3);
+			snprintf(d->high.path, sizeof(d->high.path), "%s", t->cg.path);
+			if (d->high.dirfd < 0) {
+				r = -errno;
+				memory_high_forget(&d->high);
+			}
+		}
+	}
+	if (r == 0)
+		r = launch_write(d, j);
+	if (r < 0) {
+		if (j->first_write)
+			high_forget(d);
+		count_failure(d, ACTION_MEMORY_HIGH, j->tag, "memory_high", r);
+		return false;
+	}
+	log_debug("%s: memory_high started: %s to memory.high", j->tag, j->rj.text);
 	return true;
 }
 
@@ -404,6 +565,11 @@ static void start_job(struct dispatch *d, struct dispatch_job *j)
 		return;
 	case ACTION_RECLAIM:
 		if (!start_reclaim(d, j))
+			break;
+		hold(d, j, d->reclaim_hold_usec ? d->reclaim_hold_usec : RECLAIM_HOLD_DEFAULT_USEC);
+		return;
+	case ACTION_MEMORY_HIGH:
+		if (!start_memory_high(d, j))
 			break;
 		hold(d, j, d->reclaim_hold_usec ? d->reclaim_hold_usec : RECLAIM_HOLD_DEFAULT_USEC);
 		return;
@@ -514,6 +680,24 @@ static void log_would(const struct handler *h, const struct dispatch_event *e)
 		         h->exec.detach ? ", detached" : "");
 		break;
 	}
+	case ACTION_MEMORY_HIGH: {
+		const struct sample *smp = e->ctx->sample;
+		if (h->memory_high.percent > 0 && smp) {
+			char lim[32];
+			units_format_size(memory_high_amount(&h->memory_high, smp->limit_bytes, page_bytes()),
+			                  buf, sizeof(buf));
+			units_format_size(smp->limit_bytes, lim, sizeof(lim));
+			log_info("%s: would set memory.high of %s to %s (%g%% of the limit %s)", h->path, cg,
+			         buf, h->memory_high.percent, lim);
+		} else if (h->memory_high.percent > 0)
+			log_info("%s: would set memory.high of %s to %g%% of the limit", h->path, cg,
+			         h->memory_high.percent);
+		else
+			log_info("%s: would set memory.high of %s to %s", h->path, cg,
+			         units_format_size(memory_high_amount(&h->memory_high, 0, page_bytes()), buf,
+			                           sizeof(buf)));
+		break;
+	}
 	case ACTION_KINDS:
 		break;
 	}
@@ -546,6 +730,33 @@ void dispatch_action(struct dispatch *d, const struct handler *h, struct dispatc
 	pump(d);
 }
 
+/* Whether a memory_high write is waiting or holding the stream. */
+static bool high_pending(const struct dispatch *d)
+{
+	if (d->head && d->head->kind == ACTION_MEMORY_HIGH && !d->head->restore)
+		return true;
+	for (const struct dispatch_job *j = d->queue; j; j = j->next)
+		if (j->kind == ACTION_MEMORY_HIGH && !j->restore)
+			return true;
+	return false;
+}
+
+void dispatch_memory_high_normal(struct dispatch *d)
+{
+	if (d->dry_run || (!d->high.saved && !high_pending(d)))
+		return;
+	struct dispatch_job *j = calloc(1, sizeof(*j));
+	if (!j) {
+		log_warn("memory_high: out of memory; memory.high is restored at stop");
+		return;
+	}
+	*j = (struct dispatch_job){ .d = d, .kind = ACTION_MEMORY_HIGH, .restore = true, .notify_fd = -1 };
+	j->rj.reclaim_fd = j->rj.usage_fd = -1;
+	snprintf(j->tag, sizeof(j->tag), "normal");
+	enqueue(d, j);
+	pump(d);
+}
+
 void dispatch_event_done(struct dispatch_event *e)
 {
 	free(e->body);
@@ -563,7 +774,78 @@ size_t dispatch_pending(const struct dispatch *d)
 /* Whether j is still in a worker's hands (it must not be freed). */
 static bool in_kernel(const struct dispatch_job *j)
 {
-	return j->kind == ACTION_RECLAIM && j->in_kernel;
+	return j->in_kernel;
+}
+
+static void *restore_worker(void *arg)
+{
+	reclaim_run(arg);
+	return NULL;
+}
+
+/* At stop: memory.high back to the value memhook replaced, when it still holds memhook's. The
+ * write runs on a thread memhook waits for at most MEMORY_HIGH_RESTORE_WAIT_USEC (raising
+ * memory.high takes effect as the write begins; a reclaim below it may follow). */
+static void restore_at_stop(struct dispatch *d)
+{
+	struct reclaim_job *rj = NULL;
+	char now[24];
+	if (!d->high.saved)
+		return;
+	int r = memory_high_read(d->high.dirfd, now, sizeof(now));
+	enum memory_high_restore plan =
+	        r == 0 ? memory_high_restore_plan(&d->high, now) : MEMORY_HIGH_NOTHING;
+	if (r == 0 && plan == MEMORY_HIGH_RESTORE && !(rj = calloc(1, sizeof(*rj))))
+		r = -ENOMEM;
+	if (rj)
+		r = memory_high_prepare(d->high.dirfd, d->high.original, -1, rj);
+	if (r < 0)
+		log_warn("stopping: memory.high of %s not restored to %s: %s", d->high.path, d->high.original,
+		         strerror(-r));
+	else if (plan == MEMORY_HIGH_CHANGED)
+		log_warn("stopping: memory.high of %s is %s, not the %" PRIu64 " memhook set: left as it is",
+		         d->high.path, now, d->high.set_bytes);
+	if (r < 0 || plan != MEMORY_HIGH_RESTORE) {
+		free(rj);
+		high_forget(d);
+		return;
+	}
+	sigset_t all, old;
+	pthread_t tid;
+	struct timespec until;
+	uint64_t start = now_mono_usec();
+	clock_gettime(CLOCK_REALTIME, &until); /* pthread_timedjoin_np's clock */
+	until.tv_sec += (time_t)(MEMORY_HIGH_RESTORE_WAIT_USEC / USEC_PER_SEC);
+	until.tv_nsec += (long)(MEMORY_HIGH_RESTORE_WAIT_USEC % USEC_PER_SEC * NSEC_PER_USEC);
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	r = -pthread_create(&tid, NULL, restore_worker, rj);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r == 0 && (r = -pthread_timedjoin_np(tid, NULL, &until)) == 0)
+		r = rj->error;
+	else if (r == -ETIMEDOUT)
+		pthread_detach(tid);
+	unsigned long long took_ms = (now_mono_usec() - start) / USEC_PER_MSEC;
+	if (r == -ETIMEDOUT)
+		log_warn("stopping: memory.high of %s restored to %s; the kernel is still reclaiming after "
+		         "%llu ms, left to the exit",
+		         d->high.path, d->high.original, took_ms);
+	else if (r < 0)
+		log_warn("stopping: memory.high of %s not restored to %s: %s", d->high.path, d->high.original,
+		         strerror(-r));
+	else
+		log_info("stopping: memory.high of %s restored to %s (memhook had set %" PRIu64
+		         ") in %llu ms",
+		         d->high.path, d->high.original, d->high.set_bytes, took_ms);
+	if (r != -ETIMEDOUT) { /* else the thread still uses it, until the exit */
+		reclaim_job_close(rj);
+		free(rj);
+	}
+	high_forget(d);
 }
 
 void dispatch_free(struct dispatch *d)
@@ -585,6 +867,7 @@ void dispatch_free(struct dispatch *d)
 		if (poll(&p, 1, ms) > 0)
 			read_finished(d, job_release); /* stopping: no stream to resume */
 	}
+	restore_at_stop(d);
 	/* Execs: their children were the spawner's (freed first, without callbacks). */
 	if (d->head && !in_kernel(d->head))
 		job_free(d->head);

@@ -1,4 +1,4 @@
-/* Runs a handler's action for one event: webhook, signal, reclaim or exec. It only acts and logs
+/* Runs a handler's action for one event: webhook, signal, reclaim, exec or memory_high. It only acts and logs
  * what happened; a failure is logged with the handler's path and counted, never returned, so one
  * failing action never stops the others or the monitoring.
  *
@@ -9,13 +9,19 @@
  * with "detach" starts at once and holds nothing back. The waiting ones are bounded (queue_cap):
  * when full, the oldest waiting one is dropped, counted as failed and logged. Webhooks do not
  * take part (webhook.h orders them per endpoint). With dry_run nothing is done: each action is
- * logged as what it would do. */
+ * logged as what it would do.
+ *
+ * memory_high runs in the stream like a reclaim (its write on a worker thread). The value it
+ * replaced is kept (the first one, across several memory_high actions) and written back by
+ * dispatch_memory_high_normal, in the stream, and by dispatch_free, when memory.high still holds
+ * memhook's value. */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "memory_high.h"
 #include "payload.h"
 #include "policy.h"
 #include "target.h"
@@ -45,7 +51,8 @@ struct dispatch {
 	struct dispatch_job *side; /* running without holding the stream: detached, or past its hold */
 	int done_pipe[2];          /* reclaim workers write their finished job here (when pipe_open) */
 	bool pipe_open;
-	unsigned reclaims_running; /* worker threads not reported yet */
+	unsigned reclaims_running;     /* worker threads not reported yet (reclaim, memory_high) */
+	struct memory_high_state high; /* what memory.high held before memhook changed it */
 };
 
 /* One event being dispatched: what its actions need. The webhook body is built on first use and
@@ -60,6 +67,10 @@ struct dispatch_event {
 /* Starts h's action for e, or queues it behind the ordered ones (see above). */
 void dispatch_action(struct dispatch *d, const struct handler *h, struct dispatch_event *e);
 
+/* Level 0 is back: queues the restore of memory.high behind the ordered actions, when memhook
+ * changed it (or a memory_high action is waiting). Nothing otherwise, and nothing in a dry run. */
+void dispatch_memory_high_normal(struct dispatch *d);
+
 /* Frees what dispatching the event built. */
 void dispatch_event_done(struct dispatch_event *e);
 
@@ -68,5 +79,6 @@ size_t dispatch_pending(const struct dispatch *d);
 
 /* Forgets the actions not run (logged and counted) and execs still running (their children are
  * the spawner's to kill: free the spawner first); gives reclaims in the kernel up to
- * RECLAIM_STOP_WAIT_USEC to report, then leaves them to the process's exit. */
+ * RECLAIM_STOP_WAIT_USEC to report, then leaves them to the process's exit. Then restores
+ * memory.high when memhook changed it, waiting at most MEMORY_HIGH_RESTORE_WAIT_USEC. */
 void dispatch_free(struct dispatch *d);

@@ -8,10 +8,9 @@
 #include "units.h"
 
 static const struct action_ops *const table[ACTION_KINDS] = {
-	[ACTION_WEBHOOK] = &action_schema_webhook,
-	[ACTION_SIGNAL] = &action_schema_signal,
-	[ACTION_RECLAIM] = &action_schema_reclaim,
-	[ACTION_EXEC] = &action_schema_exec,
+	[ACTION_WEBHOOK] = &action_schema_webhook,         [ACTION_SIGNAL] = &action_schema_signal,
+	[ACTION_RECLAIM] = &action_schema_reclaim,         [ACTION_EXEC] = &action_schema_exec,
+	[ACTION_MEMORY_HIGH] = &action_schema_memory_high,
 };
 
 const struct action_ops *action_ops(enum action_kind k)
@@ -48,7 +47,7 @@ static int parse_trigger(struct policy_ctx *c, const cJSON *j, const char *path,
 	if (ev < 0)
 		return want_fail(w, op,
 		                 "unknown event \"%.32s\" (expected entered, left, remaining, normal, "
-		                 "target_lost, target_found or oom_kill)",
+		                 "target_lost, target_found, oom_kill or limit_changed)",
 		                 on);
 	h->on = (enum event_kind)ev;
 
@@ -100,7 +99,7 @@ int handler_parse(struct policy_ctx *c, const cJSON *j, const char *path, struct
 		first = k;
 	}
 	if (first < 0)
-		return want_fail(w, path, "needs one action: webhook, signal, reclaim or exec");
+		return want_fail(w, path, "needs one action: webhook, signal, reclaim, exec or memory_high");
 
 	h->action = (enum action_kind)first;
 	const char *name = action_kind_name(h->action);

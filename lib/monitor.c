@@ -107,6 +107,16 @@ static void log_event(const struct monitor *m, const struct event *ev, const str
 		         (unsigned long long)s->events[MEMEV_OOM_KILL]);
 		return;
 	}
+	if (ev->kind == EVENT_LIMIT_CHANGED) {
+		char from[32];
+		units_format_size(ev->old_limit_bytes, from, sizeof(from));
+		units_format_size(ev->new_limit_bytes, limit, sizeof(limit));
+		units_format_size(s->usage_bytes, usage, sizeof(usage));
+		log_info("limit changed: %s -> %s (%llu -> %llu bytes); usage %s, %.1f%% free", from, limit,
+		         (unsigned long long)ev->old_limit_bytes, (unsigned long long)ev->new_limit_bytes,
+		         usage, sample_local_free_percent(s));
+		return;
+	}
 	if (!p->log_transitions)
 		return;
 	units_format_size(s->usage_bytes, usage, sizeof(usage));
@@ -178,6 +188,8 @@ static void emit_result(struct monitor *m, struct check_result *r)
 		log_event(m, ev, s);
 		metrics_count_step(&m->metrics, ev->kind, ev->level, ev->previous_level);
 		m->state.level = ev->level;
+		if (ev->kind == EVENT_NORMAL) /* before normal's own actions */
+			dispatch_memory_high_normal(&m->dispatch);
 		if (!select_handlers(m, ev))
 			continue;
 		if (s && !m->host.fresh && check_host_refresh(&m->host, &r->sample) < 0)

@@ -52,10 +52,8 @@ static const char *const cond_names[COND_KINDS] = {
 };
 
 static const char *const action_names[ACTION_KINDS] = {
-	[ACTION_WEBHOOK] = "webhook",
-	[ACTION_SIGNAL] = "signal",
-	[ACTION_RECLAIM] = "reclaim",
-	[ACTION_EXEC] = "exec",
+	[ACTION_WEBHOOK] = "webhook", [ACTION_SIGNAL] = "signal",           [ACTION_RECLAIM] = "reclaim",
+	[ACTION_EXEC] = "exec",       [ACTION_MEMORY_HIGH] = "memory_high",
 };
 
 static const char *const webhook_signature_names[WEBHOOK_SIGNATURES] = {

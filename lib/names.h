@@ -52,7 +52,14 @@ enum cond_kind {
 };
 
 /* Handler actions: the action keys of a handler (lib/action.h has their table). */
-enum action_kind { ACTION_WEBHOOK, ACTION_SIGNAL, ACTION_RECLAIM, ACTION_EXEC, ACTION_KINDS };
+enum action_kind {
+	ACTION_WEBHOOK,
+	ACTION_SIGNAL,
+	ACTION_RECLAIM,
+	ACTION_EXEC,
+	ACTION_MEMORY_HIGH, /* sets memory.high (v2), restored on normal and at exit */
+	ACTION_KINDS,
+};
 
 /* The signature headers a webhook sends ("signature" in a policy): Standard Webhooks (webhook-id,
  * webhook-timestamp, webhook-signature) and memhook's own X-Memhook-Signature. */

@@ -152,6 +152,11 @@ char *payload_build_json(const struct event_ctx *c, size_t *ret_len)
 	if (c->pid > 0 ? !add_num(target, "pid", c->pid) : !cJSON_AddNullToObject(target, "pid"))
 		return NULL;
 
+	if (c->ev->kind == EVENT_LIMIT_CHANGED &&
+	    (!add_u64(root, "old_limit_bytes", c->ev->old_limit_bytes) ||
+	     !add_u64(root, "new_limit_bytes", c->ev->new_limit_bytes)))
+		return NULL;
+
 	if (c->sample) {
 		cJSON *s = payload_sample_json(c->sample);
 		if (!s)
@@ -205,7 +210,7 @@ static bool strv_push_int(char **v, size_t *n, const char *key, int value)
 }
 
 /* Room for every variable below plus the terminating NULL. */
-#define ENV_MAX 20
+#define ENV_MAX 24
 
 char **payload_build_env(const struct event_ctx *c)
 {
@@ -230,6 +235,9 @@ char **payload_build_env(const struct event_ctx *c)
 		ok = strv_push(v, &n, "MEMHOOK_CGROUP", c->cgroup_path);
 	if (ok && c->pid > 0)
 		ok = strv_push_int(v, &n, "MEMHOOK_PID", c->pid);
+	if (ok && c->ev->kind == EVENT_LIMIT_CHANGED)
+		ok = strv_push_u64(v, &n, "MEMHOOK_OLD_LIMIT_BYTES", c->ev->old_limit_bytes) &&
+		     strv_push_u64(v, &n, "MEMHOOK_NEW_LIMIT_BYTES", c->ev->new_limit_bytes);
 	if (ok && c->sample) {
 		const struct sample *s = c->sample;
 		char pct[32];

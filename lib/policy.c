@@ -345,8 +345,9 @@ int policy_check_target(const struct policy *p, int cgroup_version, char *err, s
 
 int policy_add_webhook(struct policy *p, const char *url, char *err, size_t err_size)
 {
-	static const enum event_kind events[] = { EVENT_ENTERED,     EVENT_LEFT,         EVENT_NORMAL,
-		                                  EVENT_TARGET_LOST, EVENT_TARGET_FOUND, EVENT_OOM_KILL };
+	static const enum event_kind events[] = { EVENT_ENTERED,      EVENT_LEFT,         EVENT_NORMAL,
+		                                  EVENT_TARGET_LOST,  EVENT_TARGET_FOUND, EVENT_OOM_KILL,
+		                                  EVENT_LIMIT_CHANGED };
 	struct policy_ctx c = { .w = { .err = err, .err_size = err_size }, .p = p };
 
 	if (err && err_size)

@@ -21,7 +21,7 @@
  *                                                                          (cgroup v2 only)
  * handler: {"on": event name, "level": int (optional; 1..n_levels, 0 allowed for remaining),
  *           "every": duration (remaining only, rate limit),
- *           exactly one action key: "webhook" | "signal" | "reclaim" | "exec"}
+ *           exactly one action key: "webhook" | "signal" | "reclaim" | "exec" | "memory_high"}
  *   webhook  {"url": http(s) URL (<= 2048 chars), "timeout": duration "5s",
  *             "headers": {name (<= 256 chars): value} (<= 64),
  *             "retries": int 0..10 (default 3), "backoff": duration "500ms" (doubles each retry),
@@ -31,6 +31,8 @@
  *             "max_age": duration "60s" (> 0), "tls_verify": bool (default true)}
  *   signal   "SIGUSR1" | "USR1" | 10  or  {"signal": ..., "to": "main"|"cgroup" (default "main")}
  *   reclaim  "64Mi" | "5%"  or  {"amount": "64Mi"|"5%"}
+ *   memory_high "200Mi" | "80%" (of the effective limit)  or  {"amount": ...}   (cgroup v2 only;
+ *             the value replaced is restored on normal and at exit)
  *   exec     [abs path, args...]  or  {"command": [...], "timeout": duration (default "10s"),
  *             "detach": bool (default false: runs in event order with signal and reclaim)}
  *   (a command is 1..128 strings)
@@ -115,6 +117,11 @@ struct reclaim_cfg {
 	double percent; /* of the current usage, 0 < percent <= 100 */
 };
 
+struct memory_high_cfg {
+	uint64_t bytes; /* absolute value, or 0 when percent is used */
+	double percent; /* of the effective limit (sample.limit_bytes), 0 < percent <= 100 */
+};
+
 struct exec_cfg {
 	char **argv;           /* NULL-terminated; argv[0] absolute */
 	uint64_t timeout_usec; /* default 10 s */
@@ -131,6 +138,7 @@ struct handler {
 	struct signal_cfg signal;
 	struct reclaim_cfg reclaim;
 	struct exec_cfg exec;
+	struct memory_high_cfg memory_high;
 };
 
 struct policy {

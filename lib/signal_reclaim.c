@@ -1,4 +1,5 @@
-/* Direct actions on the target: signals to its processes and writes to memory.reclaim. */
+/* Direct actions on the target: signals to its processes and writes to memory.reclaim and
+ * memory.high. */
 #include "signal_reclaim.h"
 
 #include <fcntl.h>
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "memory_high.h"
 #include "util.h"
 
 /* memory.reclaim may be interrupted by a signal; retry that many times. */
@@ -165,5 +167,46 @@ int action_reclaim(struct cg_target *t, const struct reclaim_cfg *cfg, uint64_t 
 		return j.error;
 	if (ret)
 		*ret = j.result;
+	return 0;
+}
+
+int memory_high_read(int dirfd, char *buf, size_t size)
+{
+	char text[64];
+	_cleanup_close_ int fd = openat(dirfd, "memory.high", O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return errno == ENOENT ? -EOPNOTSUPP : -errno;
+	ssize_t n = pread_all(fd, text, sizeof(text) - 1);
+	if (n < 0)
+		return (int)n;
+	text[n] = '\0';
+	if (n > 0 && text[n - 1] == '\n')
+		text[n - 1] = '\0';
+	if (!memory_high_valid(text) || strlen(text) >= size)
+		return -EBADMSG;
+	memcpy(buf, text, strlen(text) + 1);
+	return 0;
+}
+
+int memory_high_prepare(int dirfd, const char *text, int usage_fd, struct reclaim_job *ret)
+{
+	struct reclaim_job j = { .reclaim_fd = -1, .usage_fd = -1 };
+	size_t len = strlen(text);
+	if (len >= sizeof(j.text))
+		return -EINVAL;
+	/* O_NONBLOCK for open() only, as for memory.reclaim. */
+	_cleanup_close_ int fd = openat(dirfd, "memory.high", O_WRONLY | O_TRUNC | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return errno == ENOENT ? -EOPNOTSUPP : -errno;
+	int flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
+		return -errno;
+	_cleanup_close_ int ufd = usage_fd >= 0 ? fcntl(usage_fd, F_DUPFD_CLOEXEC, 3) : -1;
+	memcpy(j.text, text, len);
+	j.text_len = len;
+	j.result.before_bytes = read_usage(ufd, 0);
+	j.reclaim_fd = TAKE_FD(fd);
+	j.usage_fd = TAKE_FD(ufd);
+	*ret = j;
 	return 0;
 }

@@ -1,5 +1,5 @@
-/* The direct actions on the target: signals to its processes and memory.reclaim. (Webhooks: webhook.h;
- * commands: spawn.h.) They only act and report; the caller logs. */
+/* The direct actions on the target: signals to its processes, memory.reclaim and memory.high. (Webhooks:
+ * webhook.h; commands: spawn.h.) They only act and report; the caller logs. */
 #pragma once
 
 #include <stddef.h>
@@ -25,9 +25,9 @@ struct reclaim_result {
  * pages, at least one page. */
 uint64_t reclaim_amount(const struct reclaim_cfg *cfg, uint64_t usage_bytes);
 
-/* A reclaim made ready on the loop and written elsewhere (a worker thread): the kernel reclaims
- * in the writer's context, which can take seconds. Its fds are its own (dups), so the target may
- * be released while the write runs. */
+/* A reclaim (or a memory.high write) made ready on the loop and written elsewhere (a worker
+ * thread): the kernel reclaims in the writer's context, which can take seconds. Its fds are its own (dups),
+ * so the target may be released while the write runs. */
 struct reclaim_job {
 	int reclaim_fd; /* memory.reclaim, opened for writing */
 	int usage_fd;   /* a dup of memory.current, or -1 */
@@ -55,3 +55,13 @@ void reclaim_job_close(struct reclaim_job *j);
  * -errno. */
 int action_reclaim(struct cg_target *t, const struct reclaim_cfg *cfg, uint64_t usage_bytes,
                    struct reclaim_result *ret);
+
+/* Reads memory.high under the cgroup directory dirfd into buf ("max" or a byte count, without
+ * the newline). Returns 0, -EOPNOTSUPP (no memory.high: v1), -EBADMSG (neither) or -errno. */
+int memory_high_read(int dirfd, char *buf, size_t size);
+
+/* Makes ready a write of text ("max" or bytes) to memory.high under dirfd, to be run with
+ * reclaim_run (on a worker: writing below usage reclaims in the writer). usage_fd, when >= 0, is
+ * dup'd to read the usage before (now) and after. Returns 0 with *ret filled (the caller closes
+ * it: reclaim_job_close), -EOPNOTSUPP (no memory.high) or -errno. */
+int memory_high_prepare(int dirfd, const char *text, int usage_fd, struct reclaim_job *ret);

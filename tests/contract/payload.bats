@@ -6,7 +6,7 @@ bats_require_minimum_version 1.5.0
 load ../bats/helpers
 
 MiB=1048576
-ALL_EVENTS="entered left remaining normal target_lost target_found oom_kill"
+ALL_EVENTS="entered left remaining normal target_lost target_found oom_kill limit_changed"
 
 setup() {
 	common_setup
@@ -19,7 +19,7 @@ teardown() { common_teardown; }
 # policy FILE: two levels (one with a name that needs JSON escaping) and a webhook for every event.
 policy() {
 	local ev hs=""
-	for ev in entered left normal target_lost target_found oom_kill; do
+	for ev in entered left normal target_lost target_found oom_kill limit_changed; do
 		hs="$hs{\"on\":\"$ev\",\"webhook\":{\"url\":\"$URL\",\"timeout\":\"2s\"}},"
 	done
 	hs="$hs{\"on\":\"remaining\",\"every\":\"200ms\",\"webhook\":{\"url\":\"$URL\",\"timeout\":\"2s\"}}"
@@ -57,6 +57,8 @@ at_least() { [ "$(count_event "$1")" -ge "$2" ]; }
 	wait_for 5 has_event oom_kill
 	set_usage "$T/cg" $((10 * MiB))          # back to normal
 	wait_for 5 has_event normal
+	echo $((200 * MiB)) > "$T/cg/memory.max" # the limit moves
+	wait_for 5 has_event limit_changed
 	rm -rf "$T/cg"
 	wait_for 5 has_event target_lost
 	fixture_v2 "$T/cg" $((99 * MiB)) $((100 * MiB))

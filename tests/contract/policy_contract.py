@@ -308,8 +308,9 @@ def gen_handlers():
         "signal": "SIGUSR1",
         "reclaim": "64Mi",
         "exec": ["/bin/true"],
+        "memory_high": "80%",
     }
-    events = ["entered", "left", "remaining", "normal", "target_lost", "target_found", "oom_kill"]
+    events = ["entered", "left", "remaining", "normal", "target_lost", "target_found", "oom_kill", "limit_changed"]
     for ev in events:
         for a, v in actions.items():
             case("on %s %s" % (ev, a), with_handler({"on": ev, a: v}))
@@ -356,6 +357,15 @@ def gen_handlers():
     case("reclaim overflow", with_handler({"on": "remaining", "reclaim": "18446744073709551616"}), "value-overflow")
     case("reclaim object empty", with_handler({"on": "remaining", "reclaim": {}}))
     case("reclaim object unknown key", with_handler({"on": "remaining", "reclaim": {"amount": "5%", "x": 1}}))
+    # memory_high, short and object form: the same amounts as reclaim (a percent of the limit)
+    for v in reclaim_ok + reclaim_bad + ["200Mi", "80%"]:
+        case("memory_high=%r" % (v,), with_handler({"on": "entered", "memory_high": v}))
+        case("memory_high amount=%r" % (v,), with_handler({"on": "entered", "memory_high": {"amount": v}}))
+    case("memory_high overflow", with_handler({"on": "entered", "memory_high": "18446744073709551616"}),
+         "value-overflow")
+    case("memory_high object empty", with_handler({"on": "entered", "memory_high": {}}))
+    case("memory_high object unknown key", with_handler({"on": "entered", "memory_high": {"amount": "5%", "x": 1}}))
+    case("memory_high and reclaim", with_handler({"on": "entered", "memory_high": "5%", "reclaim": "5%"}))
     # exec, short and object form
     for v in [["/bin/true"], ["/bin/echo", "a", ""], {"command": ["/bin/true"]},
               {"command": ["/bin/true"], "timeout": "1s"}, {"command": ["/bin/true"], "detach": True},

@@ -319,10 +319,11 @@ static const struct bad bad_cases[] = {
 	{ H1("{\"level\": 1, \"signal\": 10}"), "handlers[0].on: is required" },
 	{ H1("{\"on\": \"entred\", \"signal\": 10}"),
 	  "handlers[0].on: unknown event \"entred\" (expected entered, left, remaining, normal, target_lost, "
-	  "target_found or oom_kill)" },
+	  "target_found, oom_kill or limit_changed)" },
 	{ H1("{\"on\": \"entered\", \"signal\": 10}, {\"on\": \"entered\", \"webhok\": {}}"),
 	  "handlers[1].webhok: unknown key" },
-	{ H1("{\"on\": \"entered\"}"), "handlers[0]: needs one action: webhook, signal, reclaim or exec" },
+	{ H1("{\"on\": \"entered\"}"),
+	  "handlers[0]: needs one action: webhook, signal, reclaim, exec or memory_high" },
 	{ H1("{\"on\": \"entered\", \"signal\": 10, \"webhook\": {\"url\": \"http://x\"}}"),
 	  "handlers[0]: has two actions (webhook and signal); use one handler per action" },
 	{ H1("{\"on\": \"entered\", \"level\": 2, \"signal\": 10}"),

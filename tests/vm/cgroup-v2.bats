@@ -230,3 +230,86 @@ teardown() {
 	mh_logged 'OOM kill in the target: oom_kill \+1'
 	mh_running
 }
+
+@test "limit_changed: memory.max changed under a running memhook reaches a webhook and an exec" {
+	cg_with_hog lim 8
+	local out=$BATS_TEST_TMPDIR/exec.out
+	printf '#!/bin/sh\necho "$MEMHOOK_EVENT $MEMHOOK_OLD_LIMIT_BYTES $MEMHOOK_NEW_LIMIT_BYTES" >> %s\n' "$out" \
+		>"$BATS_TEST_TMPDIR/hook.sh"
+	chmod +x "$BATS_TEST_TMPDIR/hook.sh"
+	P=$(policy lim '{"check_interval": "250ms",
+		"levels": [{"name": "low", "when": {"local_absolute": "8Mi"}}],
+		"handlers": [{"on": "limit_changed", "webhook": '"$(webhook lim)"'},
+		             {"on": "limit_changed", "exec": ["'"$BATS_TEST_TMPDIR/hook.sh"'"]}]}')
+	mh_start --policy "$P" --cgroup "$CG"
+	wait_for 20 mh_logged "watching"
+	echo 128M >"$CG/memory.max"
+	wait_for 20 hook_find lim event=limit_changed
+	hook_expect lim event=limit_changed old_limit_bytes=$((64 * MiB)) new_limit_bytes=$((128 * MiB)) \
+		sample.limit_bytes=$((128 * MiB)) level=0 target.cgroup="$CG"
+	wait_for 20 test -s "$out"
+	local line
+	read -r line <"$out"
+	eq exec "$line" "limit_changed $((64 * MiB)) $((128 * MiB))"
+	mh_logged 'limit changed: 64Mi -> 128Mi'
+	hook_count lim
+	eq webhooks "$HOOK_N" 1
+}
+
+# memory.high as memhook last wrote it, or "max"
+high_is() {
+	local v
+	read -r v <"$CG/memory.high"
+	[ "$v" = "$1" ]
+}
+
+@test "memory_high: an allocating hog is throttled; memory.high returns to max on normal and on SIGTERM" {
+	cg_with_hog high 8
+	high_is max
+	local flag=$BATS_TEST_TMPDIR/tight want=$((64 * MiB * 30 / 100 / 4096 * 4096))
+	# the level follows a flag file, so that leaving it does not depend on the throttled hog
+	P=$(policy high '{"check_interval": "250ms",
+		"levels": [{"name": "tight", "when": {"custom": {"command": ["/usr/bin/test", "-e", "'"$flag"'"], "timeout": "5s"}}}],
+		"handlers": [{"on": "entered", "level": 1, "memory_high": "30%"},
+		             {"on": "entered", "webhook": '"$(webhook high)"'},
+		             {"on": "normal", "webhook": '"$(webhook high)"'}]}')
+	# the pace of 8 MiB unthrottled (8 -> 16 MiB)
+	local t0=${EPOCHREALTIME/./}
+	hog_do high "grow 8"
+	local base_usec=$((${EPOCHREALTIME/./} - t0))
+
+	mh_start --policy "$P" --cgroup "$CG"
+	wait_for 20 mh_logged "watching"
+	touch "$flag"
+	wait_for 20 hook_find high event=entered
+	wait_for 20 high_is "$want"
+	wait_for 20 mh_logged 'handlers\[0\]: memory.high set to [0-9.]+Mi \(it was max; restored on normal\)'
+
+	# 12 MiB more, past memory.high (16 -> 28 MiB over 19.2 MiB), watched for a fixed 5 s
+	local mib done high0 c0 c1 high1
+	read -r mib done <"/tmp/hog-high.st"
+	high0=$(cg_event "$CG" high)
+	c0=$(cg_current "$CG")
+	hog_send high "grow 12"
+	refute wait_for 5 hog_done_at_least high $((done + 1))
+	c1=$(cg_current "$CG")
+	high1=$(cg_event "$CG" high)
+	echo "unthrottled: 8 MiB in ${base_usec} us; throttled: +$(((c1 - c0) / 1024)) KiB in 5 s; memory.events high $high0 -> $high1" >&3
+	[ "$high1" -gt "$high0" ]
+	# the allocation rate fell to less than a quarter: (c1 - c0) / 5 s < 8 MiB / base / 4
+	[ $(((c1 - c0) * 4 * base_usec)) -lt $((8 * MiB * 5000000)) ]
+
+	# normal: the old value is back, and the hog finishes
+	rm -f "$flag"
+	wait_for 20 hook_find high event=normal
+	wait_for 20 high_is max
+	wait_for 20 mh_logged 'normal: memory.high restored to max \(memhook had set [0-9.]+Mi\)'
+	wait_for 60 hog_done_at_least high $((done + 1))
+
+	# set again, then SIGTERM: restored on the way out
+	touch "$flag"
+	wait_for 20 high_is "$want"
+	mh_stop
+	high_is max
+	mh_logged "stopping: memory.high of $CG restored to max"
+}
