@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kube_events.h"
 #include "policy.h"
 #include "target.h"
 
@@ -17,6 +18,7 @@ struct monitor_config {
 	uint64_t grace_usec;     /* webhook delivery time left on SIGTERM */
 	size_t webhook_queue_cap;
 	bool dry_run; /* --dry-run: actions are logged as what they would do, none is done */
+	const struct kube_events_config *kube_events; /* --kubernetes-events; NULL: off */
 };
 
 /* Runs until SIGTERM/SIGINT. Takes ownership of policy. Returns 0 on a clean stop, -EINVAL when
