@@ -302,6 +302,8 @@ static int install_policy(struct monitor *m, struct policy *p)
 	m->handlers = handlers;
 	m->probes = probes;
 	m->needs = check_needs_of(p);
+	if (m->cfg.kube_events) /* OOMKillDetected, whatever the handlers take */
+		m->needs.sample_what |= CG_SAMPLE_EVENTS;
 	int level = check_clamp_level(p, m->level);
 	if (level != m->level) {
 		log_info("the new policy has %zu level(s): level %d becomes %d", p->n_levels, m->level,
