@@ -118,8 +118,8 @@ static const struct option_row {
 	{ "webhook", 0, offsetof(struct options, webhook_url), "MEMHOOK_WEBHOOK", false, false },
 	{ "once", 0, offsetof(struct options, once), NULL, false, true },
 	{ "dry-run", 0, offsetof(struct options, dry_run), "MEMHOOK_DRY_RUN", false, true },
-	{ "kubernetes-events", 0, offsetof(struct options, kubernetes_events), "MEMHOOK_KUBERNETES_EVENTS", false,
-	  true },
+	{ "kubernetes-events", 0, offsetof(struct options, kubernetes_events), "MEMHOOK_KUBERNETES_EVENTS",
+	  false, true },
 };
 /* getopt values of the rows without a short name */
 #define OPT_ROW_BASE 256

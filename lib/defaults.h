@@ -121,9 +121,9 @@
 /* ---- Kubernetes Events (lib/kube_event.c, lib/kube_events.c) ---- */
 
 /* The in-cluster service account files (client-go rest.InClusterConfig). */
-#define KUBE_SA_DIR        "/var/run/secrets/kubernetes.io/serviceaccount"
-#define KUBE_TOKEN_FILE    KUBE_SA_DIR "/token"
-#define KUBE_CA_FILE       KUBE_SA_DIR "/ca.crt"
+#define KUBE_SA_DIR         "/var/run/secrets/kubernetes.io/serviceaccount"
+#define KUBE_TOKEN_FILE     KUBE_SA_DIR "/token"
+#define KUBE_CA_FILE        KUBE_SA_DIR "/ca.crt"
 #define KUBE_NAMESPACE_FILE KUBE_SA_DIR "/namespace"
 /* A repeat of the same reason at the same level within this long after the last one PATCHes the
  * existing Event's series instead of creating one: client-go's events broadcaster keeps a series
@@ -147,6 +147,6 @@
 #define KUBE_TOKEN_MAX_BYTES (16 * 1024)
 /* The API server's validation (pkg/apis/core/validation/events.go): note at most 1 kB, reason,
  * action and reportingInstance at most 128 characters, names DNS subdomains of 253. */
-#define KUBE_NOTE_MAX_BYTES      1024
-#define KUBE_FIELD_MAX_CHARS     128
-#define KUBE_NAME_MAX_CHARS      253
+#define KUBE_NOTE_MAX_BYTES  1024
+#define KUBE_FIELD_MAX_CHARS 128
+#define KUBE_NAME_MAX_CHARS  253

@@ -19,7 +19,7 @@
 #define curl_global_cleanup curl_api.global_cleanup
 #undef curl_easy_getinfo
 #define curl_easy_getinfo curl_api.easy_getinfo
-#define curl_multi_init     curl_api.multi_init
+#define curl_multi_init   curl_api.multi_init
 #undef curl_multi_setopt
 #define curl_multi_setopt        curl_api.multi_setopt
 #define curl_multi_add_handle    curl_api.multi_add_handle
@@ -130,8 +130,7 @@ static int timer_cb(CURLM *multi _unused_, long timeout_ms, void *userp)
 	return h->timer_id ? 0 : -1;
 }
 
-int http_multi_new(struct loop *l, long max_connections, struct http_multi **ret, char *err,
-                   size_t err_size)
+int http_multi_new(struct loop *l, long max_connections, struct http_multi **ret, char *err, size_t err_size)
 {
 	int r = curl_api_load(err, err_size);
 	if (r < 0)

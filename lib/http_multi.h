@@ -19,8 +19,7 @@ struct http_transfer {
 /* Loads and initialises libcurl (once per process) and a multi handle with at most
  * max_connections connections. Returns 0, -ENOPKG (libcurl missing: err says why), -EIO or
  * -ENOMEM. */
-int http_multi_new(struct loop *l, long max_connections, struct http_multi **ret, char *err,
-                   size_t err_size);
+int http_multi_new(struct loop *l, long max_connections, struct http_multi **ret, char *err, size_t err_size);
 /* Aborts what is in flight without calling done. NULL ok. */
 void http_multi_free(struct http_multi *h);
 

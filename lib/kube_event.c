@@ -65,8 +65,8 @@ void kube_event_note(const struct event *ev, const char *level_name, const char 
 	char what[256], figures[160] = "";
 	switch (ev->kind) {
 	case EVENT_ENTERED:
-		snprintf(what, sizeof(what), "Memory level %d (%s) entered from %d (%s)", ev->level, level_name,
-		         ev->previous_level, previous_level_name);
+		snprintf(what, sizeof(what), "Memory level %d (%s) entered from %d (%s)", ev->level,
+		         level_name, ev->previous_level, previous_level_name);
 		break;
 	case EVENT_LEFT:
 		snprintf(what, sizeof(what), "Memory level %d (%s) left for %d (%s)", ev->previous_level,
@@ -77,7 +77,8 @@ void kube_event_note(const struct event *ev, const char *level_name, const char 
 		         previous_level_name);
 		break;
 	case EVENT_OOM_KILL:
-		snprintf(what, sizeof(what), "OOM kill in the watched container (+%" PRIu64 ", %" PRIu64
+		snprintf(what, sizeof(what),
+		         "OOM kill in the watched container (+%" PRIu64 ", %" PRIu64
 		         " in total) at level %d (%s)",
 		         s ? s->events_delta[MEMEV_OOM_KILL] : 0, s ? s->events[MEMEV_OOM_KILL] : 0,
 		         ev->level, level_name);
@@ -136,7 +137,8 @@ char *kube_series_patch(uint64_t count, uint64_t last_real_usec)
 	char when[32];
 	char *body = NULL;
 	kube_micro_time(last_real_usec, when);
-	if (asprintf(&body, "{\"series\":{\"count\":%" PRIu64 ",\"lastObservedTime\":\"%s\"}}", count, when) < 0)
+	if (asprintf(&body, "{\"series\":{\"count\":%" PRIu64 ",\"lastObservedTime\":\"%s\"}}", count, when) <
+	    0)
 		return NULL;
 	return body;
 }

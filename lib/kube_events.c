@@ -52,7 +52,7 @@
 /* The subject of folded warnings: every failure of this client is one stream of log lines. */
 #define LOG_SUBJECT "kubernetes-events"
 /* An API server's Status answer is a few hundred bytes; its message is all we log of it. */
-#define RESPONSE_MAX_BYTES 2048
+#define RESPONSE_MAX_BYTES    2048
 #define RETRY_AFTER_MAX_CHARS 63
 
 /* The Role the service account needs, said once on a 403. */
@@ -135,8 +135,8 @@ static ssize_t read_small_file(const char *path, char *buf, size_t size, struct 
 	return n;
 }
 
-int kube_events_config_from_env(struct kube_events_config *cfg, char *url_buf, size_t url_size,
-                                char *ns_buf, size_t ns_size, char *err, size_t err_size)
+int kube_events_config_from_env(struct kube_events_config *cfg, char *url_buf, size_t url_size, char *ns_buf,
+                                size_t ns_size, char *err, size_t err_size)
 {
 	*cfg = (struct kube_events_config){
 		.api_url = env_nonempty("MEMHOOK_KUBERNETES_API"),
@@ -151,8 +151,8 @@ int kube_events_config_from_env(struct kube_events_config *cfg, char *url_buf, s
 	if (!cfg->ca_file)
 		cfg->ca_file = KUBE_CA_FILE;
 	if (!cfg->api_url) {
-		int r = kube_api_url(env_nonempty("KUBERNETES_SERVICE_HOST"), env_nonempty("KUBERNETES_SERVICE_PORT"),
-		                     url_buf, url_size);
+		int r = kube_api_url(env_nonempty("KUBERNETES_SERVICE_HOST"),
+		                     env_nonempty("KUBERNETES_SERVICE_PORT"), url_buf, url_size);
 		if (r < 0) {
 			snprintf(err, err_size,
 			         "--kubernetes-events: no API server: KUBERNETES_SERVICE_HOST and "
@@ -163,12 +163,14 @@ int kube_events_config_from_env(struct kube_events_config *cfg, char *url_buf, s
 		cfg->api_url = url_buf;
 	}
 	if (strncmp(cfg->api_url, "https://", 8) != 0) {
-		snprintf(err, err_size, "--kubernetes-events: the API server URL must be https:// (TLS is verified)");
+		snprintf(err, err_size,
+		         "--kubernetes-events: the API server URL must be https:// (TLS is verified)");
 		return -EINVAL;
 	}
 	if (!cfg->pod_name) {
 		snprintf(err, err_size,
-		         "--kubernetes-events: POD_NAME is not set (the Downward API: fieldRef metadata.name)");
+		         "--kubernetes-events: POD_NAME is not set (the Downward API: fieldRef "
+		         "metadata.name)");
 		return -EINVAL;
 	}
 	if (strlen(cfg->pod_name) > KUBE_NAME_MAX_CHARS) {
@@ -302,9 +304,10 @@ static int request_start(struct kube_events *k, struct kjob *j)
 {
 	int r;
 	kjob_request_free(j);
-	struct kube_series *s = j->recreate ? NULL
-	                                    : kube_series_find(&k->series, j->reason, j->level, j->previous_level,
-	                                                       now_mono_usec(), KUBE_EVENTS_SERIES_WINDOW_USEC);
+	struct kube_series *s = j->recreate
+	                                ? NULL
+	                                : kube_series_find(&k->series, j->reason, j->level, j->previous_level,
+	                                                   now_mono_usec(), KUBE_EVENTS_SERIES_WINDOW_USEC);
 	j->is_patch = s != NULL;
 	if (s) {
 		snprintf(j->name, sizeof(j->name), "%s", s->name);
@@ -392,7 +395,8 @@ static void start_next(struct kube_events *k)
 		int r = token_refresh(k, false);
 		if (r < 0) {
 			log_msg_about(LOG_LEVEL_WARN, LOG_SUBJECT,
-			              "kubernetes events: %s Event not sent: token %s: %s (%" PRIu64 " failed)",
+			              "kubernetes events: %s Event not sent: token %s: %s (%" PRIu64
+			              " failed)",
 			              j->reason, k->token_file, r == -ENODATA ? "empty" : strerror(-r),
 			              k->stats.failed + 1);
 			kjob_fail(k);
@@ -400,8 +404,8 @@ static void start_next(struct kube_events *k)
 		}
 		r = request_start(k, j);
 		if (r < 0) {
-			log_msg_about(LOG_LEVEL_WARN, LOG_SUBJECT, "kubernetes events: cannot start %s: %s", j->reason,
-			              strerror(-r));
+			log_msg_about(LOG_LEVEL_WARN, LOG_SUBJECT, "kubernetes events: cannot start %s: %s",
+			              j->reason, strerror(-r));
 			kjob_fail(k);
 		}
 	}
@@ -435,9 +439,10 @@ static void kjob_retry(struct kube_events *k, struct kjob *j, long status, const
 {
 	const char *method = j->is_patch ? "PATCH" : "POST";
 	if (j->attempt > KUBE_EVENTS_RETRIES) {
-		log_msg_about(LOG_LEVEL_WARN, LOG_SUBJECT,
-		              "kubernetes events: %s %s failed: %s (attempt %u/%u), giving up (%" PRIu64 " failed)",
-		              method, j->reason, reason, j->attempt, KUBE_EVENTS_RETRIES + 1, k->stats.failed + 1);
+		log_msg_about(
+		        LOG_LEVEL_WARN, LOG_SUBJECT,
+		        "kubernetes events: %s %s failed: %s (attempt %u/%u), giving up (%" PRIu64 " failed)",
+		        method, j->reason, reason, j->attempt, KUBE_EVENTS_RETRIES + 1, k->stats.failed + 1);
 		kjob_fail(k);
 		return;
 	}
@@ -456,8 +461,8 @@ static void kjob_retry(struct kube_events *k, struct kjob *j, long status, const
 		}
 	}
 	log_msg_about(LOG_LEVEL_WARN, LOG_SUBJECT,
-	              "kubernetes events: %s %s failed: %s (attempt %u/%u), retrying in %" PRIu64 " ms%s", method,
-	              j->reason, reason, j->attempt, KUBE_EVENTS_RETRIES + 1, delay / USEC_PER_MSEC,
+	              "kubernetes events: %s %s failed: %s (attempt %u/%u), retrying in %" PRIu64 " ms%s",
+	              method, j->reason, reason, j->attempt, KUBE_EVENTS_RETRIES + 1, delay / USEC_PER_MSEC,
 	              asked ? " (Retry-After)" : "");
 	j->backing_off = true;
 	j->timer_id = loop_add_timer(k->loop, now_mono_usec() + delay, on_backoff_done, j);
@@ -480,8 +485,8 @@ static void on_done(struct http_transfer *t, CURLcode result)
 	if (http && status >= 200 && status < 300) {
 		uint64_t now = now_mono_usec();
 		if (j->is_patch) {
-			struct kube_series *s = kube_series_find(&k->series, j->reason, j->level, j->previous_level,
-			                                         now, UINT64_MAX);
+			struct kube_series *s = kube_series_find(&k->series, j->reason, j->level,
+			                                         j->previous_level, now, UINT64_MAX);
 			if (s) {
 				s->count = j->series_count;
 				s->last_mono_usec = now;
@@ -493,12 +498,13 @@ static void on_done(struct http_transfer *t, CURLcode result)
 		k->stats.sent++;
 		kjob_pop(k);
 	} else if (http && status == 409 && !j->is_patch && !j->renamed) {
-		log_debug("kubernetes events: POST %s: the name %s is taken (409); once more under a new name",
-		          j->reason, j->name);
+		log_debug(
+		        "kubernetes events: POST %s: the name %s is taken (409); once more under a new name",
+		        j->reason, j->name);
 		j->renamed = true;
 	} else if (http && status == 404 && j->is_patch && !j->recreate) {
-		log_debug("kubernetes events: PATCH %s: Event %s is gone (404); creating a new one", j->reason,
-		          j->name);
+		log_debug("kubernetes events: PATCH %s: Event %s is gone (404); creating a new one",
+		          j->reason, j->name);
 		struct kube_series *s = kube_series_find(&k->series, j->reason, j->level, j->previous_level,
 		                                         now_mono_usec(), UINT64_MAX);
 		if (s)
@@ -523,16 +529,17 @@ static void on_done(struct http_transfer *t, CURLcode result)
 		kjob_retry(k, j, status, reason);
 	} else if (http) {
 		log_msg_about(LOG_LEVEL_WARN, LOG_SUBJECT,
-		              "kubernetes events: %s %s failed: HTTP %ld%s (%" PRIu64 " failed)", method, j->reason,
-		              status, msg, k->stats.failed + 1);
+		              "kubernetes events: %s %s failed: HTTP %ld%s (%" PRIu64 " failed)", method,
+		              j->reason, status, msg, k->stats.failed + 1);
 		kjob_fail(k);
 	} else if (result == CURLE_PEER_FAILED_VERIFICATION || result == CURLE_SSL_CACERT_BADFILE ||
 	           result == CURLE_SSL_CERTPROBLEM) {
 		log_msg_about(LOG_LEVEL_WARN, LOG_SUBJECT,
 		              "kubernetes events: %s %s to %s failed: TLS: %s (CA %s); not retried (%" PRIu64
 		              " failed)",
-		              method, j->reason, k->api_url, j->errbuf[0] ? j->errbuf : curl_easy_strerror(result),
-		              k->ca_file, k->stats.failed + 1);
+		              method, j->reason, k->api_url,
+		              j->errbuf[0] ? j->errbuf : curl_easy_strerror(result), k->ca_file,
+		              k->stats.failed + 1);
 		kjob_fail(k);
 	} else {
 		j->attempt++;
@@ -608,8 +615,8 @@ int kube_events_post(struct kube_events *k, const struct event *ev, const char *
 	j->real_usec = now_real_usec();
 	kube_event_note(ev, level_name, previous_level_name, s, j->note, sizeof(j->note));
 	if (k->dry_run) {
-		log_info("kubernetes events: would create or repeat Event %s (%s) regarding pod %s/%s: %s", reason,
-		         type, k->pod_namespace, k->pod_name, j->note);
+		log_info("kubernetes events: would create or repeat Event %s (%s) regarding pod %s/%s: %s",
+		         reason, type, k->pod_namespace, k->pod_name, j->note);
 		free(j);
 		return 0;
 	}
@@ -631,10 +638,11 @@ int kube_events_post(struct kube_events *k, const struct event *ev, const char *
 			k->tail = victim == &k->head ? NULL : k->head;
 		k->n_jobs--;
 		k->stats.dropped++;
-		log_msg_about(LOG_LEVEL_WARN, LOG_SUBJECT,
-		              "kubernetes events: queue full (%d), dropped the oldest waiting Event (%s; %" PRIu64
-		              " dropped so far)",
-		              KUBE_EVENTS_QUEUE_CAP, v->reason, k->stats.dropped);
+		log_msg_about(
+		        LOG_LEVEL_WARN, LOG_SUBJECT,
+		        "kubernetes events: queue full (%d), dropped the oldest waiting Event (%s; %" PRIu64
+		        " dropped so far)",
+		        KUBE_EVENTS_QUEUE_CAP, v->reason, k->stats.dropped);
 		if (v->timer_id)
 			loop_cancel_timer(k->loop, v->timer_id);
 		free(v);

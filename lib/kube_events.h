@@ -38,8 +38,8 @@ struct kube_events_stats {
  * service account's files), POD_NAME, POD_NAMESPACE (else the service account's namespace file,
  * read into ns_buf), POD_UID. The strings point into the environment or the buffers. Returns 0
  * or -EINVAL with the reason in err. */
-int kube_events_config_from_env(struct kube_events_config *cfg, char *url_buf, size_t url_size,
-                                char *ns_buf, size_t ns_size, char *err, size_t err_size);
+int kube_events_config_from_env(struct kube_events_config *cfg, char *url_buf, size_t url_size, char *ns_buf,
+                                size_t ns_size, char *err, size_t err_size);
 
 /* Copies cfg. libcurl is loaded on the first event. Returns 0 or -ENOMEM. */
 int kube_events_new(struct loop *l, const struct kube_events_config *cfg, struct kube_events **ret);

@@ -51,8 +51,8 @@
 #undef curl_easy_setopt
 #define curl_easy_setopt curl_api.easy_setopt
 #undef curl_easy_getinfo
-#define curl_easy_getinfo  curl_api.easy_getinfo
-#define curl_easy_cleanup  curl_api.easy_cleanup
+#define curl_easy_getinfo   curl_api.easy_getinfo
+#define curl_easy_cleanup   curl_api.easy_cleanup
 #define curl_easy_strerror  curl_api.easy_strerror
 #define curl_slist_append   curl_api.slist_append
 #define curl_slist_free_all curl_api.slist_free_all
