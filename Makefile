@@ -48,7 +48,7 @@ FUZZ_DEPS := clang libclang-rt-dev
 DEPS_STAMP := build/.deps-$(shell echo $(BUILD_DEPS) $(TEST_DEPS) | cksum | cut -d' ' -f1)
 
 .PHONY: all deps test-deps examples-deps promtool unit bats test test-asan test-vm test-container bench demo clean format format-check \
-	fuzz fuzz-build fuzz-deps fuzz-replay contract
+	fuzz fuzz-build fuzz-deps fuzz-replay contract contract-deps
 
 all: deps
 	@$(MAKE) --no-print-directory $(BUILD)/memhook
@@ -209,8 +209,19 @@ fuzz-replay: test-deps
 	  $(BUILD)/fuzz-replay/$$t $$t tests/fuzz/corpus/$$t tests/fuzz/crashes/$$t || exit 1; \
 	done
 
-# The policy and payload contract: JSON Schema vs. `memhook check` and real payloads.
-contract: test-deps
+# tests/contract's Node.js validator of Kubernetes objects: node and npm (when neither is on PATH),
+# then `npm ci` of tests/contract from its lockfile (kubernetes-models, from the npm registry only).
+contract-deps:
+	@if ! command -v node >/dev/null || ! command -v npm >/dev/null; then \
+	  $(MAKE) --no-print-directory deps BUILD_DEPS="$(EXAMPLE_DEPS)"; fi
+	@if [ ! -f tests/contract/node_modules/.package-lock.json ] || \
+	    [ tests/contract/package-lock.json -nt tests/contract/node_modules/.package-lock.json ]; then \
+	  echo "make: npm ci in tests/contract"; \
+	  npm ci --prefix tests/contract --no-audit --no-fund --loglevel=error; fi
+
+# The policy and payload contract: JSON Schema vs. `memhook check` and real payloads; Kubernetes
+# Events against a fake API server and the official schemas, and the manifests.
+contract: test-deps contract-deps
 	@$(MAKE) --no-print-directory $(BUILD)/memhook
 	MEMHOOK=$(CURDIR)/$(BUILD)/memhook python3 tests/contract/policy_contract.py
 	MEMHOOK=$(CURDIR)/$(BUILD)/memhook bats --timing tests/contract

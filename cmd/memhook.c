@@ -15,6 +15,7 @@
 #include "defaults.h"
 #include "dump.h"
 #include "http_server.h"
+#include "kube_events.h"
 #include "log.h"
 #include "monitor.h"
 #include "names.h"
@@ -34,6 +35,7 @@ struct options {
 	enum command command;
 	bool once;
 	bool dry_run;
+	bool kubernetes_events;
 	const char *policy_path;
 	const char *cgroup_dir;
 	const char *pid_text;
@@ -79,6 +81,10 @@ static const char usage_text[] =
         "      --once             run: evaluate once and exit\n"
         "      --dry-run          run: evaluate and log each action as what it would do (would send,\n"
         "                         would signal, would reclaim, would run); do none  [MEMHOOK_DRY_RUN]\n"
+        "      --kubernetes-events\n"
+        "                         create events.k8s.io/v1 Events regarding the pod (POD_NAME,\n"
+        "                         POD_NAMESPACE, POD_UID; the in-cluster service account)\n"
+        "                                                               [MEMHOOK_KUBERNETES_EVENTS]\n"
         "  -h, --help             this text\n"
         "  -V, --version          the version\n"
         "Flags win over the environment.\n"
@@ -117,6 +123,8 @@ static const struct option_row {
 	{ "listen", 0, offsetof(struct options, listen), "MEMHOOK_LISTEN", false, false },
 	{ "once", 0, offsetof(struct options, once), NULL, false, true },
 	{ "dry-run", 0, offsetof(struct options, dry_run), "MEMHOOK_DRY_RUN", false, true },
+	{ "kubernetes-events", 0, offsetof(struct options, kubernetes_events), "MEMHOOK_KUBERNETES_EVENTS",
+	  false, true },
 };
 /* getopt values of the rows without a short name */
 #define OPT_ROW_BASE 256
@@ -459,6 +467,17 @@ int main(int argc, char **argv)
 	}
 	if (o.grace && parse_duration_opt("--grace", o.grace, &cfg.grace_usec))
 		return EXIT_USAGE;
+	struct kube_events_config kube;
+	char kube_url[512], kube_ns[256], kube_err[512];
+	if (o.kubernetes_events && o.command == CMD_RUN && !o.once) {
+		if (kube_events_config_from_env(&kube, kube_url, sizeof(kube_url), kube_ns, sizeof(kube_ns),
+		                                kube_err, sizeof(kube_err)) < 0) {
+			fprintf(stderr, "memhook: %s\n", kube_err);
+			return EXIT_USAGE;
+		}
+		kube.dry_run = o.dry_run;
+		cfg.kube_events = &kube;
+	}
 	struct policy *p = NULL;
 	if ((r = load_policy(o.policy_path, o.webhook_url, &p)))
 		return r;

@@ -168,3 +168,36 @@
 #define HTTP_LISTEN_BACKLOG 64
 /* /healthz answers 200 while a check finished within this many check intervals (issue 12). */
 #define HEALTH_CHECK_INTERVALS 3
+
+/* ---- Kubernetes Events (lib/kube_event.c, lib/kube_events.c) ---- */
+
+/* The in-cluster service account files (client-go rest.InClusterConfig). */
+#define KUBE_SA_DIR         "/var/run/secrets/kubernetes.io/serviceaccount"
+#define KUBE_TOKEN_FILE     KUBE_SA_DIR "/token"
+#define KUBE_CA_FILE        KUBE_SA_DIR "/ca.crt"
+#define KUBE_NAMESPACE_FILE KUBE_SA_DIR "/namespace"
+/* A repeat of the same reason at the same level within this long after the last one PATCHes the
+ * existing Event's series instead of creating one: client-go's events broadcaster keeps a series
+ * 6 minutes after its last observation (tools/events finishTime). */
+#define KUBE_EVENTS_SERIES_WINDOW_USEC (6 * 60 * USEC_PER_SEC)
+/* Series remembered at once: 5 reasons at a few levels each; past it the least recently seen is
+ * forgotten (its next repeat creates a new Event). */
+#define KUBE_EVENTS_SERIES_MAX 64
+/* Events waiting or in flight (one at a time, in order): a burst of every level entered and left;
+ * past it the oldest waiting one is dropped and counted. */
+#define KUBE_EVENTS_QUEUE_CAP 32
+/* One request: the API server answers in milliseconds; 5 s is the webhook default. */
+#define KUBE_EVENTS_TIMEOUT_USEC (5 * USEC_PER_SEC)
+/* Retries of a 429, a 5xx or a transport error, after 1 s, 2 s, 4 s (or the Retry-After). */
+#define KUBE_EVENTS_RETRIES      3
+#define KUBE_EVENTS_BACKOFF_USEC USEC_PER_SEC
+/* A Retry-After longer than this is not waited for: the event is given up (an API server asks
+ * for 1 s under APF; a minute is an outage). */
+#define KUBE_EVENTS_RETRY_AFTER_MAX_USEC (60 * USEC_PER_SEC)
+/* A service account token is a JWT of about 1 KiB; a bound, not a limit anyone reaches. */
+#define KUBE_TOKEN_MAX_BYTES (16 * 1024)
+/* The API server's validation (pkg/apis/core/validation/events.go): note at most 1 kB, reason,
+ * action and reportingInstance at most 128 characters, names DNS subdomains of 253. */
+#define KUBE_NOTE_MAX_BYTES  1024
+#define KUBE_FIELD_MAX_CHARS 128
+#define KUBE_NAME_MAX_CHARS  253

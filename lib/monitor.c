@@ -12,6 +12,7 @@
 #include "check.h"
 #include "dispatch.h"
 #include "dump.h"
+#include "kube_events.h"
 #include "defaults.h"
 #include "http_server.h"
 #include "log.h"
@@ -39,6 +40,7 @@ struct monitor {
 	struct probes *probes;          /* the policy's custom probes */
 	struct loop *loop;
 	struct dispatch dispatch; /* the actions: webhooks, children, failure count */
+	struct kube_events *kube; /* --kubernetes-events; NULL: off */
 	struct check_host host;
 	struct watch watch; /* the target and its wakeups */
 	int timer_fd;
@@ -187,6 +189,9 @@ static void emit_result(struct monitor *m, struct check_result *r)
 		const struct sample *s = r->has_sample && check_event_has_sample(ev) ? &r->sample : NULL;
 		log_event(m, ev, s);
 		metrics_count_step(&m->metrics, ev->kind, ev->level, ev->previous_level);
+		if (m->kube) /* whatever the handlers take */
+			kube_events_post(m->kube, ev, policy_level_name(m->policy, ev->level),
+			                 policy_level_name(m->policy, ev->previous_level), s);
 		m->state.level = ev->level;
 		if (ev->kind == EVENT_NORMAL) /* before normal's own actions */
 			dispatch_memory_high_normal(&m->dispatch);
@@ -331,6 +336,8 @@ static int install_policy(struct monitor *m, struct policy *p)
 	m->handlers = handlers;
 	m->probes = probes;
 	m->needs = check_needs_of(p);
+	if (m->cfg.kube_events) /* OOMKillDetected, whatever the handlers take */
+		m->needs.sample_what |= CG_SAMPLE_EVENTS;
 	int level = check_clamp_level(p, m->state.level);
 	if (level != m->state.level) {
 		log_info("the new policy has %zu level(s): level %d becomes %d", p->n_levels, m->state.level,
@@ -564,6 +571,10 @@ static int monitor_setup(struct monitor *m, const struct monitor_config *cfg, st
 		log_error("webhook client: %s", strerror(-r));
 		return r;
 	}
+	if (cfg->kube_events && (r = kube_events_new(m->loop, cfg->kube_events, &m->kube)) < 0) {
+		log_error("kubernetes events: %s", strerror(-r));
+		return r;
+	}
 	sigset_t set;
 	handled_signals(&set);
 	m->signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -588,6 +599,7 @@ static void monitor_teardown(struct monitor *m)
 	http_server_free(m->http);
 	watch_free(&m->watch);
 	webhook_client_free(m->dispatch.webhooks);
+	kube_events_free(m->kube);
 	spawner_free(m->dispatch.spawner); /* before the probes: drops their callbacks */
 	dispatch_free(&m->dispatch);
 	if (m->timer_fd >= 0)
@@ -608,7 +620,8 @@ static void monitor_drain(struct monitor *m, uint64_t grace_usec)
 	uint64_t deadline = now_mono_usec() + grace_usec;
 	if (webhook_pending(wc))
 		log_info("delivering %zu queued webhook(s) before stopping", webhook_pending(wc));
-	while (webhook_pending(wc) && now_mono_usec() < deadline && !m->stop_now)
+	while ((webhook_pending(wc) || kube_events_pending(m->kube)) && now_mono_usec() < deadline &&
+	       !m->stop_now)
 		loop_iterate(m->loop, deadline - now_mono_usec());
 	if (webhook_pending(wc))
 		log_warn("stopping with %zu webhook(s) undelivered %s", webhook_pending(wc),
@@ -620,6 +633,13 @@ static void monitor_drain(struct monitor *m, uint64_t grace_usec)
 	         (unsigned long long)m->checks, (unsigned long long)m->seq, (unsigned long long)st.delivered,
 	         (unsigned long long)st.failed, (unsigned long long)st.dropped,
 	         (unsigned long long)m->dispatch.failures);
+	if (m->kube) {
+		struct kube_events_stats ks;
+		kube_events_get_stats(m->kube, &ks);
+		log_info("kubernetes events: %llu sent / %llu failed / %llu dropped / %zu undelivered",
+		         (unsigned long long)ks.sent, (unsigned long long)ks.failed,
+		         (unsigned long long)ks.dropped, kube_events_pending(m->kube));
+	}
 }
 
 int monitor_run(const struct monitor_config *cfg, struct policy *policy)

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kube_events.h"
 #include "policy.h"
 #include "target.h"
 
@@ -18,6 +19,7 @@ struct monitor_config {
 	size_t webhook_queue_cap;
 	bool dry_run;       /* --dry-run: actions are logged as what they would do, none is done */
 	const char *listen; /* --listen ADDR:PORT: /metrics, /healthz, /readyz (http_server.h); NULL: off */
+	const struct kube_events_config *kube_events; /* --kubernetes-events; NULL: off */
 };
 
 /* Runs until SIGTERM/SIGINT. Takes ownership of policy. Returns 0 on a clean stop, -EINVAL when

@@ -18,9 +18,8 @@
  * is built once per event (by the caller); the field is spliced before its closing brace when an
  * attempt starts, so the signature covers it.
  *
- * libcurl is loaded (curl_api.h) and curl_global_init runs on a client's first POST, so an idle
- * memhook never maps it; curl_global_cleanup runs when the last client that used it is freed (a
- * process-wide count; the loop is single-threaded so no lock is needed). */
+ * The transfers run on http_multi.h (libcurl's multi interface on the loop), created on a client's
+ * first POST, so an idle memhook never maps libcurl. */
 #include "webhook.h"
 
 #include <assert.h>
@@ -38,6 +37,7 @@
 #include <time.h>
 
 #include "curl_api.h"
+#include "http_multi.h"
 #include "defaults.h"
 #include "log.h"
 #include "loop.h"
@@ -47,27 +47,15 @@
 #include "util.h"
 
 /* Every libcurl call goes through the table filled by curl_api_load(). */
-#define curl_global_init    curl_api.global_init
-#define curl_global_cleanup curl_api.global_cleanup
-#define curl_easy_init      curl_api.easy_init
+#define curl_easy_init curl_api.easy_init
 #undef curl_easy_setopt
 #define curl_easy_setopt curl_api.easy_setopt
 #undef curl_easy_getinfo
-#define curl_easy_getinfo  curl_api.easy_getinfo
-#define curl_easy_cleanup  curl_api.easy_cleanup
-#define curl_easy_strerror curl_api.easy_strerror
-#define curl_multi_init    curl_api.multi_init
-#undef curl_multi_setopt
-#define curl_multi_setopt        curl_api.multi_setopt
-#define curl_multi_add_handle    curl_api.multi_add_handle
-#define curl_multi_remove_handle curl_api.multi_remove_handle
-#define curl_multi_socket_action curl_api.multi_socket_action
-#define curl_multi_assign        curl_api.multi_assign
-#define curl_multi_info_read     curl_api.multi_info_read
-#define curl_multi_cleanup       curl_api.multi_cleanup
-#define curl_multi_strerror      curl_api.multi_strerror
-#define curl_slist_append        curl_api.slist_append
-#define curl_slist_free_all      curl_api.slist_free_all
+#define curl_easy_getinfo   curl_api.easy_getinfo
+#define curl_easy_cleanup   curl_api.easy_cleanup
+#define curl_easy_strerror  curl_api.easy_strerror
+#define curl_slist_append   curl_api.slist_append
+#define curl_slist_free_all curl_api.slist_free_all
 
 #ifndef MEMHOOK_VERSION
 #define MEMHOOK_VERSION "unknown"
@@ -100,6 +88,7 @@ struct endpoint {
 };
 
 struct job {
+	struct http_transfer xfer; /* first: curl's private pointer is the job */
 	struct webhook_client *c;
 	struct endpoint *ep;
 	struct job *prev, *next;       /* every job, oldest first */
@@ -135,7 +124,7 @@ struct job {
 
 struct webhook_client {
 	struct loop *loop;
-	CURLM *multi;
+	struct http_multi *http;
 	size_t queue_cap;
 	size_t n_jobs;
 	unsigned in_flight;
@@ -144,14 +133,11 @@ struct webhook_client {
 	size_t n_endpoints;
 	uint64_t gone[GONE_MAX]; /* cfg ids disabled by 410 Gone */
 	size_t n_gone;
-	uint64_t curl_timer_id;
 	uint64_t expiry_timer_id, expiry_at_usec;
 	uint64_t (*random_u64)(void *userdata);
 	void *random_userdata;
 	struct webhook_stats stats;
 };
-
-static unsigned curl_users;
 
 #define STR_(x)      #x
 #define STRINGIFY(x) STR_(x)
@@ -532,7 +518,7 @@ static void job_free(struct webhook_client *c, struct job *j)
 	struct endpoint *ep = j->ep;
 	job_unlink(c, j);
 	if (j->state == JOB_IN_FLIGHT) {
-		curl_multi_remove_handle(c->multi, j->easy);
+		http_multi_remove(c->http, j->easy);
 		c->in_flight--;
 	}
 	if (j->timer_id)
@@ -689,11 +675,8 @@ static int attempt_start(struct webhook_client *c, struct job *j)
 	curl_easy_setopt(j->easy, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(j->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	curl_easy_setopt(j->easy, CURLOPT_HTTPHEADER, j->headers);
-	CURLMcode m = curl_multi_add_handle(c->multi, j->easy);
-	if (m != CURLM_OK) {
-		log_debug("webhook %s: curl_multi_add_handle: %s", j->tag, curl_multi_strerror(m));
-		return -EIO;
-	}
+	if ((r = http_multi_add(c->http, j->easy, &j->xfer)) < 0)
+		return r;
 	j->state = JOB_IN_FLIGHT;
 	c->in_flight++;
 	if (j->dropped_before)
@@ -786,7 +769,6 @@ static void job_finished(struct webhook_client *c, struct job *j, CURLcode resul
 	if (status >= 300 && status < 400)
 		curl_easy_getinfo(j->easy, CURLINFO_REDIRECT_URL, &location);
 	_cleanup_free_ char *location_log = location ? url_redact(location) : NULL;
-	curl_multi_remove_handle(c->multi, j->easy);
 	c->in_flight--;
 	j->state = JOB_WAITING;
 	bool http = result == CURLE_OK;
@@ -858,95 +840,13 @@ static void job_finished(struct webhook_client *c, struct job *j, CURLcode resul
 		j->state = JOB_WAITING; /* no memory for a timer: retry right away */
 }
 
-static void check_completions(struct webhook_client *c)
+/* http_multi: j's transfer has finished (its handle is out of the multi handle). */
+static void on_transfer_done(struct http_transfer *t, CURLcode result)
 {
-	CURLMsg *msg;
-	int left;
-	while ((msg = curl_multi_info_read(c->multi, &left))) {
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		CURL *easy = msg->easy_handle;
-		CURLcode result = msg->data.result; /* msg is invalid after remove_handle */
-		char *priv = NULL;
-		curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
-		if (priv)
-			job_finished(c, (struct job *)(void *)priv, result);
-	}
+	struct job *j = (struct job *)(void *)t;
+	struct webhook_client *c = j->c;
+	job_finished(c, j, result);
 	start_waiting(c);
-}
-
-/* ---- curl <-> loop ---- */
-
-static void on_socket_ready(struct loop *l _unused_, int fd, uint32_t events, void *userdata)
-{
-	struct webhook_client *c = userdata;
-	int flags = 0, running;
-	if (events & EPOLLIN)
-		flags |= CURL_CSELECT_IN;
-	if (events & EPOLLOUT)
-		flags |= CURL_CSELECT_OUT;
-	if (events & (EPOLLERR | EPOLLHUP))
-		flags |= CURL_CSELECT_ERR;
-	curl_multi_socket_action(c->multi, fd, flags, &running);
-	check_completions(c);
-}
-
-static int socket_cb(CURL *easy _unused_, curl_socket_t s, int what, void *userp, void *socketp)
-{
-	struct webhook_client *c = userp;
-
-	if (what == CURL_POLL_REMOVE) {
-		if (socketp) {
-			loop_del_fd(c->loop, s);
-			curl_multi_assign(c->multi, s, NULL);
-		}
-		return 0;
-	}
-	uint32_t events = 0;
-	if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
-		events |= EPOLLIN;
-	if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
-		events |= EPOLLOUT;
-	if (socketp) {
-		if (loop_mod_fd(c->loop, s, events) == 0)
-			return 0;
-		loop_del_fd(c->loop, s); /* stale registration: start over */
-	}
-	int r = loop_add_fd(c->loop, s, events, on_socket_ready, c);
-	if (r == -EEXIST) {
-		/* A watch left behind for a closed socket whose number curl reused. */
-		loop_del_fd(c->loop, s);
-		r = loop_add_fd(c->loop, s, events, on_socket_ready, c);
-	}
-	if (r < 0) {
-		log_debug("webhook: cannot watch socket %d: %s", (int)s, strerror(-r));
-		return -1;
-	}
-	curl_multi_assign(c->multi, s, c); /* any non-NULL marks "watched" */
-	return 0;
-}
-
-static void on_curl_timer(struct loop *l _unused_, void *userdata)
-{
-	struct webhook_client *c = userdata;
-	int running;
-	c->curl_timer_id = 0;
-	curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	check_completions(c);
-}
-
-static int timer_cb(CURLM *multi _unused_, long timeout_ms, void *userp)
-{
-	struct webhook_client *c = userp;
-	if (c->curl_timer_id) {
-		loop_cancel_timer(c->loop, c->curl_timer_id);
-		c->curl_timer_id = 0;
-	}
-	if (timeout_ms < 0)
-		return 0;
-	c->curl_timer_id = loop_add_timer(c->loop, now_mono_usec() + (uint64_t)timeout_ms * USEC_PER_MSEC,
-	                                  on_curl_timer, c);
-	return c->curl_timer_id ? 0 : -1;
 }
 
 static size_t discard_body(char *ptr _unused_, size_t size, size_t nmemb, void *userdata _unused_)
@@ -1000,29 +900,13 @@ void webhook_client_set_random(struct webhook_client *c, uint64_t (*random_u64)(
 /* Loads and initialises libcurl and this client's multi handle, once. Returns 0 or -errno. */
 static int ensure_multi(struct webhook_client *c)
 {
-	char err[256];
-	if (c->multi)
+	char err[256] = "";
+	if (c->http)
 		return 0;
-	int r = curl_api_load(err, sizeof(err));
-	if (r < 0) {
+	int r = http_multi_new(c->loop, (long)WEBHOOK_MAX_IN_FLIGHT, &c->http, err, sizeof(err));
+	if (r < 0 && err[0])
 		log_error("webhook: %s", err);
-		return r;
-	}
-	if (curl_users == 0 && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return -EIO;
-	curl_users++;
-	c->multi = curl_multi_init();
-	if (!c->multi) {
-		if (--curl_users == 0)
-			curl_global_cleanup();
-		return -ENOMEM;
-	}
-	curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
-	curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
-	curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-	curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
-	curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)WEBHOOK_MAX_IN_FLIGHT);
-	return 0;
+	return r;
 }
 
 void webhook_client_free(struct webhook_client *c)
@@ -1038,16 +922,7 @@ void webhook_client_free(struct webhook_client *c)
 		endpoint_free(c, c->endpoints);
 	if (c->expiry_timer_id)
 		loop_cancel_timer(c->loop, c->expiry_timer_id);
-	if (c->curl_timer_id)
-		loop_cancel_timer(c->loop, c->curl_timer_id);
-	c->curl_timer_id = 0;
-	if (c->multi) {
-		curl_multi_cleanup(c->multi); /* may still call socket_cb to remove sockets */
-		if (c->curl_timer_id)
-			loop_cancel_timer(c->loop, c->curl_timer_id);
-		if (curl_users > 0 && --curl_users == 0)
-			curl_global_cleanup();
-	}
+	http_multi_free(c->http);
 	free(c);
 }
 
@@ -1137,6 +1012,7 @@ static int job_new(struct webhook_client *c, const struct webhook_cfg *cfg, uint
 	int r = -ENOMEM;
 	if (!j)
 		return -ENOMEM;
+	j->xfer.done = on_transfer_done;
 	j->c = c;
 	j->seq = seq;
 	j->cfg_id = cfg->id;
@@ -1186,7 +1062,6 @@ static int job_new(struct webhook_client *c, const struct webhook_cfg *cfg, uint
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, j);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, j->errbuf);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, j);
 	if (!cfg->tls_verify) {
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
