@@ -117,3 +117,12 @@
 /* cgroup.procs is read into a growing array up to this many pids (the kernel's pid_max is at most
  * 4 Mi; a million processes in one cgroup is not a container). */
 #define CG_PROCS_MAX (1u << 20)
+
+/* ---- record and simulate (lib/record.c, lib/trace.c) ---- */
+
+/* A trace at the default check interval: one line a second is 86,400 lines (about 25 MiB of CSV)
+ * a day, fine enough to see a level's entry and cheap enough to record for days. */
+#define RECORD_INTERVAL_DEFAULT_USEC CHECK_INTERVAL_DEFAULT_USEC
+/* A trace line holds 22 values of at most 20 digits and their names: about 700 bytes as JSON.
+ * 4 KiB bounds what one line of a hostile trace can make the reader hold. */
+#define TRACE_LINE_MAX_BYTES 4096

@@ -73,6 +73,11 @@ static const char *const log_format_names[LOG_FORMATS] = {
 	[LOG_FORMAT_JSON] = "json",
 };
 
+static const char *const trace_format_names[TRACE_FORMATS] = {
+	[TRACE_FORMAT_CSV] = "csv",
+	[TRACE_FORMAT_JSONL] = "jsonl",
+};
+
 /* Returns the name, or "unknown" for a value out of range. */
 static const char *lookup(const char *const *names, size_t n, int value)
 {
@@ -113,3 +118,4 @@ NAME_LOOKUPS(action_kind, enum action_kind, action_names)
 NAME_LOOKUPS(webhook_signature, enum webhook_signature, webhook_signature_names)
 NAME_LOOKUPS(log_level, enum log_level, log_level_names)
 NAME_LOOKUPS(log_format, enum log_format, log_format_names)
+NAME_LOOKUPS(trace_format, enum trace_format, trace_format_names)

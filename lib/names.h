@@ -60,6 +60,9 @@ enum webhook_signature { WEBHOOK_SIGNATURE_STANDARD, WEBHOOK_SIGNATURE_MEMHOOK, 
 enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG, LOG_LEVELS };
 enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON, LOG_FORMATS };
 
+/* Trace formats (memhook record --format, lib/trace.h): CSV with a header line, or JSON lines. */
+enum trace_format { TRACE_FORMAT_CSV, TRACE_FORMAT_JSONL, TRACE_FORMATS };
+
 /* Each *_name returns the name, or "unknown" for a value out of range. Each *_from_name returns the
  * value whose name is exactly s (case-sensitive), or -EINVAL (also for NULL). */
 const char *event_kind_name(enum event_kind k);
@@ -82,3 +85,5 @@ const char *log_level_name(enum log_level l);
 int log_level_from_name(const char *s);
 const char *log_format_name(enum log_format f);
 int log_format_from_name(const char *s);
+const char *trace_format_name(enum trace_format f);
+int trace_format_from_name(const char *s);
