@@ -452,9 +452,10 @@ static int parse_csv_header(struct trace_parser *tp, const char *line, size_t le
 			break;
 		p = comma + 1;
 	}
-	for (size_t i = 0; i < TRACE_COLUMNS; i++) {
+	for (size_t i = 0; i < TRACE_COLUMNS; i++)
 		if (!have[i] && columns[i].group == GROUP_BASE)
 			return fail(err, err_size, "header: no %s column", columns[i].csv);
+	for (size_t i = 0; i < TRACE_COLUMNS; i++) {
 		for (size_t j = 0; j < TRACE_COLUMNS; j++)
 			if (have[i] && !have[j] && columns[j].group == columns[i].group)
 				return fail(err, err_size, "header: %s without %s (they come together)",
