@@ -21,6 +21,8 @@
 #include "names.h"
 #include "once.h"
 #include "policy.h"
+#include "record.h"
+#include "simulate.h"
 #include "target.h"
 #include "units.h"
 
@@ -29,7 +31,7 @@
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE   2
 
-enum command { CMD_RUN, CMD_CHECK, CMD_DUMP, CMD_STATUS };
+enum command { CMD_RUN, CMD_CHECK, CMD_DUMP, CMD_STATUS, CMD_RECORD, CMD_SIMULATE };
 
 struct options {
 	enum command command;
@@ -48,6 +50,12 @@ struct options {
 	const char *grace;
 	const char *webhook_url;
 	const char *listen;
+	const char *interval; /* record */
+	const char *duration;
+	const char *format;
+	const char *output;
+	const char *trace_path; /* simulate */
+	bool all;
 };
 
 static const char usage_text[] =
@@ -58,6 +66,11 @@ static const char usage_text[] =
         "       memhook dump [OPTIONS]           print the target's memory breakdown once\n"
         "       memhook status --status-file FILE [--max-age DURATION]\n"
         "                                        exit 0 when the status file is fresh (liveness probe)\n"
+        "       memhook record [OPTIONS] [--interval 1s] [--duration DURATION] [--format csv|jsonl]\n"
+        "                      [--output FILE]   write the target's samples as a trace (one line each)\n"
+        "       memhook simulate --trace FILE [--policy FILE] [--all]\n"
+        "                                        replay a trace through the policy; print the events\n"
+        "                                        that would have fired and a summary as JSON lines\n"
         "\n"
         "Target (exactly one):\n"
         "  -c, --cgroup DIR       a cgroup directory (v2 memory.current/max or v1 memory.usage_in_bytes/\n"
@@ -79,6 +92,13 @@ static const char usage_text[] =
         "      --grace DURATION   time queued webhooks get on SIGTERM (default 5s)        [MEMHOOK_GRACE]\n"
         "      --max-age DURATION status: how old the status file may be (default 30s)\n"
         "      --once             run: evaluate once and exit\n"
+        "      --interval DURATION record: time between samples (default 1s, at least 10ms)\n"
+        "      --duration DURATION record: stop after this long (default: at SIGTERM/SIGINT or when\n"
+        "                         the target is gone)\n"
+        "      --format FMT       record: jsonl (default) or csv\n"
+        "      --output FILE      record: write the trace to FILE (default: stdout)\n"
+        "      --trace FILE       simulate: the trace to replay (csv or jsonl; - for stdin)\n"
+        "      --all              simulate: print remaining events too\n"
         "      --dry-run          run: evaluate and log each action as what it would do (would send,\n"
         "                         would signal, would reclaim, would run); do none  [MEMHOOK_DRY_RUN]\n"
         "      --kubernetes-events\n"
@@ -94,8 +114,8 @@ static const char usage_text[] =
         "SIGUSR1 dumps the target's memory breakdown to stderr, SIGUSR2 toggles pause/resume of\n"
         "evaluation.\n"
         "\n"
-        "Exit codes: 0 ok, 1 runtime failure (target unreadable in --once/dump, stale status, I/O),\n"
-        "2 usage or policy error.\n";
+        "Exit codes: 0 ok, 1 runtime failure (target unreadable in --once/dump/record, stale status,\n"
+        "I/O), 2 usage or policy error (also: a bad trace, a policy simulate cannot replay).\n";
 
 /* One row per option: where its value goes in struct options and the environment variable that
  * stands in for the flag. A switch (no value) sets a bool; its variable turns it on when set to
@@ -125,6 +145,12 @@ static const struct option_row {
 	{ "dry-run", 0, offsetof(struct options, dry_run), "MEMHOOK_DRY_RUN", false, true },
 	{ "kubernetes-events", 0, offsetof(struct options, kubernetes_events), "MEMHOOK_KUBERNETES_EVENTS",
 	  false, true },
+	{ "interval", 0, offsetof(struct options, interval), NULL, false, false },
+	{ "duration", 0, offsetof(struct options, duration), NULL, false, false },
+	{ "format", 0, offsetof(struct options, format), NULL, false, false },
+	{ "output", 'o', offsetof(struct options, output), NULL, false, false },
+	{ "trace", 0, offsetof(struct options, trace_path), NULL, false, false },
+	{ "all", 0, offsetof(struct options, all), NULL, false, true },
 };
 /* getopt values of the rows without a short name */
 #define OPT_ROW_BASE 256
@@ -152,7 +178,7 @@ static const char *env_value(const char *env_name)
  * 0 when none was given, EXIT_USAGE after printing why. */
 static int parse_command(int argc, char **argv, enum command *ret)
 {
-	static const char *const names[] = { "run", "check", "dump", "status" };
+	static const char *const names[] = { "run", "check", "dump", "status", "record", "simulate" };
 	if (argc < 2 || argv[1][0] == '-')
 		return 0;
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
@@ -160,7 +186,8 @@ static int parse_command(int argc, char **argv, enum command *ret)
 			*ret = (enum command)i;
 			return 1;
 		}
-	fprintf(stderr, "memhook: unknown command '%s' (run, check, dump, status)\n", argv[1]);
+	fprintf(stderr, "memhook: unknown command '%s' (run, check, dump, status, record, simulate)\n",
+	        argv[1]);
 	return EXIT_USAGE;
 }
 
@@ -226,6 +253,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 	}
 	if (o->once && o->command != CMD_RUN) {
 		fputs("memhook: --once goes with run\n", stderr);
+		return EXIT_USAGE;
+	}
+	if ((o->interval || o->duration || o->format || o->output) && o->command != CMD_RECORD) {
+		fputs("memhook: --interval, --duration, --format and --output go with record\n", stderr);
+		return EXIT_USAGE;
+	}
+	if ((o->trace_path || o->all) && o->command != CMD_SIMULATE) {
+		fputs("memhook: --trace and --all go with simulate\n", stderr);
 		return EXIT_USAGE;
 	}
 	/* Flags win over the environment; a target flag wins over every target variable. */
@@ -426,6 +461,94 @@ static int cmd_once(const struct target_spec *spec, struct policy *p)
 	return EXIT_OK;
 }
 
+/* record: the target's samples as a trace. Returns an exit code. */
+static int cmd_record(const struct options *o, const struct target_spec *spec)
+{
+	struct record_config cfg = {
+		.target = *spec,
+		.interval_usec = RECORD_INTERVAL_DEFAULT_USEC,
+		.format = TRACE_FORMAT_JSONL,
+		.out = stdout,
+		.out_name = "stdout",
+	};
+	if (o->interval && parse_duration_opt("--interval", o->interval, &cfg.interval_usec))
+		return EXIT_USAGE;
+	if (cfg.interval_usec < CHECK_INTERVAL_MIN_USEC) {
+		fprintf(stderr, "memhook: --interval: '%s' is below 10ms\n", o->interval);
+		return EXIT_USAGE;
+	}
+	if (o->duration && parse_duration_opt("--duration", o->duration, &cfg.duration_usec))
+		return EXIT_USAGE;
+	if (o->duration && cfg.duration_usec == 0) {
+		fputs("memhook: --duration: must be above 0 (leave it out to record until stopped)\n",
+		      stderr);
+		return EXIT_USAGE;
+	}
+	if (o->format) {
+		int f = trace_format_from_name(o->format);
+		if (f < 0) {
+			fprintf(stderr, "memhook: --format: '%s' is not csv or jsonl\n", o->format);
+			return EXIT_USAGE;
+		}
+		cfg.format = (enum trace_format)f;
+	}
+	if (o->output && strcmp(o->output, "-") != 0) {
+		cfg.out = fopen(o->output, "we");
+		if (!cfg.out) {
+			fprintf(stderr, "memhook: --output: %s: %s\n", o->output, strerror(errno));
+			return EXIT_RUNTIME;
+		}
+		cfg.out_name = o->output;
+	}
+	char header[TRACE_LINE_MAX_BYTES];
+	int n = trace_format_header(cfg.format, header, sizeof(header));
+	int r = record_block_signals();
+	if (r == 0 && n > 0 && (fwrite(header, 1, (size_t)n, cfg.out) != (size_t)n || fflush(cfg.out) != 0))
+		r = -EIO;
+	if (r == 0)
+		r = record_run(&cfg);
+	else
+		fprintf(stderr, "memhook: record: %s\n", strerror(-r));
+	if (cfg.out != stdout && fclose(cfg.out) != 0 && r == 0) {
+		fprintf(stderr, "memhook: --output: %s: %s\n", o->output, strerror(errno));
+		r = -EIO;
+	}
+	return r < 0 ? EXIT_RUNTIME : EXIT_OK;
+}
+
+/* simulate: replays a trace through the policy. Returns an exit code. */
+static int cmd_simulate(const struct options *o)
+{
+	char err[1024];
+	struct policy *p = NULL;
+	struct trace_reader tr;
+	if (!o->trace_path) {
+		fputs("memhook: simulate needs --trace FILE\n", stderr);
+		return EXIT_USAGE;
+	}
+	int r = load_policy(o->policy_path, NULL, &p);
+	if (r)
+		return r;
+	if (simulate_check_policy(p, err, sizeof(err)) < 0 ||
+	    trace_reader_open(o->trace_path, &tr, err, sizeof(err)) < 0) {
+		fprintf(stderr, "memhook: %s\n", err);
+		policy_free(p);
+		return EXIT_USAGE;
+	}
+	r = simulate_run(p, &tr, o->all, stdout, err, sizeof(err));
+	trace_reader_close(&tr);
+	policy_free(p);
+	if (r == -EIO) {
+		fprintf(stderr, "memhook: simulate: writing the output: %s\n", strerror(EIO));
+		return EXIT_RUNTIME;
+	}
+	if (r < 0) {
+		fprintf(stderr, "memhook: %s\n", r == -EBADMSG ? err : strerror(-r));
+		return r == -EBADMSG ? EXIT_USAGE : EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -436,11 +559,16 @@ int main(int argc, char **argv)
 		return r;
 	if (o.command == CMD_STATUS)
 		return cmd_status(&o);
+	if (o.command == CMD_SIMULATE)
+		return cmd_simulate(&o);
 
 	struct target_spec spec;
 	bool named;
-	if ((r = build_target(&o, o.command == CMD_RUN || o.command == CMD_DUMP, &spec, &named)))
+	if ((r = build_target(&o, o.command == CMD_RUN || o.command == CMD_DUMP || o.command == CMD_RECORD,
+	                      &spec, &named)))
 		return r;
+	if (o.command == CMD_RECORD)
+		return cmd_record(&o, &spec);
 	if (o.command == CMD_CHECK)
 		return cmd_check(&o, &spec, named);
 	if (o.command == CMD_DUMP)

@@ -201,3 +201,11 @@
 #define KUBE_NOTE_MAX_BYTES  1024
 #define KUBE_FIELD_MAX_CHARS 128
 #define KUBE_NAME_MAX_CHARS  253
+/* ---- record and simulate (lib/record.c, lib/trace.c) ---- */
+
+/* A trace at the default check interval: one line a second is 86,400 lines (about 25 MiB of CSV)
+ * a day, fine enough to see a level's entry and cheap enough to record for days. */
+#define RECORD_INTERVAL_DEFAULT_USEC CHECK_INTERVAL_DEFAULT_USEC
+/* A trace line holds 22 values of at most 20 digits and their names: about 700 bytes as JSON.
+ * 4 KiB bounds what one line of a hostile trace can make the reader hold. */
+#define TRACE_LINE_MAX_BYTES 4096

@@ -84,6 +84,11 @@ static const char *const level_direction_names[LEVEL_DIRECTIONS] = {
 	[LEVEL_DOWN] = "down",
 };
 
+static const char *const trace_format_names[TRACE_FORMATS] = {
+	[TRACE_FORMAT_CSV] = "csv",
+	[TRACE_FORMAT_JSONL] = "jsonl",
+};
+
 /* Returns the name, or "unknown" for a value out of range. */
 static const char *lookup(const char *const *names, size_t n, int value)
 {
@@ -126,3 +131,4 @@ NAME_LOOKUPS(log_level, enum log_level, log_level_names)
 NAME_LOOKUPS(log_format, enum log_format, log_format_names)
 NAME_LOOKUPS(action_result, enum action_result, action_result_names)
 NAME_LOOKUPS(level_direction, enum level_direction, level_direction_names)
+NAME_LOOKUPS(trace_format, enum trace_format, trace_format_names)

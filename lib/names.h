@@ -76,6 +76,8 @@ enum action_result { ACTION_RESULT_OK, ACTION_RESULT_FAILED, ACTION_RESULT_DROPP
 /* The direction of a level step (metrics: memhook_level_transitions_total{direction}): up to a
  * level entered, down from a level left. */
 enum level_direction { LEVEL_UP, LEVEL_DOWN, LEVEL_DIRECTIONS };
+/* Trace formats (memhook record --format, lib/trace.h): CSV with a header line, or JSON lines. */
+enum trace_format { TRACE_FORMAT_CSV, TRACE_FORMAT_JSONL, TRACE_FORMATS };
 
 /* Each *_name returns the name, or "unknown" for a value out of range. Each *_from_name returns the
  * value whose name is exactly s (case-sensitive), or -EINVAL (also for NULL). */
@@ -103,3 +105,5 @@ const char *action_result_name(enum action_result r);
 int action_result_from_name(const char *s);
 const char *level_direction_name(enum level_direction d);
 int level_direction_from_name(const char *s);
+const char *trace_format_name(enum trace_format f);
+int trace_format_from_name(const char *s);
