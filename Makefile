@@ -39,7 +39,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 # Debian packages: to build, and to run the tests.
 BUILD_DEPS := gcc make pkg-config libcurl4-openssl-dev libcjson-dev libcgroup-dev libssl-dev libmicrohttpd-dev
-TEST_DEPS := libcmocka-dev bats python3 python3-yaml python3-jsonschema procps openssl clang-format
+TEST_DEPS := libcmocka-dev bats python3 python3-yaml python3-jsonschema procps openssl clang-format curl
 # `make test-container`'s Node.js example receiver: node and npm (when neither is on PATH), then
 # `npm ci` of container/examples/node from its lockfile (the npm registry only).
 EXAMPLE_DEPS := nodejs npm

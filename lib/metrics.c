@@ -136,6 +136,18 @@ static void write_counters(FILE *f, const struct metrics_view *v)
 	single_u64(f, "memhook_webhook_dropped_total", "counter",
 	           "Webhook deliveries dropped: out of a full queue, too old, or for a receiver gone (410).",
 	           v->webhook_dropped);
+	if (v->kube_events) {
+		family(f, "memhook_kubernetes_events_total", "counter",
+		       "Kubernetes Events by outcome: ok (created, or its series patched), failed, dropped.");
+		const uint64_t kube[ACTION_RESULTS] = {
+			[ACTION_RESULT_OK] = v->kube_sent,
+			[ACTION_RESULT_FAILED] = v->kube_failed,
+			[ACTION_RESULT_DROPPED] = v->kube_dropped,
+		};
+		for (int r = 0; r < ACTION_RESULTS; r++)
+			fprintf(f, "memhook_kubernetes_events_total{result=\"%s\"} %llu\n",
+			        action_result_name((enum action_result)r), (unsigned long long)kube[r]);
+	}
 }
 
 char *metrics_format(const struct metrics_view *v, size_t *ret_len)

@@ -44,6 +44,9 @@ struct metrics_view {
 	bool events_oom_kill_only;   /* cgroup v1: memory.oom_control has only oom_kill */
 	/* the webhook queue (struct webhook_stats, webhook_pending) */
 	uint64_t webhook_delivered, webhook_failed, webhook_dropped, webhook_queue_length;
+	/* Kubernetes Events (struct kube_events_stats), shown when kube_events is set */
+	bool kube_events;
+	uint64_t kube_sent, kube_failed, kube_dropped;
 };
 
 /* The text exposition of v with HELP and TYPE lines, NUL-terminated, malloc'ed; its length

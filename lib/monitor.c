@@ -482,6 +482,14 @@ static void route_metrics(void *userdata, struct http_reply *ret)
 	};
 	for (size_t l = 0; l <= v.n_levels && l <= POLICY_MAX_LEVELS; l++)
 		v.level_names[l] = policy_level_name(m->policy, (int)l);
+	if (m->kube) {
+		struct kube_events_stats ks;
+		kube_events_get_stats(m->kube, &ks);
+		v.kube_events = true;
+		v.kube_sent = ks.sent;
+		v.kube_failed = ks.failed;
+		v.kube_dropped = ks.dropped;
+	}
 	ret->body = metrics_format(&v, &ret->len);
 	ret->status = 200;
 	ret->content_type = "text/plain; version=0.0.4; charset=utf-8";

@@ -163,7 +163,7 @@ contract_ok() {
 
 @test "403 (no RBAC): said once with the Role needed; memhook keeps checking" {
 	apiserver_start --forbid
-	memhook_k8s
+	memhook_k8s --listen 127.0.0.1:0
 	set_usage "$T/cg" $((75 * MiB))
 	wait_for 5 requests_at_least 1
 	set_usage "$T/cg" $((10 * MiB))
@@ -178,6 +178,11 @@ contract_ok() {
 	[ "$(grep -c 'HTTP 403 Forbidden' "$T/memhook.log")" -eq 1 ]
 	log_has 'memhook needs a Role with verbs \[create, patch\] on resource "events" in apiGroup "events.k8s.io"'
 	[ "$(grep -c 'level 0 -> 1 (elevated): entered' "$T/memhook.log")" -eq 2 ]
+	# the failures are counted for operators too
+	addr=$(sed -nE 's|.*listening on http://([0-9.:]+) .*|\1|p' "$T/memhook.log")
+	metrics=$(curl -sf "http://$addr/metrics")
+	grep -qx 'memhook_kubernetes_events_total{result="failed"} 6' <<< "$metrics"
+	grep -qx 'memhook_kubernetes_events_total{result="ok"} 0' <<< "$metrics"
 	memhook_stop
 	[ "$MH_RC" -eq 0 ]
 	grep -q 'kubernetes events: 0 sent / 6 failed / 0 dropped' "$T/memhook.log"
