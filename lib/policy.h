@@ -5,17 +5,21 @@
  *   check_interval     duration string, default "1s", >= 10ms
  *   maximum_available  "auto" (default) or a size: overrides the target's local maximum
  *   log_transitions    bool, default true
+ *   usage              "current" (default) | "working_set" | "anon": what local conditions measure
  *   levels             1..32 of {"name": str (unique, non-empty, <= 64 chars), "when": condition}
  *   handlers           array (may be empty, <= 256) of handler objects
  * every other string is at most 4096 characters (lib/defaults.h has every bound)
  * condition: an object with exactly one key:
  *   global_absolute size | global_relative percent | local_absolute size | local_relative percent
+ *   local_absolute / local_relative also {"below": size|percent, "usage": usage kind}: the
+ *   condition's own usage (global_* take no usage: they measure the host)
  *   custom {"command": [abs path, args...], "timeout": duration (default "1s")}  (<= 16 per policy)
  *   all [cond, ...] (1..64) | any [cond, ...] (1..64) | not cond       (nested <= 16 deep)
  *   pressure {"kind": "some"|"full" (default "some"), "window": "avg10"|"avg60"|"avg300"
  *             (default "avg10"), "above": percent}                         (cgroup v2 only)
  *   events "high"|"max"|"oom"|"oom_kill"|"low"  or  {"counter": name, "increased_by": n >= 1}
  *                                                                          (cgroup v2 only)
+ *          (and "oom_group_kill", v2 memory.events of kernel 5.17+; 0 on older kernels)
  * handler: {"on": event name, "level": int (optional; 1..n_levels, 0 allowed for remaining),
  *           "every": duration (remaining only, rate limit),
  *           exactly one action key: "webhook" | "signal" | "reclaim" | "exec"}
@@ -51,6 +55,7 @@ struct condition {
 	double percent;             /* *_RELATIVE: free percent < percent; PRESSURE: avg > percent */
 	enum psi_kind psi_kind;     /* PRESSURE */
 	enum psi_window psi_window; /* PRESSURE */
+	enum usage_kind usage;      /* LOCAL_*: what "used" means (the condition's, else the policy's) */
 	enum memevent memevent;     /* EVENTS */
 	uint64_t increased_by;      /* EVENTS: true when events_delta[memevent] >= increased_by */
 	size_t probe;               /* CUSTOM: index into policy.probes */
@@ -118,7 +123,8 @@ struct policy {
 	uint64_t check_interval_usec;
 	uint64_t maximum_available_bytes; /* 0: auto */
 	bool log_transitions;
-	struct level *levels; /* levels[0] is level 1 */
+	enum usage_kind usage; /* "usage": what local conditions measure unless they say otherwise */
+	struct level *levels;  /* levels[0] is level 1 */
 	size_t n_levels;
 	struct handler *handlers;
 	size_t n_handlers;
@@ -126,6 +132,7 @@ struct policy {
 	size_t n_probes;
 	bool needs_v2;      /* uses pressure or events conditions */
 	bool needs_reclaim; /* has a reclaim handler */
+	bool needs_stat;    /* usage (the policy's or a condition's) other than current: memory.stat */
 };
 
 /* The embedded default policy (policies/default.json), NUL-terminated. */
