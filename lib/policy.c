@@ -138,12 +138,11 @@ static int parse_root(struct policy_ctx *c, const cJSON *root)
 			return r;
 
 	/* Before the levels: a local condition without its own usage takes this one. */
-	if ((it = cJSON_GetObjectItemCaseSensitive(root, "usage"))) {
+	if ((it = cJSON_GetObjectItemCaseSensitive(root, "usage")))
 		if ((r = want_usage_kind(w, it, "usage", &p->usage)) < 0)
 			return r;
-		if (p->usage != USAGE_CURRENT)
-			p->needs_stat = true;
-	}
+	if (p->usage != USAGE_CURRENT)
+		p->needs_stat = true;
 
 	if ((r = parse_levels(c, cJSON_GetObjectItemCaseSensitive(root, "levels"))) < 0)
 		return r;
@@ -193,6 +192,7 @@ int policy_parse(const char *json, size_t len, struct policy **ret, char *err, s
 		return want_oom(&c.w);
 	p->check_interval_usec = CHECK_INTERVAL_DEFAULT_USEC;
 	p->log_transitions = true;
+	p->usage = USAGE_DEFAULT;
 	c.p = p;
 	int r = parse_root(&c, root);
 	if (r < 0) {

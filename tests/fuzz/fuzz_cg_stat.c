@@ -5,7 +5,8 @@
 #include "cgroup.h"
 #include "fuzz.h"
 
-static void check(const char *buf, size_t len, enum cg_version v, const char *inactive_key, const char *anon_key)
+static void check(const char *buf, size_t len, enum cg_version v, const char *inactive_key,
+                  const char *anon_key)
 {
 	struct cg_stat st = { 12345, 67890 };
 	uint64_t inactive = 0, anon = 0;
