@@ -189,6 +189,23 @@ static int read_limit(int fd, uint64_t *ret)
 	return cg_parse_limit(buf, (size_t)n, ret) < 0 ? -EBADMSG : 0;
 }
 
+/* -EBADMSG, recording which file held the garbage (for the caller's message). */
+static int bad(struct cg_target *t, const char *file)
+{
+	t->bad_file = file;
+	return -EBADMSG;
+}
+
+/* The names of the files read at every check, by version. */
+static const char *usage_name(const struct cg_target *t)
+{
+	return t->version == CG_V1 ? "memory.usage_in_bytes" : "memory.current";
+}
+static const char *limit_name(const struct cg_target *t)
+{
+	return t->version == CG_V1 ? "memory.limit_in_bytes" : "memory.max";
+}
+
 /* Reading an fd of a removed cgroup: measured on cgroup v1 (kernel 6.18) every file — usage,
  * limit, memory.stat, memory.oom_control, cgroup.procs — fails with ENODEV after rmdir; v2 gives
  * ENODEV as well (kernfs: the node is deactivated). Opening by path afterwards gives ENOENT.
@@ -198,41 +215,57 @@ int cg_sample(struct cg_target *t, unsigned what, struct sample *s)
 	char buf[STAT_BUF_SIZE];
 	uint64_t usage, limit, events[MEMEV_COUNT], delta[MEMEV_COUNT] = { 0 };
 	struct psi psi = { 0 };
-	bool has_psi = false, has_events = false;
+	struct cg_stat st = { 0 };
+	bool has_psi = false, has_events = false, has_stat = false;
 	ssize_t n;
 	int r;
 
 	if (!t || !s || t->usage_fd < 0 || t->limit_fd < 0)
 		return -EBADF;
+	t->bad_file = NULL;
 
 	n = read_fd(t->usage_fd, buf, sizeof(buf));
 	if (n < 0)
-		return (int)n;
+		return n == -EBADMSG ? bad(t, usage_name(t)) : (int)n;
 	if (cg_parse_u64(buf, (size_t)n, &usage) < 0)
-		return -EBADMSG;
+		return bad(t, usage_name(t));
 
 	r = read_limit(t->limit_fd, &limit);
 	if (r < 0)
-		return r;
+		return r == -EBADMSG ? bad(t, limit_name(t)) : r;
 	if (limit == CG_UNLIMITED && t->version == CG_V2) {
 		for (size_t i = 0; i < t->n_ancestors; i++) {
 			uint64_t a;
 			r = read_limit(t->ancestor_limit_fds[i], &a);
 			if (r < 0)
-				return r;
+				return r == -EBADMSG ? bad(t, "memory.max of an ancestor") : r;
 			if (a < limit)
 				limit = a;
 		}
-	} else if (limit == CG_UNLIMITED && t->version == CG_V1 && t->stat_fd >= 0) {
-		uint64_t h;
+	}
+
+	/* memory.stat: one pread for both of its uses, v1's inherited limit and the usage figures. */
+	bool want_hier = limit == CG_UNLIMITED && t->version == CG_V1;
+	if (t->stat_fd >= 0 && (want_hier || (what & CG_SAMPLE_STAT))) {
 		n = read_fd(t->stat_fd, buf, sizeof(buf));
 		if (n < 0)
-			return (int)n;
-		r = cg_parse_keyed(buf, (size_t)n, "hierarchical_memory_limit", &h);
-		if (r == -EBADMSG)
-			return r;
-		if (r == 0 && h < CG_V1_UNLIMITED_MIN_BYTES)
-			limit = h;
+			return n == -EBADMSG ? bad(t, "memory.stat") : (int)n;
+		if (want_hier) {
+			uint64_t h;
+			r = cg_parse_keyed(buf, (size_t)n, "hierarchical_memory_limit", &h);
+			if (r == -EBADMSG)
+				return bad(t, "memory.stat");
+			if (r == 0 && h < CG_V1_UNLIMITED_MIN_BYTES)
+				limit = h;
+		}
+		if (what & CG_SAMPLE_STAT) {
+			/* Without the keys (no kernel seen lacks them): no figures, the usage is
+			 * current's; the sample says so by having no working set. */
+			r = cg_parse_stat(buf, (size_t)n, t->version, &st);
+			if (r == -EBADMSG)
+				return bad(t, "memory.stat");
+			has_stat = r == 0;
+		}
 	}
 
 	if ((what & CG_SAMPLE_PSI) && t->pressure_fd >= 0) {
@@ -240,20 +273,23 @@ int cg_sample(struct cg_target *t, unsigned what, struct sample *s)
 		/* EOPNOTSUPP: PSI switched off (psi=0, or cgroup.pressure 0): no PSI, not an error. */
 		if (n == -EOPNOTSUPP)
 			has_psi = false;
+		else if (n == -EBADMSG)
+			return bad(t, "memory.pressure");
 		else if (n < 0)
 			return (int)n;
 		else if (cg_parse_psi(buf, (size_t)n, &psi) < 0)
-			return -EBADMSG;
+			return bad(t, "memory.pressure");
 		else
 			has_psi = true;
 	}
 
 	if ((what & CG_SAMPLE_EVENTS) && t->events_fd >= 0) {
+		const char *events_name = t->version == CG_V1 ? "memory.oom_control" : "memory.events";
 		n = read_fd(t->events_fd, buf, sizeof(buf));
 		if (n < 0)
-			return (int)n;
+			return n == -EBADMSG ? bad(t, events_name) : (int)n;
 		if (cg_parse_events(buf, (size_t)n, events) < 0)
-			return -EBADMSG;
+			return bad(t, events_name);
 		has_events = true;
 		if (t->have_prev_events) {
 			bool went_down = false;
@@ -271,6 +307,13 @@ int cg_sample(struct cg_target *t, unsigned what, struct sample *s)
 
 	s->usage_bytes = usage;
 	s->limit_bytes = limit;
+	s->has_stat = has_stat;
+	/* kubelet's and cAdvisor's working set: usage less the inactive file pages, never below 0
+	 * (memory.stat and the usage file are read apart, and v1's usage is approximate). */
+	s->working_set_bytes = usage > st.inactive_file_bytes ? usage - st.inactive_file_bytes : 0;
+	s->anon_bytes = st.anon_bytes;
+	if (!has_stat)
+		s->working_set_bytes = s->anon_bytes = 0;
 	s->has_psi = has_psi;
 	s->psi = psi;
 	s->has_events = has_events;

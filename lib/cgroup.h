@@ -29,6 +29,7 @@ struct cg_target {
 	size_t n_ancestors;
 	uint64_t prev_events[MEMEV_COUNT];
 	int have_prev_events;
+	const char *bad_file; /* the file of cg_sample's last -EBADMSG ("memory.stat"), else NULL */
 };
 
 /* Sets every fd to -1 and every other field to zero: a cg_target that cg_close may release. */
@@ -48,13 +49,16 @@ void cg_close(struct cg_target *t);
  * costs as few reads as possible. */
 #define CG_SAMPLE_PSI    1u /* memory.pressure */
 #define CG_SAMPLE_EVENTS 2u /* memory.events (v1: memory.oom_control) */
-#define CG_SAMPLE_ALL    (CG_SAMPLE_PSI | CG_SAMPLE_EVENTS)
+#define CG_SAMPLE_STAT   4u /* memory.stat: working set and anon (a policy whose usage is not current) */
+#define CG_SAMPLE_ALL    (CG_SAMPLE_PSI | CG_SAMPLE_EVENTS | CG_SAMPLE_STAT)
 
 /* Reads usage_bytes, limit_bytes (own limit; when unlimited, the smallest ancestor limit; v1:
  * hierarchical_memory_limit; CG_UNLIMITED when none) and, as `what` asks, PSI (has_psi), memory.events
- * (has_events, events_delta since the previous call; v1: oom_kill from memory.oom_control). Does not touch
- * the host_* fields or the timestamps. Returns 0, -ENOENT/-ENODEV when the cgroup is gone, -EBADMSG when a
- * file holds garbage. */
+ * (has_events, events_delta since the previous call; v1: oom_kill from memory.oom_control), memory.stat
+ * (has_stat, working_set_bytes = usage - inactive_file clamped at 0, anon_bytes; one pread that also
+ * serves v1's hierarchical_memory_limit). Does not touch the host_* fields or the timestamps.
+ * Returns 0, -ENOENT/-ENODEV when the cgroup is gone, -EBADMSG when a file holds garbage (its name,
+ * "memory.stat", then in t->bad_file). */
 int cg_sample(struct cg_target *t, unsigned what, struct sample *s);
 
 /* Pids in cgroup.procs, at most cap (the whole file is checked). Returns the count, -EBADMSG for a
@@ -84,3 +88,14 @@ int cg_parse_events(const char *buf, size_t len, uint64_t ret[MEMEV_COUNT]);
 /* Looks up one key of a "key value" file (memory.stat). Returns 0, -ENOENT (no such key) or
  * -EBADMSG. */
 int cg_parse_keyed(const char *buf, size_t len, const char *key, uint64_t *ret);
+
+/* What memory.stat says about the usage: the reclaimable file pages and the anonymous memory. */
+struct cg_stat {
+	uint64_t inactive_file_bytes; /* v2 inactive_file, v1 total_inactive_file */
+	uint64_t anon_bytes;          /* v2 anon, v1 total_rss */
+};
+/* memory.stat of version v, in one pass: v2 keys inactive_file and anon; v1 the hierarchical
+ * total_inactive_file and total_rss (not the cgroup-local inactive_file and rss). The whole file is
+ * checked: a garbage line is -EBADMSG, a file without one of the two keys -ENOENT (*ret untouched
+ * on failure). */
+int cg_parse_stat(const char *buf, size_t len, enum cg_version v, struct cg_stat *ret);

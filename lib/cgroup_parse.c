@@ -248,3 +248,34 @@ int cg_parse_keyed(const char *buf, size_t len, const char *key, uint64_t *ret)
 	*ret = found_value;
 	return 0;
 }
+
+int cg_parse_stat(const char *buf, size_t len, enum cg_version v, struct cg_stat *ret)
+{
+	const char *inactive_key = v == CG_V1 ? "total_inactive_file" : "inactive_file";
+	const char *anon_key = v == CG_V1 ? "total_rss" : "anon";
+	const char *p = buf, *end = buf + len, *k;
+	size_t key_len;
+	uint64_t value;
+	struct cg_stat st = { 0 };
+	bool have_inactive = false, have_anon = false;
+	int r;
+
+	if (!buf || len == 0 || !ret)
+		return -EBADMSG;
+	/* One pass over the whole file; the first of a repeated key counts (as cg_parse_keyed). */
+	while ((r = keyed_next(&p, end, &k, &key_len, &value)) > 0) {
+		if (!have_inactive && key_is(k, key_len, inactive_key)) {
+			st.inactive_file_bytes = value;
+			have_inactive = true;
+		} else if (!have_anon && key_is(k, key_len, anon_key)) {
+			st.anon_bytes = value;
+			have_anon = true;
+		}
+	}
+	if (r < 0)
+		return -EBADMSG;
+	if (!have_inactive || !have_anon)
+		return -ENOENT;
+	*ret = st;
+	return 0;
+}

@@ -33,7 +33,8 @@ struct check_needs check_needs_of(const struct policy *p)
 	unsigned needs = eval_needs(p);
 	struct check_needs n = {
 		.sample_what = (needs & EVAL_NEEDS_PSI ? CG_SAMPLE_PSI : 0) |
-		               (needs & EVAL_NEEDS_EVENTS ? CG_SAMPLE_EVENTS : 0),
+		               (needs & EVAL_NEEDS_EVENTS ? CG_SAMPLE_EVENTS : 0) |
+		               (p->needs_stat ? CG_SAMPLE_STAT : 0),
 		.host_every_check = needs & EVAL_NEEDS_HOST,
 	};
 	for (size_t i = 0; i < p->n_handlers; i++)
@@ -80,6 +81,7 @@ int check_sample(struct target *t, const struct policy *p, const struct check_ne
 		s.limit_bytes = p->maximum_available_bytes;
 	else if (s.limit_bytes == CG_UNLIMITED) /* 0 is a real limit: the cgroup can hold nothing */
 		s.limit_bytes = s.host_total_bytes ? s.host_total_bytes : 1;
+	s.usage = p->usage;
 	s.mono_usec = now_mono_usec();
 	s.real_usec = now_real_usec();
 	*ret = s;

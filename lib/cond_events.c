@@ -16,7 +16,8 @@ static int want_memevent(struct want_ctx *w, const cJSON *it, const char *path, 
 	int e = memevent_from_name(s);
 	if (e < 0)
 		return want_fail(w, path,
-		                 "unknown memory event \"%.64s\" (expected low, high, max, oom or oom_kill)",
+		                 "unknown memory event \"%.64s\" (expected low, high, max, oom, oom_kill or "
+		                 "oom_group_kill)",
 		                 s);
 	*ret = (enum memevent)e;
 	return 0;

@@ -49,14 +49,11 @@ static int parse_common(struct policy_ctx *c, const cJSON *j, const char *path, 
 	cond->usage = c->p->usage;
 	if ((it = cJSON_GetObjectItemCaseSensitive(j, "usage"))) {
 		WANT_PATH_KEY(up, &c->w, path, "usage");
-		const char *s;
-		if ((r = want_string(&c->w, it, up, &s)) < 0)
+		if ((r = want_usage_kind(&c->w, it, up, &cond->usage)) < 0)
 			return r;
-		int k = usage_kind_from_name(s);
-		if (k < 0)
-			return want_fail(&c->w, up, "must be \"current\", \"working_set\" or \"anon\"");
-		cond->usage = (enum usage_kind)k;
 	}
+	if (cond->usage != USAGE_CURRENT)
+		c->p->needs_stat = true;
 	if (c->p->n_trends >= POLICY_MAX_TRENDS)
 		return want_fail(&c->w, path, "more than %d trend conditions in one policy",
 		                 POLICY_MAX_TRENDS);

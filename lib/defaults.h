@@ -36,6 +36,11 @@
 
 /* ---- conditions ---- */
 
+/* What local conditions count as used ("usage"): memory.current, as Satella and the OOM killer
+ * count it; the working set (kubelet's eviction signal) and anon are opt-in (README, "What used
+ * means"). */
+#define USAGE_DEFAULT USAGE_CURRENT
+
 /* A custom probe answers a yes/no question; a second is long for that, and the check waits on it. */
 #define PROBE_TIMEOUT_DEFAULT_USEC USEC_PER_SEC
 /* Every probe is a child with its pipes at every check: 600 probes ran out of file descriptors

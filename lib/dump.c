@@ -103,6 +103,26 @@ static void parse_status(const char *buf, struct proc_entry *e)
 	}
 }
 
+/* The three usages a policy can decide on ("usage"): current, working set (current minus inactive
+ * file pages) and anon, from the usage file and the memory.stat text already read. Nothing when either
+ * cannot be read. */
+static void dump_usage(const struct cg_target *t, const char *stat, size_t stat_len, FILE *out)
+{
+	char buf[64], a[32], b[32], c[32], d[32];
+	struct cg_stat st;
+	uint64_t usage;
+	ssize_t n = read_small_file_at(
+	        t->dirfd, t->version == CG_V1 ? "memory.usage_in_bytes" : "memory.current", buf, sizeof(buf));
+	if (n < 0 || cg_parse_u64(buf, (size_t)n, &usage) < 0 ||
+	    cg_parse_stat(stat, stat_len, t->version, &st) < 0)
+		return;
+	uint64_t ws = usage > st.inactive_file_bytes ? usage - st.inactive_file_bytes : 0;
+	fprintf(out, "usage: current %s, working_set %s (current - inactive_file %s), anon %s\n",
+	        units_format_size(usage, a, sizeof(a)), units_format_size(ws, b, sizeof(b)),
+	        units_format_size(st.inactive_file_bytes, c, sizeof(c)),
+	        units_format_size(st.anon_bytes, d, sizeof(d)));
+}
+
 static int dump_stat(const struct cg_target *t, FILE *out)
 {
 	_cleanup_free_ char *buf = malloc(DUMP_STAT_MAX);
@@ -139,6 +159,7 @@ static int dump_stat(const struct cg_target *t, FILE *out)
 	for (size_t i = 0; i < n; i++)
 		fprintf(out, "  %-20s %10s\n", entries[i].name,
 		        units_format_size(entries[i].bytes, hs, sizeof(hs)));
+	dump_usage(t, buf, (size_t)len, out);
 	return 0;
 }
 

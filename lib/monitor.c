@@ -86,6 +86,7 @@ static void write_status(struct monitor *m, bool force)
 		.paused = m->paused,
 		.action_failures = m->dispatch.failures,
 		.real_usec = now_real_usec(),
+		.sample = m->watch.target.present && m->checks > 0 ? &m->sample : NULL,
 	};
 	int r = status_write(m->cfg.status_file, &st);
 	if (r < 0)
@@ -100,7 +101,7 @@ static void write_status(struct monitor *m, bool force)
 static void log_event(const struct monitor *m, const struct event *ev, const struct sample *s)
 {
 	const struct policy *p = m->policy;
-	char usage[32], limit[32];
+	char usage[64], limit[32];
 	if (!s)
 		return;
 	if (ev->kind == EVENT_OOM_KILL) {
@@ -121,22 +122,29 @@ static void log_event(const struct monitor *m, const struct event *ev, const str
 	}
 	if (!p->log_transitions)
 		return;
-	units_format_size(s->usage_bytes, usage, sizeof(usage));
+	/* "usage 50Mi", "working set 50Mi" or "anon 50Mi": what the policy decides on. */
+	char used[32];
+	units_format_size(sample_used_bytes(s, s->usage), used, sizeof(used));
+	snprintf(usage, sizeof(usage), "%s %s",
+	         s->usage == USAGE_WORKING_SET ? "working set"
+	         : s->usage == USAGE_ANON      ? "anon"
+	                                       : "usage",
+	         used);
 	units_format_size(s->limit_bytes, limit, sizeof(limit));
+	double free_pct = sample_local_free_percent_of(s, s->usage);
 	switch (ev->kind) {
 	case EVENT_ENTERED:
-		log_info("level %d -> %d (%s): entered; usage %s of %s, %.1f%% free", ev->previous_level,
-		         ev->level, policy_level_name(p, ev->level), usage, limit,
-		         sample_local_free_percent(s));
+		log_info("level %d -> %d (%s): entered; %s of %s, %.1f%% free", ev->previous_level, ev->level,
+		         policy_level_name(p, ev->level), usage, limit, free_pct);
 		break;
 	case EVENT_LEFT:
-		log_info("level %d -> %d (%s): left %s; usage %s of %s, %.1f%% free", ev->previous_level,
-		         ev->level, policy_level_name(p, ev->level), policy_level_name(p, ev->previous_level),
-		         usage, limit, sample_local_free_percent(s));
+		log_info("level %d -> %d (%s): left %s; %s of %s, %.1f%% free", ev->previous_level, ev->level,
+		         policy_level_name(p, ev->level), policy_level_name(p, ev->previous_level), usage,
+		         limit, free_pct);
 		break;
 	case EVENT_NORMAL:
-		log_info("level 0 (normal): memory is back to normal; usage %s of %s, %.1f%% free", usage,
-		         limit, sample_local_free_percent(s));
+		log_info("level 0 (normal): memory is back to normal; %s of %s, %.1f%% free", usage, limit,
+		         free_pct);
 		break;
 	default:
 		break;
@@ -296,8 +304,12 @@ static void run_check(void *userdata)
 		return;
 	}
 	if (r < 0) {
-		log_warn("reading %s: %s; check skipped", m->watch.target.cg.path,
-		         r == -EBADMSG ? "unexpected content" : strerror(-r));
+		if (r == -EBADMSG && m->watch.target.cg.bad_file)
+			log_warn("reading %s: unexpected content in %s; check skipped",
+			         m->watch.target.cg.path, m->watch.target.cg.bad_file);
+		else
+			log_warn("reading %s: %s; check skipped", m->watch.target.cg.path,
+			         r == -EBADMSG ? "unexpected content" : strerror(-r));
 		return;
 	}
 	probes_start(m->probes); /* on_probes_done finishes the check */

@@ -101,8 +101,12 @@ int once_evaluate(const struct target_spec *spec, const struct policy *p, struct
 		goto out;
 	}
 	if (r < 0) {
-		snprintf(err, err_size, "reading %s: %s", t.cg.path,
-		         r == -EBADMSG ? "unexpected content" : strerror(-r));
+		if (r == -EBADMSG && t.cg.bad_file)
+			snprintf(err, err_size, "reading %s: unexpected content in %s", t.cg.path,
+			         t.cg.bad_file);
+		else
+			snprintf(err, err_size, "reading %s: %s", t.cg.path,
+			         r == -EBADMSG ? "unexpected content" : strerror(-r));
 		goto out;
 	}
 	if ((r = loop_new(&l)) == 0 && (r = spawner_new(l, &sp)) == 0)

@@ -86,11 +86,17 @@ cJSON *payload_sample_json(const struct sample *s)
 	_cleanup_cjson_ cJSON *o = cJSON_CreateObject();
 	if (!o)
 		return NULL;
+	/* local_free_* measure what the policy decides on (s->usage), as its conditions do. */
 	if (!add_u64(o, "usage_bytes", s->usage_bytes) || !add_u64(o, "limit_bytes", s->limit_bytes) ||
-	    !add_u64(o, "local_free_bytes", sample_local_free_bytes(s)) ||
-	    !add_num(o, "local_free_percent", round_percent(sample_local_free_percent(s))) ||
+	    !add_u64(o, "local_free_bytes", sample_local_free_bytes_of(s, s->usage)) ||
+	    !add_num(o, "local_free_percent", round_percent(sample_local_free_percent_of(s, s->usage))) ||
 	    !add_u64(o, "host_available_bytes", s->host_available_bytes) ||
 	    !add_u64(o, "host_total_bytes", s->host_total_bytes))
+		return NULL;
+	if (!cJSON_AddStringToObject(o, "usage", usage_kind_name(s->usage)))
+		return NULL;
+	if (s->has_stat && (!add_u64(o, "working_set_bytes", s->working_set_bytes) ||
+	                    !add_u64(o, "anon_bytes", s->anon_bytes)))
 		return NULL;
 
 	if (s->has_psi) {
@@ -241,12 +247,17 @@ char **payload_build_env(const struct event_ctx *c)
 	if (ok && c->sample) {
 		const struct sample *s = c->sample;
 		char pct[32];
-		snprintf(pct, sizeof(pct), "%.2f", round_percent(sample_local_free_percent(s)));
+		snprintf(pct, sizeof(pct), "%.2f", round_percent(sample_local_free_percent_of(s, s->usage)));
 		ok = strv_push_u64(v, &n, "MEMHOOK_USAGE_BYTES", s->usage_bytes) &&
 		     strv_push_u64(v, &n, "MEMHOOK_LIMIT_BYTES", s->limit_bytes) &&
-		     strv_push_u64(v, &n, "MEMHOOK_LOCAL_FREE_BYTES", sample_local_free_bytes(s)) &&
+		     strv_push_u64(v, &n, "MEMHOOK_LOCAL_FREE_BYTES",
+		                   sample_local_free_bytes_of(s, s->usage)) &&
 		     strv_push(v, &n, "MEMHOOK_LOCAL_FREE_PERCENT", pct) &&
-		     strv_push_u64(v, &n, "MEMHOOK_HOST_AVAILABLE_BYTES", s->host_available_bytes);
+		     strv_push_u64(v, &n, "MEMHOOK_HOST_AVAILABLE_BYTES", s->host_available_bytes) &&
+		     strv_push(v, &n, "MEMHOOK_USAGE", usage_kind_name(s->usage));
+		if (ok && s->has_stat)
+			ok = strv_push_u64(v, &n, "MEMHOOK_WORKING_SET_BYTES", s->working_set_bytes) &&
+			     strv_push_u64(v, &n, "MEMHOOK_ANON_BYTES", s->anon_bytes);
 	}
 	if (!ok) {
 		strv_free(v);

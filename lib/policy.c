@@ -131,8 +131,9 @@ static void line_col(const char *buf, const char *pos, unsigned *ret_line, unsig
 
 static int parse_root(struct policy_ctx *c, const cJSON *root)
 {
-	static const char *const keys[] = { "check_interval", "maximum_available", "log_transitions",
-		                            "levels",         "handlers",          NULL };
+	static const char *const keys[] = {
+		"check_interval", "maximum_available", "log_transitions", "levels", "handlers", "usage", NULL
+	};
 	struct want_ctx *w = &c->w;
 	struct policy *p = c->p;
 	const cJSON *it;
@@ -161,6 +162,13 @@ static int parse_root(struct policy_ctx *c, const cJSON *root)
 	if ((it = cJSON_GetObjectItemCaseSensitive(root, "log_transitions")))
 		if ((r = want_bool(w, it, "log_transitions", &p->log_transitions)) < 0)
 			return r;
+
+	/* Before the levels: a local condition without its own usage takes this one. */
+	if ((it = cJSON_GetObjectItemCaseSensitive(root, "usage")))
+		if ((r = want_usage_kind(w, it, "usage", &p->usage)) < 0)
+			return r;
+	if (p->usage != USAGE_CURRENT)
+		p->needs_stat = true;
 
 	if ((r = parse_levels(c, cJSON_GetObjectItemCaseSensitive(root, "levels"))) < 0)
 		return r;
@@ -210,6 +218,7 @@ int policy_parse(const char *json, size_t len, struct policy **ret, char *err, s
 		return want_oom(&c.w);
 	p->check_interval_usec = CHECK_INTERVAL_DEFAULT_USEC;
 	p->log_transitions = true;
+	p->usage = USAGE_DEFAULT;
 	c.p = p;
 	int r = parse_root(&c, root);
 	if (r < 0) {

@@ -5,6 +5,7 @@
  *   check_interval     duration string, default "1s", >= 10ms
  *   maximum_available  "auto" (default) or a size: overrides the target's local maximum
  *   log_transitions    bool, default true
+ *   usage              "current" (default) | "working_set" | "anon": what local conditions measure
  *   levels             1..32 of {"name": str (unique, non-empty, <= 64 chars), "when": condition,
  *                      "for": duration (0..24h, default 0: entered once when has held that long),
  *                      "clear_for": duration (0..24h, default 0: left once the clear condition has
@@ -13,12 +14,15 @@
  * every other string is at most 4096 characters (lib/defaults.h has every bound)
  * condition: an object with exactly one key:
  *   global_absolute size | global_relative percent | local_absolute size | local_relative percent
+ *   local_absolute / local_relative also {"below": size|percent, "usage": usage kind}: the
+ *   condition's own usage (global_* take no usage: they measure the host)
  *   custom {"command": [abs path, args...], "timeout": duration (default "1s")}  (<= 16 per policy)
  *   all [cond, ...] (1..64) | any [cond, ...] (1..64) | not cond       (nested <= 16 deep)
  *   pressure {"kind": "some"|"full" (default "some"), "window": "avg10"|"avg60"|"avg300"
  *             (default "avg10"), "above": percent}                         (cgroup v2 only)
  *   events "high"|"max"|"oom"|"oom_kill"|"low"  or  {"counter": name, "increased_by": n >= 1}
  *                                                                          (cgroup v2 only)
+ *          (and "oom_group_kill", v2 memory.events of kernel 5.17+; 0 on older kernels)
  * handler: {"on": event name, "level": int (optional; 1..n_levels, 0 allowed for remaining),
  *           "every": duration (remaining only, rate limit),
  *           exactly one action key: "webhook" | "signal" | "reclaim" | "exec" | "memory_high"}
@@ -56,10 +60,11 @@ struct condition {
 	double percent;             /* *_RELATIVE: free percent < percent; PRESSURE: avg > percent */
 	enum psi_kind psi_kind;     /* PRESSURE */
 	enum psi_window psi_window; /* PRESSURE */
+	enum usage_kind usage; /* LOCAL_*, TIME_TO_LIMIT, GROWTH: what "used" means (the condition's, else the
+	                          policy's) */
 	enum memevent memevent;     /* EVENTS */
 	uint64_t increased_by;      /* EVENTS: true when events_delta[memevent] >= increased_by */
 	size_t probe;               /* CUSTOM: index into policy.probes */
-	enum usage_kind usage;      /* TIME_TO_LIMIT, GROWTH: what is fitted (default: the policy's) */
 	uint64_t window_usec;       /* TIME_TO_LIMIT, GROWTH: how far back the fit reaches */
 	uint64_t below_usec;        /* TIME_TO_LIMIT: true when the projected time is below this */
 	double rate_bytes_per_sec;  /* GROWTH: true when the slope is above this */
@@ -145,7 +150,7 @@ struct policy {
 	uint64_t check_interval_usec;
 	uint64_t maximum_available_bytes; /* 0: auto */
 	bool log_transitions;
-	enum usage_kind usage; /* what "used" means for local and trend conditions (default current) */
+	enum usage_kind usage; /* "usage": what local conditions measure unless they say otherwise */
 	struct level *levels;  /* levels[0] is level 1 */
 	size_t n_levels;
 	struct handler *handlers;
@@ -157,6 +162,7 @@ struct policy {
 	uint64_t trend_max_window_usec; /* the longest of them: the ring's span (0: no trends) */
 	bool needs_v2;                  /* uses pressure or events conditions */
 	bool needs_reclaim;             /* has a reclaim handler */
+	bool needs_stat; /* usage (the policy's or a condition's) other than current: memory.stat */
 };
 
 /* The embedded default policy (policies/default.json), NUL-terminated. */

@@ -18,6 +18,10 @@ struct policy_ctx {
  * half-way leaves something policy_free can free). Returns 0 or -EINVAL/-ENOMEM. */
 int condition_parse(struct policy_ctx *c, const struct cJSON *j, const char *path, struct condition *cond);
 
+/* A usage kind name ("current", "working_set", "anon") into *ret (lib/cond_memory.c). Returns 0 or
+ * -EINVAL. */
+int want_usage_kind(struct want_ctx *w, const struct cJSON *it, const char *path, enum usage_kind *ret);
+
 /* Parses one handler object into h (zeroed). Returns 0 or -EINVAL/-ENOMEM. */
 int handler_parse(struct policy_ctx *c, const struct cJSON *j, const char *path, struct handler *h);
 /* Parses the "handlers" array (j may be NULL: no handlers). */

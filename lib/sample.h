@@ -25,6 +25,8 @@ struct sample {
 	bool has_stat;                 /* memory.stat was read: the two below are valid */
 	uint64_t working_set_bytes;    /* usage_bytes - inactive_file (v1 total_inactive_file), >= 0 */
 	uint64_t anon_bytes;           /* v2 anon, v1 total_rss */
+	enum usage_kind usage;         /* what the policy decides on (its "usage"): local_free_* of the
+	                                * payload and the log lines measure this */
 	uint64_t limit_bytes;          /* effective local maximum; 0 is a limit of nothing */
 	uint64_t host_total_bytes;     /* MemTotal */
 	uint64_t host_available_bytes; /* MemAvailable */
@@ -65,6 +67,13 @@ static inline uint64_t sample_local_free_bytes_of(const struct sample *s, enum u
 {
 	uint64_t used = sample_used_bytes(s, k);
 	return used < s->limit_bytes ? s->limit_bytes - used : 0;
+}
+
+/* sample_local_free_bytes_of in percent of the limit (0..100); 0 for a limit of 0. */
+static inline double sample_local_free_percent_of(const struct sample *s, enum usage_kind k)
+{
+	return s->limit_bytes ? (double)sample_local_free_bytes_of(s, k) * 100.0 / (double)s->limit_bytes
+	                      : 0.0;
 }
 
 /* limit - usage, 0 when usage is at or above the limit. */

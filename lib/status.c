@@ -29,6 +29,14 @@ static char *status_json(const struct status *st)
 		cJSON_Delete(o);
 		return NULL;
 	}
+	if (st->sample) {
+		cJSON *s = payload_sample_json(st->sample);
+		if (!s || !cJSON_AddItemToObject(o, "sample", s)) {
+			cJSON_Delete(s);
+			cJSON_Delete(o);
+			return NULL;
+		}
+	}
 	char *text = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	if (!text)

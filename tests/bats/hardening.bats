@@ -25,7 +25,7 @@ JSON
 	echo garbage > "$T/cg/memory.current"
 	wait_for 10 summaries_at_least 2
 	# two windows of about a second each at 100 checks a second: a handful of lines, not hundreds
-	run grep -c "reading $T/cg: unexpected content; check skipped" "$T/memhook.log"
+	run grep -c "reading $T/cg: unexpected content in memory.current; check skipped" "$T/memhook.log"
 	[ "$output" -le 5 ]
 	# the summary quotes the message and counts the checks left out
 	run grep -Eo '"reading [^"]*check skipped" repeated [0-9]+ more times in [0-9.]+s' "$T/memhook.log"

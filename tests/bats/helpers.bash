@@ -108,7 +108,7 @@ fixture_v2() {
 	echo "$2" > "$1/memory.current"
 	echo "$3" > "$1/memory.max"
 	printf 'low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\noom_group_kill 0\n' > "$1/memory.events"
-	printf 'anon 1048576\nfile 2097152\nkernel 524288\n' > "$1/memory.stat"
+	printf 'anon 1048576\nfile 2097152\nkernel 524288\ninactive_file 1572864\nactive_file 524288\n' > "$1/memory.stat"
 	: > "$1/cgroup.procs"
 	: > "$1/memory.reclaim"
 }

@@ -87,3 +87,25 @@ at_least() { [ "$(count_event "$1")" -ge "$2" ]; }
 	echo "$output"
 	[ "$status" -eq 0 ]
 }
+
+@test "bodies of a working_set policy (working_set_bytes, anon_bytes, usage) validate too" {
+	policy "$T/p.json"
+	python3 - "$T/p.json" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+p["usage"] = "working_set"
+json.dump(p, open(sys.argv[1], "w"))
+PY
+	memhook_start --policy "$T/p.json" --cgroup "$T/cg" --proc-root "$T/proc"
+	wait_for 5 log_has watching
+	set_usage "$T/cg" $((97 * MiB))          # working set 95.5 MiB (inactive_file 1.5 MiB): 4.5% free
+	wait_for 5 has_event entered 2
+	run event_field entered 2 'b["sample"]["usage"], b["sample"]["working_set_bytes"], b["sample"]["anon_bytes"], b["sample"]["local_free_bytes"]'
+	[ "$output" = "working_set $((97 * MiB - 1572864)) 1048576 $((3 * MiB + 1572864))" ]
+	set_usage "$T/cg" $((10 * MiB))
+	wait_for 5 has_event normal
+	memhook_stop
+	run python3 "$BATS_TEST_DIRNAME/validate_payloads.py" "$REQS" entered left normal
+	echo "$output"
+	[ "$status" -eq 0 ]
+}

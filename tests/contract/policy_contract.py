@@ -146,6 +146,10 @@ def gen_root():
         case("log_transitions=%r" % v, with_root(log_transitions=v))
     for v in ["true", 1, 0, None, [], {}]:
         case("log_transitions=%r" % (v,), with_root(log_transitions=v))
+    for v in ["current", "working_set", "anon"]:
+        case("usage=%r" % v, with_root(usage=v))
+    for v in ["Current", "working set", "workingset", "rss", "", None, 1, True, [], {}]:
+        case("usage=%r" % (v,), with_root(usage=v))
     case("unknown root key", with_root(check_intervall="1s"))
     case("unknown root key $schema", with_root(**{"$schema": "x"}))
     for v in [[], "x", 1, None, True]:
@@ -211,6 +215,26 @@ def gen_conditions():
     for k in ("global_relative", "local_relative"):
         for v in PERCENTS_OK + PERCENTS_BAD:
             case("%s=%r" % (k, v), with_cond({k: v}))
+    # the object form of the local conditions: {"below": threshold, "usage": kind}
+    for k, good, bad in (("local_absolute", SIZES_OK[:4], SIZES_BAD[:6]),
+                         ("local_relative", PERCENTS_OK, PERCENTS_BAD[:6])):
+        for v in good:
+            case("%s below %r" % (k, v), with_cond({k: {"below": v}}))
+            case("%s below %r working_set" % (k, v), with_cond({k: {"below": v, "usage": "working_set"}}))
+        for v in bad:
+            case("%s below %r" % (k, v), with_cond({k: {"below": v, "usage": "anon"}}))
+        for u in ["current", "working_set", "anon"]:
+            case("%s usage %r" % (k, u), with_cond({k: {"below": good[1], "usage": u}}))
+        for u in ["Anon", "", "rss", None, 1, [], {}]:
+            case("%s usage %r" % (k, u), with_cond({k: {"below": good[1], "usage": u}}))
+        for v in [{}, {"usage": "anon"}, {"below": good[1], "over": 1}, {"above": good[1]}, []]:
+            case("%s=%r" % (k, v), with_cond({k: v}))
+        case("%s usage in any" % k, with_cond({"any": [{k: {"below": good[1], "usage": "anon"}},
+                                                       {"global_relative": 5}]}))
+    # global conditions measure the host: no usage, no object form
+    for k, t in (("global_absolute", "64Mi"), ("global_relative", 10)):
+        for v in [{"below": t, "usage": "working_set"}, {"below": t}, {"usage": "current"}]:
+            case("%s=%r" % (k, v), with_cond({k: v}))
     custom_ok = [{"command": ["/bin/true"]}, {"command": ["/bin/true", "a", ""]},
                  {"command": ["/bin/true"], "timeout": "2s"}, {"command": ["/"]}]
     custom_bad = [{"command": []}, {"command": ["true"]}, {"command": [""]}, {"command": "/bin/true"},
@@ -227,12 +251,12 @@ def gen_conditions():
                     {"above": 5, "x": 1}, "some", [], None, 5]
     for v in pressure_ok + pressure_bad:
         case("pressure=%r" % (v,), with_cond({"pressure": v}))
-    for e in ["low", "high", "max", "oom", "oom_kill"]:
+    for e in ["low", "high", "max", "oom", "oom_kill", "oom_group_kill"]:
         case("events=%r" % e, with_cond({"events": e}))
         case("events counter %r" % e, with_cond({"events": {"counter": e}}))
     events_ok = [{"counter": "high", "increased_by": 3}, {"counter": "max", "increased_by": 9007199254740992},
                  {"counter": "oom", "increased_by": 1.0}]
-    events_bad = ["oom_group_kill", "High", "", 1, None, [], {}, {"counter": "x"}, {"increased_by": 1},
+    events_bad = ["oom_group_kill ", "High", "", 1, None, [], {}, {"counter": "x"}, {"increased_by": 1},
                   {"counter": "high", "increased_by": 0}, {"counter": "high", "increased_by": -1},
                   {"counter": "high", "increased_by": 1.5}, {"counter": "high", "increased_by": "1"},
                   {"counter": "high", "increased_by": 2 ** 60}, {"counter": "high", "by": 1}]

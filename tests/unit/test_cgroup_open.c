@@ -43,6 +43,11 @@ static void test_v2(void **state)
 	assert_int_equal(s.events[MEMEV_HIGH], 3);
 	assert_int_equal(s.events[MEMEV_MAX], 1);
 	assert_int_equal(s.events_delta[MEMEV_HIGH], 0); /* first sample: no delta */
+	/* memory.stat: working set = 100 MiB - inactive_file 4 MiB; anon 80 MiB */
+	assert_true(s.has_stat);
+	assert_int_equal(s.working_set_bytes, 96 * MiB);
+	assert_int_equal(s.anon_bytes, 80 * MiB);
+	assert_int_equal(sample_used_bytes(&s, USAGE_WORKING_SET), 96 * MiB);
 	/* the second sample of unchanged files: still no delta */
 	assert_int_equal(cg_sample(&t, CG_SAMPLE_ALL, &s), 0);
 	assert_int_equal(s.events_delta[MEMEV_HIGH], 0);
@@ -94,10 +99,18 @@ static void test_v1(void **state)
 	assert_true(s.has_events);
 	assert_int_equal(s.events[MEMEV_OOM_KILL], 2);
 	assert_int_equal(s.events[MEMEV_OOM], 0);
+	/* v1: total_inactive_file 0 and total_rss */
+	assert_true(s.has_stat);
+	assert_int_equal(s.working_set_bytes, 60051456);
+	assert_int_equal(s.anon_bytes, 59469824);
 	cg_close(&t);
 
+	/* hierarchical_memory_limit and the usage figures from the same memory.stat read */
 	sample_of(FIX "/v1-hierarchical", &s, &t);
 	assert_int_equal(s.limit_bytes, 512 * MiB);
+	assert_true(s.has_stat);
+	assert_int_equal(s.working_set_bytes, s.usage_bytes - 28672);
+	assert_int_equal(s.anon_bytes, 1683456);
 	cg_close(&t);
 
 	sample_of(FIX "/v1-unlimited", &s, &t);
@@ -270,6 +283,62 @@ static void test_events_delta(void **state)
 	cg_close(&t);
 }
 
+/* memory.stat is read only when asked (CG_SAMPLE_STAT); its garbage is named; a file without the
+ * keys gives no figures; the working set never goes below 0. */
+static void test_stat(void **state)
+{
+	(void)state;
+	struct cg_target t;
+	struct sample s;
+
+	put("memory.stat", "anon 262144\ninactive_file 524288\nactive_file 0\n");
+	assert_int_equal(cg_open(scratch, &t), 0);
+	memset(&s, 0xff, sizeof(s));
+	assert_int_equal(cg_sample(&t, CG_SAMPLE_EVENTS, &s), 0);
+	assert_false(s.has_stat);
+	assert_int_equal(s.working_set_bytes, 0);
+	assert_int_equal(sample_used_bytes(&s, USAGE_WORKING_SET), 1048576); /* falls back to usage */
+
+	assert_int_equal(cg_sample(&t, CG_SAMPLE_STAT, &s), 0);
+	assert_true(s.has_stat);
+	assert_int_equal(s.working_set_bytes, 1048576 - 524288);
+	assert_int_equal(s.anon_bytes, 262144);
+	assert_false(s.has_events); /* only what was asked */
+
+	/* inactive_file above the usage (read apart): clamped at 0 */
+	put("memory.stat", "anon 262144\ninactive_file 4194304\n");
+	assert_int_equal(cg_sample(&t, CG_SAMPLE_STAT, &s), 0);
+	assert_int_equal(s.working_set_bytes, 0);
+
+	/* garbage: -EBADMSG naming the file, the sample untouched; not read when not asked */
+	put("memory.stat", "anon 262144\ninactive_file many\n");
+	s.usage_bytes = 99;
+	assert_int_equal(cg_sample(&t, CG_SAMPLE_STAT, &s), -EBADMSG);
+	assert_string_equal(t.bad_file, "memory.stat");
+	assert_int_equal(s.usage_bytes, 99);
+	assert_int_equal(cg_sample(&t, 0, &s), 0);
+	assert_null(t.bad_file);
+	put("memory.current", "garbage\n");
+	assert_int_equal(cg_sample(&t, 0, &s), -EBADMSG);
+	assert_string_equal(t.bad_file, "memory.current");
+	put("memory.current", "1048576\n");
+
+	/* without the keys: no figures, not an error */
+	put("memory.stat", "anon 262144\nfile 0\n");
+	assert_int_equal(cg_sample(&t, CG_SAMPLE_ALL, &s), 0);
+	assert_false(s.has_stat);
+	cg_close(&t);
+
+	/* no memory.stat at all */
+	char path[256];
+	snprintf(path, sizeof(path), "%s/memory.stat", scratch);
+	unlink(path);
+	assert_int_equal(cg_open(scratch, &t), 0);
+	assert_int_equal(cg_sample(&t, CG_SAMPLE_ALL, &s), 0);
+	assert_false(s.has_stat);
+	cg_close(&t);
+}
+
 static void test_read_procs(void **state)
 {
 	(void)state;
@@ -350,6 +419,7 @@ static void test_dump_v2(void **state)
 	pos(text, "4242");
 	assert_null(strstr(text, "4999"));
 	pos(text, "processes by RSS (3)");
+	pos(text, "usage: current 100Mi, working_set 96Mi (current - inactive_file 4Mi), anon 80Mi\n");
 	free(text);
 }
 
@@ -397,6 +467,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unopenable_memory_file, scratch_setup, scratch_teardown),
 		cmocka_unit_test_setup_teardown(test_limit_zero, scratch_setup, scratch_teardown),
 		cmocka_unit_test_setup_teardown(test_events_delta, scratch_setup, scratch_teardown),
+		cmocka_unit_test_setup_teardown(test_stat, scratch_setup, scratch_teardown),
 		cmocka_unit_test(test_read_procs),
 		cmocka_unit_test_setup_teardown(test_procs_garbage, scratch_setup, scratch_teardown),
 		cmocka_unit_test(test_dump_v2),

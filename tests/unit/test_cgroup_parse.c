@@ -237,12 +237,168 @@ static void test_parse_keyed(void **state)
 	assert_int_equal(v, 7);
 }
 
+/* memory.stat of the host's cgroup v1 root (kernel 6.18, this project's machine): the hierarchical
+ * total_* keys count, not the local inactive_file and rss that come first. */
+static const char v1_stat_real[] = "cache 12402688\n"
+                                   "rss 8433664\n"
+                                   "rss_huge 0\n"
+                                   "shmem 9736192\n"
+                                   "mapped_file 8032256\n"
+                                   "dirty 28672\n"
+                                   "writeback 0\n"
+                                   "workingset_refault_anon 0\n"
+                                   "workingset_refault_file 405\n"
+                                   "swap 0\n"
+                                   "swapcached 0\n"
+                                   "pgpgin 26023\n"
+                                   "pgpgout 20943\n"
+                                   "pgfault 30739\n"
+                                   "pgmajfault 0\n"
+                                   "inactive_anon 0\n"
+                                   "active_anon 1531904\n"
+                                   "inactive_file 192512\n"
+                                   "active_file 2473984\n"
+                                   "unevictable 16637952\n"
+                                   "hierarchical_memory_limit 9223372036854771712\n"
+                                   "hierarchical_memsw_limit 9223372036854771712\n"
+                                   "total_cache 1149730816\n"
+                                   "total_rss 157581312\n"
+                                   "total_rss_huge 119537664\n"
+                                   "total_shmem 9736192\n"
+                                   "total_mapped_file 94359552\n"
+                                   "total_dirty 5853184\n"
+                                   "total_writeback 0\n"
+                                   "total_workingset_refault_anon 0\n"
+                                   "total_workingset_refault_file 148612\n"
+                                   "total_swap 0\n"
+                                   "total_swapcached 0\n"
+                                   "total_pgpgin 13745675\n"
+                                   "total_pgpgout 13523752\n"
+                                   "total_pgfault 23868019\n"
+                                   "total_pgmajfault 1577\n"
+                                   "total_inactive_anon 149024768\n"
+                                   "total_active_anon 1609728\n"
+                                   "total_inactive_file 607342592\n"
+                                   "total_active_file 532652032\n"
+                                   "total_unevictable 16637952\n";
+
+/* memory.stat of a cgroup v2 (tests/fixtures/v2, a 6.x kernel's key set and order). */
+static const char v2_stat_real[] = "anon 83886080\n"
+                                   "file 12582912\n"
+                                   "kernel 8388608\n"
+                                   "kernel_stack 147456\n"
+                                   "pagetables 643072\n"
+                                   "sec_pagetables 0\n"
+                                   "percpu 5040\n"
+                                   "sock 0\n"
+                                   "vmalloc 8192\n"
+                                   "shmem 0\n"
+                                   "zswap 0\n"
+                                   "zswapped 0\n"
+                                   "file_mapped 4325376\n"
+                                   "file_dirty 8192\n"
+                                   "file_writeback 0\n"
+                                   "swapcached 0\n"
+                                   "anon_thp 0\n"
+                                   "file_thp 0\n"
+                                   "shmem_thp 0\n"
+                                   "inactive_anon 83623936\n"
+                                   "active_anon 262144\n"
+                                   "inactive_file 4194304\n"
+                                   "active_file 8388608\n"
+                                   "unevictable 0\n"
+                                   "slab_reclaimable 2150400\n"
+                                   "slab_unreclaimable 1048576\n"
+                                   "slab 3198976\n"
+                                   "workingset_refault_anon 0\n"
+                                   "workingset_refault_file 118\n"
+                                   "workingset_activate_anon 0\n"
+                                   "workingset_activate_file 12\n"
+                                   "workingset_restore_anon 0\n"
+                                   "workingset_restore_file 0\n"
+                                   "workingset_nodereclaim 0\n"
+                                   "pgdemote_kswapd 0\n"
+                                   "pgdemote_direct 0\n"
+                                   "pgdemote_khugepaged 0\n"
+                                   "pgscan 1024\n"
+                                   "pgsteal 1000\n"
+                                   "pgscan_kswapd 0\n"
+                                   "pgscan_direct 1024\n"
+                                   "pgscan_khugepaged 0\n"
+                                   "pgsteal_kswapd 0\n"
+                                   "pgsteal_direct 1000\n"
+                                   "pgsteal_khugepaged 0\n"
+                                   "pgfault 412331\n"
+                                   "pgmajfault 27\n"
+                                   "pgrefill 310\n"
+                                   "pgactivate 4481\n"
+                                   "pgdeactivate 302\n"
+                                   "pglazyfree 0\n"
+                                   "pglazyfreed 0\n"
+                                   "zswpin 0\n"
+                                   "zswpout 0\n"
+                                   "zswpwb 0\n"
+                                   "thp_fault_alloc 0\n"
+                                   "thp_collapse_alloc 0\n"
+                                   "thp_swpout 0\n"
+                                   "thp_swpout_fallback 0\n";
+
+static void test_parse_stat(void **state)
+{
+	(void)state;
+	struct cg_stat st = { 0 };
+
+	assert_int_equal(cg_parse_stat(v1_stat_real, sizeof(v1_stat_real) - 1, CG_V1, &st), 0);
+	assert_int_equal(st.inactive_file_bytes, UINT64_C(607342592));
+	assert_int_equal(st.anon_bytes, UINT64_C(157581312));
+	assert_int_equal(cg_parse_stat(v2_stat_real, sizeof(v2_stat_real) - 1, CG_V2, &st), 0);
+	assert_int_equal(st.inactive_file_bytes, UINT64_C(4194304));
+	assert_int_equal(st.anon_bytes, UINT64_C(83886080));
+
+	/* v1 reads total_*, even when the local keys come first and differ */
+	assert_int_equal(cg_parse_stat(S("inactive_file 1\nrss 2\ntotal_inactive_file 10\ntotal_rss 20\n"),
+	                               CG_V1, &st),
+	                 0);
+	assert_int_equal(st.inactive_file_bytes, 10);
+	assert_int_equal(st.anon_bytes, 20);
+	/* v2 has no total_ keys; a v1 file read as v2 lacks "anon": -ENOENT, not garbage */
+	assert_int_equal(cg_parse_stat(S("inactive_file 1\nanon 2\n"), CG_V2, &st), 0);
+	assert_int_equal(st.inactive_file_bytes, 1);
+	assert_int_equal(st.anon_bytes, 2);
+	/* the first occurrence wins; no trailing newline */
+	assert_int_equal(cg_parse_stat(S("anon 5\ninactive_file 6\nanon 7"), CG_V2, &st), 0);
+	assert_int_equal(st.anon_bytes, 5);
+	assert_int_equal(st.inactive_file_bytes, 6);
+
+	st = (struct cg_stat){ 42, 43 };
+	/* a key missing: -ENOENT */
+	assert_int_equal(cg_parse_stat(S("anon 5\nfile 6\n"), CG_V2, &st), -ENOENT);
+	assert_int_equal(cg_parse_stat(S("inactive_file 5\n"), CG_V2, &st), -ENOENT);
+	assert_int_equal(cg_parse_stat(S("total_rss 5\ninactive_file 6\n"), CG_V1, &st), -ENOENT);
+	assert_int_equal(cg_parse_stat(v2_stat_real, sizeof(v2_stat_real) - 1, CG_V1, &st), -ENOENT);
+	/* prefixes and extensions are other keys */
+	assert_int_equal(cg_parse_stat(S("ano 5\ninactive_files 6\n"), CG_V2, &st), -ENOENT);
+	/* garbage anywhere, even after both keys: -EBADMSG */
+	assert_int_equal(cg_parse_stat(S(""), CG_V2, &st), -EBADMSG);
+	assert_int_equal(cg_parse_stat(S("anon 5\ninactive_file 6\nfile x\n"), CG_V2, &st), -EBADMSG);
+	assert_int_equal(cg_parse_stat(S("anon 5\ninactive_file 99999999999999999999\n"), CG_V2, &st),
+	                 -EBADMSG);
+	assert_int_equal(cg_parse_stat(S("anon 5\0\ninactive_file 6\n"), CG_V2, &st), -EBADMSG);
+	assert_int_equal(cg_parse_stat(S("anon -5\ninactive_file 6\n"), CG_V2, &st), -EBADMSG);
+	assert_int_equal(cg_parse_stat(S("anon 5\n\ninactive_file 6\n"), CG_V2, &st), -EBADMSG);
+	assert_int_equal(cg_parse_stat(NULL, 5, CG_V2, &st), -EBADMSG);
+	/* untouched on every failure */
+	assert_int_equal(st.inactive_file_bytes, 42);
+	assert_int_equal(st.anon_bytes, 43);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_u64),      cmocka_unit_test(test_parse_limit),
 		cmocka_unit_test(test_parse_psi_real), cmocka_unit_test(test_parse_psi_hostile),
 		cmocka_unit_test(test_parse_events),   cmocka_unit_test(test_parse_keyed),
+		cmocka_unit_test(test_parse_stat),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -66,7 +66,7 @@ static void test_json_full(void **state)
 	         "\"sample\":{\"usage_bytes\":939524096,\"limit_bytes\":1073741824,\"local_free_bytes\":"
 	         "134217728,"
 	         "\"local_free_percent\":12.5,\"host_available_bytes\":4294967296,\"host_total_bytes\":"
-	         "8589934592},"
+	         "8589934592,\"usage\":\"current\"},"
 	         "\"hostname\":\"%s\",\"memhook_version\":\"%s\"}",
 	         payload_instance(), host, MEMHOOK_VERSION);
 	assert_string_equal(json, want);

@@ -304,8 +304,8 @@ static const struct bad bad_cases[] = {
 	  "levels[0].when.pressure.window: must be \"avg10\", \"avg60\" or \"avg300\"" },
 	{ L1("{\"pressure\": {\"above\": 100.5}}"),
 	  "levels[0].when.pressure.above: must be between 0 and 100" },
-	{ L1("{\"events\": \"oops\"}"),
-	  "levels[0].when.events: unknown memory event \"oops\" (expected low, high, max, oom or oom_kill)" },
+	{ L1("{\"events\": \"oops\"}"), "levels[0].when.events: unknown memory event \"oops\" (expected low, "
+	                                "high, max, oom, oom_kill or oom_group_kill)" },
 	{ L1("{\"events\": {\"counter\": \"max\", \"increased_by\": 0}}"),
 	  "levels[0].when.events.increased_by: must be at least 1" },
 	{ L1("{\"events\": {\"counter\": \"max\", \"increased_by\": 1.5}}"),

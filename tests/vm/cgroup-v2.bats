@@ -11,6 +11,8 @@ setup_file() {
 }
 
 teardown() {
+	# a second memhook (the usage test), stopped like the first
+	[ -z "${MH2_PID:-}" ] || { MH_PID=$MH2_PID mh_stop; MH2_PID=; }
 	vm_teardown
 }
 
@@ -312,4 +314,102 @@ high_is() {
 	mh_stop
 	high_is max
 	mh_logged "stopping: memory.high of $CG restored to max"
+
+# usage_status_normal_full: the working_set memhook's status file shows a check of the full page
+# cache (more than 180 MiB used) at level 0, its sample on the working set.
+usage_status_normal_full() {
+	local doc
+	doc=$(<"$BATS_TEST_TMPDIR/ws.status") || return 1
+	json_load "$doc" || return 1
+	[ "${HOOK[level]}" = 0 ] && [ "${HOOK[sample.usage]-}" = working_set ] &&
+		[ "${HOOK[sample.usage_bytes]:-0}" -gt $((180 * MiB)) ] &&
+		[ "${HOOK[sample.working_set_bytes]:-999999999999}" -lt $((40 * MiB)) ]
+}
+
+# stat_of CGROUP KEY: a memory.stat value.
+stat_of() {
+	local k v
+	while read -r k v; do [ "$k" != "$2" ] || { echo "$v"; return 0; }; done <"$1/memory.stat"
+	return 1
+}
+
+@test "usage: a page-cache reader drives current to high, the working set stays normal; anon drives both" {
+	read -r data <"$WORK/vm/cache_file" # 200 MiB, sparse, on the 9p root (cache=loose): page cache
+	cg_new usage 256M
+	echo 0 >"$CG/memory.swap.max"
+	for u in current working_set; do
+		policy "$u" '{"check_interval": "250ms", "usage": "'"$u"'",
+			"levels": [{"name": "high", "when": {"local_relative": 30}}],
+			"handlers": [{"on": "entered", "webhook": '"$(webhook "usage-$u")"'},
+			             {"on": "normal", "webhook": '"$(webhook "usage-$u")"'}]}' >/dev/null
+	done
+	P_CUR=$BATS_TEST_TMPDIR/current.json P_WS=$BATS_TEST_TMPDIR/working_set.json
+	"$MEMHOOK" run --policy "$P_CUR" --cgroup "$CG" >"$BATS_TEST_TMPDIR/current.log" 2>&1 3>&- &
+	MH2_PID=$!
+	mh_start --policy "$P_WS" --cgroup "$CG" --status-file "$BATS_TEST_TMPDIR/ws.status"
+	wait_for 20 mh_logged "watching"
+
+	# the reader, inside the cgroup: every page it reads is charged to it, as inactive file pages
+	bash -c 'echo $$ >"$1/cgroup.procs" && exec dd if="$2" of=/dev/null bs=1M status=none' reader "$CG" "$data"
+	echo "after the read: current $(cg_current "$CG") inactive_file $(stat_of "$CG" inactive_file) anon $(stat_of "$CG" anon)"
+	[ "$(cg_current "$CG")" -gt $((180 * MiB)) ]
+	[ "$(stat_of "$CG" inactive_file)" -gt $((150 * MiB)) ]
+
+	# current: high
+	wait_for 20 hook_find usage-current event=entered
+	hook_expect usage-current event=entered level_name=high sample.usage=current
+	[ "${HOOK[sample.usage_bytes]}" -gt $((179 * MiB)) ]
+	[ "${HOOK[sample.working_set_bytes]-unset}" = unset ] # a current policy does not read memory.stat
+	run --separate-stderr "$MEMHOOK" run --once --policy "$P_CUR" --cgroup "$CG"
+	json_load "$output"
+	eq level "${HOOK[level]}" 1
+
+	# working_set: normal, with all three figures in run --once
+	run --separate-stderr "$MEMHOOK" run --once --policy "$P_WS" --cgroup "$CG"
+	[ "$status" -eq 0 ]
+	json_load "$output"
+	eq level "${HOOK[level]}" 0
+	eq usage "${HOOK[sample.usage]}" working_set
+	eq condition_usage "${HOOK[conditions.0.usage]}" working_set
+	[ "${HOOK[sample.usage_bytes]}" -gt $((180 * MiB)) ]
+	[ "${HOOK[sample.working_set_bytes]}" -lt $((40 * MiB)) ]
+	[ "${HOOK[sample.anon_bytes]}" -lt $((8 * MiB)) ]
+	# the daemon checked the full cache and stayed at normal: its status file, and no webhook
+	wait_for 20 usage_status_normal_full
+	refute hook_find usage-working_set event=entered
+
+	# an anonymous hog (no swap): the cache makes room, and both usages say high
+	hog_start usage "$CG"
+	hog_do usage "grow 200" 60
+	wait_for 30 hook_find usage-working_set event=entered
+	hook_expect usage-working_set event=entered level_name=high sample.usage=working_set
+	[ "${HOOK[sample.working_set_bytes]}" -gt $((179 * MiB)) ]
+	# the first check past 30% free, while the hog still grows: most of the working set is anon
+	[ "${HOOK[sample.anon_bytes]}" -gt $((160 * MiB)) ]
+	[ "${HOOK[sample.anon_bytes]}" -le "${HOOK[sample.working_set_bytes]}" ]
+	eq local_free_bytes "${HOOK[sample.local_free_bytes]}" $((256 * MiB - HOOK[sample.working_set_bytes]))
+	mh_logged 'level 0 -> 1 \(high\): entered; working set [0-9.]+Mi of 256Mi'
+	run --separate-stderr "$MEMHOOK" run --once --policy "$P_CUR" --cgroup "$CG"
+	json_load "$output"
+	eq level "${HOOK[level]}" 1
+
+	hog_do usage "shrink 200" 60
+	wait_for 30 hook_find usage-working_set event=normal
+	mh_running
+}
+
+@test "oom_group_kill: memory.oom.group kills the whole cgroup; an events condition and the payload count it" {
+	cg_with_hog ogk 8 32M
+	echo 1 >"$CG/memory.oom.group"
+	P=$(policy ogk '{"check_interval": "250ms",
+		"levels": [{"name": "group-killed", "when": {"events": "oom_group_kill"}}],
+		"handlers": [{"on": "entered", "webhook": '"$(webhook ogk)"'}]}')
+	mh_start --policy "$P" --cgroup "$CG"
+	wait_for 20 mh_logged "watching"
+	hog_send ogk "grow 64"
+	wait_for 30 proc_gone "$HOG_PID"
+	[ "$(cg_event "$CG" oom_group_kill)" -ge 1 ]
+	wait_for 20 hook_find ogk event=entered level_name=group-killed
+	[ "${HOOK[sample.events.oom_group_kill]}" -ge 1 ]
+	mh_running
 }

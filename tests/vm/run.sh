@@ -173,6 +173,15 @@ cp "$HERE"/*.bats "$HERE"/helpers.bash "$HERE"/guest.sh "$HERE"/latency.sh "$HER
 printf '%s\n' "$FILTER" >"$WORK/vm/filter"
 printf '%s\n' "$JOBS" >"$WORK/vm/jobs"
 [ "$MODE" != script ] || cp "$3" "$WORK/vm/script.sh"
+# A file for the page-cache test (cgroup-v2.bats, "usage"): sparse (no disk used), outside /tmp
+# (the guest mounts a tmpfs there, whose pages are shmem, not page cache) and outside the work
+# directory (mounted without a cache). The guest reads it through its 9p root, mounted
+# cache=loose: its pages become the guest's page cache, inactive_file of the reader's cgroup.
+mkdir -p /var/tmp
+DATA=$(mktemp -d /var/tmp/memhook-vm-data.XXXXXX)
+cleanup() { rm -rf "$WORK" "$DATA"; }
+truncate -s 200M "$DATA/cache.dat"
+printf '%s\n' "$DATA/cache.dat" >"$WORK/vm/cache_file"
 
 # ---- 5. boot ------------------------------------------------------------------------------------
 ACC=(-accel tcg -cpu "${MEMHOOK_VM_CPU:-max}")
