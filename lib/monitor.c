@@ -284,14 +284,7 @@ static void run_check(void *userdata)
 	char reason[64];
 	int r = watch_check_alive(&m->watch, reason, sizeof(reason));
 	if (r >= 0) {
-		/* /metrics shows memory.events, PSI and MemAvailable whatever the policy reads; the
-		 * wakeups stay the policy's (watch_rearm) */
-		struct check_needs needs = m->needs;
-		if (m->http) {
-			needs.sample_what |= CG_SAMPLE_ALL;
-			needs.host_every_check = true;
-		}
-		r = check_sample(&m->watch.target, m->policy, &needs, &m->host, &m->sample);
+		r = check_sample(&m->watch.target, m->policy, &m->needs, &m->host, &m->sample);
 		if (r > 0)
 			return; /* meminfo: logged */
 		if (r == -ENOENT || r == -ENODEV)
@@ -472,10 +465,28 @@ int monitor_block_signals(void)
 
 /* ---- HTTP endpoints (--listen) ---- */
 
+/* A sample of everything /metrics shows (memory.events, PSI, memory.stat, MemAvailable), read at
+ * the scrape whatever the policy reads, so a memhook nobody scrapes reads no more than its policy
+ * needs. It reads through a copy of the target: the check's own state (the last event counters
+ * its deltas start from) is left as it was. Returns whether ret was read (else the last check's
+ * sample is shown). */
+static bool scrape_sample(struct monitor *m, struct sample *ret)
+{
+	if (!m->watch.target.present)
+		return false;
+	struct target peek = m->watch.target;
+	struct check_host host = m->host;
+	const struct check_needs all = { .sample_what = CG_SAMPLE_ALL | CG_SAMPLE_STAT,
+		                         .host_every_check = true };
+	return check_sample(&peek, m->policy, &all, &host, ret) == 0;
+}
+
 static void route_metrics(void *userdata, struct http_reply *ret)
 {
 	struct monitor *m = userdata;
 	const struct target *t = &m->watch.target;
+	struct sample now;
+	const struct sample *shown = scrape_sample(m, &now) ? &now : &m->sample;
 	struct webhook_stats st;
 	webhook_get_stats(m->dispatch.webhooks, &st);
 	struct metrics_view v = {
@@ -485,7 +496,7 @@ static void route_metrics(void *userdata, struct http_reply *ret)
 		.n_levels = m->policy->n_levels,
 		.target_up = t->present,
 		.paused = m->paused,
-		.sample = t->present && m->metrics.checks ? &m->sample : NULL,
+		.sample = t->present && m->metrics.checks ? shown : NULL,
 		.events_oom_kill_only = t->cg.version == CG_V1,
 		.webhook_delivered = st.delivered,
 		.webhook_failed = st.failed,

@@ -78,6 +78,9 @@ JSON
 	[ "$(metric 'memhook_level_transitions_total{direction="down",level="high"}')" = 0 ]
 	[ "$(metric 'memhook_target_memory_limit_bytes')" = $((64 * MiB)) ]
 	[ "$(metric 'memhook_target_memory_usage_bytes')" -gt $((45 * MiB)) ]
+	# read at the scrape whatever the policy reads (its usage is current): the working set too
+	ws=$(metric 'memhook_target_memory_working_set_bytes')
+	[ "$ws" -gt 0 ] && [ "$ws" -le "$(metric 'memhook_target_memory_usage_bytes')" ]
 	[ "$(metric 'memhook_host_memory_available_bytes')" -gt 0 ]
 	[ "$(metric 'memhook_build_info{version="0.1.0"}')" = 1 ]
 	# v1: memory.oom_control has oom_kill only; no PSI
