@@ -314,6 +314,7 @@ high_is() {
 	mh_stop
 	high_is max
 	mh_logged "stopping: memory.high of $CG restored to max"
+}
 
 # usage_status_normal_full: the working_set memhook's status file shows a check of the full page
 # cache (more than 180 MiB used) at level 0, its sample on the working set.
