@@ -174,14 +174,16 @@ JSON
 	run python3 - "$T/r.csv" <<'PY'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
-print(rows[0]["elapsed_sec"], rows[-1]["elapsed_sec"], rows[-1]["limit_bytes"],
+# the 11th sample is due 2 s in; a loaded machine may take it a few ms late, never early
+last = float(rows[-1]["elapsed_sec"])
+print(rows[0]["elapsed_sec"], 2.0 <= last < 2.1, rows[-1]["limit_bytes"],
       all(int(r["usage_bytes"]) >= 8 << 20 for r in rows), rows[-1]["events_oom_kill"])
 PY
-	[ "$output" = "0.000 2.000 $((64 * MiB)) True 0" ]
+	[ "$output" = "0.000 True $((64 * MiB)) True 0" ]
 	# and it replays
 	run "$MEMHOOK" simulate --trace "$T/r.csv"
 	[ "$status" -eq 0 ]
-	[[ "$output" == *'"samples":11,"span_sec":2,'* ]]
+	[[ "$output" == *'"samples":11,"span_sec":2'* ]]
 }
 
 @test "record: SIGTERM stops it cleanly (exit 0, every line whole); the target's exit ends it too" {
