@@ -128,6 +128,15 @@
 /* Wakeups closer together than this are folded into one check (memory.events can notify up to
  * 100 times a second under memory.high throttling). */
 #define WAKE_MIN_GAP_USEC (20 * USEC_PER_MSEC)
+/* cgroup v1 usage thresholds (cgroup.event_control, lib/cg_threshold.c): one eventfd each, so a
+ * bound on the fds a policy can make memhook hold. 32 is one local condition per level at the
+ * policy's most levels (POLICY_MAX_LEVELS); past it the lowest thresholds are left to polling (the
+ * highest, nearest the OOM killer, are the ones worth a wakeup). */
+#define CG_THRESHOLDS_MAX 32
+/* v1's OOM notification comes as the kernel starts its OOM kill, before it has chosen the victim
+ * and counted oom_kill (0-14 ms later on the project's host, 3 runs): a second check this long
+ * after the notification sees the kill when the first one was too early. */
+#define OOM_FOLLOWUP_USEC (100 * USEC_PER_MSEC)
 
 /* ---- the target ---- */
 

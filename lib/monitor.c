@@ -305,6 +305,8 @@ static void run_check(void *userdata)
 			         r == -EBADMSG ? "unexpected content" : strerror(-r));
 		return;
 	}
+	/* cgroup v1: the kernel's usage thresholds at this check's limit (registered once per limit) */
+	watch_thresholds(&m->watch, m->policy, &m->sample);
 	probes_start(m->probes); /* on_probes_done finishes the check */
 }
 

@@ -1,4 +1,5 @@
-/* Target life (acquire, lost, found) and wakeups (memory.events POLLPRI, PSI trigger, folding). */
+/* Target life (acquire, lost, found) and wakeups (memory.events POLLPRI, PSI trigger, v1 usage
+ * thresholds and OOM notifier, folding). */
 #include "watch.h"
 
 #include <fcntl.h>
@@ -6,6 +7,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 
+#include "cg_threshold.h"
 #include "cgroup.h"
 #include "defaults.h"
 #include "log.h"
@@ -15,8 +17,26 @@
 void watch_init(struct watch *w, const struct target_spec *spec, struct loop *l, watch_wake_fn wake,
                 void *userdata)
 {
-	*w = (struct watch){ .loop = l, .psi_fd = -1, .wake = wake, .userdata = userdata };
+	*w = (struct watch){ .loop = l, .psi_fd = -1, .oom_fd = -1, .wake = wake, .userdata = userdata };
 	target_init_spec(&w->target, spec);
+}
+
+/* Closes an eventfd of ours that is in the loop (closing unregisters it with the kernel). */
+static void drop_fd(struct watch *w, int *fd)
+{
+	if (*fd < 0)
+		return;
+	loop_del_fd(w->loop, *fd);
+	close(*fd);
+	*fd = -1;
+}
+
+static void disarm_thresholds(struct watch *w)
+{
+	for (size_t i = 0; i < w->n_thr; i++)
+		drop_fd(w, &w->thr_fds[i]);
+	w->n_thr = 0;
+	w->thr_armed = false;
 }
 
 static void disarm(struct watch *w)
@@ -34,6 +54,12 @@ static void disarm(struct watch *w)
 		close(w->psi_fd);
 		w->psi_fd = -1;
 	}
+	disarm_thresholds(w);
+	drop_fd(w, &w->oom_fd);
+	if (w->oom_timer) {
+		loop_cancel_timer(w->loop, w->oom_timer);
+		w->oom_timer = 0;
+	}
 }
 
 void watch_free(struct watch *w)
@@ -50,6 +76,28 @@ static void on_wake_timer(struct loop *l _unused_, void *userdata)
 	w->wake(w->userdata);
 }
 
+/* A wakeup: a check now, unless one ran less than WAKE_MIN_GAP ago; then one folded check when
+ * the gap is over (a check already waiting for it takes this wakeup too). */
+static void wake_folded(struct watch *w)
+{
+	uint64_t now = now_mono_usec();
+	if (now - w->last_check_usec >= WAKE_MIN_GAP_USEC)
+		w->wake(w->userdata);
+	else if (!w->wake_timer)
+		w->wake_timer =
+		        loop_add_timer(w->loop, w->last_check_usec + WAKE_MIN_GAP_USEC, on_wake_timer, w);
+}
+
+/* A check from the loop's next iteration (never from inside the running check), folded. */
+static void wake_later(struct watch *w)
+{
+	if (!w->wake_timer) {
+		uint64_t at = w->last_check_usec + WAKE_MIN_GAP_USEC;
+		uint64_t now = now_mono_usec();
+		w->wake_timer = loop_add_timer(w->loop, at > now ? at : now, on_wake_timer, w);
+	}
+}
+
 static void on_wakeup(struct loop *l, int fd, uint32_t events, void *userdata)
 {
 	struct watch *w = userdata;
@@ -63,11 +111,58 @@ static void on_wakeup(struct loop *l, int fd, uint32_t events, void *userdata)
 		return;
 	}
 	log_debug("woken by %s", fd == w->psi_fd ? "a PSI trigger" : "memory.events");
-	uint64_t now = now_mono_usec();
-	if (now - w->last_check_usec >= WAKE_MIN_GAP_USEC)
-		w->wake(w->userdata);
-	else if (!w->wake_timer)
-		w->wake_timer = loop_add_timer(l, w->last_check_usec + WAKE_MIN_GAP_USEC, on_wake_timer, w);
+	wake_folded(w);
+}
+
+static void on_oom_timer(struct loop *l _unused_, void *userdata)
+{
+	struct watch *w = userdata;
+	w->oom_timer = 0;
+	log_debug("the check after the OOM notification");
+	wake_folded(w);
+}
+
+/* A v1 eventfd fired: a usage threshold crossed (either way), the OOM notifier, or the cgroup is
+ * being removed (the kernel signals every registered eventfd once then; the check finds it gone).
+ * Reading the count clears it. */
+static void on_v1_event(struct loop *l, int fd, uint32_t events _unused_, void *userdata)
+{
+	struct watch *w = userdata;
+	uint64_t count;
+	if (read(fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+		log_debug("eventfd read: %s", strerror(errno));
+	if (fd == w->oom_fd) {
+		log_debug("woken by the OOM notifier");
+		/* the kill is counted after the notification: look again a little later */
+		if (!w->oom_timer)
+			w->oom_timer =
+			        loop_add_timer(l, now_mono_usec() + OOM_FOLLOWUP_USEC, on_oom_timer, w);
+	} else {
+		for (size_t i = 0; i < w->n_thr; i++)
+			if (w->thr_fds[i] == fd)
+				log_debug("woken by a usage threshold (%llu bytes)",
+				          (unsigned long long)w->thr_bytes[i]);
+	}
+	wake_folded(w);
+}
+
+/* Logs the first registration failure of a target at info; later ones at debug. */
+static void log_v1_failure(struct watch *w, const char *what, int r)
+{
+	if (w->thr_failure_logged) {
+		log_debug("%s not armed on %s: %s", what, w->target.cg.path, strerror(-r));
+		return;
+	}
+	w->thr_failure_logged = true;
+	log_info("%s not armed on %s: %s; the check interval alone sees memory cross its thresholds", what,
+	         w->target.cg.path, strerror(-r));
+}
+
+/* Whether the kernel's notifications through cgroup.event_control apply: cgroup v1, and on
+ * cgroupfs (in a fixture tree registering is a write that would overwrite a file). */
+static bool v1_notifications(const struct watch *w)
+{
+	return w->target.present && w->target.cg.version == CG_V1 && w->target.on_cgroupfs;
 }
 
 /* The main process exited (its pidfd is readable): a check now loses the target. Taken out of the
@@ -92,6 +187,18 @@ static void arm(struct watch *w)
 	if (w->target.pidfd >= 0 && !w->exit_seen &&
 	    loop_add_fd(w->loop, w->target.pidfd, EPOLLIN, on_target_exit, w) == 0)
 		w->pidfd_watched = true;
+	if (v1_notifications(w) && (w->sample_what & CG_SAMPLE_EVENTS) && cg->events_fd >= 0) {
+		/* the usage thresholds come at the first check, which knows the limit */
+		int fd = cg_event_register(cg->dirfd, cg->events_fd, NULL);
+		int r = fd < 0 ? fd : loop_add_fd(w->loop, fd, EPOLLIN, on_v1_event, w);
+		if (r < 0) {
+			if (fd >= 0)
+				close(fd);
+			log_v1_failure(w, "the OOM notifier (memory.oom_control)", r);
+		} else {
+			w->oom_fd = fd;
+		}
+	}
 	if (cg->version != CG_V2)
 		return;
 	if ((w->sample_what & CG_SAMPLE_EVENTS) && cg->events_fd >= 0 &&
@@ -154,6 +261,7 @@ enum watch_acquired watch_acquire(struct watch *w)
 	w->state = WATCH_PRESENT;
 	w->missing_reason[0] = '\0';
 	w->exit_seen = false;
+	w->thr_failure_logged = false;
 	arm(w);
 	return how;
 }
@@ -193,6 +301,58 @@ void watch_rearm(struct watch *w, unsigned sample_what)
 	disarm(w);
 	if (w->target.present)
 		arm(w);
+	if (v1_notifications(w))
+		wake_later(w); /* arms the new policy's usage thresholds at its limit */
+}
+
+/* Whether a usage moving from a to b crossed one of the registered thresholds. */
+static bool crossed_between(const struct watch *w, uint64_t a, uint64_t b)
+{
+	for (size_t i = 0; i < w->n_thr; i++)
+		if ((a >= w->thr_bytes[i]) != (b >= w->thr_bytes[i]))
+			return true;
+	return false;
+}
+
+void watch_thresholds(struct watch *w, const struct policy *p, const struct sample *s)
+{
+	const struct cg_target *cg = &w->target.cg;
+	if (!v1_notifications(w) || (w->thr_armed && w->thr_limit_bytes == s->limit_bytes))
+		return;
+	disarm_thresholds(w);
+	w->thr_armed = true;
+	w->thr_limit_bytes = s->limit_bytes;
+	long page = sysconf(_SC_PAGESIZE);
+	uint64_t bytes[CG_THRESHOLDS_MAX];
+	bool capped;
+	size_t n = cg_thresholds_of(p, s->limit_bytes, page > 0 ? (uint64_t)page : 4096, bytes, &capped);
+	if (capped)
+		log_info("the policy has more than %d usage thresholds at a limit of %llu bytes: the "
+		         "lowest are left to the check interval",
+		         CG_THRESHOLDS_MAX, (unsigned long long)s->limit_bytes);
+	for (size_t i = 0; i < n; i++) {
+		char arg[24];
+		snprintf(arg, sizeof(arg), "%llu", (unsigned long long)bytes[i]);
+		int fd = cg_event_register(cg->dirfd, cg->usage_fd, arg);
+		int r = fd < 0 ? fd : loop_add_fd(w->loop, fd, EPOLLIN, on_v1_event, w);
+		if (r < 0) {
+			if (fd >= 0)
+				close(fd);
+			log_v1_failure(w, "usage thresholds (memory.usage_in_bytes)", r);
+			break;
+		}
+		w->thr_fds[w->n_thr] = fd;
+		w->thr_bytes[w->n_thr++] = bytes[i];
+	}
+	if (w->n_thr)
+		log_debug("%zu usage threshold(s) armed for a limit of %llu bytes, %llu to %llu bytes",
+		          w->n_thr, (unsigned long long)s->limit_bytes, (unsigned long long)w->thr_bytes[0],
+		          (unsigned long long)w->thr_bytes[w->n_thr - 1]);
+	/* The kernel starts from the usage it sees at registration: a crossing after s was read and
+	 * before then is never notified, so a check looks at it. */
+	uint64_t usage;
+	if (w->n_thr && cg_read_usage(cg->usage_fd, &usage) == 0 && crossed_between(w, s->usage_bytes, usage))
+		wake_later(w);
 }
 
 void watch_note_check(struct watch *w, uint64_t now_usec)

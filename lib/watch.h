@@ -1,12 +1,16 @@
 /* The target's life and the wakeups it gives: acquiring it (and waiting for it while it is
  * missing), noticing it is gone, and waking a check on memory.events changes (POLLPRI) and on a
- * PSI trigger, wakeups close together folded into one check. */
+ * PSI trigger (cgroup v2), on the kernel's usage thresholds and OOM notifier (cgroup v1), wakeups
+ * close together folded into one check. */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "defaults.h"
+#include "policy.h"
+#include "sample.h"
 #include "target.h"
 
 struct loop;
@@ -33,6 +37,15 @@ struct watch {
 	bool exit_seen;       /* the pidfd said the main process exited; the next check loses it */
 	uint64_t last_check_usec;
 	uint64_t wake_timer; /* a folded check after a wakeup, 0 when none */
+	/* cgroup v1 on cgroupfs: the kernel's usage thresholds and OOM notifier (cg_threshold.h) */
+	int thr_fds[CG_THRESHOLDS_MAX];        /* one eventfd per threshold, each in the loop */
+	uint64_t thr_bytes[CG_THRESHOLDS_MAX]; /* the threshold of each */
+	size_t n_thr;
+	bool thr_armed;           /* registered (or tried) for thr_limit_bytes since the last arm */
+	uint64_t thr_limit_bytes; /* the effective limit they were computed for */
+	bool thr_failure_logged;  /* a registration failure was logged for this target */
+	int oom_fd;               /* the OOM notifier's eventfd, -1 when none */
+	uint64_t oom_timer;       /* the check after an OOM notification, 0 when none */
 	watch_wake_fn wake;
 	void *userdata;
 };
@@ -66,8 +79,17 @@ void watch_lose(struct watch *w, int why, const char *reason);
  * skipped, e.g. while probes ran, must run again). */
 bool watch_exit_pending(const struct watch *w);
 
-/* Re-arms the wakeups for sample_what (a new policy), when the target is present. */
+/* Re-arms the wakeups for sample_what (a new policy), when the target is present. On cgroup v1 the
+ * usage thresholds are dropped and a check comes at once to arm the new policy's
+ * (watch_thresholds). */
 void watch_rearm(struct watch *w, unsigned sample_what);
+
+/* After a check's sample s under policy p: on cgroup v1 on cgroupfs, registers the kernel's usage
+ * thresholds of p at s's effective limit (cg_thresholds_of) when they are not registered for that
+ * limit yet (the target's first check, a new limit, a new policy); each wakes a check when usage
+ * crosses it, either way. A usage that crossed one between s and the registration gets a check
+ * at once. A failure is logged once per target; polling goes on. Cheap when nothing changed. */
+void watch_thresholds(struct watch *w, const struct policy *p, const struct sample *s);
 
 /* A check started at now_usec: a wakeup within WAKE_MIN_GAP of it waits for a folded check. */
 void watch_note_check(struct watch *w, uint64_t now_usec);

@@ -122,8 +122,10 @@ for line in open(sys.argv[1]):
     b = json.loads(r["body"])
     if r["path"].endswith("?working_set") and b["event"] == "entered":
         s = b["sample"]
+        # the kernel's usage threshold wakes the check as usage crosses 179.2 MiB, mid-growth:
+        # anon is most of that, not yet the whole 200 MiB
         print(b["level_name"], s["usage"], s["working_set_bytes"] > 179 * 2**20,
-              s["anon_bytes"] > 190 * 2**20, s["working_set_bytes"] <= s["usage_bytes"],
+              s["anon_bytes"] > 170 * 2**20, s["working_set_bytes"] <= s["usage_bytes"],
               s["local_free_bytes"] == s["limit_bytes"] - s["working_set_bytes"])
         break
 PY

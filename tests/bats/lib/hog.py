@@ -5,11 +5,13 @@ usage: hog.py FIFO TRAPFILE ACKFILE
   grow N   allocate N more MiB and touch every page
   free     drop everything allocated
   exit     leave
-Each command is acknowledged by a line "ok <MiB held>" appended to ACKFILE ("ready" first).
+Each command is acknowledged by a line "ok <MiB held> <CLOCK_MONOTONIC seconds when done>" appended
+to ACKFILE ("ready" first).
 On SIGUSR1 it appends "SIGUSR1" to TRAPFILE."""
 import os
 import signal
 import sys
+import time
 
 fifo, trap_file, ack_file = sys.argv[1:4]
 
@@ -40,4 +42,4 @@ for line in commands:
         chunks.clear()
     elif cmd[0] == "exit":
         break
-    ack("ok %d" % len(chunks))
+    ack("ok %d %.6f" % (len(chunks), time.monotonic()))
