@@ -451,5 +451,6 @@ print("gaps while growing", ["%.3f" % g for g in gaps])
 assert len(gaps) >= 4 and gaps[-1] < gaps[0] / 4, gaps
 PY
 	echo "$output"
+	printf '# %s\n' "${lines[@]}" >&3
 	[ "$status" -eq 0 ]
 }
