@@ -111,6 +111,7 @@ void check_step(const struct policy *p, struct check_state *st, enum check_targe
 		hysteresis_restart(&st->hys);
 		trend_ring_reset(&st->trend);
 		limit_watch_reset(&st->limits);
+		adaptive_reset(&st->adapt);
 	}
 	if (target == CHECK_TARGET_LOST) {
 		ret->events[ret->n_events++] =
@@ -135,6 +136,8 @@ void check_step(const struct policy *p, struct check_state *st, enum check_targe
 	ret->n_events += transitions_step(level, to, ret->events + ret->n_events,
 	                                  ARRAY_SIZE(ret->events) - ret->n_events);
 	ret->level = st->level = to;
+	adaptive_observe(&st->adapt, s);
+	ret->next_check_delay_usec = adaptive_delay_usec(p, &st->adapt, &st->hys, to, s);
 }
 
 bool check_event_has_sample(const struct event *ev)

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "event.h"
+#include "adaptive.h"
 #include "hostmem.h"
 #include "hysteresis.h"
 #include "trend.h"
@@ -54,18 +55,19 @@ int check_sample(struct target *t, const struct policy *p, const struct check_ne
 /* What the monitor keeps of a target between checks: the level and what the next check decides
  * from besides its sample. */
 struct check_state {
-	int level;                 /* 0..n_levels of the running policy */
-	struct hysteresis hys;     /* per-level for / clear_for timers */
-	struct trend_ring trend;   /* recent usage for trend conditions (empty without them) */
-	struct limit_watch limits; /* the last effective limit, for limit_changed */
+	int level;                   /* 0..n_levels of the running policy */
+	struct hysteresis hys;       /* per-level for / clear_for timers */
+	struct trend_ring trend;     /* recent usage for trend conditions (empty without them) */
+	struct limit_watch limits;   /* the last effective limit, for limit_changed */
+	struct adaptive_state adapt; /* growth rates, for the next check's delay */
 };
 
 /* A state at level 0 with no timer running (a target's first check). */
 void check_state_init(struct check_state *st);
 
 /* Restarts the timers and empties the trend ring at the next check, keeping the level (clamped to
- * p): a reload to p, or evaluation resumed after a pause (the checks not made cannot say a
- * condition held). */
+ * p) and the growth rates (how fast usage grows is the target's, not the policy's): a reload to p, or
+ * evaluation resumed after a pause (the checks not made cannot say a condition held). */
 void check_state_restart(const struct policy *p, struct check_state *st);
 
 /* What the check knows of its target. */
@@ -82,6 +84,7 @@ struct check_result {
 	struct event events[CHECK_MAX_EVENTS];
 	size_t n_events;
 	int level;
+	uint64_t next_check_delay_usec; /* after the sample's time, when has_sample (adaptive_delay_usec) */
 };
 
 /* Decides one check at st's level (clamped to p): target_found when found, target_lost alone when
@@ -89,7 +92,9 @@ struct check_result {
  * its trend fits (trend_apply: the sample in ret carries them), limit_changed when s's effective
  * limit differs from the last check's (so a target's first check never has one), oom_kill when memory.events'
  * oom_kill grew, then the steps from the level to the one p's conditions and st's timers give at s->mono_usec
- * (hysteresis_step; remaining when it did not change). probe_results as for eval_level.
+ * (hysteresis_step; remaining when it did not change), and the delay to the next check (lib/adaptive.h:
+ * st's growth rates take the sample first; a found or lost target forgets them). probe_results as for
+ * eval_level.
  * Pure: reads its arguments, writes only st (the level after the steps, the timers) and ret. */
 void check_step(const struct policy *p, struct check_state *st, enum check_target target,
                 const struct sample *s, const bool *probe_results, struct check_result *ret);

@@ -11,6 +11,27 @@
 #define CHECK_INTERVAL_DEFAULT_USEC USEC_PER_SEC
 /* Below 10 ms the checks themselves dominate the target's CPU. */
 #define CHECK_INTERVAL_MIN_USEC (10 * USEC_PER_MSEC)
+/* Adaptive checks (lib/adaptive.c, README "Adaptive checks"): check_interval is the longest
+ * interval, min_interval the shortest. 10 ms (issue 11): at 1 GB/s a check every 10 ms sees each
+ * 10 MB, so a level 25 MiB below the limit (10% of 256 MiB) gets two checks before the kill. */
+#define MIN_INTERVAL_DEFAULT_USEC (10 * USEC_PER_MSEC)
+/* A check costs ~50 us of CPU at a 10 ms interval (README, Benchmarks): at 1 ms that is 5% of a
+ * core, spent only while usage closes fast on a threshold (a few tens of ms before a crossing). */
+#define MIN_INTERVAL_MIN_USEC USEC_PER_MSEC
+/* The next check comes at this fraction of the time the measured growth needs to reach the nearest
+ * threshold: the growth may double in between and the check still comes before the crossing, and
+ * an approach at a steady rate costs about log2(check_interval / min_interval) extra checks. */
+#define ADAPTIVE_SAFETY 0.5
+/* Closer than this to a threshold while growing: the next check at min_interval. Four of the
+ * kernel's per-CPU charge batches (MEMCG_CHARGE_BATCH, 64 pages): below it usage readings move in
+ * steps of that size. Also the growth that counts as none: a rate that would move usage less than
+ * this in a whole check_interval. */
+#define ADAPTIVE_MARGIN_BYTES (UINT64_C(1) << 20)
+/* The growth rate remembered from earlier checks halves every this long (the newest two checks'
+ * rate replaces it when larger): a hog that pauses between allocations, or a reading that did
+ * not move between two checks 10 ms apart, keeps the checks dense; after a burst they are back
+ * at check_interval within a few seconds. */
+#define ADAPTIVE_RATE_HALF_LIFE_USEC USEC_PER_SEC
 /* A policy is a few KiB; 1 MiB is plenty and bounds what one open() can make us read. */
 #define POLICY_FILE_MAX_BYTES (UINT64_C(1) << 20)
 /* Levels are steps of severity, not a table: a few are enough, and a bound keeps a transition's

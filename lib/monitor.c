@@ -44,6 +44,7 @@ struct monitor {
 	struct check_host host;
 	struct watch watch; /* the target and its wakeups */
 	int timer_fd;
+	bool timer_adapted; /* the timer's next tick is a check's adaptive delay, not a whole period */
 	int signal_fd;
 
 	struct check_state state; /* the level and its hysteresis timers */
@@ -216,6 +217,7 @@ static void emit_result(struct monitor *m, struct check_result *r)
 
 static void apply_reload(struct monitor *m);
 static void run_check(void *userdata);
+static void schedule_next_check(struct monitor *m, const struct check_result *r);
 
 /* Decides and emits the target's appearance or loss (no sample). */
 static void emit_target_event(struct monitor *m, enum check_target what)
@@ -235,9 +237,11 @@ static void on_probes_done(const bool *results, void *userdata)
 	m->last_check_done_usec = now_mono_usec();
 	check_step(m->policy, &m->state, CHECK_TARGET_PRESENT, &m->sample, results, &r);
 	/* One line per check, for measuring the loop's pace from outside (tests/vm/reclaim_gap.sh). */
-	log_debug("check %llu at %llu us (monotonic): usage %llu bytes, level %d",
+	log_debug("check %llu at %llu us (monotonic): usage %llu bytes, level %d; next in %llu us",
 	          (unsigned long long)m->checks, (unsigned long long)now_mono_usec(),
-	          (unsigned long long)m->sample.usage_bytes, r.level);
+	          (unsigned long long)m->sample.usage_bytes, r.level,
+	          (unsigned long long)r.next_check_delay_usec);
+	schedule_next_check(m, &r);
 	emit_result(m, &r);
 	write_status(m, false);
 	if (m->reload_pending)
@@ -312,13 +316,41 @@ static void run_check(void *userdata)
 
 /* ---- reload, signals, timer ---- */
 
+static struct timespec timespec_of(uint64_t usec)
+{
+	return (struct timespec){ (time_t)(usec / USEC_PER_SEC),
+		                  (long)(usec % USEC_PER_SEC * NSEC_PER_USEC) };
+}
+
+/* The check timer: its first tick at first_usec (CLOCK_MONOTONIC), then every check_interval, so
+ * a check that never comes to its end (no target, skipped) still leaves the ticks running. */
+static int arm_timer_at(struct monitor *m, uint64_t first_usec)
+{
+	struct itimerspec its = { .it_interval = timespec_of(m->policy->check_interval_usec),
+		                  .it_value = timespec_of(first_usec) };
+	return timerfd_settime(m->timer_fd, TFD_TIMER_ABSTIME, &its, NULL) < 0 ? -errno : 0;
+}
+
+/* Every check_interval from now (start, reload). */
 static int arm_timer(struct monitor *m)
 {
-	uint64_t usec = m->policy->check_interval_usec;
-	struct timespec every = { (time_t)(usec / USEC_PER_SEC),
-		                  (long)(usec % USEC_PER_SEC * NSEC_PER_USEC) };
-	struct itimerspec its = { .it_interval = every, .it_value = every };
-	return timerfd_settime(m->timer_fd, 0, &its, NULL) < 0 ? -errno : 0;
+	m->timer_adapted = false;
+	return arm_timer_at(m, now_mono_usec() + m->policy->check_interval_usec);
+}
+
+/* After a check: the next tick at its adaptive delay (lib/adaptive.h). A whole check_interval
+ * leaves a timer ticking on its own period as it is: no syscall while usage is flat. */
+static void schedule_next_check(struct monitor *m, const struct check_result *r)
+{
+	if (!r->has_sample)
+		return;
+	bool sooner = r->next_check_delay_usec < m->policy->check_interval_usec;
+	if (!sooner && !m->timer_adapted)
+		return;
+	int e = arm_timer_at(m, r->sample.mono_usec + r->next_check_delay_usec);
+	if (e < 0)
+		log_debug("timerfd_settime: %s", strerror(-e));
+	m->timer_adapted = sooner && e == 0;
 }
 
 /* Makes p the running policy (taking it) with its per-handler state and probes; the level is

@@ -14,6 +14,7 @@
 #include "action.h"
 #include "condition.h"
 #include "policy_parse.h"
+#include "units.h"
 #include "util.h"
 
 /* ---- levels ---- */
@@ -131,9 +132,14 @@ static void line_col(const char *buf, const char *pos, unsigned *ret_line, unsig
 
 static int parse_root(struct policy_ctx *c, const cJSON *root)
 {
-	static const char *const keys[] = {
-		"check_interval", "maximum_available", "log_transitions", "levels", "handlers", "usage", NULL
-	};
+	static const char *const keys[] = { "check_interval",
+		                            "min_interval",
+		                            "maximum_available",
+		                            "log_transitions",
+		                            "levels",
+		                            "handlers",
+		                            "usage",
+		                            NULL };
 	struct want_ctx *w = &c->w;
 	struct policy *p = c->p;
 	const cJSON *it;
@@ -149,6 +155,18 @@ static int parse_root(struct policy_ctx *c, const cJSON *root)
 			return r;
 		if (p->check_interval_usec < CHECK_INTERVAL_MIN_USEC)
 			return want_fail(w, "check_interval", "must be at least 10ms");
+	}
+	if ((it = cJSON_GetObjectItemCaseSensitive(root, "min_interval"))) {
+		if ((r = want_duration(w, it, "min_interval", &p->min_interval_usec)) < 0)
+			return r;
+		if (p->min_interval_usec < MIN_INTERVAL_MIN_USEC)
+			return want_fail(w, "min_interval", "must be at least 1ms");
+	}
+	if (p->min_interval_usec > p->check_interval_usec) {
+		char min[32], max[32];
+		units_format_duration(p->min_interval_usec, min, sizeof(min));
+		units_format_duration(p->check_interval_usec, max, sizeof(max));
+		return want_fail(w, "min_interval", "%s is longer than check_interval (%s)", min, max);
 	}
 	if ((it = cJSON_GetObjectItemCaseSensitive(root, "maximum_available"))) {
 		if (!(cJSON_IsString(it) && strcmp(it->valuestring, "auto") == 0)) {
@@ -217,6 +235,7 @@ int policy_parse(const char *json, size_t len, struct policy **ret, char *err, s
 	if (!p)
 		return want_oom(&c.w);
 	p->check_interval_usec = CHECK_INTERVAL_DEFAULT_USEC;
+	p->min_interval_usec = MIN_INTERVAL_DEFAULT_USEC;
 	p->log_transitions = true;
 	p->usage = USAGE_DEFAULT;
 	c.p = p;

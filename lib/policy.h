@@ -2,7 +2,10 @@
  * with cJSON, validated completely, then read-only. Every node carries its JSON path for messages.
  *
  * JSON contract (unknown keys anywhere are errors):
- *   check_interval     duration string, default "1s", >= 10ms
+ *   check_interval     duration string, default "1s", >= 10ms: the longest wait between checks
+ *   min_interval       duration string, default "10ms", >= 1ms, <= check_interval: the shortest
+ *                      (adaptive checks, lib/adaptive.h; equal to check_interval: checks every
+ *                      check_interval)
  *   maximum_available  "auto" (default) or a size: overrides the target's local maximum
  *   log_transitions    bool, default true
  *   usage              "current" (default) | "working_set" | "anon": what local conditions measure
@@ -148,6 +151,7 @@ struct handler {
 
 struct policy {
 	uint64_t check_interval_usec;
+	uint64_t min_interval_usec;       /* adaptive checks: the shortest wait (lib/adaptive.h) */
 	uint64_t maximum_available_bytes; /* 0: auto */
 	bool log_transitions;
 	enum usage_kind usage; /* "usage": what local conditions measure unless they say otherwise */

@@ -13,6 +13,7 @@ void policy_describe(const struct policy *p, FILE *out)
 	char buf[64];
 
 	fprintf(out, "check_interval %s, ", units_format_duration(p->check_interval_usec, buf, sizeof(buf)));
+	fprintf(out, "min_interval %s, ", units_format_duration(p->min_interval_usec, buf, sizeof(buf)));
 	if (p->maximum_available_bytes)
 		fprintf(out, "maximum_available %s, ",
 		        units_format_size(p->maximum_available_bytes, buf, sizeof(buf)));

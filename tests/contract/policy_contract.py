@@ -41,6 +41,8 @@ PARSER_ONLY = {
                   "units; a regex sees digits, not values",
     "trend-window-range": "a trend window is 1s..1h: a duration string's value is not a regex's business",
     "trend-count": "at most 8 trend conditions in the whole policy: a count across the tree, not in one array",
+    "min-interval-bound": "min_interval is at most check_interval (1s when absent): a bound between two keys' "
+                          "duration values in any of five units",
 }
 
 # Cases where the parser is wrong (fix pending in lib/policy.c): expected schema verdict, reason.
@@ -136,6 +138,17 @@ def gen_root():
         case("check_interval=%r" % (v,), with_root(check_interval=v))
     for v in DURATIONS_OVERFLOW:
         case("check_interval=%r" % v, with_root(check_interval=v), "value-overflow")
+    for v in ["1ms", "1000us", "10ms", "001ms", "1s"]:
+        case("min_interval=%r" % v, with_root(min_interval=v))
+    for v in DURATIONS_BAD + DURATIONS_ZERO + ["999us", "1us", "0ms"]:
+        case("min_interval=%r" % (v,), with_root(min_interval=v))
+    for v in DURATIONS_OVERFLOW:
+        case("min_interval=%r" % v, with_root(min_interval=v), "value-overflow")
+    for mi, ci in [("10ms", "10ms"), ("500ms", "2s"), ("1m", "1h")]:
+        case("min_interval=%s check_interval=%s" % (mi, ci), with_root(min_interval=mi, check_interval=ci))
+    for mi, ci in [("2s", None), ("11ms", "10ms"), ("1001ms", "1s"), ("2h", "1h")]:
+        doc = with_root(min_interval=mi) if ci is None else with_root(min_interval=mi, check_interval=ci)
+        case("min_interval=%s check_interval=%s" % (mi, ci), doc, "min-interval-bound")
     for v in ["auto"] + [s for s in SIZES_OK if s not in (0, "0")]:
         case("maximum_available=%r" % (v,), with_root(maximum_available=v))
     for v in ["Auto", "AUTO", 0, "0", "0Ki"] + SIZES_BAD:

@@ -50,7 +50,7 @@ static const char policy_json[] =
 
 /* `memhook check --policy` on policy_json, before the tables (after its "<file>: valid" line). */
 static const char expected_describe[] =
-        "check_interval 250ms, maximum_available 2Gi, log_transitions false\n"
+        "check_interval 250ms, min_interval 10ms, maximum_available 2Gi, log_transitions false\n"
         "level 1 \"ga\": global_absolute < 1.5Gi\n"
         "level 2 \"gr\": global_relative < 12.5%\n"
         "level 3 \"la\": local_absolute < 120.6Ki\n"

@@ -54,6 +54,7 @@ static void test_issue_example(void **state)
 	struct policy *p = parse_ok(issue_example);
 
 	assert_true(p->check_interval_usec == USEC_PER_SEC);
+	assert_true(p->min_interval_usec == 10 * USEC_PER_MSEC); /* the default */
 	assert_true(p->maximum_available_bytes == 0);
 	assert_true(p->log_transitions);
 	assert_int_equal(p->n_levels, 3);
@@ -133,7 +134,8 @@ static void test_everything_else(void **state)
 {
 	(void)state;
 	struct policy *p = parse_ok(
-	        "{\"check_interval\": \"250ms\", \"maximum_available\": \"1Gi\", \"log_transitions\": false,"
+	        "{\"check_interval\": \"250ms\", \"min_interval\": \"1ms\", \"maximum_available\": \"1Gi\", "
+	        "\"log_transitions\": false,"
 	        " \"levels\": [{\"name\": \"a\", \"when\": {\"pressure\": {\"kind\": \"full\", \"window\": "
 	        "\"avg60\", \"above\": 12.5}}},"
 	        "  {\"name\": \"b\", \"when\": {\"any\": [{\"events\": \"oom_kill\"}, {\"events\": "
@@ -153,6 +155,7 @@ static void test_everything_else(void **state)
 	        "  {\"on\": \"left\", \"reclaim\": 1048576}]}");
 
 	assert_true(p->check_interval_usec == 250 * USEC_PER_MSEC);
+	assert_true(p->min_interval_usec == USEC_PER_MSEC);
 	assert_true(p->maximum_available_bytes == 1ULL << 30);
 	assert_false(p->log_transitions);
 	assert_int_equal(p->levels[0].when.kind, COND_PRESSURE);
@@ -230,6 +233,12 @@ static const struct bad bad_cases[] = {
 	{ "{\"check_interval\": \"10\", \"levels\": []}",
 	  "check_interval: invalid duration \"10\" (expected a whole number with a unit: us, ms, s, m, h)" },
 	{ "{\"check_interval\": \"9ms\", \"levels\": []}", "check_interval: must be at least 10ms" },
+	{ "{\"min_interval\": \"999us\", \"levels\": []}", "min_interval: must be at least 1ms" },
+	{ "{\"min_interval\": 5, \"levels\": []}", "min_interval: must be a duration string like \"10s\"" },
+	{ "{\"min_interval\": \"2s\", \"levels\": []}",
+	  "min_interval: 2s is longer than check_interval (1s)" },
+	{ "{\"check_interval\": \"100ms\", \"min_interval\": \"101ms\", \"levels\": []}",
+	  "min_interval: 101ms is longer than check_interval (100ms)" },
 	{ "{\"check_interval\": \"99999999999999999999s\", \"levels\": []}",
 	  "check_interval: duration \"99999999999999999999s\" is too large" },
 	{ "{\"maximum_available\": \"64Qi\", \"levels\": []}",
@@ -930,7 +939,8 @@ static void test_describe(void **state)
 	(void)state;
 	struct policy *p = parse_ok(issue_example);
 	char *text = describe(p);
-	assert_has_line(text, "check_interval 1s, maximum_available auto, log_transitions true");
+	assert_has_line(text, "check_interval 1s, min_interval 10ms, maximum_available auto, "
+	                      "log_transitions true");
 	assert_has_line(text, "level 1 \"elevated\": local_relative < 30%");
 	assert_has_line(text, "level 2 \"high\": any(local_relative < 15%, global_absolute < 256Mi)");
 	assert_has_line(text, "level 3 \"critical\": all(local_absolute < 32Mi, "
@@ -957,7 +967,9 @@ static void test_describe(void **state)
 	        " {\"on\": \"target_lost\", \"webhook\": {\"url\": \"https://h/x\", \"secret_env\": "
 	        "\"HOOK_SECRET\", \"tls_verify\": false}}]}");
 	text = describe(p);
-	assert_has_line(text, "check_interval 250ms, maximum_available 1.5Gi, log_transitions false");
+	assert_has_line(
+	        text,
+	        "check_interval 250ms, min_interval 10ms, maximum_available 1.5Gi, log_transitions false");
 	assert_has_line(text,
 	                "level 1 \"p\": any(pressure some avg10 > 12.5%, events oom_kill increased by >= 2, "
 	                "global_relative < 2.5%)");

@@ -414,3 +414,43 @@ stat_of() {
 	[ "${HOOK[sample.events.oom_group_kill]}" -ge 1 ]
 	mh_running
 }
+
+@test "adaptive: a hog growing toward a threshold gets denser checks on v2 and is caught within 300 ms" {
+	# 128 MiB, one level below 50% free (64 MiB used); checks at most 2 s, at least 10 ms apart
+	cg_with_hog adapt 8 128M
+	P=$(policy adapt '{"check_interval": "2s",
+		"levels": [{"name": "half", "when": {"local_relative": 50}}],
+		"handlers": [{"on": "entered", "webhook": '"$(webhook adapt)"'}]}')
+	mh_start --policy "$P" --cgroup "$CG" --log-level debug
+	wait_for 20 mh_logged "watching"
+	wait_for 20 mh_logged "check 3 at" # flat for two intervals
+	# about 1 MiB every 0.1 s up to 72 MiB: the threshold some 6 s in
+	for ((i = 0; i < 64; i++)); do
+		hog_send adapt "grow 1"
+		nap
+	done
+	wait_for 30 hook_find adapt event=entered level=1
+	u=${HOOK[sample.usage_bytes]}
+	[ "$u" -gt $((64 * MiB)) ] && [ "$u" -lt $((72 * MiB)) ]
+	# memhook's own checks: their times, usages and levels from its debug line per check
+	run /usr/bin/python3 - "$MH_LOG" $((64 * MiB)) <<'PY'
+import re, sys
+rows = [(int(m[1]) / 1e6, int(m[2]), int(m[3])) for m in
+        re.finditer(r"check \d+ at (\d+) us \(monotonic\): usage (\d+) bytes, level (\d+)", open(sys.argv[1]).read())]
+threshold = int(sys.argv[2])
+t = [r[0] for r in rows]; u = [r[1] for r in rows]; lv = [r[2] for r in rows]
+e = lv.index(1); b = e - 1
+print("checks:", " ".join("%.3f/%.1fMi/%d" % (t[i] - t[0], u[i] / 2**20, lv[i]) for i in range(len(t))))
+assert u[b] <= threshold < u[e], (u[b], u[e])
+print("crossing between checks %.1f ms apart" % ((t[e] - t[b]) * 1e3))
+assert t[e] - t[b] <= 0.3
+flat = [t[1] - t[0], t[2] - t[1]]  # the first three checks came before the hog grew
+assert all(1.8 <= g <= 2.3 for g in flat), flat
+gaps = [t[i + 1] - t[i] for i in range(2, e)]
+print("gaps while growing", ["%.3f" % g for g in gaps])
+assert len(gaps) >= 4 and gaps[-1] < gaps[0] / 4, gaps
+PY
+	echo "$output"
+	printf '# %s\n' "${lines[@]}" >&3
+	[ "$status" -eq 0 ]
+}
