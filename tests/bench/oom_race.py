@@ -518,6 +518,10 @@ def main(argv):
                   "parent (pidfd). An action is memhook's exec handler (a static program stamping CLOCK_MONOTONIC), "
                   "detached; all memhooks watch the same runs. Took %.0f s."
                   % ("memory.oom_control eventfd" if cg.version == 1 else "memory.events oom_kill", time.monotonic() - t0)]
+        if cg.version == 2:
+            lines.append("On v2 the kernel's row is memory.events `max` (POLLPRI), counted when usage hits memory.max: "
+                         "the last notice before the OOM killer, not a threshold at a level, so no lag is computed. "
+                         "Rates above the hog's achieved maximum run as fast as it can.")
         text = "\n".join(lines) + "\n"
         os.makedirs(os.path.dirname(os.path.abspath(out_md)), exist_ok=True)
         write(out_md, text)
