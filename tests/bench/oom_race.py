@@ -381,6 +381,7 @@ def goal_lines(cg, goals):
         else:
             sel = [g for g in mine if g[0] != "max" and int(g[0]) <= GOAL_V2_MAX_RATE]
             if not sel:
+                out.append("- %s: no rate up to 1 GB/s measured (the v2 goal's range)" % label)
                 continue
             worst = min(min(a / n for a, n, _ in pl) for _, _, pl in sel)
             out.append("- %s: both levels in time in >= 95%% of runs at rates up to 1 GB/s: **%s** (worst %.0f%%)%s"
