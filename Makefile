@@ -47,7 +47,7 @@ EXAMPLE_DEPS := nodejs npm
 FUZZ_DEPS := clang libclang-rt-dev
 DEPS_STAMP := build/.deps-$(shell echo $(BUILD_DEPS) $(TEST_DEPS) | cksum | cut -d' ' -f1)
 
-.PHONY: all deps test-deps examples-deps promtool unit bats test test-asan test-vm test-container bench demo clean format format-check \
+.PHONY: all deps test-deps examples-deps promtool unit bats test test-asan test-vm test-container bench bench-race bench-deps demo clean format format-check \
 	fuzz fuzz-build fuzz-deps fuzz-replay contract contract-deps
 
 all: deps
@@ -148,9 +148,32 @@ test-container: test-deps examples-deps
 	MEMHOOK=$(CURDIR)/$(BUILD)/memhook bats --timing $(CONTAINER_BATS)
 
 # Figures, not pass/fail: peak RSS, idle CPU, check cost, crossing-to-webhook latency.
-bench: test-deps
-	@$(MAKE) --no-print-directory $(BUILD)/memhook
+bench: test-deps bench-deps
+	@$(MAKE) --no-print-directory $(BUILD)/memhook $(BENCH_TOOLS)
 	bash tests/bench/run.sh $(BUILD)/memhook
+	bash tests/bench/oom_race.sh $(BUILD)/memhook
+
+# The OOM race alone (tests/bench/README.md, "The OOM race"): host cgroup, then the v2 VM.
+bench-race: all bench-deps
+	@$(MAKE) --no-print-directory $(BENCH_TOOLS)
+	bash tests/bench/oom_race.sh $(BUILD)/memhook
+
+# earlyoom, the idle-cost comparison: run by hand with --dryrun, never as a service. Debian's
+# package enables its unit on install: disabled (and stopped) again here.
+BENCH_DEPS := earlyoom
+bench-deps:
+	@$(MAKE) --no-print-directory deps BUILD_DEPS="$(BENCH_DEPS)"
+	@if command -v systemctl >/dev/null && systemctl -q is-enabled earlyoom 2>/dev/null; then \
+	  systemctl disable --now earlyoom; fi
+
+# The race's hog, its driver and the exec handler's stamp: static when libc.a allows (an exec
+# then costs no dynamic loading, least of all under emulation in the VM).
+BENCH_TOOLS := $(BUILD)/bench/hog_rate $(BUILD)/bench/race_run $(BUILD)/bench/stamp
+$(BUILD)/bench/%: tests/bench/%.c | $(BUILD)/bench
+	$(CC) -D_GNU_SOURCE -std=gnu11 -O2 $(WARNINGS) -static -o $@ $< 2>/dev/null || \
+	  $(CC) -D_GNU_SOURCE -std=gnu11 -O2 $(WARNINGS) -o $@ $<
+$(BUILD)/bench:
+	mkdir -p $@
 
 # memhook on its default policy against a workload that grows and shrinks in a real cgroup.
 demo: all
