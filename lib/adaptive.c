@@ -59,6 +59,7 @@ void adaptive_observe(struct adaptive_state *a, const struct sample *s)
 /* What one evaluation of the delay reads, and the shortest delay found so far. */
 struct walk {
 	const struct adaptive_state *a;
+	double assumed_rate; /* the policy's assume_growth: local usage grows at least this fast */
 	const struct sample *s;
 	double interval_sec; /* check_interval */
 	double delay_sec;    /* the shortest so far; interval_sec when none */
@@ -97,7 +98,8 @@ static void local_condition(struct walk *w, const struct condition *c)
 			return;
 		threshold = (double)limit * (100.0 - c->percent) / 100.0;
 	}
-	approach(w, threshold - (double)used, w->a->growth_bytes_per_sec[c->usage]);
+	double rate = w->a->growth_bytes_per_sec[c->usage];
+	approach(w, threshold - (double)used, rate > w->assumed_rate ? rate : w->assumed_rate);
 }
 
 /* A global condition's threshold: MemAvailable below which it holds. */
@@ -160,7 +162,10 @@ uint64_t adaptive_delay_usec(const struct policy *p, const struct adaptive_state
 	uint64_t max = p->check_interval_usec, min = p->min_interval_usec;
 	if (min >= max)
 		return max;
-	struct walk w = { .a = a, .s = s, .interval_sec = (double)max / (double)USEC_PER_SEC };
+	struct walk w = { .a = a,
+		          .s = s,
+		          .interval_sec = (double)max / (double)USEC_PER_SEC,
+		          .assumed_rate = p->assume_growth_bytes_per_sec };
 	w.delay_sec = w.interval_sec;
 	for (int l = level + 1; l >= 1 && l <= (int)p->n_levels; l++) {
 		const struct level *lv = &p->levels[l - 1];

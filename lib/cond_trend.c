@@ -13,26 +13,6 @@
 #include "policy_parse.h"
 #include "units.h"
 
-/* "10Mi/s": a size per second. */
-static int want_rate(struct want_ctx *w, const cJSON *it, const char *path, double *ret)
-{
-	const char *s;
-	int r = want_string(w, it, path, &s);
-	if (r < 0)
-		return r;
-	size_t n = strlen(s);
-	char size[64];
-	uint64_t bytes;
-	if (n < 3 || n - 2 >= sizeof(size) || strcmp(s + n - 2, "/s") != 0)
-		return want_fail(w, path, "must be a size per second like \"10Mi/s\"");
-	memcpy(size, s, n - 2);
-	size[n - 2] = '\0';
-	if (units_parse_size(size, &bytes) < 0)
-		return want_fail(w, path, "must be a size per second like \"10Mi/s\"");
-	*ret = (double)bytes;
-	return 0;
-}
-
 /* The keys both share: window (required) and usage (default: the policy's); registers the fit. */
 static int parse_common(struct policy_ctx *c, const cJSON *j, const char *path, struct condition *cond)
 {

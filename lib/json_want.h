@@ -65,6 +65,8 @@ int want_size(struct want_ctx *w, const struct cJSON *it, const char *path, uint
 /* A duration string "10s" (units_parse_duration); want_positive_duration also refuses 0. */
 int want_duration(struct want_ctx *w, const struct cJSON *it, const char *path, uint64_t *ret);
 int want_positive_duration(struct want_ctx *w, const struct cJSON *it, const char *path, uint64_t *ret);
+/* A size per second "10Mi/s" (units_parse_size before the "/s"), in bytes per second. */
+int want_rate(struct want_ctx *w, const struct cJSON *it, const char *path, double *ret);
 /* A non-empty array of at most COMMAND_MAX_ARGS strings, the first an absolute path: a command run
  * without a shell. *ret is a malloc'd NULL-terminated array (strv_free). */
 int want_argv(struct want_ctx *w, const struct cJSON *it, const char *path, char ***ret);

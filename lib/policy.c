@@ -132,14 +132,9 @@ static void line_col(const char *buf, const char *pos, unsigned *ret_line, unsig
 
 static int parse_root(struct policy_ctx *c, const cJSON *root)
 {
-	static const char *const keys[] = { "check_interval",
-		                            "min_interval",
-		                            "maximum_available",
-		                            "log_transitions",
-		                            "levels",
-		                            "handlers",
-		                            "usage",
-		                            NULL };
+	static const char *const keys[] = { "check_interval",    "min_interval",    "assume_growth",
+		                            "maximum_available", "log_transitions", "levels",
+		                            "handlers",          "usage",           NULL };
 	struct want_ctx *w = &c->w;
 	struct policy *p = c->p;
 	const cJSON *it;
@@ -162,6 +157,9 @@ static int parse_root(struct policy_ctx *c, const cJSON *root)
 		if (p->min_interval_usec < MIN_INTERVAL_MIN_USEC)
 			return want_fail(w, "min_interval", "must be at least 1ms");
 	}
+	if ((it = cJSON_GetObjectItemCaseSensitive(root, "assume_growth")))
+		if ((r = want_rate(w, it, "assume_growth", &p->assume_growth_bytes_per_sec)) < 0)
+			return r;
 	if (p->min_interval_usec > p->check_interval_usec) {
 		char min[32], max[32];
 		units_format_duration(p->min_interval_usec, min, sizeof(min));

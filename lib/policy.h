@@ -3,6 +3,8 @@
  *
  * JSON contract (unknown keys anywhere are errors):
  *   check_interval     duration string, default "1s", >= 10ms: the longest wait between checks
+ *   assume_growth      rate "1Gi/s" (default none): adaptive checks take local usage to grow at
+ *                      least this fast, so a burst from flat is caught (costs checks when idle)
  *   min_interval       duration string, default "10ms", >= 1ms, <= check_interval: the shortest
  *                      (adaptive checks, lib/adaptive.h; equal to check_interval: checks every
  *                      check_interval)
@@ -151,8 +153,10 @@ struct handler {
 
 struct policy {
 	uint64_t check_interval_usec;
-	uint64_t min_interval_usec;       /* adaptive checks: the shortest wait (lib/adaptive.h) */
-	uint64_t maximum_available_bytes; /* 0: auto */
+	uint64_t min_interval_usec;         /* adaptive checks: the shortest wait (lib/adaptive.h) */
+	double assume_growth_bytes_per_sec; /* adaptive checks: local usage is taken to grow at least this
+	                                       fast (0: as measured) */
+	uint64_t maximum_available_bytes;   /* 0: auto */
 	bool log_transitions;
 	enum usage_kind usage; /* "usage": what local conditions measure unless they say otherwise */
 	struct level *levels;  /* levels[0] is level 1 */

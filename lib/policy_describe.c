@@ -14,6 +14,9 @@ void policy_describe(const struct policy *p, FILE *out)
 
 	fprintf(out, "check_interval %s, ", units_format_duration(p->check_interval_usec, buf, sizeof(buf)));
 	fprintf(out, "min_interval %s, ", units_format_duration(p->min_interval_usec, buf, sizeof(buf)));
+	if (p->assume_growth_bytes_per_sec > 0)
+		fprintf(out, "assume_growth %s/s, ",
+		        units_format_size((uint64_t)p->assume_growth_bytes_per_sec, buf, sizeof(buf)));
 	if (p->maximum_available_bytes)
 		fprintf(out, "maximum_available %s, ",
 		        units_format_size(p->maximum_available_bytes, buf, sizeof(buf)));

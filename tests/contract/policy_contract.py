@@ -146,6 +146,8 @@ def gen_root():
         case("min_interval=%r" % v, with_root(min_interval=v), "value-overflow")
     for mi, ci in [("10ms", "10ms"), ("500ms", "2s"), ("1m", "1h")]:
         case("min_interval=%s check_interval=%s" % (mi, ci), with_root(min_interval=mi, check_interval=ci))
+    for v in ["1Gi/s", "512Mi/s", "0/s", "1048576/s", "1Gi", "1Gi/m", "1.5Gi/s", "/s", 1, None, [], {}]:
+        case("assume_growth=%r" % (v,), with_root(assume_growth=v))
     for mi, ci in [("2s", None), ("11ms", "10ms"), ("1001ms", "1s"), ("2h", "1h")]:
         doc = with_root(min_interval=mi) if ci is None else with_root(min_interval=mi, check_interval=ci)
         case("min_interval=%s check_interval=%s" % (mi, ci), doc, "min-interval-bound")

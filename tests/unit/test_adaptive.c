@@ -350,6 +350,29 @@ static void test_a_running_for_wakes_when_it_has_held(void **state)
 	policy_free(p);
 }
 
+/* assume_growth: flat usage is taken to grow at least that fast, so a burst from flat is caught;
+ * measured growth faster than it still counts; it never shortens past min_interval. */
+static void test_assume_growth_is_a_floor_on_the_rate(void **state)
+{
+	(void)state;
+	struct policy *p = parse("{\"check_interval\": \"2s\", \"assume_growth\": \"1Gi/s\", \"levels\": "
+	                         "[{\"name\": \"half\", \"when\": {\"local_relative\": 50}}]}");
+	struct adaptive_state a;
+	adaptive_reset(&a);
+	/* 20 MiB of 256: 108 MiB to the threshold at 1 GiB/s, times 0.5: 52.7 ms, from the first sample */
+	assert_near(after(p, &a, at(0, 20 * MIB, 256 * MIB), 0), 52734);
+	assert_near(after(p, &a, at(SEC, 20 * MIB, 256 * MIB), 0), 52734);
+	/* a large target is far: check_interval */
+	assert_true(after(p, &a, at(2 * SEC, 20 * MIB, 64 * 1024 * MIB), 0) == 2 * SEC);
+	/* measured 4 GiB/s beats the assumption: 4x sooner */
+	adaptive_reset(&a);
+	after(p, &a, at(0, 20 * MIB, 8192 * MIB), 0);
+	uint64_t d = after(p, &a, at(SEC / 4, 1044 * MIB, 8192 * MIB), 0); /* +1 GiB in 250 ms */
+	assert_near(d, (uint64_t)(0.5 * (4096.0 - 1044.0) / 4096.0 * 1e6));
+	policy_free(p);
+	/* without it, flat is check_interval (test_far_and_flat_is_the_longest) */
+}
+
 static void test_min_equal_to_check_interval_is_fixed(void **state)
 {
 	(void)state;
@@ -379,6 +402,7 @@ int main(void)
 		cmocka_unit_test(test_global_conditions),
 		cmocka_unit_test(test_time_to_limit),
 		cmocka_unit_test(test_a_running_for_wakes_when_it_has_held),
+		cmocka_unit_test(test_assume_growth_is_a_floor_on_the_rate),
 		cmocka_unit_test(test_min_equal_to_check_interval_is_fixed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
