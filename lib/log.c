@@ -84,6 +84,8 @@ static void write_summary(const struct log_fold_summary *sum)
 static void flush_folds(bool flush_all)
 {
 	struct log_fold_summary sum;
+	if (!log_fold_state.n_open) /* nothing folded: every steady check comes here */
+		return;
 	while (log_fold_take_expired(&log_fold_state, now_mono_usec(), flush_all, &sum))
 		write_summary(&sum);
 }
