@@ -60,7 +60,11 @@ int check_host_refresh(struct check_host *h, struct sample *s)
 int check_sample(struct target *t, const struct policy *p, const struct check_needs *needs,
                  struct check_host *h, struct sample *ret)
 {
-	struct sample s = { 0 };
+	/* Not zeroed (488 bytes at every check): cg_sample fills every field of the cgroup, this
+	 * function the host's, the limit, the usage kind and the clocks; the trend fields are
+	 * check_step's, read only when has_trend. */
+	struct sample s;
+	s.has_trend = false;
 	int r = cg_sample(&t->cg, needs->sample_what, &s);
 	if (r < 0)
 		return r;
@@ -88,10 +92,26 @@ int check_sample(struct target *t, const struct policy *p, const struct check_ne
 	return 0;
 }
 
+/* Whether no level of p has for, clear_for or clear_when: its timers would never be read. */
+static bool levels_without_hysteresis(const struct policy *p)
+{
+	for (size_t i = 0; i < p->n_levels; i++) {
+		const struct level *l = &p->levels[i];
+		if (l->for_usec || l->clear_for_usec || l->has_clear_when)
+			return false;
+	}
+	return true;
+}
+
 /* The level the conditions and st's timers give for s (hysteresis_step). */
 static int decide_level(const struct policy *p, struct check_state *st, const struct sample *s,
                         const bool *probe_results)
 {
+	/* Without for, clear_for and clear_when, hysteresis_step gives Satella's level, the highest
+	 * whose when holds (hysteresis.h): eval_level finds it from the top, with no timer to feed
+	 * (a third of a steady check's instructions otherwise); a reload restarts the timers. */
+	if (levels_without_hysteresis(p))
+		return eval_level(p, s, probe_results);
 	bool when_holds[POLICY_MAX_LEVELS], clear_holds[POLICY_MAX_LEVELS];
 	for (int l = 1; l <= (int)p->n_levels; l++) {
 		when_holds[l - 1] = eval_when(p, l, s, probe_results);
@@ -106,7 +126,11 @@ void check_step(const struct policy *p, struct check_state *st, enum check_targe
                 const struct sample *s, const bool *probe_results, struct check_result *ret)
 {
 	int level = st->level = check_clamp_level(p, st->level);
-	*ret = (struct check_result){ .level = level };
+	/* Not a compound literal: that would zero the event array and the sample (1.6 KiB, a third of
+	 * a steady check's instructions); events[] is valid up to n_events, sample when has_sample. */
+	ret->has_sample = false;
+	ret->n_events = 0;
+	ret->level = level;
 	if (target != CHECK_TARGET_PRESENT) { /* a target back from nowhere starts every run afresh */
 		hysteresis_restart(&st->hys);
 		trend_ring_reset(&st->trend);
