@@ -279,13 +279,14 @@ static void run_check(void *userdata)
 	struct monitor *m = userdata;
 	if (m->paused || loop_quitting(m->loop))
 		return;
-	watch_note_check(&m->watch, now_mono_usec());
+	uint64_t now = now_mono_usec();
+	watch_note_check(&m->watch, now);
 	if (probes_running(m->probes)) {
 		log_debug("check skipped: the previous one still waits for its probes");
 		return;
 	}
 	/* A check that ends without a level (no target, lost, unreadable) still ends: healthz */
-	m->last_check_done_usec = now_mono_usec();
+	m->last_check_done_usec = now;
 	if (!acquire_target(m))
 		return;
 	char reason[64];
