@@ -43,6 +43,8 @@ TEST_DEPS := libcmocka-dev bats python3 python3-yaml python3-jsonschema procps o
 # `make test-container`'s Node.js example receiver: node and npm (when neither is on PATH), then
 # `npm ci` of container/examples/node from its lockfile (the npm registry only).
 EXAMPLE_DEPS := nodejs npm
+# `make bench`'s instructions per check: callgrind (tests/bench/percheck.py).
+PERCHECK_DEPS := valgrind
 # `make fuzz`: clang 14 and its libFuzzer/sanitizer runtimes (libclang_rt.fuzzer-x86_64.a).
 FUZZ_DEPS := clang libclang-rt-dev
 DEPS_STAMP := build/.deps-$(shell echo $(BUILD_DEPS) $(TEST_DEPS) | cksum | cut -d' ' -f1)
@@ -149,6 +151,7 @@ test-container: test-deps examples-deps
 
 # Figures, not pass/fail: peak RSS, idle CPU, check cost, crossing-to-webhook latency.
 bench: test-deps bench-deps
+	@$(MAKE) --no-print-directory deps BUILD_DEPS="$(PERCHECK_DEPS)"
 	@$(MAKE) --no-print-directory $(BUILD)/memhook $(BENCH_TOOLS)
 	bash tests/bench/run.sh $(BUILD)/memhook
 	bash tests/bench/oom_race.sh $(BUILD)/memhook

@@ -1,6 +1,7 @@
 /* The check: read a sample (check_sample), decide its events (check_step, pure). */
 #include "check.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "cgroup.h"
@@ -60,31 +61,37 @@ int check_host_refresh(struct check_host *h, struct sample *s)
 int check_sample(struct target *t, const struct policy *p, const struct check_needs *needs,
                  struct check_host *h, struct sample *ret)
 {
-	struct sample s = { 0 };
-	int r = cg_sample(&t->cg, needs->sample_what, &s);
+	/* Built in ret, neither zeroed nor copied (488 bytes, twice, at every check): meminfo is read
+	 * first, as it is the one read that can fail after the cgroup's; cg_sample leaves ret as it
+	 * was on failure and otherwise fills every field of the cgroup; this function sets the rest
+	 * but the trend fits, which are check_step's and read only when has_trend. */
+	bool host_now = needs->host_every_check || !h->known;
+	uint64_t total = h->total_bytes, available = h->available_bytes;
+	int r;
+	if (host_now && (r = hostmem_read(&h->mem, &total, &available)) < 0) {
+		log_warn("reading meminfo under %s: %s; check skipped", t->spec.proc_root, strerror(-r));
+		return 1; /* skipped and logged: not the target's failure */
+	}
+	r = cg_sample(&t->cg, needs->sample_what, ret);
 	if (r < 0)
 		return r;
-	h->fresh = false;
-	if (needs->host_every_check || !h->known) {
-		r = check_host_refresh(h, &s);
-		if (r < 0) {
-			log_warn("reading meminfo under %s: %s; check skipped", t->spec.proc_root,
-			         strerror(-r));
-			return 1; /* skipped and logged: not the target's failure */
-		}
-	} else {
-		/* Not needed to decide: the last figures; refreshed before any event carries them. */
-		s.host_total_bytes = h->total_bytes;
-		s.host_available_bytes = h->available_bytes;
+	/* Not read now: the last figures, refreshed before any event carries them. */
+	h->fresh = host_now;
+	if (host_now) {
+		h->total_bytes = total;
+		h->available_bytes = available;
+		h->known = true;
 	}
+	ret->host_total_bytes = total;
+	ret->host_available_bytes = available;
 	if (p->maximum_available_bytes)
-		s.limit_bytes = p->maximum_available_bytes;
-	else if (s.limit_bytes == CG_UNLIMITED) /* 0 is a real limit: the cgroup can hold nothing */
-		s.limit_bytes = s.host_total_bytes ? s.host_total_bytes : 1;
-	s.usage = p->usage;
-	s.mono_usec = now_mono_usec();
-	s.real_usec = now_real_usec();
-	*ret = s;
+		ret->limit_bytes = p->maximum_available_bytes;
+	else if (ret->limit_bytes == CG_UNLIMITED) /* 0 is a real limit: the cgroup can hold nothing */
+		ret->limit_bytes = total ? total : 1;
+	ret->usage = p->usage;
+	ret->has_trend = false;
+	ret->mono_usec = now_mono_usec();
+	ret->real_usec = now_real_usec();
 	return 0;
 }
 
@@ -92,6 +99,11 @@ int check_sample(struct target *t, const struct policy *p, const struct check_ne
 static int decide_level(const struct policy *p, struct check_state *st, const struct sample *s,
                         const bool *probe_results)
 {
+	/* Without for, clear_for and clear_when, hysteresis_step gives Satella's level, the highest
+	 * whose when holds (hysteresis.h): eval_level finds it from the top, with no timer to feed
+	 * (~140 instructions a check for three levels); a reload restarts the timers. */
+	if (!p->has_hysteresis)
+		return eval_level(p, s, probe_results);
 	bool when_holds[POLICY_MAX_LEVELS], clear_holds[POLICY_MAX_LEVELS];
 	for (int l = 1; l <= (int)p->n_levels; l++) {
 		when_holds[l - 1] = eval_when(p, l, s, probe_results);
@@ -106,7 +118,11 @@ void check_step(const struct policy *p, struct check_state *st, enum check_targe
                 const struct sample *s, const bool *probe_results, struct check_result *ret)
 {
 	int level = st->level = check_clamp_level(p, st->level);
-	*ret = (struct check_result){ .level = level };
+	/* Not a compound literal: that would zero the event array and the sample (1.6 KiB, ~215
+	 * instructions a check); events[] is valid up to n_events, sample when has_sample. */
+	ret->has_sample = false;
+	ret->n_events = 0;
+	ret->level = level;
 	if (target != CHECK_TARGET_PRESENT) { /* a target back from nowhere starts every run afresh */
 		hysteresis_restart(&st->hys);
 		trend_ring_reset(&st->trend);
@@ -123,9 +139,17 @@ void check_step(const struct policy *p, struct check_state *st, enum check_targe
 		        (struct event){ .kind = EVENT_TARGET_FOUND, .level = level, .previous_level = level };
 	if (!s)
 		return;
-	ret->sample = *s;
+	/* The sample up to its trend fits, which end it (216 of its 488 bytes): trend_apply sets the
+	 * ones the policy has, and nothing reads them without has_trend. */
+	_Static_assert(offsetof(struct sample, trend_fits) + sizeof(s->trend_fits) == sizeof(struct sample) &&
+	                       offsetof(struct sample, trend) + sizeof(s->trend) ==
+	                               offsetof(struct sample, trend_fits),
+	               "the trend fits end struct sample");
+	memcpy(&ret->sample, s, offsetof(struct sample, trend));
+	ret->sample.has_trend = false;
 	ret->has_sample = true;
-	trend_apply(p, &st->trend, &ret->sample);
+	if (p->n_trends) /* trend_apply's own test, without the call */
+		trend_apply(p, &st->trend, &ret->sample);
 	s = &ret->sample; /* with its trend fits */
 	if (limit_watch_step(&st->limits, s->limit_bytes, level, &ret->events[ret->n_events]))
 		ret->n_events++;

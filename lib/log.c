@@ -7,7 +7,7 @@
 #include "log_fold.h"
 
 static enum log_format log_format_cur = LOG_FORMAT_TEXT;
-static enum log_level log_max_level = LOG_LEVEL_INFO;
+enum log_level log_max_level = LOG_LEVEL_INFO; /* log_enabled, inline in log.h */
 /* Warnings and errors are folded per call site (format string); off until log_set_fold_window. */
 static struct log_fold log_fold_state;
 
@@ -20,10 +20,6 @@ void log_setup(enum log_format format, enum log_level max_level)
 enum log_format log_get_format(void)
 {
 	return log_format_cur;
-}
-bool log_enabled(enum log_level level)
-{
-	return level <= log_max_level;
 }
 
 void log_set_fold_window(uint64_t window_usec)
@@ -84,6 +80,8 @@ static void write_summary(const struct log_fold_summary *sum)
 static void flush_folds(bool flush_all)
 {
 	struct log_fold_summary sum;
+	if (!log_fold_state.n_open) /* nothing folded: every steady check comes here */
+		return;
 	while (log_fold_take_expired(&log_fold_state, now_mono_usec(), flush_all, &sum))
 		write_summary(&sum);
 }

@@ -6,7 +6,14 @@
 
 void log_setup(enum log_format format, enum log_level max_level);
 enum log_format log_get_format(void);
-bool log_enabled(enum log_level level);
+/* The most verbose level written (log_setup); read it through log_enabled. */
+extern enum log_level log_max_level;
+/* Whether a message at level is written: ask before formatting anything costly. Inline: every
+ * check asks. */
+static inline bool log_enabled(enum log_level level)
+{
+	return level <= log_max_level;
+}
 
 /* Folds repeated warnings and errors: a message from the same call site (and subject) within window_usec of
  * the first is counted instead of written, and one line "… "<message>" repeated N more times in Xs" follows

@@ -45,15 +45,17 @@ bool log_fold_admit(struct log_fold *f, const void *site, uint64_t subject, int 
 		if (!s->site && !free_slot)
 			free_slot = s;
 	}
-	if (free_slot)
+	if (free_slot) {
 		open_window(free_slot, site, subject, level, text, now_usec);
+		f->n_open++;
+	}
 	return true;
 }
 
 bool log_fold_take_expired(struct log_fold *f, uint64_t now_usec, bool flush_all,
                            struct log_fold_summary *ret_summary)
 {
-	for (size_t i = 0; i < LOG_FOLD_SLOTS; i++) {
+	for (size_t i = 0; i < LOG_FOLD_SLOTS && f->n_open; i++) {
 		struct log_fold_slot *s = &f->slots[i];
 		if (!s->site || (!flush_all && now_usec - s->window_start_usec < f->window_usec))
 			continue;
@@ -61,6 +63,7 @@ bool log_fold_take_expired(struct log_fold *f, uint64_t now_usec, bool flush_all
 		if (any)
 			summarize(s, now_usec, ret_summary);
 		s->site = NULL;
+		f->n_open--;
 		if (any)
 			return true;
 	}

@@ -24,6 +24,7 @@ struct log_fold_slot {
 
 struct log_fold {
 	uint64_t window_usec; /* 0: folding off */
+	size_t n_open;        /* slots in use: 0 lets a check skip the clock and the scan */
 	struct log_fold_slot slots[LOG_FOLD_SLOTS];
 };
 

@@ -75,8 +75,10 @@ static bool status_due(const struct monitor *m, bool force, uint64_t now_usec)
 /* Rewrites the status file when due. A failure is logged and not retried before the next period. */
 static void write_status(struct monitor *m, bool force)
 {
+	if (!m->cfg.status_file)
+		return;
 	uint64_t now = now_mono_usec();
-	if (!m->cfg.status_file || !status_due(m, force, now))
+	if (!status_due(m, force, now))
 		return;
 	struct status st = {
 		.level = m->state.level,
@@ -98,7 +100,9 @@ static void write_status(struct monitor *m, bool force)
 
 /* ---- emitting a check's events ---- */
 
-/* Logs what an event means for the operator: oom kills always, steps when the policy asks. */
+/* Logs what an event means for the operator: oom kills always, steps when the policy asks. Decides
+ * whether a line is written before formatting anything: a steady check's `remaining` step, or any
+ * step at a log level that hides it, costs no formatting (the bulk of a check's instructions). */
 static void log_event(const struct monitor *m, const struct event *ev, const struct sample *s)
 {
 	const struct policy *p = m->policy;
@@ -111,6 +115,8 @@ static void log_event(const struct monitor *m, const struct event *ev, const str
 		         (unsigned long long)s->events[MEMEV_OOM_KILL]);
 		return;
 	}
+	if (!log_enabled(LOG_LEVEL_INFO))
+		return;
 	if (ev->kind == EVENT_LIMIT_CHANGED) {
 		char from[32];
 		units_format_size(ev->old_limit_bytes, from, sizeof(from));
@@ -121,8 +127,9 @@ static void log_event(const struct monitor *m, const struct event *ev, const str
 		         usage, sample_local_free_percent(s));
 		return;
 	}
-	if (!p->log_transitions)
-		return;
+	if (!p->log_transitions ||
+	    (ev->kind != EVENT_ENTERED && ev->kind != EVENT_LEFT && ev->kind != EVENT_NORMAL))
+		return; /* remaining (every check), target events: no line */
 	/* "usage 50Mi", "working set 50Mi" or "anon 50Mi": what the policy decides on. */
 	char used[32];
 	units_format_size(sample_used_bytes(s, s->usage), used, sizeof(used));
@@ -143,11 +150,9 @@ static void log_event(const struct monitor *m, const struct event *ev, const str
 		         policy_level_name(p, ev->level), policy_level_name(p, ev->previous_level), usage,
 		         limit, free_pct);
 		break;
-	case EVENT_NORMAL:
+	default: /* EVENT_NORMAL */
 		log_info("level 0 (normal): memory is back to normal; %s of %s, %.1f%% free", usage, limit,
 		         free_pct);
-		break;
-	default:
 		break;
 	}
 }
@@ -155,6 +160,8 @@ static void log_event(const struct monitor *m, const struct event *ev, const str
 /* Marks the handlers that take ev now (recording when they fired). Returns how many. */
 static size_t select_handlers(struct monitor *m, const struct event *ev)
 {
+	if (!m->policy->n_handlers)
+		return 0;
 	uint64_t now = now_mono_usec();
 	size_t n = 0;
 	for (size_t i = 0; i < m->policy->n_handlers; i++) {
@@ -276,13 +283,14 @@ static void run_check(void *userdata)
 	struct monitor *m = userdata;
 	if (m->paused || loop_quitting(m->loop))
 		return;
-	watch_note_check(&m->watch, now_mono_usec());
+	uint64_t now = now_mono_usec();
+	watch_note_check(&m->watch, now);
 	if (probes_running(m->probes)) {
 		log_debug("check skipped: the previous one still waits for its probes");
 		return;
 	}
 	/* A check that ends without a level (no target, lost, unreadable) still ends: healthz */
-	m->last_check_done_usec = now_mono_usec();
+	m->last_check_done_usec = now;
 	if (!acquire_target(m))
 		return;
 	char reason[64];

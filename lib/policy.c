@@ -94,6 +94,8 @@ static int parse_levels(struct policy_ctx *c, const cJSON *j)
 			if ((r = condition_parse(c, clear, cp, &l->clear_when)) < 0)
 				return r;
 		}
+		if (l->for_usec || l->clear_for_usec || l->has_clear_when)
+			p->has_hysteresis = true;
 	}
 	return 0;
 }

@@ -170,7 +170,8 @@ struct policy {
 	uint64_t trend_max_window_usec; /* the longest of them: the ring's span (0: no trends) */
 	bool needs_v2;                  /* uses pressure or events conditions */
 	bool needs_reclaim;             /* has a reclaim handler */
-	bool needs_stat; /* usage (the policy's or a condition's) other than current: memory.stat */
+	bool needs_stat;     /* usage (the policy's or a condition's) other than current: memory.stat */
+	bool has_hysteresis; /* some level has for, clear_for or clear_when (check_step's timers) */
 };
 
 /* The embedded default policy (policies/default.json), NUL-terminated. */

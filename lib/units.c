@@ -12,11 +12,16 @@
 int units_parse_u64_cursor(const char **p, const char *end, uint64_t *ret)
 {
 	const char *c = *p;
+	/* 19 digits are at most 10^19 - 1 < UINT64_MAX: no overflow check for them (every check parses
+	 * two or three numbers of 8 to 11 digits) */
+	const char *unchecked_end = end - c > 19 ? c + 19 : end;
 	uint64_t v = 0;
 
 	if (c >= end || *c < '0' || *c > '9')
 		return -EINVAL;
-	for (; c < end && *c >= '0' && *c <= '9'; c++) {
+	for (; c < unchecked_end && (unsigned char)(*c - '0') <= 9; c++)
+		v = v * 10 + (uint64_t)(*c - '0');
+	for (; c < end && (unsigned char)(*c - '0') <= 9; c++) {
 		uint64_t d = (uint64_t)(*c - '0');
 		/* checked before the multiply, as curl's strparse does */
 		if (v > (UINT64_MAX - d) / 10)

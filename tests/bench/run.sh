@@ -4,7 +4,7 @@
 # else v1), a fixture directory otherwise; then latency and per-check cost on fixtures.
 # Prints the figures and writes them as Markdown (default build/bench/results.md).
 # Environment: BENCH_IDLE_SECONDS (60), BENCH_CROSSINGS (200), BENCH_CHECK_SECONDS (10),
-# BENCH_FLOOR_SECONDS (10), BENCH_SCRAPES (1000).
+# BENCH_FLOOR_SECONDS (10), BENCH_SCRAPES (1000), BENCH_PERCHECK_SECONDS (3).
 # Fails only when it cannot measure; a missed target is reported, not a failure.
 set -euo pipefail
 
@@ -67,3 +67,5 @@ fi
 export BENCH_FLOOR
 
 python3 "$HERE/bench.py" "$MEMHOOK" "$WORK" "$OUT" "$CG"
+# Instructions per check (callgrind), appended to the same results.
+python3 "$HERE/percheck.py" "$MEMHOOK" "$WORK" "$OUT" "$CG"

@@ -250,6 +250,69 @@ static void test_sample_limit_zero(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* check_sample builds the sample in place: a check that fails (meminfo or the cgroup) leaves the
+ * last sample whole; host figures are read when needed (fresh) or carried over. */
+static void test_sample_failure_leaves_it_whole(void **state)
+{
+	(void)state;
+	char root[] = "/tmp/memhook-check-XXXXXX", cg[128], cmd[160];
+	assert_non_null(mkdtemp(root));
+	snprintf(cg, sizeof(cg), "%s/cg", root);
+	assert_int_equal(mkdir(cg, 0755), 0);
+	put(cg, "memory.current", "4096\n");
+	put(cg, "memory.max", "8192\n");
+	put(root, "meminfo", "MemTotal: 1000 kB\nMemFree: 10 kB\nMemAvailable: 500 kB\n");
+
+	struct target_spec spec = { .mode = TARGET_CGROUP, .cgroup_dir = cg, .proc_root = root };
+	struct target t;
+	target_init_spec(&t, &spec);
+	char err[256];
+	assert_int_equal(target_acquire(&t, err, sizeof(err)), 0);
+	struct check_host h = { .mem = { .meminfo_fd = -1 } };
+	assert_int_equal(hostmem_open(root, &h.mem), 0);
+	struct check_needs every = { .host_every_check = true }, none = { 0 };
+	struct sample s, before;
+
+	assert_int_equal(check_sample(&t, &policy3, &every, &h, &s), 0);
+	assert_true(h.known && h.fresh);
+	assert_int_equal(s.usage_bytes, 4096);
+	assert_int_equal(s.limit_bytes, 8192);
+	assert_int_equal(s.host_available_bytes, 500 * 1024);
+	assert_false(s.has_trend);
+
+	/* meminfo garbage: skipped (1), the sample and the host's last figures as they were */
+	put(cg, "memory.current", "6144\n");
+	put(root, "meminfo", "MemTotal: lots\n");
+	memcpy(&before, &s, sizeof(s));
+	assert_int_equal(check_sample(&t, &policy3, &every, &h, &s), 1);
+	assert_memory_equal(&s, &before, sizeof(s));
+	assert_int_equal(h.available_bytes, 500 * 1024);
+
+	/* not needed at this check: not read, the last figures carried, not fresh */
+	assert_int_equal(check_sample(&t, &policy3, &none, &h, &s), 0);
+	assert_false(h.fresh);
+	assert_int_equal(s.usage_bytes, 6144);
+	assert_int_equal(s.host_available_bytes, 500 * 1024);
+
+	/* a garbage cgroup file: -EBADMSG, the sample as it was */
+	put(root, "meminfo", "MemTotal: 1000 kB\nMemAvailable: 250 kB\n");
+	put(cg, "memory.current", "junk\n");
+	memcpy(&before, &s, sizeof(s));
+	assert_int_equal(check_sample(&t, &policy3, &every, &h, &s), -EBADMSG);
+	assert_memory_equal(&s, &before, sizeof(s));
+
+	put(cg, "memory.current", "2048\n");
+	assert_int_equal(check_sample(&t, &policy3, &every, &h, &s), 0);
+	assert_true(h.fresh);
+	assert_int_equal(s.usage_bytes, 2048);
+	assert_int_equal(s.host_available_bytes, 250 * 1024);
+
+	hostmem_close(&h.mem);
+	target_release(&t);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -260,6 +323,7 @@ int main(void)
 		cmocka_unit_test(test_steps_through_every_level),
 		cmocka_unit_test(test_needs),
 		cmocka_unit_test(test_sample_limit_zero),
+		cmocka_unit_test(test_sample_failure_leaves_it_whole),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

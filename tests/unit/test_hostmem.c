@@ -2,6 +2,7 @@
 #include "unit.h"
 
 #include <errno.h>
+#include <stdio.h>
 
 #include "hostmem.h"
 
@@ -71,6 +72,67 @@ static void test_meminfo_hostile(void **state)
 	}
 }
 
+/* The two fields are read wherever they are, and parsing stops once both are: what follows the
+ * later one, garbage or a second copy of a key, is never looked at. */
+static void test_meminfo_two_fields(void **state)
+{
+	(void)state;
+	uint64_t total = 0, avail = 0;
+
+	/* any order, at any line, with lines of every shape around them */
+	static const char *const orders[] = {
+		"MemTotal: 8 kB\nMemAvailable: 4 kB\n",
+		"MemAvailable: 4 kB\nMemTotal: 8 kB\n",
+		"Junk: 1\nHugePages_Total:       0\nMemAvailable: 4 kB\nX\n\nMemTotal: 8 kB",
+		"MemFree: 1 kB\nMemTotal: 8 kB\nBuffers: 2 kB\nCached: 3 kB\nMemAvailable: 4 kB\nZ: 1 kB\n",
+	};
+	for (size_t i = 0; i < sizeof(orders) / sizeof(orders[0]); i++) {
+		print_message("order %zu\n", i);
+		total = avail = 0;
+		assert_int_equal(meminfo_parse(orders[i], strlen(orders[i]), &total, &avail), 0);
+		assert_int_equal(total, 8 * 1024);
+		assert_int_equal(avail, 4 * 1024);
+	}
+
+	/* the keys after 200 other lines: still found */
+	char big[8192];
+	size_t n = 0;
+	for (int i = 0; i < 200; i++)
+		n += (size_t)snprintf(big + n, sizeof(big) - n, "Key%03d:      %d kB\n", i, i);
+	n += (size_t)snprintf(big + n, sizeof(big) - n, "MemAvailable: 7 kB\nMemTotal: 9 kB\n");
+	assert_true(n < sizeof(big));
+	assert_int_equal(meminfo_parse(big, n, &total, &avail), 0);
+	assert_int_equal(total, 9 * 1024);
+	assert_int_equal(avail, 7 * 1024);
+
+	/* stops once both are read: garbage, a bad second MemTotal, bytes that are not text after */
+	assert_int_equal(meminfo_parse(S("MemTotal: 8 kB\nMemAvailable: 4 kB\nMemTotal: junk\n\xff\0\x01"),
+	                               &total, &avail),
+	                 0);
+	assert_int_equal(total, 8 * 1024);
+	assert_int_equal(avail, 4 * 1024);
+	/* ... but not before: garbage in a line of either key is garbage, wherever the other is */
+	assert_int_equal(
+	        meminfo_parse(S("MemTotal: 8 kB\nMemAvailable: x kB\nMemAvailable: 4 kB\n"), &total, &avail),
+	        -EBADMSG);
+
+	/* huge values: the largest that fit in bytes, and a MemTotal of 16 EiB - 1 KiB */
+	assert_int_equal(
+	        meminfo_parse(S("MemTotal: 18014398509481983 kB\nMemAvailable: 18014398509481983 kB\n"),
+	                      &total, &avail),
+	        0);
+	assert_true(total == UINT64_MAX - 1023);
+	assert_true(avail == total);
+	/* one more KiB overflows bytes, 20 digits overflow the number: both garbage */
+	assert_int_equal(
+	        meminfo_parse(S("MemTotal: 18014398509481984 kB\nMemAvailable: 1 kB\n"), &total, &avail),
+	        -EBADMSG);
+	assert_int_equal(
+	        meminfo_parse(S("MemTotal: 8 kB\nMemAvailable: 18446744073709551616 kB\n"), &total, &avail),
+	        -EBADMSG);
+	assert_true(total == UINT64_MAX - 1023); /* untouched on failure */
+}
+
 static void test_hostmem_fixture(void **state)
 {
 	(void)state;
@@ -108,9 +170,8 @@ static void test_hostmem_real(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_meminfo_real),
-		cmocka_unit_test(test_meminfo_hostile),
-		cmocka_unit_test(test_hostmem_fixture),
+		cmocka_unit_test(test_meminfo_real),       cmocka_unit_test(test_meminfo_hostile),
+		cmocka_unit_test(test_meminfo_two_fields), cmocka_unit_test(test_hostmem_fixture),
 		cmocka_unit_test(test_hostmem_real),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

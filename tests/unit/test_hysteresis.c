@@ -534,7 +534,30 @@ static void test_policy_keys(void **state)
 	assert_string_equal(p->levels[0].clear_when.children[0].path, "levels[0].clear_when.not");
 	assert_int_equal(p->levels[1].for_usec, 0);
 	assert_false(p->levels[1].has_clear_when);
+	assert_true(p->has_hysteresis); /* check_step feeds the timers */
 	policy_free(p);
+
+	/* has_hysteresis: any level's for, clear_for or clear_when; holds of 0 are none */
+	static const struct {
+		const char *level_keys;
+		bool has;
+	} holds[] = {
+		{ "", false },
+		{ ", \"for\": \"0s\", \"clear_for\": \"0ms\"", false },
+		{ ", \"for\": \"1ms\"", true },
+		{ ", \"clear_for\": \"1s\"", true },
+		{ ", \"clear_when\": {\"local_relative\": 20}", true },
+	};
+	for (size_t i = 0; i < sizeof(holds) / sizeof(holds[0]); i++) {
+		char json[512];
+		snprintf(json, sizeof(json),
+		         "{\"levels\": [{\"name\": \"a\", \"when\": {\"local_relative\": 30}},"
+		         "{\"name\": \"b\", \"when\": {\"local_relative\": 10}%s}]}",
+		         holds[i].level_keys);
+		p = parse(json);
+		assert_int_equal(p->has_hysteresis, holds[i].has);
+		policy_free(p);
+	}
 
 	static const struct {
 		const char *json, *err;

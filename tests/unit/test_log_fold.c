@@ -46,14 +46,18 @@ static void test_expired_windows_are_summarized_once(void **state)
 	assert_false(log_fold_admit(&f, key_a, 0, 1, "a", 5, &sum));
 	assert_false(log_fold_admit(&f, key_a, 0, 1, "a", 6, &sum));
 	assert_true(log_fold_admit(&f, key_b, 0, 1, "b", 7, &sum)); /* a window without repeats */
+	assert_int_equal(f.n_open, 2); /* what lets a check with nothing folded skip the scan */
 	assert_false(log_fold_take_expired(&f, USEC_PER_SEC - 1, false, &sum));
 	assert_true(log_fold_take_expired(&f, 2 * USEC_PER_SEC, false, &sum));
 	assert_int_equal(sum.count, 2);
 	assert_string_equal(sum.text, "a");
+	assert_int_equal(f.n_open, 1);
 	assert_false(log_fold_take_expired(&f, 2 * USEC_PER_SEC, false, &sum));
+	assert_int_equal(f.n_open, 0);
 	/* the slot is free again: the next "a" is written */
 	assert_true(log_fold_admit(&f, key_a, 0, 1, "a", 2 * USEC_PER_SEC, &sum));
 	assert_int_equal(sum.count, 0);
+	assert_int_equal(f.n_open, 1);
 }
 
 static void test_flush_all_takes_open_windows(void **state)

@@ -141,6 +141,34 @@ static void test_cursor(void **state)
 	p = max;
 	assert_int_equal(units_parse_u64_cursor(&p, max + strlen(max), &v), 0);
 	assert_true(v == UINT64_MAX);
+
+	/* the first 19 digits go unchecked: the 20th is checked, whatever the leading zeros */
+	static const struct {
+		const char *s;
+		int r;
+		uint64_t v;
+	} edges[] = {
+		{ "9999999999999999999", 0, UINT64_C(9999999999999999999) }, /* 19 digits */
+		{ "99999999999999999999", -ERANGE, 0 },                      /* 20 */
+		{ "19999999999999999999", -ERANGE, 0 },
+		{ "18446744073709551620", -ERANGE, 0 },
+		{ "00000000000000000000000000042", 0, 42 },
+		{ "0000000000000000000018446744073709551615", 0, UINT64_MAX },
+		{ "0000000000000000000018446744073709551616", -ERANGE, 0 },
+	};
+	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+		print_message("cursor edge %zu: %s\n", i, edges[i].s);
+		p = edges[i].s;
+		v = 7;
+		assert_int_equal(units_parse_u64_cursor(&p, p + strlen(p), &v), edges[i].r);
+		if (edges[i].r == 0) {
+			assert_true(v == edges[i].v);
+			assert_ptr_equal(p, edges[i].s + strlen(edges[i].s));
+		} else {
+			assert_true(v == 7);
+			assert_ptr_equal(p, edges[i].s);
+		}
+	}
 }
 
 static void test_format(void **state)
