@@ -19,7 +19,7 @@ the cgroup holding an idle process, earlyoom --dryrun (binary defaults, and Debi
 arguments), and a bare timerfd loop (floor.c) at 1 s and 100 ms.
 
 Environment: RACE_RUNS (20), RACE_RATES ("50,200,1000,max": MB/s, max = as fast as it can),
-RACE_INTERVALS ("default,100ms"), RACE_IDLE_SECONDS (30), RACE_LIMIT_MIB (256), RACE_SEED.
+RACE_INTERVALS ("default,100ms,default+1Gi/s"; "+RATE" adds assume_growth), RACE_IDLE_SECONDS (30), RACE_LIMIT_MIB (256), RACE_SEED.
 Prints progress to stderr; exits 1 only when it cannot measure."""
 import argparse
 import json
@@ -203,8 +203,11 @@ def race_policy(path, stamp, stamp_file, interval):
                          "exec": {"command": [stamp, stamp_file, "L%d" % lvl], "detach": True}}
                         for lvl, _ in LEVELS]
            + [{"on": "normal", "exec": {"command": [stamp, stamp_file, "N"], "detach": True}}]}
+    interval, _, assume = interval.partition("+")  # "default+1Gi/s": with assume_growth
     if interval != "default":
         pol = {"check_interval": interval, **pol}
+    if assume:
+        pol = {"assume_growth": assume, **pol}
     with open(path, "w") as f:
         json.dump(pol, f, indent=1)
 
@@ -270,12 +273,13 @@ def race(memhook_bin, tools, cg, work, rates, runs, intervals, rng):
     hooks = []
     try:
         for iv in intervals:
-            name = "memhook-" + iv
+            name = "memhook-" + iv.replace("/", "_").replace("+", "_")
             pol = os.path.join(work, name + ".json")
             sfile = os.path.join(work, name + ".stamps")
             race_policy(pol, stamp, sfile, iv)
             label = policy_interval(memhook_bin, pol)
-            hooks.append({"iv": iv, "label": "memhook %s (%s)" % (label, "default interval" if iv == "default" else "check_interval"),
+            hooks.append({"iv": iv, "label": "memhook %s (%s%s)" % (label, "default interval" if iv.startswith("default") else "check_interval",
+                                                           ", assume_growth " + iv.partition("+")[2] if "+" in iv else ""),
                           "interval_s": duration_s(label), "stamps": sfile,
                           "mh": Memhook(memhook_bin, cg.path, work, name, pol)})
         phase_s = max(h["interval_s"] for h in hooks)
@@ -490,7 +494,7 @@ def main(argv):
                                                     a.out_md, a.title, a.floor)
     runs = env_int("RACE_RUNS", 20)
     rates = [r.strip() for r in os.environ.get("RACE_RATES", "50,200,1000,max").split(",") if r.strip()]
-    intervals = [r.strip() for r in os.environ.get("RACE_INTERVALS", "default,100ms").split(",") if r.strip()]
+    intervals = [r.strip() for r in os.environ.get("RACE_INTERVALS", "default,100ms,default+1Gi/s").split(",") if r.strip()]
     idle_s = env_int("RACE_IDLE_SECONDS", 30)
     limit_bytes = env_int("RACE_LIMIT_MIB", 256) * MIB
     seed = env_int("RACE_SEED", random.randrange(1 << 30))

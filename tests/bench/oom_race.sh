@@ -5,7 +5,7 @@
 #    timer loop, then the race (tests/bench/oom_race.py);
 # 2. in the cgroup v2 VM (tests/vm/run.sh ... script): the race again, lighter (RACE_VM_RUNS).
 # Writes both summaries to OUT_MD (default build/bench/oom_race.md) and prints them at the end.
-# Environment: RACE_RUNS (20), RACE_RATES ("50,200,1000,max"), RACE_INTERVALS ("default,100ms"),
+# Environment: RACE_RUNS (20), RACE_RATES ("50,200,1000,max"), RACE_INTERVALS ("default,100ms,default+1Gi/s"),
 # RACE_IDLE_SECONDS (30), RACE_LIMIT_MIB (256), RACE_SEED; RACE_HOST (1; 0 = the VM only),
 # RACE_VM (1; 0 = host only),
 # RACE_VM_RUNS (10), RACE_VM_RATES (RACE_RATES), RACE_VM_TIMEOUT (1200 s).
@@ -59,7 +59,7 @@ if [ "${RACE_VM:-1}" != 0 ]; then
 	cat >"$WORK/guest.sh" <<-EOF
 		#!/bin/bash
 		export RACE_RUNS=${RACE_VM_RUNS:-10} RACE_RATES=${RACE_VM_RATES:-${RACE_RATES:-50,200,1000,max}}
-		export RACE_INTERVALS=${RACE_INTERVALS:-default,100ms} RACE_LIMIT_MIB=${RACE_LIMIT_MIB:-256}
+		export RACE_INTERVALS=${RACE_INTERVALS:-default,100ms,default+1Gi/s} RACE_LIMIT_MIB=${RACE_LIMIT_MIB:-256}
 		${RACE_SEED:+export RACE_SEED=$RACE_SEED}
 		/usr/bin/python3 "$HERE/oom_race.py" "\$MEMHOOK_WORK/bin/memhook" "$TOOLS" /tmp/race.md --no-idle \\
 			--title "The OOM race in the cgroup v2 VM (qemu TCG): $WHAT" >/dev/null || exit 1
