@@ -32,8 +32,39 @@ static double next_rate(double old_rate, double keep, uint64_t prev, uint64_t no
 	return r > 0.0 ? r : 0.0;
 }
 
+/* adaptive_observe without memory.stat: every kind is usage_bytes, one rate for all; a flat
+ * target (no rate to decay) skips the decay's division. */
+static void observe_current(struct adaptive_state *a, const struct sample *s)
+{
+	uint64_t used = s->usage_bytes;
+	if (a->has_prev && s->mono_usec > a->prev_usec) {
+		uint64_t dt = s->mono_usec - a->prev_usec;
+		double dt_sec = (double)dt / (double)USEC_PER_SEC;
+		double old = a->growth_bytes_per_sec[USAGE_CURRENT], host_old = a->host_fall_bytes_per_sec;
+		double keep = old > 0.0 || host_old > 0.0 ? decay(dt) : 0.0;
+		double rate = next_rate(old, keep, a->prev_used_bytes[USAGE_CURRENT], used, dt_sec);
+		for (int k = 0; k < USAGE_KINDS; k++)
+			a->growth_bytes_per_sec[k] = rate;
+		a->host_fall_bytes_per_sec = next_rate(host_old, keep, s->host_available_bytes,
+		                                       a->prev_host_available_bytes, dt_sec);
+	} else if (a->has_prev && s->mono_usec < a->prev_usec) {
+		adaptive_reset(a);
+	}
+	for (int k = 0; k < USAGE_KINDS; k++)
+		a->prev_used_bytes[k] = used;
+	a->has_prev = true;
+	a->prev_usec = s->mono_usec;
+	a->prev_host_available_bytes = s->host_available_bytes;
+}
+
 void adaptive_observe(struct adaptive_state *a, const struct sample *s)
 {
+	/* Without memory.stat every usage kind is current's: one rate, copied (the steady check's
+	 * common case costs one next_rate, not three). */
+	if (!s->has_stat) {
+		observe_current(a, s);
+		return;
+	}
 	uint64_t used[USAGE_KINDS];
 	for (int k = 0; k < USAGE_KINDS; k++)
 		used[k] = sample_used_bytes(s, (enum usage_kind)k);

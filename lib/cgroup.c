@@ -189,6 +189,28 @@ static int read_limit(int fd, uint64_t *ret)
 	return cg_parse_limit(buf, (size_t)n, ret) < 0 ? -EBADMSG : 0;
 }
 
+/* The target's own limit file: read every check, parsed only when its bytes changed. */
+static int read_limit_cached(struct cg_target *t, uint64_t *ret)
+{
+	char buf[sizeof(t->limit_text)];
+	ssize_t n = read_fd(t->limit_fd, buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	if (t->limit_text_len && (size_t)n == t->limit_text_len &&
+	    memcmp(buf, t->limit_text, (size_t)n) == 0) {
+		*ret = t->limit_value;
+		return 0;
+	}
+	uint64_t v;
+	if (cg_parse_limit(buf, (size_t)n, &v) < 0)
+		return -EBADMSG;
+	memcpy(t->limit_text, buf, (size_t)n);
+	t->limit_text_len = (size_t)n;
+	t->limit_value = v;
+	*ret = v;
+	return 0;
+}
+
 /* -EBADMSG, recording which file held the garbage (for the caller's message). */
 static int bad(struct cg_target *t, const char *file)
 {
@@ -213,7 +235,7 @@ static const char *limit_name(const struct cg_target *t)
 int cg_sample(struct cg_target *t, unsigned what, struct sample *s)
 {
 	char buf[STAT_BUF_SIZE];
-	uint64_t usage, limit, events[MEMEV_COUNT], delta[MEMEV_COUNT] = { 0 };
+	uint64_t usage, limit = 0, events[MEMEV_COUNT], delta[MEMEV_COUNT] = { 0 };
 	struct psi psi = { 0 };
 	struct cg_stat st = { 0 };
 	bool has_psi = false, has_events = false, has_stat = false;
@@ -230,7 +252,7 @@ int cg_sample(struct cg_target *t, unsigned what, struct sample *s)
 	if (cg_parse_u64(buf, (size_t)n, &usage) < 0)
 		return bad(t, usage_name(t));
 
-	r = read_limit(t->limit_fd, &limit);
+	r = read_limit_cached(t, &limit);
 	if (r < 0)
 		return r == -EBADMSG ? bad(t, limit_name(t)) : r;
 	if (limit == CG_UNLIMITED && t->version == CG_V2) {

@@ -30,6 +30,11 @@ struct cg_target {
 	uint64_t prev_events[MEMEV_COUNT];
 	int have_prev_events;
 	const char *bad_file; /* the file of cg_sample's last -EBADMSG ("memory.stat"), else NULL */
+	/* The limit file's last text and its value: a limit rarely changes, so a check whose read
+	 * gives the same bytes skips the parse (memcmp of a few bytes against ~100 instructions). */
+	char limit_text[32];
+	size_t limit_text_len; /* 0: nothing cached */
+	uint64_t limit_value;
 };
 
 /* Sets every fd to -1 and every other field to zero: a cg_target that cg_close may release. */

@@ -79,8 +79,13 @@ print("gaps while growing", ["%.3f" % g for g in gaps])
 assert len(gaps) >= 4, gaps
 assert all(gaps[i + 1] <= gaps[i] + 0.005 for i in range(len(gaps) - 1)), gaps
 assert gaps[-1] < gaps[0] / 4, gaps
-# nothing above the top level: back to the longest interval
-assert 1.9 <= t[e + 1] - t[e] <= 2.1, t[e + 1] - t[e]
+# nothing above the top level: back to the longest interval (after at most two more checks: the
+# kernel's usage threshold, which may have woken the entering check, may notify again as usage
+# wobbles across it, and such a wakeup is folded into one more check)
+after = [t[i + 1] - t[i] for i in range(e, len(t) - 1)]
+print("gaps after entering", ["%.3f" % g for g in after])
+assert all(g <= 0.025 or 1.9 <= g <= 2.1 for g in after), after
+assert sum(g <= 0.025 for g in after) <= 2, after
 PY
 	echo "$output"
 	[ "$status" -eq 0 ]

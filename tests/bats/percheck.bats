@@ -22,7 +22,7 @@ teardown() { common_teardown; }
 
 # check_lines: the "check N at T us (monotonic): usage U bytes, level L" lines, as "N U L".
 check_lines() {
-	sed -nE 's/.* debug: check ([0-9]+) at [0-9]+ us \(monotonic\): usage ([0-9]+) bytes, level ([0-9]+)$/\1 \2 \3/p' \
+	sed -nE 's/.* debug: check ([0-9]+) at [0-9]+ us \(monotonic\): usage ([0-9]+) bytes, level ([0-9]+); next in [0-9]+ us$/\1 \2 \3/p' \
 		"$T/memhook.log"
 }
 status_level() { [ "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["level"])' "$T/status" 2>/dev/null)" = "$1" ]; }
