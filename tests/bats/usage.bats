@@ -132,7 +132,7 @@ PY
 	echo "$output"
 	[ "$output" = "high working_set True True True True" ]
 	# the log says which usage it decided on
-	log_has 'level 0 -> 1 \(high\): entered; working set (1[89][0-9]|2[0-5][0-9])(\.[0-9]+)?Mi of 256Mi'
+	log_has 'level 0 -> 1 \(high\): entered; working set (1[7-9][0-9]|2[0-5][0-9])(\.[0-9]+)?Mi of 256Mi'
 	grep -q 'level 0 -> 1 (high): entered; usage' "$T/cur.log"
 
 	hog free
