@@ -36,10 +36,12 @@ struct watch {
 	bool pidfd_watched;   /* the target's pidfd is in the loop */
 	bool exit_seen;       /* the pidfd said the main process exited; the next check loses it */
 	uint64_t last_check_usec;
-	uint64_t wake_timer; /* a folded check after a wakeup, 0 when none */
+	uint64_t last_wake_usec; /* when a wakeup last ran a check: wakeups closer than WAKE_MIN_GAP fold */
+	uint64_t wake_timer;     /* a folded check after a wakeup, 0 when none */
 	/* cgroup v1 on cgroupfs: the kernel's usage thresholds and OOM notifier (cg_threshold.h) */
-	int thr_fds[CG_THRESHOLDS_MAX];        /* one eventfd per threshold, each in the loop */
-	uint64_t thr_bytes[CG_THRESHOLDS_MAX]; /* the threshold of each */
+	int thr_fds[CG_THRESHOLDS_MAX];            /* one eventfd per threshold, each in the loop */
+	uint64_t thr_bytes[CG_THRESHOLDS_MAX];     /* the threshold of each */
+	uint64_t thr_woke_usec[CG_THRESHOLDS_MAX]; /* when each last woke a check at once */
 	size_t n_thr;
 	bool thr_armed;           /* registered (or tried) for thr_limit_bytes since the last arm */
 	uint64_t thr_limit_bytes; /* the effective limit they were computed for */
