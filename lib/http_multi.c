@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 
 #include "log.h"
@@ -190,4 +191,23 @@ int http_multi_add(struct http_multi *h, CURL *easy, struct http_transfer *t)
 void http_multi_remove(struct http_multi *h, CURL *easy)
 {
 	curl_multi_remove_handle(h->multi, easy);
+}
+
+size_t http_retry_after_header(char *buf, size_t size, size_t nmemb, void *userdata)
+{
+	struct http_retry_after *ra = userdata;
+	size_t len = size * nmemb;
+	static const char name[] = "Retry-After:";
+	if (len > sizeof(name) - 1 && strncasecmp(buf, name, sizeof(name) - 1) == 0) {
+		const char *v = buf + sizeof(name) - 1;
+		size_t n = len - (sizeof(name) - 1);
+		while (n > 0 && (v[n - 1] == '\r' || v[n - 1] == '\n'))
+			n--;
+		ra->has = n <= RETRY_AFTER_MAX_CHARS;
+		if (ra->has) {
+			memcpy(ra->value, v, n);
+			ra->value[n] = '\0';
+		}
+	}
+	return len;
 }

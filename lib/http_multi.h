@@ -5,10 +5,27 @@
  * maps it. */
 #pragma once
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "curl_api.h"
 
 struct loop;
 struct http_multi;
+
+/* A Retry-After value is at most this long (an HTTP date is 29 characters, delta-seconds fewer);
+ * a longer one is taken as none. */
+#define RETRY_AFTER_MAX_CHARS 63
+
+/* The Retry-After header of a response, as http_retry_after_header keeps it. */
+struct http_retry_after {
+	bool has;
+	char value[RETRY_AFTER_MAX_CHARS + 1];
+};
+
+/* A CURLOPT_HEADERFUNCTION that keeps the value of a Retry-After header (trailing CR/LF cut) in
+ * the struct http_retry_after given as CURLOPT_HEADERDATA; every other header is passed over. */
+size_t http_retry_after_header(char *buf, size_t size, size_t nmemb, void *userdata);
 
 /* What a transfer's CURLOPT_PRIVATE points to: done is called once the transfer has finished (its
  * handle already removed from the multi handle), with curl's result. Embed it in the job. */

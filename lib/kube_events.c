@@ -23,7 +23,6 @@
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 
 #include "curl_api.h"
@@ -52,8 +51,7 @@
 /* The subject of folded warnings: every failure of this client is one stream of log lines. */
 #define LOG_SUBJECT "kubernetes-events"
 /* An API server's Status answer is a few hundred bytes; its message is all we log of it. */
-#define RESPONSE_MAX_BYTES    2048
-#define RETRY_AFTER_MAX_CHARS 63
+#define RESPONSE_MAX_BYTES 2048
 
 /* The Role the service account needs, said once on a 403. */
 #define RBAC_HINT                                                                                        \
@@ -82,8 +80,7 @@ struct kjob {
 	CURL *easy;
 	char response[RESPONSE_MAX_BYTES + 1];
 	size_t response_len;
-	bool has_retry_after;
-	char retry_after[RETRY_AFTER_MAX_CHARS + 1];
+	struct http_retry_after retry_after; /* of the last answer */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -267,26 +264,6 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return len;
 }
 
-/* Keeps the value of a Retry-After header (at most RETRY_AFTER_MAX_CHARS; a longer one is none). */
-static size_t on_header(char *buf, size_t size, size_t nmemb, void *userdata)
-{
-	struct kjob *j = userdata;
-	size_t len = size * nmemb;
-	static const char name[] = "Retry-After:";
-	if (len > sizeof(name) - 1 && strncasecmp(buf, name, sizeof(name) - 1) == 0) {
-		const char *v = buf + sizeof(name) - 1;
-		size_t n = len - (sizeof(name) - 1);
-		while (n > 0 && (v[n - 1] == '\r' || v[n - 1] == '\n'))
-			n--;
-		j->has_retry_after = n <= RETRY_AFTER_MAX_CHARS;
-		if (j->has_retry_after) {
-			memcpy(j->retry_after, v, n);
-			j->retry_after[n] = '\0';
-		}
-	}
-	return len;
-}
-
 static int append_header(struct curl_slist **headers, const char *h)
 {
 	struct curl_slist *t = curl_slist_append(*headers, h);
@@ -362,13 +339,13 @@ static int request_start(struct kube_events *k, struct kjob *j)
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, j);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, http_retry_after_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, &j->retry_after);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, j->errbuf);
 	j->errbuf[0] = '\0';
 	j->response_len = 0;
 	j->response[0] = '\0';
-	j->has_retry_after = false;
+	j->retry_after = (struct http_retry_after){ .has = false };
 	j->xfer.done = on_done;
 	if ((r = http_multi_add(k->http, e, &j->xfer)) < 0)
 		return r;
@@ -448,14 +425,14 @@ static void kjob_retry(struct kube_events *k, struct kjob *j, long status, const
 	}
 	uint64_t delay = KUBE_EVENTS_BACKOFF_USEC << (j->attempt - 1);
 	bool asked = false;
-	if ((status == 429 || status == 503) && j->has_retry_after &&
-	    webhook_parse_retry_after(j->retry_after, now_real_usec(), &delay) == 0) {
+	if ((status == 429 || status == 503) && j->retry_after.has &&
+	    webhook_parse_retry_after(j->retry_after.value, now_real_usec(), &delay) == 0) {
 		asked = true;
 		if (delay > KUBE_EVENTS_RETRY_AFTER_MAX_USEC) {
 			log_msg_about(LOG_LEVEL_WARN, LOG_SUBJECT,
 			              "kubernetes events: %s %s failed: %s with Retry-After %s, longer than "
 			              "memhook waits; giving up (%" PRIu64 " failed)",
-			              method, j->reason, reason, j->retry_after, k->stats.failed + 1);
+			              method, j->reason, reason, j->retry_after.value, k->stats.failed + 1);
 			kjob_fail(k);
 			return;
 		}

@@ -30,7 +30,6 @@
 #include <openssl/hmac.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -67,8 +66,6 @@
 #define DEFAULT_TIMEOUT_USEC (UINT64_C(5) * USEC_PER_SEC)
 /* Backoff never grows beyond this (10 retries of 500 ms would otherwise reach ~4 min). */
 #define MAX_BACKOFF_USEC (UINT64_C(300) * USEC_PER_SEC)
-/* A Retry-After value is a number or a date: 29 characters; more is not one. */
-#define RETRY_AFTER_MAX_CHARS 63
 /* Handlers disabled by 410 Gone remembered at once: every handler of a policy (the --webhook
  * option adds 6), so only a policy already replaced can lose an entry. */
 #define GONE_MAX (POLICY_MAX_HANDLERS + 8)
@@ -115,10 +112,9 @@ struct job {
 	unsigned retries;
 	uint64_t backoff_usec;
 	uint64_t max_age_usec;
-	uint64_t deadline_usec; /* CLOCK_MONOTONIC: posted + max_age */
-	uint64_t timer_id;      /* JOB_BACKOFF */
-	bool has_retry_after;
-	char retry_after[RETRY_AFTER_MAX_CHARS + 1];
+	uint64_t deadline_usec;              /* CLOCK_MONOTONIC: posted + max_age */
+	uint64_t timer_id;                   /* JOB_BACKOFF */
+	struct http_retry_after retry_after; /* of the last answer */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -668,8 +664,7 @@ static int attempt_start(struct webhook_client *c, struct job *j)
 
 	j->attempt++;
 	j->errbuf[0] = '\0';
-	j->has_retry_after = false;
-	j->retry_after[0] = '\0';
+	j->retry_after = (struct http_retry_after){ .has = false };
 	if ((r = attempt_body(j, &body, &len)) < 0 || (r = attempt_headers(j, body, len)) < 0)
 		return r;
 	curl_easy_setopt(j->easy, CURLOPT_POSTFIELDS, body);
@@ -815,8 +810,8 @@ static void job_finished(struct webhook_client *c, struct job *j, CURLcode resul
 
 	uint64_t delay;
 	bool asked = false;
-	if (http && (status == 429 || status == 503) && j->has_retry_after &&
-	    webhook_parse_retry_after(j->retry_after, now_real_usec(), &delay) == 0)
+	if (http && (status == 429 || status == 503) && j->retry_after.has &&
+	    webhook_parse_retry_after(j->retry_after.value, now_real_usec(), &delay) == 0)
 		asked = true;
 	else
 		delay = webhook_retry_delay_usec(j->backoff_usec, j->attempt,
@@ -852,26 +847,6 @@ static void on_transfer_done(struct http_transfer *t, CURLcode result)
 static size_t discard_body(char *ptr _unused_, size_t size, size_t nmemb, void *userdata _unused_)
 {
 	return size * nmemb;
-}
-
-/* Keeps the value of a Retry-After header (at most RETRY_AFTER_MAX_CHARS; a longer one is none). */
-static size_t on_header(char *buf, size_t size, size_t nmemb, void *userdata)
-{
-	struct job *j = userdata;
-	size_t len = size * nmemb;
-	static const char name[] = "Retry-After:";
-	if (len > sizeof(name) - 1 && strncasecmp(buf, name, sizeof(name) - 1) == 0) {
-		const char *v = buf + sizeof(name) - 1;
-		size_t n = len - (sizeof(name) - 1);
-		while (n > 0 && (v[n - 1] == '\r' || v[n - 1] == '\n'))
-			n--;
-		j->has_retry_after = n <= RETRY_AFTER_MAX_CHARS;
-		if (j->has_retry_after) {
-			memcpy(j->retry_after, v, n);
-			j->retry_after[n] = '\0';
-		}
-	}
-	return len;
 }
 
 /* ---- client ---- */
@@ -1059,8 +1034,8 @@ static int job_new(struct webhook_client *c, const struct webhook_cfg *cfg, uint
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard_body);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, j);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, http_retry_after_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, &j->retry_after);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, j->errbuf);
 	if (!cfg->tls_verify) {
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
