@@ -125,6 +125,16 @@ fixture_proc() {
 CG1_ROOT=/sys/fs/cgroup/memory
 
 cg1_available() { [ "$(id -u)" = 0 ] && [ -w "$CG1_ROOT" ] && [ -f "$CG1_ROOT/memory.usage_in_bytes" ]; }
+# needs_cg1: a writable v1 memory hierarchy, or the test fails under CI=true (a skipped test fails
+# CI: say so loudly) and is skipped elsewhere. In setup: `needs_cg1 || return 1`.
+needs_cg1() {
+	cg1_available && return 0
+	if [ "${CI:-}" = true ]; then
+		echo "no writable cgroup v1 memory hierarchy at $CG1_ROOT (root needed)" >&2
+		return 1
+	fi
+	skip "no writable cgroup v1 memory hierarchy at $CG1_ROOT (run as root)"
+}
 
 # cg1_create NAME LIMIT: makes a v1 memory cgroup with a limit; removed in teardown. Sets CG.
 cg1_create() {

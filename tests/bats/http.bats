@@ -57,10 +57,7 @@ JSON
 }
 
 @test "v1: after a level change /metrics passes promtool and says the level, steps, checks and actions" {
-	if ! cg1_available; then
-		[ "${CI:-}" = true ] && { echo "no writable cgroup v1 memory hierarchy (root needed)" >&2; return 1; }
-		skip "no writable cgroup v1 memory hierarchy (run as root)"
-	fi
+	needs_cg1 || return 1
 	cg1_create "memhook-http-$$-$BATS_TEST_NUMBER" $((64 * MiB))
 	policy "$T/p.json" 100ms "[{\"on\": \"entered\", \"webhook\": {\"url\": \"$URL\"}}]"
 	hog_start "$CG"

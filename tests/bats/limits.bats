@@ -9,13 +9,7 @@ MiB=1048576
 
 setup() {
 	common_setup
-	if ! cg1_available; then
-		if [ "${CI:-}" = true ]; then
-			echo "no writable cgroup v1 memory hierarchy at $CG1_ROOT (root needed)" >&2
-			return 1
-		fi
-		skip "no writable cgroup v1 memory hierarchy at $CG1_ROOT (run as root)"
-	fi
+	needs_cg1 || return 1
 	cg1_create "memhook-limits-$$-$BATS_TEST_NUMBER" $((64 * MiB))
 	listener_start
 }

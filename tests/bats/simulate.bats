@@ -10,17 +10,6 @@ REPO="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
 setup() { common_setup; }
 teardown() { common_teardown; }
 
-# needs_cg1: a writable v1 memory hierarchy, or a failure under CI (a skip fails CI).
-needs_cg1() {
-	if ! cg1_available; then
-		if [ "${CI:-}" = true ]; then
-			echo "no writable cgroup v1 memory hierarchy at $CG1_ROOT (root needed)" >&2
-			return 1
-		fi
-		skip "no writable cgroup v1 memory hierarchy at $CG1_ROOT (run as root)"
-	fi
-}
-
 # Two levels on a 1000-byte limit: elevated below 50% free, high below 20% free.
 write_policy() {
 	cat > "$T/p.json" <<'JSON'
@@ -158,7 +147,7 @@ JSON
 }
 
 @test "record: a real v1 cgroup, --duration 2s at 200ms: 11 lines within the duration, exit 0" {
-	needs_cg1
+	needs_cg1 || return 1
 	cg1_create "memhook-test-$$-$BATS_TEST_NUMBER" $((64 * MiB))
 	hog_start "$CG"
 	hog grow 8
@@ -187,7 +176,7 @@ PY
 }
 
 @test "record: SIGTERM stops it cleanly (exit 0, every line whole); the target's exit ends it too" {
-	needs_cg1
+	needs_cg1 || return 1
 	cg1_create "memhook-test-$$-$BATS_TEST_NUMBER" $((64 * MiB))
 	hog_start "$CG"
 	memhook_start record --pid "$HOG_PID" --interval 50ms --output "$T/r.jsonl"
