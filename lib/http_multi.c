@@ -16,20 +16,7 @@
 #include "loop.h"
 #include "util.h"
 
-#define curl_global_init    curl_api.global_init
-#define curl_global_cleanup curl_api.global_cleanup
-#undef curl_easy_getinfo
-#define curl_easy_getinfo curl_api.easy_getinfo
-#define curl_multi_init   curl_api.multi_init
-#undef curl_multi_setopt
-#define curl_multi_setopt        curl_api.multi_setopt
-#define curl_multi_add_handle    curl_api.multi_add_handle
-#define curl_multi_remove_handle curl_api.multi_remove_handle
-#define curl_multi_socket_action curl_api.multi_socket_action
-#define curl_multi_assign        curl_api.multi_assign
-#define curl_multi_info_read     curl_api.multi_info_read
-#define curl_multi_cleanup       curl_api.multi_cleanup
-#define curl_multi_strerror      curl_api.multi_strerror
+#include "curl_calls.h" /* every libcurl call through the table curl_api_load() fills */
 
 struct http_multi {
 	struct loop *loop;

@@ -34,15 +34,7 @@
 #include "util.h"
 #include "webhook.h" /* webhook_parse_retry_after */
 
-#define curl_easy_init curl_api.easy_init
-#undef curl_easy_setopt
-#define curl_easy_setopt curl_api.easy_setopt
-#undef curl_easy_getinfo
-#define curl_easy_getinfo   curl_api.easy_getinfo
-#define curl_easy_cleanup   curl_api.easy_cleanup
-#define curl_easy_strerror  curl_api.easy_strerror
-#define curl_slist_append   curl_api.slist_append
-#define curl_slist_free_all curl_api.slist_free_all
+#include "curl_calls.h" /* every libcurl call through the table curl_api_load() fills */
 
 #ifndef MEMHOOK_VERSION
 #define MEMHOOK_VERSION "unknown"
