@@ -180,3 +180,14 @@ hog() {
 # requests_at_least N: at least N requests arrived (for wait_for: evaluated at each try).
 requests_at_least() { [ "$(requests_count)" -ge "$1" ]; }
 hog_acked_more_than() { [ "$(wc -l < "$T/hog.ack")" -gt "$1" ]; }
+
+# hooks: the "handlers" member of a policy posting entered, left and normal to the listener ($URL).
+hooks() {
+	cat <<JSON
+ "handlers": [
+   {"on": "entered", "webhook": {"url": "$URL"}},
+   {"on": "left", "webhook": {"url": "$URL"}},
+   {"on": "normal", "webhook": {"url": "$URL"}}
+ ]
+JSON
+}

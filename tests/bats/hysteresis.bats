@@ -34,15 +34,6 @@ has_check() { [ -n "$(first_check "$1")" ]; }
 # py EXPR: prints a Python expression (arithmetic and comparisons over the times above).
 py() { python3 -c "print($1)"; }
 
-hooks() {
-	cat <<JSON
- "handlers": [
-   {"on": "entered", "webhook": {"url": "$URL"}},
-   {"on": "left", "webhook": {"url": "$URL"}},
-   {"on": "normal", "webhook": {"url": "$URL"}}
- ]
-JSON
-}
 
 @test "v1 hysteresis: a level with for 2s is entered only after its condition held 2 s; one without at once" {
 	# elevated below 60% free (> 25.6 MiB used), at once; high below 35% free (> 41.6 MiB) for 2s

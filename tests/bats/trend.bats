@@ -27,15 +27,6 @@ leak_holds() { grep -q '^hold ' "$T/leak.progress"; }
 last_check() { sed -nE 's/.*check ([0-9]+) at [0-9]+ us.*/\1/p' "$T/memhook.log" | tail -n 1; }
 checks_reached() { [ "$(last_check)" -ge "$1" ]; }
 
-hooks() {
-	cat <<JSON
- "handlers": [
-   {"on": "entered", "webhook": {"url": "$URL"}},
-   {"on": "left", "webhook": {"url": "$URL"}},
-   {"on": "normal", "webhook": {"url": "$URL"}}
- ]
-JSON
-}
 
 @test "v1 time_to_limit: a 12 MiB/s leak warns with half the memory still free; flat at 70% it leaves and stays quiet" {
 	# leaking: under 15 s to the 256 MiB limit at the slope of the last 3 s; full: 10% free
