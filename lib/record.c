@@ -220,16 +220,47 @@ static int record_setup(struct recorder *rec)
 		log_error("signalfd/timerfd: %s", strerror(-r));
 		return r;
 	}
+	if ((r = loop_add_fd(rec->loop, rec->signal_fd, EPOLLIN, on_signal, rec)) < 0 ||
+	    (r = loop_add_fd(rec->loop, rec->timer_fd, EPOLLIN, on_timer, rec)) < 0) {
+		log_error("event loop: %s", strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+/* Starts the interval timer: right before the first sample, so that the samples fall on whole
+ * intervals from it (elapsed 1.000, 2.000, ...), whatever the header's write took. Returns 0 or
+ * -errno (logged). */
+static int start_timer(struct recorder *rec)
+{
 	uint64_t usec = rec->cfg->interval_usec;
 	struct timespec every = { (time_t)(usec / USEC_PER_SEC),
 		                  (long)(usec % USEC_PER_SEC * NSEC_PER_USEC) };
 	struct itimerspec its = { .it_interval = every, .it_value = every };
-	if ((r = loop_add_fd(rec->loop, rec->signal_fd, EPOLLIN, on_signal, rec)) < 0 ||
-	    (r = loop_add_fd(rec->loop, rec->timer_fd, EPOLLIN, on_timer, rec)) < 0 ||
-	    (timerfd_settime(rec->timer_fd, 0, &its, NULL) < 0 && (r = -errno) < 0)) {
-		log_error("event loop: %s", strerror(-r));
+	if (timerfd_settime(rec->timer_fd, 0, &its, NULL) < 0) {
+		int r = -errno;
+		log_error("timerfd: %s", strerror(-r));
 		return r;
 	}
+	return 0;
+}
+
+/* Writes the header (csv), starts the timer and takes the first sample, at elapsed 0. A signal
+ * during the header's write is left to on_signal. Returns 0, or -errno (logged). */
+static int record_begin(struct recorder *rec)
+{
+	char header[TRACE_LINE_MAX_BYTES];
+	int n = trace_format_header(rec->cfg->format, header, sizeof(header));
+	int r = n <= 0 ? n : write_out(rec, header, (size_t)n);
+	if (r < 0) {
+		log_error("writing to %s: %s", rec->cfg->out_name, strerror(-r));
+		return r;
+	}
+	if (r > 0)
+		return 0;
+	if ((r = start_timer(rec)) < 0)
+		return r;
+	record_sample(rec);
 	return 0;
 }
 
@@ -249,14 +280,8 @@ int record_run(const struct record_config *cfg)
 		log_info("recording %s every %s to %s (%s)", target_describe(&rec.target, desc, sizeof(desc)),
 		         units_format_duration(cfg->interval_usec, interval, sizeof(interval)), cfg->out_name,
 		         trace_format_name(cfg->format));
-		char header[TRACE_LINE_MAX_BYTES];
-		int n = trace_format_header(cfg->format, header, sizeof(header));
-		r = n <= 0 ? n : write_out(&rec, header, (size_t)n);
-		if (r < 0) {
-			log_error("writing to %s: %s", cfg->out_name, strerror(-r));
+		if ((r = record_begin(&rec)) < 0)
 			stop(&rec, r);
-		} else if (r == 0)
-			record_sample(&rec); /* the first line now, at elapsed 0 */
 		r = 0;
 		if (!loop_quitting(rec.loop) && duration_over(&rec))
 			stop(&rec, 0);
