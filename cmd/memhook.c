@@ -468,7 +468,7 @@ static int cmd_record(const struct options *o, const struct target_spec *spec)
 		.target = *spec,
 		.interval_usec = RECORD_INTERVAL_DEFAULT_USEC,
 		.format = TRACE_FORMAT_JSONL,
-		.out = stdout,
+		.out_fd = STDOUT_FILENO,
 		.out_name = "stdout",
 	};
 	if (o->interval && parse_duration_opt("--interval", o->interval, &cfg.interval_usec))
@@ -493,23 +493,19 @@ static int cmd_record(const struct options *o, const struct target_spec *spec)
 		cfg.format = (enum trace_format)f;
 	}
 	if (o->output && strcmp(o->output, "-") != 0) {
-		cfg.out = fopen(o->output, "we");
-		if (!cfg.out) {
-			fprintf(stderr, "memhook: --output: %s: %s\n", o->output, strerror(errno));
+		cfg.out_fd = record_open_output(o->output);
+		if (cfg.out_fd < 0) {
+			fprintf(stderr, "memhook: --output: %s: %s\n", o->output, strerror(-cfg.out_fd));
 			return EXIT_RUNTIME;
 		}
 		cfg.out_name = o->output;
 	}
-	char header[TRACE_LINE_MAX_BYTES];
-	int n = trace_format_header(cfg.format, header, sizeof(header));
 	int r = record_block_signals();
-	if (r == 0 && n > 0 && (fwrite(header, 1, (size_t)n, cfg.out) != (size_t)n || fflush(cfg.out) != 0))
-		r = -EIO;
 	if (r == 0)
 		r = record_run(&cfg);
 	else
 		fprintf(stderr, "memhook: record: %s\n", strerror(-r));
-	if (cfg.out != stdout && fclose(cfg.out) != 0 && r == 0) {
+	if (cfg.out_fd != STDOUT_FILENO && close(cfg.out_fd) < 0 && r == 0) {
 		fprintf(stderr, "memhook: --output: %s: %s\n", o->output, strerror(errno));
 		r = -EIO;
 	}
@@ -619,8 +615,14 @@ int main(int argc, char **argv)
 	}
 	/* A fault that repeats at every check (a garbage file, a dead receiver) logs about once a second. */
 	log_set_fold_window(USEC_PER_SEC);
+	/* A log reader that stops reading (a full pipe) must not stop the loop. */
+	int nb = log_stderr_nonblocking();
+	if (nb < 0)
+		log_warn("stderr: cannot make it non-blocking: %s; a stalled log reader stalls memhook",
+		         strerror(-nb));
 	r = monitor_run(&cfg, p);
 	log_fold_flush(true);
+	log_stderr_blocking(LOG_EXIT_FLUSH_USEC);
 	if (r == -EINVAL)
 		return EXIT_USAGE;
 	return r < 0 ? EXIT_RUNTIME : EXIT_OK;

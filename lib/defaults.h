@@ -244,3 +244,11 @@
 /* A trace line holds 22 values of at most 20 digits and their names: about 700 bytes as JSON.
  * 4 KiB bounds what one line of a hostile trace can make the reader hold. */
 #define TRACE_LINE_MAX_BYTES 4096
+
+/* The log's own buffer while stderr (a pipe or socket) cannot take more: 64 KiB holds about 400
+ * lines of 160 bytes, a minute of a level flapping every check at 150 ms. Lines that do not fit
+ * are dropped whole and counted (memhook_log_lines_dropped_total). */
+#define LOG_BUFFER_BYTES (64 * 1024)
+/* How long the last lines may wait for a stalled stderr at exit: well inside the 1 s a SIGTERM
+ * is promised to take. */
+#define LOG_EXIT_FLUSH_USEC (100 * USEC_PER_MSEC)

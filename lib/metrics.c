@@ -136,6 +136,9 @@ static void write_counters(FILE *f, const struct metrics_view *v)
 	single_u64(f, "memhook_webhook_dropped_total", "counter",
 	           "Webhook deliveries dropped: out of a full queue, too old, or for a receiver gone (410).",
 	           v->webhook_dropped);
+	single_u64(f, "memhook_log_lines_dropped_total", "counter",
+	           "Log lines dropped because stderr's reader did not take them in time.",
+	           v->log_lines_dropped);
 	if (v->kube_events) {
 		family(f, "memhook_kubernetes_events_total", "counter",
 		       "Kubernetes Events by outcome: ok (created, or its series patched), failed, dropped.");

@@ -47,6 +47,7 @@ struct metrics_view {
 	/* Kubernetes Events (struct kube_events_stats), shown when kube_events is set */
 	bool kube_events;
 	uint64_t kube_sent, kube_failed, kube_dropped;
+	uint64_t log_lines_dropped; /* log_lines_dropped(): stderr's reader did not take them */
 };
 
 /* The text exposition of v with HELP and TYPE lines, NUL-terminated, malloc'ed; its length

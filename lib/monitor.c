@@ -435,6 +435,22 @@ static void on_timer(struct loop *l _unused_, int fd, uint32_t events _unused_, 
 	log_fold_flush(false); /* a fault that stopped repeating gets its summary now */
 }
 
+/* Writes the memory dump through the log, which never waits on stderr (a FILE on fd 2 would). */
+static void dump_to_log(const struct target *t)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int r = f ? dump_memory(&t->cg, t->spec.proc_root, f) : -errno;
+	if (f && fclose(f) != 0 && r == 0)
+		r = -ENOMEM;
+	if (r < 0) {
+		log_warn("SIGUSR1: dump failed: %s", strerror(-r));
+		return;
+	}
+	log_write_text(text, len);
+}
+
 static void on_signal(struct loop *l, int fd, uint32_t events _unused_, void *userdata)
 {
 	struct monitor *m = userdata;
@@ -466,9 +482,7 @@ static void on_signal(struct loop *l, int fd, uint32_t events _unused_, void *us
 				break;
 			}
 			log_info("SIGUSR1: memory breakdown of %s follows", t->cg.path);
-			int r = dump_memory(&t->cg, t->spec.proc_root, stderr);
-			if (r < 0)
-				log_warn("SIGUSR1: dump failed: %s", strerror(-r));
+			dump_to_log(t);
 			break;
 		case SIGUSR2:
 			m->paused = !m->paused;
@@ -544,6 +558,7 @@ static void route_metrics(void *userdata, struct http_reply *ret)
 		.webhook_failed = st.failed,
 		.webhook_dropped = st.dropped,
 		.webhook_queue_length = webhook_pending(m->dispatch.webhooks),
+		.log_lines_dropped = log_lines_dropped(),
 	};
 	for (size_t l = 0; l <= v.n_levels && l <= POLICY_MAX_LEVELS; l++)
 		v.level_names[l] = policy_level_name(m->policy, (int)l);
@@ -608,6 +623,27 @@ static int start_http(struct monitor *m)
 	return 0;
 }
 
+/* ---- the log's backlog: stderr watched for room only while lines wait ---- */
+
+static void on_stderr_writable(struct loop *l _unused_, int fd _unused_, uint32_t events _unused_,
+                               void *userdata _unused_)
+{
+	log_stderr_writable();
+}
+
+static void on_log_backlog(bool backlog, void *userdata)
+{
+	struct monitor *m = userdata;
+	int fd = log_stderr_fd();
+	if (fd < 0)
+		return;
+	/* Not logged on failure (it would queue behind itself): the next line written tries again. */
+	if (backlog)
+		(void)loop_add_fd(m->loop, fd, EPOLLOUT, on_stderr_writable, NULL);
+	else
+		(void)loop_del_fd(m->loop, fd);
+}
+
 /* ---- setup, run, teardown ---- */
 
 /* Everything but the signal and timer fds. Takes policy (freed on failure). Returns 0 or -errno. */
@@ -664,11 +700,13 @@ static int monitor_setup(struct monitor *m, const struct monitor_config *cfg, st
 	}
 	if (cfg->listen && (r = start_http(m)) < 0)
 		return r;
+	log_on_backlog(on_log_backlog, m);
 	return 0;
 }
 
 static void monitor_teardown(struct monitor *m)
 {
+	log_on_backlog(NULL, NULL);
 	http_server_free(m->http);
 	watch_free(&m->watch);
 	webhook_client_free(m->dispatch.webhooks);

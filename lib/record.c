@@ -2,9 +2,14 @@
 #include "record.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 
@@ -45,6 +50,60 @@ int record_block_signals(void)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	return sigprocmask(SIG_BLOCK, &set, NULL) < 0 ? -errno : 0;
+}
+
+int record_open_output(const char *path)
+{
+	char tmp[PATH_MAX];
+	struct stat st;
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		int fd = open(path, O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode))
+			return fd;
+		close(fd); /* swapped for a file since lstat: replaced below like any file */
+	}
+	int fd = open_temp_beside(path, tmp);
+	if (fd < 0)
+		return fd;
+	if (rename(tmp, path) < 0) {
+		int r = -errno;
+		close(fd);
+		unlink(tmp);
+		return r;
+	}
+	return fd;
+}
+
+/* Writes all of buf to the output, waiting for it together with the signals. Returns 0, 1 when
+ * a signal came first (read by on_signal next), or -errno. */
+static int write_out(struct recorder *rec, const char *buf, size_t len)
+{
+	while (len > 0) {
+		struct pollfd pfd[2] = { { .fd = rec->cfg->out_fd, .events = POLLOUT },
+			                 { .fd = rec->signal_fd, .events = POLLIN } };
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (pfd[1].revents & POLLIN)
+			return 1;
+		if (!pfd[0].revents)
+			continue;
+		/* POLLOUT on a pipe: a free slot, so a write of up to PIPE_BUF (a trace line is at most
+		 * TRACE_LINE_MAX_BYTES) goes in whole without waiting. POLLERR: write says why. */
+		ssize_t n = write(rec->cfg->out_fd, buf, len);
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return -errno;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }
 
 static void stop(struct recorder *rec, int result)
@@ -89,12 +148,14 @@ static void record_sample(struct recorder *rec)
 	uint64_t elapsed = s.mono_usec - rec->start_mono_usec;
 	s.mono_usec = rec->start_mono_usec + (elapsed + USEC_PER_MSEC / 2) / USEC_PER_MSEC * USEC_PER_MSEC;
 	int n = trace_format_row(rec->cfg->format, &s, rec->start_mono_usec, line, sizeof(line));
-	if (n < 0 || fwrite(line, 1, (size_t)n, rec->cfg->out) != (size_t)n || fflush(rec->cfg->out) != 0) {
-		log_error("writing to %s: %s", rec->cfg->out_name, strerror(n < 0 ? -n : errno));
-		stop(rec, -EIO);
+	r = n < 0 ? n : write_out(rec, line, (size_t)n);
+	if (r < 0) {
+		log_error("writing to %s: %s", rec->cfg->out_name, strerror(-r));
+		stop(rec, r);
 		return;
 	}
-	rec->lines++;
+	if (r == 0)
+		rec->lines++;
 }
 
 /* Whether the duration is over: the sample at duration / interval intervals was the last. */
@@ -159,16 +220,47 @@ static int record_setup(struct recorder *rec)
 		log_error("signalfd/timerfd: %s", strerror(-r));
 		return r;
 	}
+	if ((r = loop_add_fd(rec->loop, rec->signal_fd, EPOLLIN, on_signal, rec)) < 0 ||
+	    (r = loop_add_fd(rec->loop, rec->timer_fd, EPOLLIN, on_timer, rec)) < 0) {
+		log_error("event loop: %s", strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+/* Starts the interval timer: right before the first sample, so that the samples fall on whole
+ * intervals from it (elapsed 1.000, 2.000, ...), whatever the header's write took. Returns 0 or
+ * -errno (logged). */
+static int start_timer(struct recorder *rec)
+{
 	uint64_t usec = rec->cfg->interval_usec;
 	struct timespec every = { (time_t)(usec / USEC_PER_SEC),
 		                  (long)(usec % USEC_PER_SEC * NSEC_PER_USEC) };
 	struct itimerspec its = { .it_interval = every, .it_value = every };
-	if ((r = loop_add_fd(rec->loop, rec->signal_fd, EPOLLIN, on_signal, rec)) < 0 ||
-	    (r = loop_add_fd(rec->loop, rec->timer_fd, EPOLLIN, on_timer, rec)) < 0 ||
-	    (timerfd_settime(rec->timer_fd, 0, &its, NULL) < 0 && (r = -errno) < 0)) {
-		log_error("event loop: %s", strerror(-r));
+	if (timerfd_settime(rec->timer_fd, 0, &its, NULL) < 0) {
+		int r = -errno;
+		log_error("timerfd: %s", strerror(-r));
 		return r;
 	}
+	return 0;
+}
+
+/* Writes the header (csv), starts the timer and takes the first sample, at elapsed 0. A signal
+ * during the header's write is left to on_signal. Returns 0, or -errno (logged). */
+static int record_begin(struct recorder *rec)
+{
+	char header[TRACE_LINE_MAX_BYTES];
+	int n = trace_format_header(rec->cfg->format, header, sizeof(header));
+	int r = n <= 0 ? n : write_out(rec, header, (size_t)n);
+	if (r < 0) {
+		log_error("writing to %s: %s", rec->cfg->out_name, strerror(-r));
+		return r;
+	}
+	if (r > 0)
+		return 0;
+	if ((r = start_timer(rec)) < 0)
+		return r;
+	record_sample(rec);
 	return 0;
 }
 
@@ -188,7 +280,9 @@ int record_run(const struct record_config *cfg)
 		log_info("recording %s every %s to %s (%s)", target_describe(&rec.target, desc, sizeof(desc)),
 		         units_format_duration(cfg->interval_usec, interval, sizeof(interval)), cfg->out_name,
 		         trace_format_name(cfg->format));
-		record_sample(&rec); /* the first line now, at elapsed 0 */
+		if ((r = record_begin(&rec)) < 0)
+			stop(&rec, r);
+		r = 0;
 		if (!loop_quitting(rec.loop) && duration_over(&rec))
 			stop(&rec, 0);
 		if (!loop_quitting(rec.loop))

@@ -2,7 +2,10 @@
 
 #include <cjson/cJSON.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 void strv_free(char **v)
@@ -89,4 +92,26 @@ ssize_t read_small_file_at(int dirfd, const char *name, char *buf, size_t size)
 	if (fd < 0)
 		return -errno;
 	return pread_all(fd, buf, size);
+}
+
+/* Creates a new temporary file beside path: "<dir>/.<name>.XXXXXX" with a random suffix, made with
+ * O_CREAT|O_EXCL (mkostemp), so a link or file someone planted there is never opened. Returns the fd
+ * (mode 0644) with its name in tmp, or -errno. */
+int open_temp_beside(const char *path, char tmp[static PATH_MAX])
+{
+	const char *slash = strrchr(path, '/');
+	int dir_len = slash ? (int)(slash - path + 1) : 0;
+	const char *name = slash ? slash + 1 : path;
+	if (snprintf(tmp, PATH_MAX, "%.*s.%s.XXXXXX", dir_len, path, name) >= PATH_MAX)
+		return -ENAMETOOLONG;
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fchmod(fd, 0644) < 0) {
+		int r = -errno;
+		close(fd);
+		unlink(tmp);
+		return r;
+	}
+	return fd;
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <errno.h>
+#include <limits.h> /* PATH_MAX */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -90,3 +91,9 @@ ssize_t read_small_file_at(int dirfd, const char *name, char *buf, size_t size);
 /* pread()s an open fd from offset 0 into buf (NUL-terminated); a short read ends it (files, not
  * pipes). Returns the length, -EFBIG when it did not fit, or -errno. */
 ssize_t pread_all(int fd, char *buf, size_t size);
+
+/* Creates a new temporary file beside path: "<dir>/.<name>.XXXXXX", made with O_CREAT|O_EXCL
+ * (mkostemp), so a link or file someone planted there is never opened; rename() it over path.
+ * Returns the fd (mode 0644, O_CLOEXEC) with its name in tmp,
+ * or -errno. */
+int open_temp_beside(const char *path, char tmp[static PATH_MAX]);

@@ -65,6 +65,8 @@ static void test_gauges_and_help_lines(void **state)
 	assert_true(has_line(t, "memhook_checks_total 42"));
 	assert_true(has_line(t, "memhook_webhook_queue_length 0"));
 	assert_true(has_line(t, "# TYPE memhook_webhook_dropped_total counter"));
+	assert_true(has_line(t, "# TYPE memhook_log_lines_dropped_total counter"));
+	assert_true(has_line(t, "memhook_log_lines_dropped_total 0"));
 	/* no sample: none of its series */
 	assert_null(strstr(t, "memhook_target_memory_usage_bytes"));
 	assert_null(strstr(t, "memhook_host_memory_available_bytes"));
