@@ -162,12 +162,12 @@ bench-race: all bench-deps
 	bash tests/bench/oom_race.sh $(BUILD)/memhook
 
 # earlyoom, the idle-cost comparison: run by hand with --dryrun, never as a service. Debian's
-# package enables its unit on install: disabled (and stopped) again here.
+# package enables its unit on install: disabled again here, and stopped when systemd runs (without
+# it, as in a container, `--now` would fail on the bus: tests/bench/disable_unit.sh).
 BENCH_DEPS := earlyoom
 bench-deps:
 	@$(MAKE) --no-print-directory deps BUILD_DEPS="$(BENCH_DEPS)"
-	@if command -v systemctl >/dev/null && systemctl -q is-enabled earlyoom 2>/dev/null; then \
-	  systemctl disable --now earlyoom; fi
+	@sh tests/bench/disable_unit.sh earlyoom
 
 # The race's hog, its driver and the exec handler's stamp: static when libc.a allows (an exec
 # then costs no dynamic loading, least of all under emulation in the VM).

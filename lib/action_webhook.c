@@ -21,6 +21,45 @@ static bool is_token(const char *s)
 	return true;
 }
 
+/* Header names a policy may not set, compared ignoring case: libcurl writes the framing and the
+ * connection (Content-Length, Transfer-Encoding, Host, Connection, Expect and the other hop-by-hop
+ * headers of RFC 9110 7.6.1), so a second copy from the policy desynchronises a keep-alive
+ * receiver ("Content-Length: 0" before a 479-byte body makes the body a second request); memhook
+ * writes Content-Type (the body is always JSON) and the Standard Webhooks headers. The handler's
+ * signature_header is checked beside them (webhook_parse). User-Agent and Authorization stay
+ * allowed: libcurl sends a policy's User-Agent instead of memhook's, once. */
+#define BY_CURL     "libcurl for each request"
+#define BY_STANDARD "memhook (signature \"standard\")"
+static const struct {
+	const char *name;
+	const char *set_by;
+} reserved_headers[] = {
+	{ "Content-Length", BY_CURL },
+	{ "Transfer-Encoding", BY_CURL },
+	{ "Host", BY_CURL },
+	{ "Connection", BY_CURL },
+	{ "Expect", BY_CURL },
+	{ "Keep-Alive", BY_CURL },
+	{ "Proxy-Connection", BY_CURL },
+	{ "TE", BY_CURL },
+	{ "Trailer", BY_CURL },
+	{ "Upgrade", BY_CURL },
+	{ "Content-Type", "memhook (application/json)" },
+	{ "webhook-id", BY_STANDARD },
+	{ "webhook-timestamp", BY_STANDARD },
+	{ "webhook-signature", BY_STANDARD },
+};
+
+/* Fails on a reserved header name (ignoring case), naming it and who sets it. Returns 0 or -EINVAL. */
+static int want_free_header(struct want_ctx *w, const char *name, const char *path)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(reserved_headers); i++)
+		if (strcasecmp(name, reserved_headers[i].name) == 0)
+			return want_fail(w, path, "%s is set by %s; a policy may not set it",
+			                 reserved_headers[i].name, reserved_headers[i].set_by);
+	return 0;
+}
+
 static bool has_ctl(const char *s)
 {
 	for (; *s; s++)
@@ -63,6 +102,8 @@ static int parse_headers(struct want_ctx *w, const cJSON *j, const char *path, c
 		if (!is_token(it->string))
 			return want_fail(w, hp, "invalid header name");
 		if ((r = want_max_chars(w, it->string, hp, WEBHOOK_HEADER_NAME_MAX_CHARS)) < 0)
+			return r;
+		if ((r = want_free_header(w, it->string, hp)) < 0)
 			return r;
 		const char *value = NULL;
 		if ((r = want_string(w, it, hp, &value)) < 0)
@@ -210,6 +251,23 @@ static int webhook_parse(struct policy_ctx *c, const cJSON *j, const char *path,
 			return want_fail(w, sp, "invalid header name");
 		if ((r = want_max_chars(w, wh->signature_header, sp, WEBHOOK_HEADER_NAME_MAX_CHARS)) < 0)
 			return r;
+		if ((r = want_free_header(w, wh->signature_header, sp)) < 0)
+			return r;
+	}
+	/* After both keys: a header named as the signature header would be sent twice. */
+	for (char **hl = wh->headers; hl && *hl; hl++) {
+		size_t n = strcspn(*hl, ":");
+		if (strlen(wh->signature_header) == n && strncasecmp(*hl, wh->signature_header, n) == 0) {
+			_cleanup_free_ char *name = strndup(*hl, n);
+			if (!name)
+				return want_oom(w);
+			WANT_PATH_KEY(hp, w, path, "headers");
+			WANT_PATH_KEY(np, w, hp, name);
+			return want_fail(
+			        w, np,
+			        "is the signature_header (%s): set by memhook; a policy may not set it",
+			        wh->signature_header);
+		}
 	}
 	if ((it = cJSON_GetObjectItemCaseSensitive(j, "signature"))) {
 		WANT_PATH_KEY(sp, w, path, "signature");

@@ -108,6 +108,47 @@ size_t want_utf8_chars(const char *s, size_t max_bytes)
 	return n;
 }
 
+const char *want_utf8_invalid(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = u[i];
+		size_t n;
+		unsigned char lo = 0x80, hi = 0xbf; /* the range of the byte after the first */
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (0xc2 <= c && c <= 0xdf)
+			n = 1;
+		else if (0xe0 <= c && c <= 0xef) {
+			n = 2;
+			if (c == 0xe0)
+				lo = 0xa0; /* overlong */
+			else if (c == 0xed)
+				hi = 0x9f; /* U+D800..U+DFFF: surrogates */
+		} else if (0xf0 <= c && c <= 0xf4) {
+			n = 3;
+			if (c == 0xf0)
+				lo = 0x90; /* overlong */
+			else if (c == 0xf4)
+				hi = 0x8f; /* above U+10FFFF */
+		} else
+			return s + i; /* a continuation byte, 0xc0, 0xc1 (overlong) or 0xf5..0xff */
+		if (len - i <= n)
+			return s + i; /* cut short by the end */
+		if (u[i + 1] < lo || u[i + 1] > hi)
+			return s + i;
+		for (size_t k = 2; k <= n; k++)
+			if ((u[i + k] & 0xc0) != 0x80)
+				return s + i;
+		i += n + 1;
+	}
+	return NULL;
+}
+
 int want_max_chars(struct want_ctx *w, const char *s, const char *path, size_t max_chars)
 {
 	/* a character is at most 4 bytes: no need to count past that */

@@ -45,6 +45,9 @@ int want_keys_known(struct want_ctx *w, const struct cJSON *obj, const char *pat
 /* The number of UTF-8 characters (bytes that do not continue one) in s, counting at most
  * max_bytes bytes. */
 size_t want_utf8_chars(const char *s, size_t max_bytes);
+/* The first byte of s[0..len) that does not start a well-formed UTF-8 character (RFC 3629: no
+ * overlong form, no surrogate, nothing above U+10FFFF, none cut short), or NULL when all are. */
+const char *want_utf8_invalid(const char *s, size_t len);
 /* Fails with "path: at most N characters" when s is longer. Returns 0 or -EINVAL. */
 int want_max_chars(struct want_ctx *w, const char *s, const char *path, size_t max_chars);
 

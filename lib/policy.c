@@ -220,6 +220,17 @@ int policy_parse(const char *json, size_t len, struct policy **ret, char *err, s
 		line_col(buf, end, &line, &col);
 		return want_fail(&c.w, "policy", "invalid JSON near line %u column %u", line, col);
 	}
+	/* JSON text is UTF-8 (RFC 8259 8.1), but cJSON copies any byte inside a string: a level name
+	 * with 0xff would make the status file, the payload and the logs invalid JSON. Outside
+	 * strings, cJSON has already refused any byte that is not ASCII. */
+	const char *bad = want_utf8_invalid(buf, len);
+	if (bad) {
+		unsigned line, col;
+		line_col(buf, bad, &line, &col);
+		return want_fail(&c.w, "policy",
+		                 "invalid UTF-8 at line %u column %u (byte 0x%02x); a policy is UTF-8 text",
+		                 line, col, (unsigned char)*bad);
+	}
 	/* cJSON ends a string at an escaped NUL: "/bin/true\u0000x" would run /bin/true. */
 	const char *esc = find_nul_escape(buf, len);
 	if (esc) {

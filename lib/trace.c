@@ -8,10 +8,14 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "units.h"
 #include "util.h"
+
+/* U+FEFF as UTF-8: a byte-order mark. */
+#define UTF8_BOM "\xef\xbb\xbf"
 
 /* What a column holds, and the group it belongs to (a group is read all or none). */
 enum col_kind { COL_TIME, COL_ELAPSED, COL_BYTES, COL_PSI_AVG, COL_PSI_TOTAL, COL_EVENT };
@@ -536,12 +540,17 @@ int trace_parse_line(struct trace_parser *tp, const char *line, size_t len, stru
 {
 	if (len && line[len - 1] == '\r')
 		len--;
-	if (len == 0 || line[0] == '#')
-		return 0;
 	if (len > TRACE_LINE_MAX_BYTES)
 		return fail(err, err_size, "longer than %d bytes", TRACE_LINE_MAX_BYTES);
-	if (memchr(line, '\0', len))
-		return fail(err, err_size, "a NUL byte");
+	/* before the comment: a NUL, even in a comment, says the file is not text */
+	const char *nul = memchr(line, '\0', len);
+	if (nul)
+		return fail(err, err_size, "NUL byte at column %zu", (size_t)(nul - line) + 1);
+	/* trace_reader_next skips one at the start of the file; anywhere else it is misplaced */
+	if (len >= 3 && memcmp(line, UTF8_BOM, 3) == 0)
+		return fail(err, err_size, "a UTF-8 byte-order mark (U+FEFF) not at the start of the file");
+	if (len == 0 || line[0] == '#')
+		return 0;
 	/* The first line decides: an object is JSONL, anything else a CSV header. */
 	enum trace_format format = tp->format_known ? tp->format
 	                           : line[0] == '{' ? TRACE_FORMAT_JSONL
@@ -575,6 +584,28 @@ int trace_parse_line(struct trace_parser *tp, const char *line, size_t len, stru
 
 /* ---- files ---- */
 
+/* Fails with "<name>: <reason>" in err for a stream that cannot give lines: a closed fd (a
+ * program started with stdin closed) or a directory, whose read errors (EBADF, EISDIR) would
+ * come only at the first line. Returns 0 or -errno. */
+static int check_stream(FILE *f, const char *name, bool is_stdin, char *err, size_t err_size)
+{
+	struct stat st;
+
+	if (fstat(fileno(f), &st) < 0) {
+		int r = -errno;
+		if (r == -EBADF && is_stdin)
+			snprintf(err, err_size, "%s: standard input is closed", name);
+		else
+			snprintf(err, err_size, "%s: %s", name, strerror(-r));
+		return r;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		snprintf(err, err_size, "%s: is a directory", name);
+		return -EISDIR;
+	}
+	return 0;
+}
+
 int trace_reader_open(const char *path, struct trace_reader *ret, char *err, size_t err_size)
 {
 	*ret = (struct trace_reader){ 0 };
@@ -592,29 +623,57 @@ int trace_reader_open(const char *path, struct trace_reader *ret, char *err, siz
 		snprintf(err, err_size, "%s: %s", path, strerror(ENOMEM));
 		return -ENOMEM;
 	}
+	int r = check_stream(ret->f, ret->path, is_stdin, err, err_size);
+	if (r < 0) {
+		trace_reader_close(ret);
+		return r;
+	}
 	return 0;
+}
+
+/* Reads one line, without its '\n', into r->buf: NUL bytes are kept, so the length is the line's.
+ * Returns its length; TRACE_LINE_MAX_BYTES + 2 when it is longer than the buffer holds (the rest is
+ * left unread); -1 at the end of the input with nothing read; or -errno on a read error. */
+static ssize_t read_line(struct trace_reader *r)
+{
+	size_t n = 0;
+	int c;
+
+	errno = 0;
+	while ((c = getc_unlocked(r->f)) != EOF) {
+		if (c == '\n')
+			return (ssize_t)n;
+		if (n == sizeof(r->buf))
+			return (ssize_t)sizeof(r->buf);
+		r->buf[n++] = (char)c;
+	}
+	if (ferror(r->f))
+		return errno > 0 ? -errno : -EIO;
+	return n == 0 ? -1 : (ssize_t)n;
 }
 
 int trace_reader_next(struct trace_reader *r, struct sample *ret, char *err, size_t err_size)
 {
 	for (;;) {
-		if (!fgets(r->buf, sizeof(r->buf), r->f)) {
-			if (ferror(r->f)) {
-				snprintf(err, err_size, "%s: %s", r->path, strerror(EIO));
-				return -EIO;
-			}
+		ssize_t got = read_line(r);
+		if (got == -1)
 			return 0;
+		if (got < 0) {
+			snprintf(err, err_size, "%s: %s", r->path, strerror((int)-got));
+			return (int)got;
 		}
 		r->line++;
-		size_t len = strlen(r->buf);
-		if (len && r->buf[len - 1] == '\n')
-			len--;
-		else if (!feof(r->f))
-			len = sizeof(r->buf); /* no newline within the bound: too long */
+		const char *line = r->buf;
+		size_t len = (size_t)got;
+		/* a byte-order mark some editors write at the start of a UTF-8 file */
+		if (r->line == 1 && len >= 3 && memcmp(line, UTF8_BOM, 3) == 0) {
+			line += 3;
+			len -= 3;
+		}
 		char why[256];
 		int n = len > TRACE_LINE_MAX_BYTES + 1
 		                ? fail(why, sizeof(why), "longer than %d bytes", TRACE_LINE_MAX_BYTES)
-		                : trace_parse_line(&r->parser, r->buf, len, ret, why, sizeof(why));
+		                : trace_parse_line(&r->parser, line, len, ret, why, sizeof(why));
 		if (n < 0) {
 			snprintf(err, err_size, "%s:%zu: %s", r->path, r->line, why);
 			return n;

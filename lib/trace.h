@@ -15,7 +15,9 @@
  *   psi_{some,full}_{avg10,avg60,avg300} (percent), psi_{some,full}_total_usec  all or none
  *   events_{low,high,max,oom,oom_kill,oom_group_kill}   cumulative counters, all or none
  * Lines starting with '#' and empty lines are skipped in both formats. A JSONL key or CSV column
- * that is not one of these is an error. Lines are at most TRACE_LINE_MAX_BYTES. */
+ * that is not one of these is an error. Lines are at most TRACE_LINE_MAX_BYTES. A NUL byte in any
+ * line (a comment too) is an error naming its column; a UTF-8 byte-order mark is skipped at the
+ * start of a file (trace_reader_next) and an error anywhere else. */
 #pragma once
 
 #include <stdbool.h>
@@ -71,7 +73,8 @@ struct trace_reader {
 	char buf[TRACE_LINE_MAX_BYTES + 2];
 };
 
-/* Opens path ("-": stdin). Returns 0 or -errno with "<path>: <reason>" in err. */
+/* Opens path ("-": stdin). Returns 0 or -errno with "<path>: <reason>" in err: -EISDIR for a
+ * directory, -EBADF when stdin is closed ("standard input is closed"). */
 int trace_reader_open(const char *path, struct trace_reader *ret, char *err, size_t err_size);
 /* The next sample. Returns 1, 0 at the end, -EBADMSG with "<path>:<line>: <reason>" in err, or
  * -errno on a read error (also in err). */

@@ -41,6 +41,8 @@ PARSER_ONLY = {
                   "units; a regex sees digits, not values",
     "trend-window-range": "a trend window is 1s..1h: a duration string's value is not a regex's business",
     "trend-count": "at most 8 trend conditions in the whole policy: a count across the tree, not in one array",
+    "header-signature-clash": "a header named as the handler's signature_header (default X-Memhook-Signature): a "
+                              "header name compared with another key's value",
     "min-interval-bound": "min_interval is at most check_interval (1s when absent): a bound between two keys' "
                           "duration values in any of five units",
 }
@@ -440,6 +442,18 @@ def gen_handlers():
               {"X-A": "a\rb"}, {"X-A": "a\x7f"}, {"X-Ä": "b"}, [], "X-A: b", None]:
         case("headers=%r" % (v,), w(headers=v))
     case("headers same name in two cases", w(headers={"X-A": "1", "x-a": "2"}), "header-name-case")
+    # headers libcurl or memhook writes, in any case, among headers and as signature_header
+    for n in ["Content-Length", "content-length", "Transfer-Encoding", "HOST", "Connection", "Expect",
+              "Keep-Alive", "Proxy-Connection", "te", "Trailer", "Upgrade", "Content-Type", "webhook-id",
+              "Webhook-Timestamp", "WEBHOOK-SIGNATURE"]:
+        case("reserved header %s" % n, w(headers={n: "0"}))
+        case("reserved signature_header %s" % n, w(signature_header=n))
+    for n in ["Content-Lengths", "X-Content-Length", "Hosts", "TEE", "webhook-ids", "User-Agent", "Authorization"]:
+        case("free header %s" % n, w(headers={n: "1"}))
+    case("header named as the default signature_header", w(headers={"x-memhook-signature": "1"}),
+         "header-signature-clash")
+    case("header named as signature_header", w(headers={"X-Sig": "1"}, signature_header="x-sig"),
+         "header-signature-clash")
     for n in (64, 65, 1000):
         case("%d headers" % n, w(headers={"X-%d" % i: "" for i in range(n)}))
     for n in (256, 257):

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "json_want.h"
 #include "policy.h"
 #include "util.h"
 
@@ -434,6 +435,28 @@ static const struct bad bad_cases[] = {
 	  "handlers[0].webhook.headers.x-a: duplicate header" },
 	{ W1(", \"signature_header\": \"X:Sig\""),
 	  "handlers[0].webhook.signature_header: invalid header name" },
+	/* headers libcurl or memhook writes: a second copy desynchronises the receiver */
+	{ W1(", \"headers\": {\"Content-Length\": \"0\"}"),
+	  "handlers[0].webhook.headers.Content-Length: Content-Length is set by libcurl for each request; a "
+	  "policy may not set it" },
+	{ W1(", \"headers\": {\"transfer-encoding\": \"chunked\"}"),
+	  "handlers[0].webhook.headers.transfer-encoding: Transfer-Encoding is set by libcurl for each "
+	  "request; a policy may not set it" },
+	{ W1(", \"headers\": {\"HOST\": \"h\"}"), "handlers[0].webhook.headers.HOST: Host is set by libcurl "
+	                                          "for each request; a policy may not set it" },
+	{ W1(", \"headers\": {\"content-type\": \"text/plain\"}"),
+	  "handlers[0].webhook.headers.content-type: Content-Type is set by memhook (application/json); a "
+	  "policy may not set it" },
+	{ W1(", \"headers\": {\"Webhook-Signature\": \"v1,x\"}"),
+	  "handlers[0].webhook.headers.Webhook-Signature: webhook-signature is set by memhook (signature "
+	  "\"standard\"); a policy may not set it" },
+	/* the signature header is checked whichever key comes first */
+	{ W1(", \"signature_header\": \"X-Sig\", \"headers\": {\"x-sig\": \"1\"}"),
+	  "handlers[0].webhook.headers.x-sig: is the signature_header (X-Sig): set by memhook; a policy may "
+	  "not set it" },
+	{ W1(", \"signature_header\": \"Expect\""),
+	  "handlers[0].webhook.signature_header: Expect is set by libcurl for each request; a policy may not "
+	  "set it" },
 	{ W1(", \"tls_verify\": \"no\""), "handlers[0].webhook.tls_verify: must be true or false" },
 	{ W1(", \"tls\": false"), "handlers[0].webhook.tls: unknown key" },
 	/* a control character in a key never reaches the message raw */
@@ -446,6 +469,12 @@ static const struct bad bad_cases[] = {
 	  "policy: a string at line 1 column 24 holds \\u0000 (NUL); no name, path or value may contain it" },
 	{ "{\"levels\": [{\"name\": \"a\", \"when\": {\"local_absolute\": \"5\\u0000Mi\"}}]}",
 	  "policy: a string at line 1 column 56 holds \\u0000 (NUL); no name, path or value may contain it" },
+	/* JSON is UTF-8: a name with 0xff would make the status file and the payload invalid JSON */
+	{ "{\"levels\": [{\"name\": \"a\xff\", \"when\": {\"local_relative\": 1}}]}",
+	  "policy: invalid UTF-8 at line 1 column 24 (byte 0xff); a policy is UTF-8 text" },
+	{ "{\"levels\": [{\"name\": \"a\",\n \"when\": {\"local_relative\": 1}}],\n \"handlers\": [{\"on\": "
+	  "\"normal\", \"exec\": [\"/bin/\xed\xa0\x80\"]}]}",
+	  "policy: invalid UTF-8 at line 3 column 47 (byte 0xed); a policy is UTF-8 text" },
 };
 
 static void test_bad_policies(void **state)
@@ -460,6 +489,48 @@ static void test_bad_policies(void **state)
 			         err, bad_cases[i].err);
 		assert_ptr_equal(p, (struct policy *)0x1);
 	}
+}
+
+/* want_utf8_invalid: the offset of the first bad byte, or -1 when all are well-formed. */
+static void test_utf8(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *s;
+		size_t len;
+		long bad;
+	} cases[] = {
+		{ "", 0, -1 },
+		{ "plain", 5, -1 },
+		{ "\xc3\xa9", 2, -1 },         /* U+00E9 */
+		{ "\xe2\x82\xac", 3, -1 },     /* U+20AC */
+		{ "\xf0\x9f\x94\xa5", 4, -1 }, /* U+1F525 */
+		{ "\xf4\x8f\xbf\xbf", 4, -1 }, /* U+10FFFF, the last */
+		{ "\xed\x9f\xbf", 3, -1 },     /* U+D7FF, before the surrogates */
+		{ "a\xff", 2, 1 },             /* never in UTF-8 */
+		{ "a\x80", 2, 1 },             /* a continuation without a start */
+		{ "\xc0\xaf", 2, 0 },          /* overlong "/" */
+		{ "\xc1\xbf", 2, 0 },          /* overlong */
+		{ "\xe0\x80\xaf", 3, 0 },      /* overlong "/" in 3 bytes */
+		{ "\xf0\x80\x80\xaf", 4, 0 },  /* overlong in 4 */
+		{ "\xed\xa0\x80", 3, 0 },      /* U+D800, a surrogate */
+		{ "\xf4\x90\x80\x80", 4, 0 },  /* above U+10FFFF */
+		{ "\xf5\x80\x80\x80", 4, 0 },
+		{ "ab\xe2\x82", 4, 2 },  /* cut short by the end */
+		{ "ab\xe2\x82x", 5, 2 }, /* cut short by an ASCII byte */
+		{ "\xc3", 1, 0 },
+		{ "\xc3\xa9\xc3", 3, 2 },
+		{ "x\xc3\xa9y\xe2\x28\xa1", 7, 4 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		const char *bad = want_utf8_invalid(cases[i].s, cases[i].len);
+		long got = bad ? (long)(bad - cases[i].s) : -1;
+		if (got != cases[i].bad)
+			fail_msg("case %zu: got %ld, want %ld", i, got, cases[i].bad);
+	}
+	/* the length bounds the scan: a start byte at the end of the range is cut short, not read past */
+	static const char two[] = "a\xc3\xa9";
+	assert_ptr_equal(want_utf8_invalid(two, 2), two + 1);
 }
 
 static void test_odd_input(void **state)
@@ -1068,13 +1139,21 @@ static void test_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_issue_example),  cmocka_unit_test(test_everything_else),
-		cmocka_unit_test(test_bad_policies),   cmocka_unit_test(test_odd_input),
-		cmocka_unit_test(test_bounds_webhook), cmocka_unit_test(test_bounds_lists),
-		cmocka_unit_test(test_bounds_nesting), cmocka_unit_test(test_bounds_probes),
-		cmocka_unit_test(test_bounds_objects), cmocka_unit_test(test_shipped_policies),
-		cmocka_unit_test(test_load_errors),    cmocka_unit_test(test_describe),
-		cmocka_unit_test(test_check_target),   cmocka_unit_test(test_names),
+		cmocka_unit_test(test_issue_example),
+		cmocka_unit_test(test_everything_else),
+		cmocka_unit_test(test_bad_policies),
+		cmocka_unit_test(test_odd_input),
+		cmocka_unit_test(test_utf8),
+		cmocka_unit_test(test_bounds_webhook),
+		cmocka_unit_test(test_bounds_lists),
+		cmocka_unit_test(test_bounds_nesting),
+		cmocka_unit_test(test_bounds_probes),
+		cmocka_unit_test(test_bounds_objects),
+		cmocka_unit_test(test_shipped_policies),
+		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_describe),
+		cmocka_unit_test(test_check_target),
+		cmocka_unit_test(test_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
