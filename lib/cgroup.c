@@ -6,6 +6,7 @@
 #include <libcgroup.h>
 #include <linux/magic.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 
 #include "defaults.h"
@@ -53,7 +54,7 @@ void cg_close(struct cg_target *t)
 
 static int open_ro(int dirfd, const char *name)
 {
-	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
 	return fd < 0 ? -errno : fd;
 }
 
@@ -98,21 +99,34 @@ static int open_ancestors(struct cg_target *t)
 
 int cg_open(const char *path, struct cg_target *ret)
 {
+	return cg_open_at(AT_FDCWD, path, path, ret);
+}
+
+int cg_open_at(int at_fd, const char *rel, const char *path, struct cg_target *ret)
+{
 	struct cg_target t;
+	struct stat st;
 	int r;
 
 	cg_target_init(&t);
 	cg_target_init(ret);
-	if (!path)
+	if (!path || !rel)
 		return -EINVAL;
 	t.path = strdup(path);
 	if (!t.path)
 		return -ENOMEM;
-	t.dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	t.dirfd = open_nofollow_at(at_fd, rel, O_RDONLY | O_DIRECTORY);
 	if (t.dirfd < 0) {
+		r = t.dirfd;
+		t.dirfd = -1;
+		goto fail;
+	}
+	if (fstat(t.dirfd, &st) < 0) {
 		r = -errno;
 		goto fail;
 	}
+	t.dev = st.st_dev;
+	t.ino = st.st_ino;
 
 	t.usage_fd = open_ro(t.dirfd, "memory.current");
 	t.limit_fd = open_ro(t.dirfd, "memory.max");
@@ -381,7 +395,7 @@ static ssize_t read_procs_text(const struct cg_target *t, char **ret_buf)
 	const size_t max = (size_t)CG_PROCS_MAX * 11;
 	size_t cap = 4096, len = 0;
 
-	_cleanup_close_ int fd = openat(t->dirfd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int fd = openat(t->dirfd, "cgroup.procs", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return -errno;
 	_cleanup_free_ char *buf = malloc(cap);
@@ -446,6 +460,40 @@ ssize_t cg_read_procs_alloc(const struct cg_target *t, pid_t **ret_pids)
 	parse_procs(buf, (size_t)len, pids, (size_t)n);
 	*ret_pids = TAKE_PTR(pids);
 	return n;
+}
+
+static bool is_cgroupfs(int fd)
+{
+	struct statfs sfs;
+	return fstatfs(fd, &sfs) == 0 &&
+	       (sfs.f_type == CGROUP2_SUPER_MAGIC || sfs.f_type == CGROUP_SUPER_MAGIC);
+}
+
+int cg_dir_alive(int dirfd)
+{
+	struct stat st;
+	if (fstat(dirfd, &st) < 0)
+		return -errno;
+	if (st.st_nlink == 0)
+		return -ENOENT;
+	/* Measured on v1 (kernel 6.18): after rmdir the directory fd still stats with 2 links and
+	 * opens "."; a name under it is ENOENT. */
+	if (is_cgroupfs(dirfd) && faccessat(dirfd, "cgroup.procs", F_OK, AT_SYMLINK_NOFOLLOW) < 0 &&
+	    (errno == ENOENT || errno == ENODEV))
+		return -ENOENT;
+	return 0;
+}
+
+int cg_check_write_fd(int dirfd, int fd)
+{
+	struct stat dst, fst;
+	if (fstat(dirfd, &dst) < 0 || fstat(fd, &fst) < 0)
+		return -errno;
+	if (fst.st_dev != dst.st_dev)
+		return -EXDEV;
+	if (is_cgroupfs(dirfd) && !is_cgroupfs(fd))
+		return -EXDEV;
+	return 0;
 }
 
 int cg_find_memory_mount(char **ret_mount, enum cg_version *ret_version)

@@ -20,6 +20,10 @@ struct cg_target {
 	char *path; /* the cgroup directory as given */
 	enum cg_version version;
 	int dirfd;
+	/* The directory's identity (st_dev, st_ino; on cgroupfs the inode is the cgroup's id): a
+	 * cgroup removed and made again at the same path is another cgroup. */
+	dev_t dev;
+	ino_t ino;
 	int usage_fd;    /* memory.current | memory.usage_in_bytes */
 	int limit_fd;    /* memory.max | memory.limit_in_bytes */
 	int events_fd;   /* v2 memory.events | v1 memory.oom_control; -1 when absent */
@@ -47,6 +51,11 @@ void cg_target_init(struct cg_target *t);
  * files: "not a memory cgroup"), or another -errno (-EACCES: a memory file is there but cannot be
  * opened). *ret is initialised even on failure (fds -1). */
 int cg_open(const char *path, struct cg_target *ret);
+/* cg_open for the directory rel beneath at_fd (AT_FDCWD, or a directory already open), opened
+ * without following a symlink in any component of rel (open_nofollow_at); path is what the target
+ * is called in messages. cg_open(path) is cg_open_at(AT_FDCWD, path, path). The memory files are
+ * opened with O_NOFOLLOW. Returns as cg_open, and -ELOOP for a symlink on the way. */
+int cg_open_at(int at_fd, const char *rel, const char *path, struct cg_target *ret);
 /* Closes every fd and frees path; idempotent. */
 void cg_close(struct cg_target *t);
 
@@ -72,6 +81,17 @@ ssize_t cg_read_procs(const struct cg_target *t, pid_t *ret_pids, size_t cap);
 /* Every pid in cgroup.procs, in a malloc'd array (*ret_pids, also when the count is 0). Returns the
  * count, -E2BIG beyond CG_PROCS_MAX (lib/defaults.h), -EBADMSG or -errno as cg_read_procs. */
 ssize_t cg_read_procs_alloc(const struct cg_target *t, pid_t **ret_pids);
+
+/* Whether the cgroup directory dirfd is still there: 0, or -ENOENT once it was removed (a fixture
+ * directory's link count falls to 0; a removed cgroup keeps its count, but not its cgroup.procs,
+ * which every cgroup directory has). */
+int cg_dir_alive(int dirfd);
+
+/* Whether fd (a file memhook opened under the cgroup directory dirfd, to write) may be written: it
+ * is on the directory's own filesystem (no mount over it), and on a cgroup filesystem (fstatfs)
+ * whenever the directory is on one (cgroupfs holds regular files only; a fixture tree may hold a
+ * FIFO standing in for a slow kernel write). Returns 0, -EXDEV (another filesystem) or -errno. */
+int cg_check_write_fd(int dirfd, int fd);
 
 /* Where the memory controller is mounted on this host and on which version, via libcgroup
  * (cgroup_init + cgroup_get_subsys_mount_point). *ret_mount is malloc'd. Returns 0 or -errno. */

@@ -49,13 +49,27 @@ struct dispatch_job {
 	struct dispatch_job *next;
 };
 
+/* What a failed action's -errno means, said in the project's words where strerror misleads. */
+static const char *failure_text(int r)
+{
+	switch (r) {
+	case -EBADFD: /* a secret_file (or another file memhook reads by path) that is no regular file */
+		return "not a regular file";
+	case -ELOOP: /* O_NOFOLLOW / RESOLVE_NO_SYMLINKS */
+		return "a symlink, not followed";
+	case -EXDEV: /* cg_check_write_fd */
+		return "not a file of the cgroup's own filesystem, not written";
+	default:
+		return strerror(-r);
+	}
+}
+
 static void count_failure(struct dispatch *d, enum action_kind kind, const char *tag, const char *what, int r)
 {
 	d->failures++;
 	metrics_count_action(d->metrics, kind, ACTION_RESULT_FAILED);
-	/* -EBADFD: a secret_file (or another file memhook reads by path) that is no regular file */
 	log_msg_about(LOG_LEVEL_WARN, tag, "%s: %s failed: %s (failed actions: %llu)", tag, what,
-	              r == -EBADFD ? "not a regular file" : strerror(-r), (unsigned long long)d->failures);
+	              failure_text(r), (unsigned long long)d->failures);
 }
 
 static void failed(struct dispatch *d, const struct handler *h, const char *what, int r)
@@ -389,6 +403,12 @@ static void high_forget(struct dispatch *d)
 	d->high.dirfd = -1;
 }
 
+/* Whether the cgroup whose memory.high memhook saved is t's (by identity, not by path). */
+static bool high_is_target(const struct dispatch *d, const struct target *t)
+{
+	return d->high.saved && t && t->present && d->high.dev == t->cg.dev && d->high.ino == t->cg.ino;
+}
+
 /* "48Mi" for a byte count, "max" as it is. */
 static const char *high_format(const char *text, char *buf, size_t size)
 {
@@ -442,10 +462,14 @@ static bool start_memory_high(struct dispatch *d, struct dispatch_job *j)
 		        r == 0 ? memory_high_restore_plan(&d->high, j->was) : MEMORY_HIGH_NOTHING;
 		if (plan == MEMORY_HIGH_RESTORE) {
 			snprintf(j->was, sizeof(j->was), "%" PRIu64, d->high.set_bytes);
-			r = memory_high_prepare(fd, d->high.original, t && t->present ? t->cg.usage_fd : -1,
-			                        &j->rj);
+			r = memory_high_prepare(fd, d->high.original,
+			                        high_is_target(d, t) ? t->cg.usage_fd : -1, &j->rj);
 		}
-		if (r == 0 && plan == MEMORY_HIGH_ALREADY)
+		if (r == -ENOENT)
+			log_info("%s: memory.high of %s not restored: that cgroup was removed (one made "
+			         "again at its path is another cgroup, which memhook did not change)",
+			         j->tag, d->high.path);
+		else if (r == 0 && plan == MEMORY_HIGH_ALREADY)
 			log_info("%s: memory.high of %s is %s again; nothing to restore", j->tag,
 			         d->high.path, d->high.original);
 		else if (r == 0 && plan == MEMORY_HIGH_CHANGED)
@@ -470,9 +494,16 @@ static bool start_memory_high(struct dispatch *d, struct dispatch_job *j)
 		r = -EOPNOTSUPP;
 	if (r == 0 && j->high.percent > 0 && !j->limit_bytes)
 		r = -ENODATA; /* an event without a sample: no limit to take a percent of */
-	if (r == 0 && d->high.saved && strncmp(d->high.path, t->cg.path, sizeof(d->high.path) - 1) != 0) {
-		log_info("%s: the target is another cgroup now; memory.high of %s is left at %" PRIu64,
-		         j->tag, d->high.path, d->high.set_bytes);
+	if (r == 0 && d->high.saved && !high_is_target(d, t)) {
+		if (cg_dir_alive(d->high.dirfd) == -ENOENT)
+			log_info("%s: the target %s is another cgroup than the one memhook set memory.high "
+			         "of (%s, since removed): nothing to restore there; this one's is taken as "
+			         "it is",
+			         j->tag, t->cg.path, d->high.path);
+		else
+			log_info(
+			        "%s: the target is another cgroup now; memory.high of %s is left at %" PRIu64,
+			        j->tag, d->high.path, d->high.set_bytes);
 		high_forget(d);
 	}
 	if (r == 0)
@@ -484,6 +515,8 @@ static bool start_memory_high(struct dispatch *d, struct dispatch_job *j)
 		r = memory_high_prepare(t->cg.dirfd, text, t->cg.usage_fd, &j->rj);
 		if (r == 0 && (j->first_write = memory_high_note_write(&d->high, j->was, bytes))) {
 			d->high.dirfd = fcntl(t->cg.dirfd, F_DUPFD_CLOEXEC, 3);
+			d->high.dev = t->cg.dev;
+			d->high.ino = t->cg.ino;
 			snprintf(d->high.path, sizeof(d->high.path), "%s", t->cg.path);
 			if (d->high.dirfd < 0) {
 				r = -errno;
@@ -799,7 +832,9 @@ static void restore_at_stop(struct dispatch *d)
 		r = -ENOMEM;
 	if (rj)
 		r = memory_high_prepare(d->high.dirfd, d->high.original, -1, rj);
-	if (r < 0)
+	if (r == -ENOENT)
+		log_info("stopping: memory.high of %s not restored: that cgroup was removed", d->high.path);
+	else if (r < 0)
 		log_warn("stopping: memory.high of %s not restored to %s: %s", d->high.path, d->high.original,
 		         strerror(-r));
 	else if (plan == MEMORY_HIGH_CHANGED)

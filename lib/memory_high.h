@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "policy.h"
 
@@ -14,6 +15,8 @@ struct memory_high_state {
 	char original[24];  /* "max" or a byte count, as memory.high read */
 	uint64_t set_bytes; /* memhook's last value */
 	int dirfd;          /* the cgroup changed (a dup, the owner's to close); valid when saved */
+	dev_t dev;          /* its identity (struct cg_target's dev and ino): a cgroup made again */
+	ino_t ino;          /* at the same path is another one, whose memory.high memhook never set */
 	char path[512];     /* its path, for logs (truncated) */
 };
 

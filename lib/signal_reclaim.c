@@ -94,20 +94,40 @@ uint64_t reclaim_amount(const struct reclaim_cfg *cfg, uint64_t usage_bytes)
 	return want ? want : page_bytes;
 }
 
+/* Opens name under the cgroup directory dirfd for writing, with extra_flags (O_TRUNC): never
+ * through a symlink (O_NOFOLLOW: -ELOOP), never waiting in open() (O_NONBLOCK, then cleared: a
+ * FIFO in its place fails at once with ENXIO; the write itself blocks, away from the loop), and
+ * only a file of the directory's own filesystem, a cgroup one when the directory is on one
+ * (cg_check_write_fd). Returns 0 with *ret_fd, -EOPNOTSUPP (no such file in a directory that is
+ * still there), -ENOENT (the cgroup is gone) or -errno. */
+static int open_for_write(int dirfd, const char *name, int extra_flags, int *ret_fd)
+{
+	_cleanup_close_ int fd =
+	        openat(dirfd, name, O_WRONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW | extra_flags);
+	if (fd < 0 && errno == ENOENT)
+		return cg_dir_alive(dirfd) == -ENOENT ? -ENOENT : -EOPNOTSUPP;
+	if (fd < 0)
+		return -errno;
+	int r = cg_check_write_fd(dirfd, fd);
+	if (r < 0)
+		return r;
+	int flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
+		return -errno;
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
 int reclaim_prepare(const struct cg_target *t, const struct reclaim_cfg *cfg, uint64_t usage_bytes,
                     struct reclaim_job *ret)
 {
 	if (!t || t->version == CG_V1)
 		return -EOPNOTSUPP;
 
-	/* O_NONBLOCK: a FIFO in its place fails at once (ENXIO) rather than holding the loop in
-	 * open(); the write itself blocks, away from the loop. */
-	_cleanup_close_ int fd = openat(t->dirfd, "memory.reclaim", O_WRONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return errno == ENOENT ? -EOPNOTSUPP : -errno;
-	int flags = fcntl(fd, F_GETFL);
-	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
-		return -errno;
+	_cleanup_close_ int fd = -1;
+	int r = open_for_write(t->dirfd, "memory.reclaim", 0, &fd);
+	if (r < 0)
+		return r;
 	_cleanup_close_ int usage_fd = t->usage_fd >= 0 ? fcntl(t->usage_fd, F_DUPFD_CLOEXEC, 3) : -1;
 
 	struct reclaim_job j = { .reclaim_fd = -1, .usage_fd = -1 };
@@ -173,10 +193,14 @@ int action_reclaim(struct cg_target *t, const struct reclaim_cfg *cfg, uint64_t 
 int memory_high_read(int dirfd, char *buf, size_t size)
 {
 	char text[64];
-	_cleanup_close_ int fd = openat(dirfd, "memory.high", O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	_cleanup_close_ int fd = openat(dirfd, "memory.high", O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
+	if (fd < 0 && errno == ENOENT)
+		return cg_dir_alive(dirfd) == -ENOENT ? -ENOENT : -EOPNOTSUPP;
 	if (fd < 0)
-		return errno == ENOENT ? -EOPNOTSUPP : -errno;
+		return -errno;
 	ssize_t n = pread_all(fd, text, sizeof(text) - 1);
+	if (n == -ENODEV) /* a removed cgroup's file */
+		return -ENOENT;
 	if (n < 0)
 		return (int)n;
 	text[n] = '\0';
@@ -194,13 +218,10 @@ int memory_high_prepare(int dirfd, const char *text, int usage_fd, struct reclai
 	size_t len = strlen(text);
 	if (len >= sizeof(j.text))
 		return -EINVAL;
-	/* O_NONBLOCK for open() only, as for memory.reclaim. */
-	_cleanup_close_ int fd = openat(dirfd, "memory.high", O_WRONLY | O_TRUNC | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return errno == ENOENT ? -EOPNOTSUPP : -errno;
-	int flags = fcntl(fd, F_GETFL);
-	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
-		return -errno;
+	_cleanup_close_ int fd = -1;
+	int r = open_for_write(dirfd, "memory.high", O_TRUNC, &fd);
+	if (r < 0)
+		return r;
 	_cleanup_close_ int ufd = usage_fd >= 0 ? fcntl(usage_fd, F_DUPFD_CLOEXEC, 3) : -1;
 	memcpy(j.text, text, len);
 	j.text_len = len;

@@ -37,9 +37,11 @@ struct reclaim_job {
 	int error;                    /* reclaim_run's: 0, or -errno of the write */
 };
 
-/* Opens memory.reclaim (never waiting in open(): a FIFO there fails with -ENXIO), reads the usage
- * before and works out the amount (see action_reclaim). Returns 0 with *ret filled (its fds are the
- * caller's: reclaim_job_close), -EOPNOTSUPP (v1, no memory.reclaim) or -errno. */
+/* Opens memory.reclaim (never waiting in open(): a FIFO there fails with -ENXIO; never through a
+ * symlink: -ELOOP; only a file of the cgroup's own filesystem, a cgroup one when the directory
+ * is: -EXDEV), reads the usage before and works out the amount (see
+ * action_reclaim). Returns 0 with *ret filled (its fds are the caller's: reclaim_job_close),
+ * -EOPNOTSUPP (v1, no memory.reclaim), -ENOENT (the cgroup is gone) or -errno. */
 int reclaim_prepare(const struct cg_target *t, const struct reclaim_cfg *cfg, uint64_t usage_bytes,
                     struct reclaim_job *ret);
 /* Writes the amount (blocking for as long as the kernel reclaims; EINTR retried a few times, EAGAIN
@@ -57,11 +59,13 @@ int action_reclaim(struct cg_target *t, const struct reclaim_cfg *cfg, uint64_t 
                    struct reclaim_result *ret);
 
 /* Reads memory.high under the cgroup directory dirfd into buf ("max" or a byte count, without
- * the newline). Returns 0, -EOPNOTSUPP (no memory.high: v1), -EBADMSG (neither) or -errno. */
+ * the newline), never through a symlink. Returns 0, -EOPNOTSUPP (no memory.high: v1), -ENOENT
+ * (the cgroup directory was removed), -EBADMSG (neither), -ELOOP or -errno. */
 int memory_high_read(int dirfd, char *buf, size_t size);
 
 /* Makes ready a write of text ("max" or bytes) to memory.high under dirfd, to be run with
- * reclaim_run (on a worker: writing below usage reclaims in the writer). usage_fd, when >= 0, is
- * dup'd to read the usage before (now) and after. Returns 0 with *ret filled (the caller closes
- * it: reclaim_job_close), -EOPNOTSUPP (no memory.high) or -errno. */
+ * reclaim_run (on a worker: writing below usage reclaims in the writer); opened as memory.reclaim
+ * is (reclaim_prepare). usage_fd, when >= 0, is dup'd to read the usage before (now) and after.
+ * Returns 0 with *ret filled (the caller closes it: reclaim_job_close), -EOPNOTSUPP (no
+ * memory.high), -ENOENT (the cgroup is gone) or -errno. */
 int memory_high_prepare(int dirfd, const char *text, int usage_fd, struct reclaim_job *ret);

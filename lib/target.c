@@ -20,6 +20,60 @@
 /* The start time is the 22nd field; the 3rd (state) is the first after the comm. */
 #define STAT_START_TIME_FIELD 22
 
+/* Whether proc_root is the real /proc, where pids are this kernel's (a fixture's are made up). */
+static bool real_proc(const char *proc_root)
+{
+	return strcmp(proc_root, "/proc") == 0;
+}
+
+static bool fs_is_cgroup(const struct statfs *sfs)
+{
+	return sfs->f_type == CGROUP_SUPER_MAGIC || sfs->f_type == CGROUP2_SUPER_MAGIC;
+}
+
+/* path with the symlinks of its existing part resolved (realpath of the longest prefix that
+ * exists, then the rest as given) into buf; whether that existing part is on a cgroup filesystem
+ * into *ret_cgroupfs. Unresolvable (EACCES...): path as given. */
+static void resolve_at_start(const char *path, char *buf, size_t size, bool *ret_cgroupfs)
+{
+	char head[PATH_MAX], real[PATH_MAX];
+	struct statfs sfs;
+	size_t len = strlen(path);
+
+	*ret_cgroupfs = false;
+	snprintf(buf, size, "%s", path);
+	if (len == 0 || len >= sizeof(head))
+		return;
+	memcpy(head, path, len + 1);
+	const char *rest = "";
+	for (;;) {
+		if (realpath(head[0] ? head : ".", real)) {
+			const char *sep = *rest && strcmp(real, "/") != 0 ? "/" : "";
+			if (strlen(real) + strlen(sep) + strlen(rest) >= size)
+				return; /* too long: as given */
+			*ret_cgroupfs = statfs(real, &sfs) == 0 && fs_is_cgroup(&sfs);
+			strcpy(buf, real);
+			strcat(buf, sep);
+			strcat(buf, rest);
+			return;
+		}
+		if (errno != ENOENT)
+			return;
+		char *slash = strrchr(head, '/');
+		if (!slash) {
+			rest = path;
+			head[0] = '\0';
+			continue;
+		}
+		rest = path + (slash - head) + 1;
+		if (slash == head) { /* "/x": the root exists */
+			head[1] = '\0';
+			continue;
+		}
+		*slash = '\0';
+	}
+}
+
 void target_init_spec(struct target *t, const struct target_spec *spec)
 {
 	memset(t, 0, sizeof(*t));
@@ -28,6 +82,10 @@ void target_init_spec(struct target *t, const struct target_spec *spec)
 		t->spec.proc_root = "/proc";
 	t->pidfd = -1;
 	cg_target_init(&t->cg);
+	if (t->spec.mode == TARGET_CGROUP && t->spec.cgroup_dir)
+		resolve_at_start(t->spec.cgroup_dir, t->cgroup_dir, sizeof(t->cgroup_dir), &t->want_cgroupfs);
+	else
+		t->want_cgroupfs = real_proc(t->spec.proc_root);
 }
 
 int target_parse_start_time(const char *buf, size_t len, uint64_t *ret_ticks)
@@ -79,12 +137,6 @@ int target_read_start_time(const char *proc_root, pid_t pid, uint64_t *ret_ticks
 	return target_parse_start_time(buf, (size_t)n, ret_ticks);
 }
 
-/* Whether proc_root is the real /proc, where pids are this kernel's (a fixture's are made up). */
-static bool real_proc(const char *proc_root)
-{
-	return strcmp(proc_root, "/proc") == 0;
-}
-
 static const char *open_error(int r)
 {
 	switch (r) {
@@ -95,25 +147,43 @@ static const char *open_error(int r)
 	case -EMEDIUMTYPE:
 		return "not a memory cgroup (neither memory.current/memory.max nor "
 		       "memory.usage_in_bytes/memory.limit_in_bytes)";
+	case -ELOOP:
+		return "a symlink on the way, not followed (the path's symlinks are resolved once, at "
+		       "start)";
 	default:
 		return strerror(-r);
 	}
+}
+
+/* The target's own view of its cgroup, root/sys/fs/cgroup: root (/proc's magic link to the
+ * process's root directory) is followed, nothing beneath it is. own names it in messages. */
+static int open_own_view(const char *root, const char *own, struct cg_target *ret)
+{
+	_cleanup_close_ int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0) {
+		cg_target_init(ret);
+		return -errno;
+	}
+	return cg_open_at(rootfd, "sys/fs/cgroup", own, ret);
 }
 
 /* The cgroup directory of pid. When its cgroup is outside our cgroup namespace (a sidecar with a
  * private cgroupns on a cgroup v2 node reads "0::/../<id>"), falls back to the target's own view,
  * <proc_root>/PID/root/sys/fs/cgroup: a container's cgroup2 mount, made inside its own cgroup
  * namespace, is rooted at its cgroup. That path is used only when it is a memory cgroup; reading
- * it needs ptrace access to the target (same uid, or CAP_SYS_PTRACE). */
-static int pid_cgroup(const char *proc_root, pid_t pid, char **ret_path, char *err, size_t err_size)
+ * it needs ptrace access to the target (same uid, or CAP_SYS_PTRACE); then ret_root is the
+ * <proc_root>/PID/root it is opened beneath (open_own_view), else left as it is. */
+static int pid_cgroup(const char *proc_root, pid_t pid, char **ret_path, char ret_root[static PATH_MAX],
+                      char *err, size_t err_size)
 {
 	int r = resolve_pid_cgroup(proc_root, pid, ret_path, err, err_size);
 	if (r != -EXDEV)
 		return r;
-	char own[PATH_MAX];
-	snprintf(own, sizeof(own), "%s/%d/root/sys/fs/cgroup", proc_root, (int)pid);
+	char own[PATH_MAX + 16], root[PATH_MAX];
+	snprintf(root, sizeof(root), "%s/%d/root", proc_root, (int)pid);
+	snprintf(own, sizeof(own), "%s/sys/fs/cgroup", root);
 	struct cg_target cg;
-	int q = cg_open(own, &cg);
+	int q = open_own_view(root, own, &cg);
 	cg_close(&cg);
 	if (q < 0)
 		return r; /* err still says why the namespaced path was refused */
@@ -121,6 +191,7 @@ static int pid_cgroup(const char *proc_root, pid_t pid, char **ret_path, char *e
 	if (!p)
 		return -ENOMEM;
 	*ret_path = p;
+	memcpy(ret_root, root, sizeof(root));
 	return 0;
 }
 
@@ -157,11 +228,12 @@ int target_acquire(struct target *t, char *err, size_t err_size)
 	pid_t pid = 0;
 	uint64_t start = 0;
 	bool has_start = false;
+	char own_root[PATH_MAX] = "";
 	int r;
 
 	switch (t->spec.mode) {
 	case TARGET_CGROUP:
-		path = strdup(t->spec.cgroup_dir);
+		path = strdup(t->cgroup_dir);
 		if (!path)
 			return -ENOMEM;
 		break;
@@ -188,7 +260,7 @@ int target_acquire(struct target *t, char *err, size_t err_size)
 			         (unsigned long long)t->start_time_ticks);
 			return -ESTALE;
 		}
-		r = pid_cgroup(t->spec.proc_root, pid, &path, err, err_size);
+		r = pid_cgroup(t->spec.proc_root, pid, &path, own_root, err, err_size);
 		if (r < 0)
 			return r;
 		r = hold_process(t, pid, has_start, start, &pidfd, err, err_size);
@@ -198,7 +270,10 @@ int target_acquire(struct target *t, char *err, size_t err_size)
 	}
 
 	struct cg_target cg;
-	r = cg_open(path, &cg);
+	if (own_root[0])
+		r = open_own_view(own_root, path, &cg);
+	else
+		r = cg_open(path, &cg);
 	if (r < 0) {
 		int n = snprintf(err, err_size, "%s: %s", path, open_error(r));
 		_cleanup_free_ char *mnt = NULL;
@@ -211,10 +286,16 @@ int target_acquire(struct target *t, char *err, size_t err_size)
 		cg_close(&cg);
 		return r;
 	}
-	t->cg = cg;
 	struct statfs sfs;
-	t->on_cgroupfs = fstatfs(cg.dirfd, &sfs) == 0 &&
-	                 (sfs.f_type == CGROUP_SUPER_MAGIC || sfs.f_type == CGROUP2_SUPER_MAGIC);
+	bool on_cgroupfs = fstatfs(cg.dirfd, &sfs) == 0 && fs_is_cgroup(&sfs);
+	if (t->want_cgroupfs && !on_cgroupfs) {
+		/* It was on one at start: a directory swapped in on the way is not the target. */
+		snprintf(err, err_size, "%s: not on a cgroup filesystem", path);
+		cg_close(&cg);
+		return -EMEDIUMTYPE;
+	}
+	t->cg = cg;
+	t->on_cgroupfs = on_cgroupfs;
 	t->pid = pid;
 	t->pidfd = TAKE_FD(pidfd);
 	if (has_start) {
@@ -282,7 +363,7 @@ const char *target_describe(const struct target *t, char *buf, size_t size)
 	if (!t->present) {
 		switch (t->spec.mode) {
 		case TARGET_CGROUP:
-			snprintf(buf, size, "cgroup %s", t->spec.cgroup_dir);
+			snprintf(buf, size, "cgroup %s", t->cgroup_dir);
 			break;
 		case TARGET_PID:
 			snprintf(buf, size, "pid %d", (int)t->spec.pid);

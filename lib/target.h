@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <limits.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -32,17 +33,24 @@ struct target {
 	                            * only by the same process. */
 	struct cg_target cg;       /* open while present */
 	bool on_cgroupfs;          /* false for a fixture tree: removal is seen through st_nlink */
+	/* Decided once, by target_init_spec: TARGET_CGROUP's directory with the symlinks of its path
+	 * resolved (realpath of the part that exists then; the rest as given), which every acquire
+	 * opens without following a symlink; and whether the target must be on a cgroup filesystem
+	 * (that part is on one, or the pid's cgroup is read from the real /proc). */
+	char cgroup_dir[PATH_MAX];
+	bool want_cgroupfs;
 };
 
 /* A target not acquired yet, for spec (proc_root defaults to /proc); every fd is -1, so
- * target_release is safe at once. */
+ * target_release is safe at once. Resolves TARGET_CGROUP's path once (see cgroup_dir). */
 void target_init_spec(struct target *t, const struct target_spec *spec);
 
 /* Resolves and opens the target; a main process is held by a pidfd on the real /proc, and its start
  * time is remembered (when <proc_root>/PID/stat is there). Returns 0, or -errno with a message naming
  * the place in err (-ESRCH: no such process, -ESTALE: TARGET_PID's pid now belongs to another
  * process than the one acquired before, -ENOENT: no such cgroup, -EXDEV: cgroup outside our
- * namespace, -EMEDIUMTYPE: not a memory cgroup, -EACCES: its memory files are not readable). */
+ * namespace, -EMEDIUMTYPE: not a memory cgroup, or not on a cgroup filesystem when want_cgroupfs,
+ * -ELOOP: a symlink on the way, -EACCES: its memory files are not readable). */
 int target_acquire(struct target *t, char *err, size_t err_size);
 
 /* Whether the target is still there: 0, -ESRCH (its main process exited: its pidfd is readable,

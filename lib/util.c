@@ -3,6 +3,7 @@
 #include <cjson/cJSON.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -114,4 +115,75 @@ int open_temp_beside(const char *path, char tmp[static PATH_MAX])
 		return r;
 	}
 	return fd;
+}
+
+/* The fallback for kernels without openat2: each directory on the way opened with O_PATH |
+ * O_NOFOLLOW (a symlink then opens as itself, and is refused), the last component with the
+ * caller's flags and O_NOFOLLOW. "." and ".." are no symlinks and are walked as they are. */
+int open_nofollow_walk(int at_fd, const char *path, int flags)
+{
+	char buf[PATH_MAX];
+	size_t len = strlen(path);
+	if (len == 0)
+		return -ENOENT;
+	if (len >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, len + 1);
+	while (len > 1 && buf[len - 1] == '/') /* "dir/" is "dir" */
+		buf[--len] = '\0';
+	_cleanup_close_ int cur = buf[0] == '/' ? open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)
+	                                        : openat(at_fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (cur < 0)
+		return -errno;
+	char *p = buf;
+	for (;;) {
+		while (*p == '/')
+			p++;
+		char *slash = strchr(p, '/');
+		if (!slash)
+			break;
+		*slash = '\0';
+		struct stat st;
+		int next = openat(cur, p, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0)
+			return -errno;
+		int r = fstat(next, &st) < 0   ? -errno
+		        : S_ISLNK(st.st_mode)  ? -ELOOP
+		        : !S_ISDIR(st.st_mode) ? -ENOTDIR
+		                               : 0;
+		if (r < 0) {
+			close(next);
+			return r;
+		}
+		close(cur);
+		cur = next;
+		p = slash + 1;
+	}
+	const char *last = *p ? p : ".";
+	int fd = openat(cur, last, flags | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	int r = -errno;
+	struct stat st;
+	/* O_DIRECTORY | O_NOFOLLOW on a symlink is ENOTDIR: said as openat2 says it */
+	if (r == -ENOTDIR && fstatat(cur, last, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+		return -ELOOP;
+	return r;
+}
+
+int open_nofollow_at(int at_fd, const char *path, int flags)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(unsigned)(flags | O_CLOEXEC),
+		.resolve = RESOLVE_NO_SYMLINKS,
+	};
+	if (!path)
+		return -EINVAL;
+	long fd = syscall(SYS_openat2, at_fd, path, &how, sizeof(how));
+	if (fd >= 0)
+		return (int)fd;
+	/* ENOSYS: before Linux 5.6; EPERM: a seccomp filter that refuses the call it does not know. */
+	if (errno != ENOSYS && errno != EPERM)
+		return -errno;
+	return open_nofollow_walk(at_fd, path, flags);
 }

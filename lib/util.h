@@ -88,6 +88,14 @@ int format_rfc3339_usec(uint64_t real_usec, char *buf, size_t size);
  * Returns the length, or -errno (-EFBIG when it did not fit). */
 ssize_t read_small_file_at(int dirfd, const char *name, char *buf, size_t size);
 
+/* Opens path (absolute, or relative to at_fd) without following a symlink in any of its
+ * components: openat2() with RESOLVE_NO_SYMLINKS (Linux 5.6; it also refuses /proc's magic links),
+ * else one openat(O_NOFOLLOW) per component. flags as openat's (O_CLOEXEC is added). Returns the
+ * fd, or -errno (-ELOOP: a symlink on the way; -ENOENT, -ENOTDIR as openat). */
+int open_nofollow_at(int at_fd, const char *path, int flags);
+/* open_nofollow_at's fallback without openat2, component by component (tested on its own). */
+int open_nofollow_walk(int at_fd, const char *path, int flags);
+
 /* pread()s an open fd from offset 0 into buf (NUL-terminated); a short read ends it (files, not
  * pipes). Returns the length, -EFBIG when it did not fit, or -errno. */
 ssize_t pread_all(int fd, char *buf, size_t size);

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -369,12 +370,24 @@ static void test_reclaim_unsupported_and_errors(void **state)
 	assert_int_equal(action_reclaim(&f.t, &cfg, 0, &r), -EOPNOTSUPP);
 	f.t.version = CG_V2;
 
-	/* a write error is returned as is */
+	/* a write error is returned as is: EFBIG under a file size limit of 0 */
+	struct rlimit was, none;
+	void (*xfsz)(int) = signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &was), 0);
+	none = (struct rlimit){ .rlim_cur = 0, .rlim_max = was.rlim_max };
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &none), 0);
+	int rr = action_reclaim(&f.t, &cfg, 0, &r);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &was), 0);
+	signal(SIGXFSZ, xfsz);
+	assert_int_equal(rr, -EFBIG);
+	assert_int_equal(r.requested_bytes, 77);
+
+	/* a symlink planted as memory.reclaim is not written through (it once wrote /dev/full) */
 	char path[128];
 	snprintf(path, sizeof(path), "%s/memory.reclaim", f.dir);
 	unlink(path);
 	assert_int_equal(symlink("/dev/full", path), 0);
-	assert_int_equal(action_reclaim(&f.t, &cfg, 0, &r), -ENOSPC);
+	assert_int_equal(action_reclaim(&f.t, &cfg, 0, &r), -ELOOP);
 	assert_int_equal(r.requested_bytes, 77);
 	fixture_close(&f);
 }

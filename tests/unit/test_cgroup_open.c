@@ -457,6 +457,70 @@ static void test_find_memory_mount(void **state)
 	free(mnt);
 }
 
+/* The directory's identity; no symlink followed to the directory or to a memory file; a removed
+ * directory is said to be gone; writes only to a file of the directory's own filesystem. */
+static void test_identity_and_symlinks(void **state)
+{
+	(void)state;
+	char dir[64], cg[96], link[96], path[128], real[128];
+	struct cg_target t;
+	struct stat st;
+
+	strcpy(dir, "/tmp/memhook-cgid-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(cg, sizeof(cg), "%s/cg", dir);
+	assert_int_equal(mkdir(cg, 0700), 0);
+	static const char *const files[] = { "memory.current", "memory.max", "cgroup.procs" };
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/%s", cg, files[i]);
+		FILE *f = fopen(path, "w");
+		assert_non_null(f);
+		fputs(i < 2 ? "4096\n" : "", f);
+		fclose(f);
+	}
+
+	assert_int_equal(cg_open(cg, &t), 0);
+	assert_int_equal(stat(cg, &st), 0);
+	assert_true(t.dev == st.st_dev && t.ino == st.st_ino);
+	assert_int_equal(cg_dir_alive(t.dirfd), 0);
+	/* the directory's own file may be written; one of another filesystem (procfs) not */
+	snprintf(path, sizeof(path), "%s/memory.current", cg);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(cg_check_write_fd(t.dirfd, fd), 0);
+	close(fd);
+	fd = open("/proc/self/comm", O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(cg_check_write_fd(t.dirfd, fd), -EXDEV);
+	close(fd);
+	cg_close(&t);
+
+	/* the directory through a symlink */
+	snprintf(link, sizeof(link), "%s/link", dir);
+	assert_int_equal(symlink("cg", link), 0);
+	assert_int_equal(cg_open(link, &t), -ELOOP);
+	assert_int_equal(t.dirfd, -1);
+	/* memory.current planted as a symlink to a real file */
+	snprintf(real, sizeof(real), "%s/current", dir);
+	assert_int_equal(rename(path, real), 0);
+	assert_int_equal(symlink(real, path), 0);
+	assert_int_equal(cg_open(cg, &t), -ELOOP);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rename(real, path), 0);
+
+	/* removed: the directory fd is gone (its link count 0), a new one at the path is another */
+	assert_int_equal(cg_open(cg, &t), 0);
+	char cmd[160];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s/cg' && mkdir '%s/cg'", dir, dir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(cg_dir_alive(t.dirfd), -ENOENT);
+	assert_int_equal(stat(cg, &st), 0);
+	assert_false(t.dev == st.st_dev && t.ino == st.st_ino); /* held open: the inode is not reused */
+	cg_close(&t);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -473,6 +537,7 @@ int main(void)
 		cmocka_unit_test(test_dump_v2),
 		cmocka_unit_test(test_dump_v1),
 		cmocka_unit_test(test_find_memory_mount),
+		cmocka_unit_test(test_identity_and_symlinks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

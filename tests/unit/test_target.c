@@ -307,10 +307,47 @@ static void test_pidfd_real(void **state)
 	assert_int_equal(t.pidfd, -1);
 }
 
+/* --cgroup's symlinks are resolved once, at start: the existing part by realpath, the rest as
+ * given; a fixture directory asks for no cgroup filesystem. */
+static void test_cgroup_path_resolved_at_start(void **state)
+{
+	(void)state;
+	char dir[64], p[160], want[160];
+	strcpy(dir, "/tmp/memhook-resolve-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(p, sizeof(p), "%s/real", dir);
+	assert_int_equal(mkdir(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/link", dir);
+	assert_int_equal(symlink("real", p), 0);
+
+	static const struct {
+		const char *given, *want; /* under dir */
+	} rows[] = {
+		{ "link", "real" },         { "link/", "real" },
+		{ "link/cg", "real/cg" }, /* not there yet: the rest as given */
+		{ "link/a/b", "real/a/b" }, { "real/../link/x", "real/x" },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct target t;
+		snprintf(p, sizeof(p), "%s/%s", dir, rows[i].given);
+		snprintf(want, sizeof(want), "%s/%s", dir, rows[i].want);
+		struct target_spec spec = { .mode = TARGET_CGROUP, .cgroup_dir = p };
+		target_init_spec(&t, &spec);
+		if (strcmp(t.cgroup_dir, want) != 0)
+			fail_msg("%s: got %s, want %s", rows[i].given, t.cgroup_dir, want);
+		assert_false(t.want_cgroupfs);
+		target_release(&t);
+	}
+	char cmd[96];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_failed_acquire_closes_nothing),
+		cmocka_unit_test(test_cgroup_path_resolved_at_start),
 		cmocka_unit_test(test_release_unacquired),
 		cmocka_unit_test(test_watch_lost_and_found),
 		cmocka_unit_test(test_start_time_process),

@@ -316,6 +316,70 @@ high_is() {
 	mh_logged "stopping: memory.high of $CG restored to max"
 }
 
+# tight_policy NAME FLAG...: one level per flag file (level N while FLAG N exists, so that the
+# level does not depend on the cgroup's memory), memory_high 30% on entering any of them.
+tight_policy() {
+	local name=$1 levels="" f i=0
+	shift
+	for f in "$@"; do
+		i=$((i + 1))
+		levels+="${levels:+,}"'{"name": "l'$i'", "when": {"custom": {"command": ["/usr/bin/test", "-e", "'"$f"'"], "timeout": "5s"}}}'
+	done
+	policy "$name" '{"check_interval": "250ms", "levels": ['"$levels"'],
+		"handlers": [{"on": "entered", "memory_high": "30%"}]}'
+}
+
+@test "memory_high: a cgroup made again at the target's path is not restored: memhook never wrote it" {
+	cg_new again 512M
+	local flag=$BATS_TEST_TMPDIR/tight want=$((512 * MiB * 30 / 100 / 4096 * 4096))
+	mh_start --policy "$(tight_policy again "$flag")" --cgroup "$CG"
+	wait_for 20 mh_logged "watching"
+	touch "$flag"
+	wait_for 20 high_is "$want"
+
+	# the cgroup memhook throttled goes; another is made at its path, with its owner's memory.high
+	rmdir "$CG"
+	wait_for 20 mh_logged 'target lost: '
+	mkdir "$CG"
+	echo $((100 * MiB)) >"$CG/memory.high"
+	wait_for 20 mh_logged 'target found: '
+
+	rm -f "$flag"
+	wait_for 20 mh_logged "normal: memory.high of $CG not restored: that cgroup was removed"
+	high_is $((100 * MiB))
+	mh_stop
+	high_is $((100 * MiB))
+	refute mh_logged 'Operation not supported'
+	refute mh_logged 'stopping: memory.high'
+}
+
+@test "memory_high: the new cgroup at the target's path, throttled in its turn, gets its own value back" {
+	cg_new again2 512M
+	local one=$BATS_TEST_TMPDIR/one two=$BATS_TEST_TMPDIR/two want=$((512 * MiB * 30 / 100 / 4096 * 4096))
+	mh_start --policy "$(tight_policy again2 "$one" "$two")" --cgroup "$CG"
+	wait_for 20 mh_logged "watching"
+	touch "$one"
+	wait_for 20 high_is "$want"
+
+	rmdir "$CG"
+	wait_for 20 mh_logged 'target lost: '
+	mkdir "$CG"
+	echo 512M >"$CG/memory.max"
+	wait_for 20 mh_logged 'target found: '
+	high_is max
+
+	# level 2 throttles the new cgroup: its value (max) is the one kept, not the old cgroup's
+	touch "$two"
+	wait_for 20 high_is "$want"
+	wait_for 20 mh_logged "handlers\\[0\\]: the target $CG is another cgroup than the one memhook set memory.high of \\($CG, since removed\\)"
+	rm -f "$one" "$two"
+	wait_for 20 high_is max
+	wait_for 20 mh_logged 'normal: memory.high restored to max'
+	mh_stop
+	high_is max
+	refute mh_logged 'Operation not supported'
+}
+
 # usage_status_normal_full: the working_set memhook's status file shows a check of the full page
 # cache (more than 180 MiB used) at level 0, its sample on the working set.
 usage_status_normal_full() {
