@@ -49,7 +49,7 @@ PERCHECK_DEPS := valgrind
 FUZZ_DEPS := clang libclang-rt-dev
 DEPS_STAMP := build/.deps-$(shell echo $(BUILD_DEPS) $(TEST_DEPS) | cksum | cut -d' ' -f1)
 
-.PHONY: all deps test-deps examples-deps promtool unit bats test test-asan test-vm test-container bench bench-race bench-deps demo clean format format-check \
+.PHONY: all deps test-deps examples-deps promtool unit bats test test-asan test-vm test-container bench bench-race bench-deps demo clean format format-check docs-check \
 	fuzz fuzz-build fuzz-deps fuzz-replay contract contract-deps
 
 all: deps
@@ -131,6 +131,7 @@ test-asan:
 
 test: test-deps
 	@$(MAKE) --no-print-directory format-check
+	@$(MAKE) --no-print-directory docs-check
 	@$(MAKE) --no-print-directory unit bats
 	@$(MAKE) --no-print-directory test-asan
 	@$(MAKE) --no-print-directory test-vm
@@ -183,7 +184,7 @@ demo: all
 	@$(MAKE) --no-print-directory deps NEED_TEST_DEPS=1
 	bash tests/demo/demo.sh $(BUILD)/memhook
 
-# ---- Fuzzing (README: Fuzzing) ----
+# ---- Fuzzing (tests/README.md: Fuzzing) ----
 # One libFuzzer target per parser of outside input: tests/fuzz/fuzz_<name>.c.
 FUZZ_TARGETS ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 60
@@ -258,6 +259,10 @@ format:
 	clang-format -i $(C_SOURCES)
 format-check: test-deps
 	clang-format --dry-run --Werror $(C_SOURCES)
+
+# Every relative link of the Markdown files resolves, README.md stays an entrance (tests/README.md).
+docs-check: test-deps
+	python3 tests/docs/check_links.py
 
 clean:
 	rm -rf build

@@ -490,7 +490,7 @@ def report(idle, lat, chk, floor, out_md, precise, idle_listen=None, scrapes=Non
     print("memhook benchmark (interval %d ms, target for idle: %s)" % (INTERVAL_MS, idle["kind"]))
     for r in [("Figure", "Value", "Target", "Result")] + rows:
         print("  ".join(r[i].ljust(w[i]) for i in range(4)).rstrip())
-    # Markdown for the README.
+    # Markdown for tests/README.md, Benchmarks.
     uname = os.uname()
     md = ["| Figure | Value | Target | Result |", "|---|---|---|---|"]
     md += ["| %s | %s | %s | %s |" % (r[0].strip(), r[1], r[2], r[3]) for r in rows]

@@ -3,7 +3,7 @@
 # here with openssl) that checks the bearer token, path, method, content type and each body the
 # way the API server validates Events, and answers 201/200, 409, 403, 429 like it. Every body and
 # stored object is then validated against the official events.k8s.io/v1 schema
-# (k8s_validate.js, npm kubernetes-models). No real API server runs here: see the README.
+# (k8s_validate.js, npm kubernetes-models). No real API server runs here: see container/README.md, Kubernetes Events.
 
 bats_require_minimum_version 1.5.0
 load ../bats/helpers
