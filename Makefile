@@ -54,6 +54,8 @@ PERCHECK_DEPS := valgrind
 FUZZ_DEPS := clang libclang-rt-dev
 DEPS_STAMP := build/.deps-$(shell echo $(BUILD_DEPS) $(TEST_DEPS) | cksum | cut -d' ' -f1)
 
+
+.PHONY: layers
 .PHONY: all deps test-deps examples-deps promtool unit bats test test-asan test-vm test-container bench bench-race bench-deps demo clean format format-check \
 	fuzz fuzz-build fuzz-deps fuzz-replay contract contract-deps
 
@@ -136,7 +138,7 @@ test-asan:
 	@$(MAKE) --no-print-directory SAN=1 unit bats fuzz-replay contract
 
 test: test-deps
-	@$(MAKE) --no-print-directory format-check
+	@$(MAKE) --no-print-directory format-check layers
 	@$(MAKE) --no-print-directory unit bats
 	@$(MAKE) --no-print-directory test-asan
 	@$(MAKE) --no-print-directory test-vm
@@ -256,6 +258,10 @@ contract: test-deps contract-deps
 	@$(MAKE) --no-print-directory $(BUILD)/memhook
 	MEMHOOK=$(CURDIR)/$(BUILD)/memhook python3 tests/contract/policy_contract.py
 	MEMHOOK=$(CURDIR)/$(BUILD)/memhook bats --timing tests/contract
+
+# lib/'s layers: no include of a layer above, no circle, no file outside a layer (lib/README.md).
+layers:
+	python3 tests/structure/check_layers.py $(LIB_LAYERS)
 
 # One .clang-format for the C sources; `make format` applies it, `make test` checks it.
 C_SOURCES = $(LIB_SRC) $(LIB_HDR) $(wildcard cmd/*.c tests/unit/*/*.c tests/unit/*.h tests/fuzz/*.c tests/fuzz/*.h)
