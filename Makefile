@@ -20,22 +20,27 @@ BUILD ?= build
 SANFLAGS :=
 endif
 
-# libcurl is compiled against but not linked: it is dlopen()ed on the first webhook (lib/curl_api.h);
-# libmicrohttpd likewise, when --listen is given (lib/mhd_api.h).
+# libcurl is compiled against but not linked: it is dlopen()ed on the first webhook (lib/base/curl_api.h);
+# libmicrohttpd likewise, when --listen is given (lib/base/mhd_api.h).
 PKGS := libcjson libcgroup libcrypto
 # Lazy (=): evaluated in recipes, after `deps` has installed the packages.
 PKG_CFLAGS = $(shell pkg-config --cflags libcurl libmicrohttpd $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS)) -ldl
 
 ALL_CPPFLAGS = -D_GNU_SOURCE -DMEMHOOK_VERSION='"$(VERSION)"' -Ilib $(CPPFLAGS)
-# -pthread: a reclaim's write runs on a worker thread (lib/dispatch.c).
+# -pthread: a reclaim's write runs on a worker thread (lib/actions/dispatch.c).
 ALL_CFLAGS = -std=gnu11 -pthread $(WARNINGS) $(SANFLAGS) $(CFLAGS) $(PKG_CFLAGS)
 ALL_LDFLAGS = -pthread $(SANFLAGS) $(LDFLAGS)
 
-LIB_SRC := $(wildcard lib/*.c)
+# lib/ is in layer folders (lib/README.md); includes name the folder: #include "base/util.h".
+LIB_LAYERS := base policy decide kernel output delivery actions daemon
+LIB_SRC := $(wildcard $(LIB_LAYERS:%=lib/%/*.c))
+LIB_HDR := $(wildcard $(LIB_LAYERS:%=lib/%/*.h))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
-UNIT_SRC := $(wildcard tests/unit/test_*.c)
-UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# Unit tests mirror lib/'s folders: tests/unit/<layer>/test_<file>.c tests lib/<layer>/<file>.c.
+UNIT_SRC := $(wildcard tests/unit/*/test_*.c)
+UNIT_BIN := $(patsubst %.c,$(BUILD)/tests/%,$(notdir $(UNIT_SRC)))
+vpath test_%.c $(sort $(dir $(UNIT_SRC)))
 
 # Debian packages: to build, and to run the tests.
 BUILD_DEPS := gcc make pkg-config libcurl4-openssl-dev libcjson-dev libcgroup-dev libssl-dev libmicrohttpd-dev
@@ -49,7 +54,7 @@ PERCHECK_DEPS := valgrind
 FUZZ_DEPS := clang libclang-rt-dev
 DEPS_STAMP := build/.deps-$(shell echo $(BUILD_DEPS) $(TEST_DEPS) | cksum | cut -d' ' -f1)
 
-.PHONY: all deps test-deps examples-deps promtool unit bats test test-asan test-vm test-container bench bench-race bench-deps demo clean format format-check docs-check \
+.PHONY: all deps test-deps examples-deps promtool unit bats test test-asan test-vm test-container bench bench-race bench-deps demo clean format format-check docs-check layers \
 	fuzz fuzz-build fuzz-deps fuzz-replay contract contract-deps
 
 all: deps
@@ -85,11 +90,12 @@ examples-deps:
 	  echo "make: npm ci in container/examples/node"; \
 	  npm ci --prefix container/examples/node --no-audit --no-fund --loglevel=error; fi
 
-$(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h) | $(BUILD)/lib
+$(BUILD)/lib/%.o: lib/%.c $(LIB_HDR)
+	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 # The default policy is embedded with .incbin; rebuild when it changes.
-$(BUILD)/lib/default_policy.o: policies/default.json
+$(BUILD)/lib/policy/default_policy.o: policies/default.json
 
 $(BUILD)/libmemhook.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
@@ -97,11 +103,11 @@ $(BUILD)/libmemhook.a: $(LIB_OBJ)
 $(BUILD)/memhook: cmd/memhook.c $(wildcard cmd/*.h) $(BUILD)/libmemhook.a
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $(filter %.c,$^) $(BUILD)/libmemhook.a $(ALL_LDFLAGS) $(PKG_LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libmemhook.a | $(BUILD)/tests
+$(BUILD)/tests/%: %.c $(wildcard tests/unit/*.h) $(BUILD)/libmemhook.a | $(BUILD)/tests
 	$(CC) $(ALL_CPPFLAGS) -Itests/unit $(ALL_CFLAGS) -Wno-conversion -o $@ $< $(BUILD)/libmemhook.a \
 	  $(ALL_LDFLAGS) $(PKG_LIBS) -lcmocka
 
-$(BUILD)/lib $(BUILD)/tests:
+$(BUILD)/tests:
 	mkdir -p $@
 
 # Unit tests (cmocka): each binary runs its table of cases.
@@ -130,8 +136,7 @@ test-asan:
 	@$(MAKE) --no-print-directory SAN=1 unit bats fuzz-replay contract
 
 test: test-deps
-	@$(MAKE) --no-print-directory format-check
-	@$(MAKE) --no-print-directory docs-check
+	@$(MAKE) --no-print-directory format-check docs-check layers
 	@$(MAKE) --no-print-directory unit bats
 	@$(MAKE) --no-print-directory test-asan
 	@$(MAKE) --no-print-directory test-vm
@@ -195,16 +200,15 @@ FUZZ_CFLAGS = -std=gnu11 -pthread -g -O1 $(WARNINGS) $(FUZZ_SAN) $(PKG_CFLAGS)
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
 FUZZ_HDR := $(wildcard tests/fuzz/*.h)
 
-$(FUZZ_BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h) | $(FUZZ_BUILD)/lib
+$(FUZZ_BUILD)/lib/%.o: lib/%.c $(LIB_HDR)
+	@mkdir -p $(@D)
 	$(FUZZ_CC) $(ALL_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
-$(FUZZ_BUILD)/lib/default_policy.o: policies/default.json
+$(FUZZ_BUILD)/lib/policy/default_policy.o: policies/default.json
 $(FUZZ_BUILD)/libmemhook.a: $(FUZZ_LIB_OBJ)
 	$(AR) rcs $@ $^
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_HDR) $(FUZZ_BUILD)/libmemhook.a
 	$(FUZZ_CC) $(ALL_CPPFLAGS) -Itests/fuzz $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
 	  $(FUZZ_BUILD)/libmemhook.a $(PKG_LIBS) -lm
-$(FUZZ_BUILD)/lib:
-	mkdir -p $@
 
 fuzz-build: fuzz-deps
 	@$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
@@ -253,8 +257,12 @@ contract: test-deps contract-deps
 	MEMHOOK=$(CURDIR)/$(BUILD)/memhook python3 tests/contract/policy_contract.py
 	MEMHOOK=$(CURDIR)/$(BUILD)/memhook bats --timing tests/contract
 
+# lib/'s layers: no include of a layer above, no circle, no file outside a layer (lib/README.md).
+layers:
+	python3 tests/structure/check_layers.py $(LIB_LAYERS)
+
 # One .clang-format for the C sources; `make format` applies it, `make test` checks it.
-C_SOURCES = $(wildcard lib/*.c lib/*.h cmd/*.c tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/fuzz/*.h)
+C_SOURCES = $(LIB_SRC) $(LIB_HDR) $(wildcard cmd/*.c tests/unit/*/*.c tests/unit/*.h tests/fuzz/*.c tests/fuzz/*.h)
 format:
 	clang-format -i $(C_SOURCES)
 format-check: test-deps

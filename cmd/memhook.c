@@ -11,20 +11,20 @@
 
 #include <cjson/cJSON.h>
 
-#include "cgroup.h"
-#include "defaults.h"
-#include "dump.h"
-#include "http_server.h"
-#include "kube_events.h"
-#include "log.h"
-#include "monitor.h"
-#include "names.h"
-#include "once.h"
-#include "policy.h"
-#include "record.h"
-#include "simulate.h"
-#include "target.h"
-#include "units.h"
+#include "kernel/cgroup.h"
+#include "base/defaults.h"
+#include "kernel/dump.h"
+#include "output/http_server.h"
+#include "delivery/kube_events.h"
+#include "base/log.h"
+#include "daemon/monitor.h"
+#include "base/names.h"
+#include "daemon/once.h"
+#include "policy/policy.h"
+#include "daemon/record.h"
+#include "daemon/simulate.h"
+#include "kernel/target.h"
+#include "base/units.h"
 
 /* Exit codes, documented in --help and the README. */
 #define EXIT_OK      0

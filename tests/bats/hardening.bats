@@ -413,7 +413,7 @@ JSON
 }
 
 @test "a mount root with trailing slashes and the root cgroup (\"0::/\"): the right cgroup, no over-read" {
-	# a heap over-read (ASan) in lib/resolve.c: the cgroup path was cut at the root's length
+	# a heap over-read (ASan) in lib/kernel/resolve.c: the cgroup path was cut at the root's length
 	# with its trailing slashes, past the end of "/"
 	fixture_v2 "$T/mnt" $((30 * MiB)) $((100 * MiB))
 	mkdir -p "$T/proc/778"

@@ -131,7 +131,7 @@ def self_ir(cg_file):
         if not m or "PROGRAM TOTALS" in line or ":" not in m.group(2):
             continue
         name = re.sub(r" \[.*\]$", "", m.group(2))
-        name = re.sub(r"^.*/(lib|cmd)/", r"\1/", name)  # lib/check.c:check_step
+        name = re.sub(r"^.*/(lib|cmd)/", r"\1/", name)  # lib/decide/check.c:check_step
         name = re.sub(r"^\./.*?:", "libc:", name)      # libc:clock_gettime@@GLIBC_2.17
         d[name] = d.get(name, 0) + int(m.group(1).replace(",", ""))
     return d

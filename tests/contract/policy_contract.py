@@ -47,7 +47,7 @@ PARSER_ONLY = {
                           "duration values in any of five units",
 }
 
-# Cases where the parser is wrong (fix pending in lib/policy.c): expected schema verdict, reason.
+# Cases where the parser is wrong (fix pending in lib/policy/policy.c): expected schema verdict, reason.
 PARSER_BUGS = {}
 
 

@@ -1,7 +1,7 @@
 /* cg_parse_events (memory.events, v1 memory.oom_control): failure leaves the counters untouched. */
 #include <errno.h>
 
-#include "cgroup.h"
+#include "kernel/cgroup.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

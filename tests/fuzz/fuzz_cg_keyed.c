@@ -1,7 +1,7 @@
 /* cg_parse_keyed (memory.stat): looks up the keys memhook reads and one taken from the input. */
 #include <errno.h>
 
-#include "cgroup.h"
+#include "kernel/cgroup.h"
 #include "fuzz.h"
 
 static void lookup(const char *buf, size_t len, const char *key)

@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <math.h>
 
-#include "cgroup.h"
+#include "kernel/cgroup.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -2,7 +2,7 @@
  * on the same keys, and leaves its output untouched on failure. */
 #include <errno.h>
 
-#include "cgroup.h"
+#include "kernel/cgroup.h"
 #include "fuzz.h"
 
 static void check(const char *buf, size_t len, enum cg_version v, const char *inactive_key,

@@ -1,7 +1,7 @@
 /* cg_parse_u64 (memory.current, memory.usage_in_bytes): exactly size bytes, no NUL after. */
 #include <errno.h>
 
-#include "cgroup.h"
+#include "kernel/cgroup.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

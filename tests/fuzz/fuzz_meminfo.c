@@ -4,7 +4,7 @@
 #include <errno.h>
 
 #include "fuzz.h"
-#include "hostmem.h"
+#include "kernel/hostmem.h"
 
 /* Whether key starts a line of buf (at its start or after a newline). */
 static int starts_a_line(const char *buf, size_t size, const char *key)

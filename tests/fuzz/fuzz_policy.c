@@ -1,9 +1,9 @@
 /* policy_parse: any bytes. A success is a policy the rest of memhook can trust (the contract in
- * lib/policy.h); describing it and checking it against either cgroup version must not crash. */
+ * lib/policy/policy.h); describing it and checking it against either cgroup version must not crash. */
 #include <errno.h>
 
 #include "fuzz.h"
-#include "policy.h"
+#include "policy/policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

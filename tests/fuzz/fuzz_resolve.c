@@ -4,7 +4,7 @@
 #include <errno.h>
 
 #include "fuzz.h"
-#include "resolve.h"
+#include "kernel/resolve.h"
 
 #define SEPARATOR "\n--- mountinfo ---\n"
 

@@ -1,0 +1,234 @@
+#include "base/loop.h"
+
+#include <stdlib.h>
+#include <sys/epoll.h>
+
+#include "base/util.h"
+
+struct watch {
+	int fd;
+	loop_fd_fn fn;
+	void *userdata;
+	bool removed;
+	struct watch *next;
+};
+
+struct timer {
+	uint64_t id;
+	uint64_t deadline_usec;
+	loop_timer_fn fn;
+	void *userdata;
+	struct timer *next; /* sorted by deadline, then id */
+};
+
+struct loop {
+	int epfd;
+	struct watch *watches;
+	struct timer *timers;
+	uint64_t next_timer_id;
+	bool quit;
+	unsigned dispatching;
+};
+
+int loop_new(struct loop **ret)
+{
+	struct loop *l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (l->epfd < 0) {
+		int r = -errno;
+		free(l);
+		return r;
+	}
+	*ret = l;
+	return 0;
+}
+
+static void free_removed_watches(struct loop *l)
+{
+	struct watch **pp = &l->watches;
+	while (*pp) {
+		struct watch *w = *pp;
+		if (w->removed) {
+			*pp = w->next;
+			free(w);
+		} else
+			pp = &w->next;
+	}
+}
+
+void loop_free(struct loop *l)
+{
+	if (!l)
+		return;
+	for (struct watch *w = l->watches, *n; w; w = n) {
+		n = w->next;
+		free(w);
+	}
+	for (struct timer *t = l->timers, *n; t; t = n) {
+		n = t->next;
+		free(t);
+	}
+	close(l->epfd);
+	free(l);
+}
+
+static struct watch *find_watch(struct loop *l, int fd)
+{
+	for (struct watch *w = l->watches; w; w = w->next)
+		if (w->fd == fd && !w->removed)
+			return w;
+	return NULL;
+}
+
+int loop_add_fd(struct loop *l, int fd, uint32_t epoll_events, loop_fd_fn fn, void *userdata)
+{
+	if (find_watch(l, fd))
+		return -EEXIST;
+	struct watch *w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	*w = (struct watch){ .fd = fd, .fn = fn, .userdata = userdata, .next = l->watches };
+	struct epoll_event ev = { .events = epoll_events, .data.ptr = w };
+	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		int r = -errno;
+		free(w);
+		return r;
+	}
+	l->watches = w;
+	return 0;
+}
+
+int loop_mod_fd(struct loop *l, int fd, uint32_t epoll_events)
+{
+	struct watch *w = find_watch(l, fd);
+	if (!w)
+		return -ENOENT;
+	struct epoll_event ev = { .events = epoll_events, .data.ptr = w };
+	return epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
+}
+
+int loop_del_fd(struct loop *l, int fd)
+{
+	struct watch *w = find_watch(l, fd);
+	if (!w)
+		return -ENOENT;
+	/* The fd may already be closed (curl closes before telling us): ignore EBADF. */
+	(void)epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
+	w->removed = true; /* freed once no dispatch can still point at it */
+	if (!l->dispatching)
+		free_removed_watches(l);
+	return 0;
+}
+
+uint64_t loop_add_timer(struct loop *l, uint64_t deadline_usec, loop_timer_fn fn, void *userdata)
+{
+	struct timer *t = calloc(1, sizeof(*t));
+	if (!t)
+		return 0;
+	*t = (struct timer){
+		.id = ++l->next_timer_id, .deadline_usec = deadline_usec, .fn = fn, .userdata = userdata
+	};
+	struct timer **pp = &l->timers;
+	while (*pp && (*pp)->deadline_usec <= deadline_usec)
+		pp = &(*pp)->next;
+	t->next = *pp;
+	*pp = t;
+	return t->id;
+}
+
+void loop_cancel_timer(struct loop *l, uint64_t id)
+{
+	for (struct timer **pp = &l->timers; *pp; pp = &(*pp)->next) {
+		if ((*pp)->id == id) {
+			struct timer *t = *pp;
+			*pp = t->next;
+			free(t);
+			return;
+		}
+	}
+}
+
+/* Runs the timers that are due; returns how many ran. */
+static int run_due_timers(struct loop *l)
+{
+	int n = 0;
+	if (!l->timers) /* the usual case: no clock read */
+		return 0;
+	uint64_t now = now_mono_usec();
+	/* A timer added by a callback with a past deadline runs on the next iteration, not now. */
+	uint64_t last_id = l->next_timer_id;
+	struct timer **pp = &l->timers;
+	while (*pp && (*pp)->deadline_usec <= now) {
+		struct timer *t = *pp;
+		if (t->id > last_id) {
+			pp = &t->next;
+			continue;
+		}
+		*pp = t->next;
+		loop_timer_fn fn = t->fn;
+		void *ud = t->userdata;
+		free(t);
+		fn(l, ud);
+		n++;
+		pp = &l->timers; /* the list may have changed */
+	}
+	return n;
+}
+
+int loop_iterate(struct loop *l, uint64_t max_wait_usec)
+{
+	uint64_t wait_usec = max_wait_usec;
+	if (l->timers) {
+		uint64_t now = now_mono_usec();
+		uint64_t until = l->timers->deadline_usec > now ? l->timers->deadline_usec - now : 0;
+		if (until < wait_usec)
+			wait_usec = until;
+	}
+	/* Round up so a timer is never woken a millisecond early and spun on. */
+	uint64_t wait_ms = (wait_usec + USEC_PER_MSEC - 1) / USEC_PER_MSEC;
+	if (wait_ms > INT32_MAX)
+		wait_ms = INT32_MAX;
+
+	struct epoll_event evs[16];
+	int n = epoll_wait(l->epfd, evs, (int)ARRAY_SIZE(evs), (int)wait_ms);
+	if (n < 0) {
+		if (errno == EINTR)
+			return 0;
+		return -errno;
+	}
+	int ran = 0;
+	l->dispatching++;
+	for (int i = 0; i < n; i++) {
+		struct watch *w = evs[i].data.ptr;
+		if (w->removed)
+			continue;
+		w->fn(l, w->fd, evs[i].events, w->userdata);
+		ran++;
+	}
+	l->dispatching--;
+	if (!l->dispatching)
+		free_removed_watches(l);
+	ran += run_due_timers(l);
+	return ran;
+}
+
+int loop_run(struct loop *l)
+{
+	while (!l->quit) {
+		int r = loop_iterate(l, UINT64_C(60) * USEC_PER_SEC);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+void loop_quit(struct loop *l)
+{
+	l->quit = true;
+}
+bool loop_quitting(const struct loop *l)
+{
+	return l->quit;
+}

@@ -1,0 +1,109 @@
+/* The enums whose values have names in policies, logs, payloads and the command line, each with
+ * its one table of names (lib/base/names.c) and the lookups both ways. */
+#pragma once
+
+/* Handler events (policy "on", payload "event", MEMHOOK_EVENT). */
+enum event_kind {
+	EVENT_ENTERED,
+	EVENT_LEFT,
+	EVENT_REMAINING,
+	EVENT_NORMAL,
+	EVENT_TARGET_LOST,
+	EVENT_TARGET_FOUND,
+	EVENT_OOM_KILL,
+	EVENT_LIMIT_CHANGED, /* the effective limit changed (resize, docker update, VPA) */
+	EVENT_KINDS,
+};
+
+/* memory.pressure lines and windows (policy "pressure", payload "psi"). */
+enum psi_kind { PSI_SOME, PSI_FULL, PSI_KINDS };
+enum psi_window { PSI_AVG10, PSI_AVG60, PSI_AVG300, PSI_WINDOWS };
+
+/* memory.events counters (v2). On v1 only MEMEV_OOM_KILL is filled, from memory.oom_control. */
+enum memevent {
+	MEMEV_LOW,
+	MEMEV_HIGH,
+	MEMEV_MAX,
+	MEMEV_OOM,
+	MEMEV_OOM_KILL,
+	MEMEV_OOM_GROUP_KILL, /* v2, kernel 5.17+: absent from older memory.events, then 0 */
+	MEMEV_COUNT,
+};
+
+/* What "used" means (policy and condition "usage"): memory.current / usage_in_bytes; that minus
+ * inactive file pages (kubelet's working set); anonymous memory (v2 anon, v1 total_rss). */
+enum usage_kind { USAGE_CURRENT, USAGE_WORKING_SET, USAGE_ANON, USAGE_KINDS };
+
+/* Condition kinds: the keys of a policy's condition objects (lib/policy/condition.h has their table). */
+enum cond_kind {
+	COND_GLOBAL_ABSOLUTE,
+	COND_GLOBAL_RELATIVE,
+	COND_LOCAL_ABSOLUTE,
+	COND_LOCAL_RELATIVE,
+	COND_CUSTOM,
+	COND_ALL,
+	COND_ANY,
+	COND_NOT,
+	COND_PRESSURE,
+	COND_EVENTS,
+	COND_TIME_TO_LIMIT,
+	COND_GROWTH,
+	COND_KINDS,
+};
+
+/* Handler actions: the action keys of a handler (lib/policy/action.h has their table). */
+enum action_kind {
+	ACTION_WEBHOOK,
+	ACTION_SIGNAL,
+	ACTION_RECLAIM,
+	ACTION_EXEC,
+	ACTION_MEMORY_HIGH, /* sets memory.high (v2), restored on normal and at exit */
+	ACTION_KINDS,
+};
+
+/* The signature headers a webhook sends ("signature" in a policy): Standard Webhooks (webhook-id,
+ * webhook-timestamp, webhook-signature) and memhook's own X-Memhook-Signature. */
+enum webhook_signature { WEBHOOK_SIGNATURE_STANDARD, WEBHOOK_SIGNATURE_MEMHOOK, WEBHOOK_SIGNATURES };
+
+/* Log levels (--log-level, and the level of each log line) and formats (--log-format). */
+enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG, LOG_LEVELS };
+enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON, LOG_FORMATS };
+
+/* The outcome of an action (metrics: memhook_actions_total{result}): done, failed, or dropped
+ * before it was done (a full queue, too old, a receiver gone). */
+enum action_result { ACTION_RESULT_OK, ACTION_RESULT_FAILED, ACTION_RESULT_DROPPED, ACTION_RESULTS };
+
+/* The direction of a level step (metrics: memhook_level_transitions_total{direction}): up to a
+ * level entered, down from a level left. */
+enum level_direction { LEVEL_UP, LEVEL_DOWN, LEVEL_DIRECTIONS };
+/* Trace formats (memhook record --format, lib/output/trace.h): CSV with a header line, or JSON lines. */
+enum trace_format { TRACE_FORMAT_CSV, TRACE_FORMAT_JSONL, TRACE_FORMATS };
+
+/* Each *_name returns the name, or "unknown" for a value out of range. Each *_from_name returns the
+ * value whose name is exactly s (case-sensitive), or -EINVAL (also for NULL). */
+const char *event_kind_name(enum event_kind k);
+int event_kind_from_name(const char *s);
+const char *psi_kind_name(enum psi_kind k);
+int psi_kind_from_name(const char *s);
+const char *psi_window_name(enum psi_window w);
+int psi_window_from_name(const char *s);
+const char *memevent_name(enum memevent e);
+int memevent_from_name(const char *s);
+const char *usage_kind_name(enum usage_kind k);
+int usage_kind_from_name(const char *s);
+const char *cond_kind_name(enum cond_kind k);
+int cond_kind_from_name(const char *s);
+const char *action_kind_name(enum action_kind k);
+int action_kind_from_name(const char *s);
+const char *webhook_signature_name(enum webhook_signature s);
+int webhook_signature_from_name(const char *s);
+const char *log_level_name(enum log_level l);
+int log_level_from_name(const char *s);
+const char *log_format_name(enum log_format f);
+int log_format_from_name(const char *s);
+const char *action_result_name(enum action_result r);
+int action_result_from_name(const char *s);
+const char *level_direction_name(enum level_direction d);
+int level_direction_from_name(const char *s);
+const char *trace_format_name(enum trace_format f);
+int trace_format_from_name(const char *s);

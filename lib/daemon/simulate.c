@@ -1,0 +1,206 @@
+/* simulate: trace samples in, check_step's events out, with the trace's clock. */
+#include "daemon/simulate.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decide/check.h"
+#include "policy/eval.h"
+#include "output/payload.h"
+#include "decide/transitions.h"
+#include "base/util.h"
+
+/* The replay's clock is the trace's elapsed time plus this: a time of 0 means "never" to the
+ * handlers' `every` (transitions_handler_due), and the first sample is at elapsed 0. */
+#define SIMULATE_CLOCK_BASE_USEC USEC_PER_SEC
+
+/* What the replay counts for the summary. */
+struct tally {
+	uint64_t samples;
+	uint64_t first_real_usec, last_real_usec;
+	uint64_t first_usec, last_usec; /* the replay clock */
+	uint64_t kind[EVENT_KINDS];
+	uint64_t per_level[POLICY_MAX_LEVELS + 1][EVENT_KINDS]; /* by the level a handler would match */
+	uint64_t level_usec[POLICY_MAX_LEVELS + 1];
+};
+
+int simulate_check_policy(const struct policy *p, char *err, size_t err_size)
+{
+	if (p->n_probes == 0)
+		return 0;
+	snprintf(err, err_size,
+	         "%s: a custom condition runs a command at every check, which a trace cannot answer; "
+	         "simulate a copy of the policy without it",
+	         p->probes[0].path);
+	return -EOPNOTSUPP;
+}
+
+/* The level a handler with "level" would match for ev (entered/remaining: the level; left: the
+ * level left; normal and the others: the level they happen at). */
+static int event_handler_level(const struct event *ev)
+{
+	return ev->kind == EVENT_LEFT ? ev->previous_level : ev->level;
+}
+
+static void tally_event(struct tally *t, const struct event *ev)
+{
+	int level = event_handler_level(ev);
+	t->kind[ev->kind]++;
+	if (level >= 0 && level <= POLICY_MAX_LEVELS)
+		t->per_level[level][ev->kind]++;
+}
+
+/* The event's line: what happened, when, the handlers that would take it (their `every` on the
+ * trace's clock) and the sample. NULL on allocation failure. */
+static cJSON *event_json(const struct policy *p, const struct event *ev, const struct sample *s,
+                         uint64_t *last_fired, uint64_t now_usec)
+{
+	_cleanup_cjson_ cJSON *o = cJSON_CreateObject();
+	char ts[40];
+	if (!o || format_rfc3339_usec(s->real_usec, ts, sizeof(ts)) < 0)
+		return NULL;
+	if (!cJSON_AddStringToObject(o, "event", event_kind_name(ev->kind)) ||
+	    !cJSON_AddNumberToObject(o, "level", ev->level) ||
+	    !cJSON_AddStringToObject(o, "level_name", policy_level_name(p, ev->level)) ||
+	    !cJSON_AddNumberToObject(o, "previous_level", ev->previous_level) ||
+	    !cJSON_AddStringToObject(o, "previous_level_name", policy_level_name(p, ev->previous_level)) ||
+	    !cJSON_AddStringToObject(o, "time", ts) ||
+	    !cJSON_AddNumberToObject(o, "elapsed_sec", (double)(now_usec - SIMULATE_CLOCK_BASE_USEC) / 1e6))
+		return NULL;
+	cJSON *handlers = cJSON_AddArrayToObject(o, "handlers");
+	if (!handlers)
+		return NULL;
+	for (size_t i = 0; i < p->n_handlers; i++) {
+		if (!transitions_handler_due(&p->handlers[i], ev, last_fired[i], now_usec))
+			continue;
+		transitions_record_fired(&last_fired[i], now_usec);
+		cJSON *h = cJSON_CreateString(p->handlers[i].path);
+		if (!h || !cJSON_AddItemToArray(handlers, h))
+			return NULL;
+	}
+	cJSON *js = check_event_has_sample(ev) ? payload_sample_json(s) : cJSON_CreateNull();
+	if (!js)
+		return NULL;
+	cJSON_AddItemToObject(o, "sample", js);
+	return TAKE_PTR(o);
+}
+
+/* Prints o as one line and frees it. Returns 0, -ENOMEM or -EIO. */
+static int print_line(FILE *out, cJSON *o)
+{
+	if (!o)
+		return -ENOMEM;
+	char *text = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (!text)
+		return -ENOMEM;
+	int r = fprintf(out, "%s\n", text) < 0 ? -EIO : 0;
+	free(text);
+	return r;
+}
+
+static cJSON *summary_json(const struct policy *p, const struct tally *t, int level)
+{
+	_cleanup_cjson_ cJSON *root = cJSON_CreateObject();
+	cJSON *sum = cJSON_AddObjectToObject(root, "summary");
+	char from[40] = "", to[40] = "";
+	if (!sum)
+		return NULL;
+	format_rfc3339_usec(t->first_real_usec, from, sizeof(from));
+	format_rfc3339_usec(t->last_real_usec, to, sizeof(to));
+	cJSON_AddNumberToObject(sum, "samples", (double)t->samples);
+	cJSON_AddNumberToObject(sum, "span_sec", (double)(t->last_usec - t->first_usec) / 1e6);
+	cJSON_AddStringToObject(sum, "from", t->samples ? from : "");
+	cJSON_AddStringToObject(sum, "to", t->samples ? to : "");
+	cJSON *events = cJSON_AddObjectToObject(sum, "events");
+	static const enum event_kind kinds[] = { EVENT_ENTERED,   EVENT_LEFT,     EVENT_NORMAL,
+		                                 EVENT_REMAINING, EVENT_OOM_KILL, EVENT_LIMIT_CHANGED };
+	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++)
+		cJSON_AddNumberToObject(events, event_kind_name(kinds[k]), (double)t->kind[kinds[k]]);
+	cJSON *levels = cJSON_AddArrayToObject(sum, "levels");
+	for (int l = 0; l <= (int)p->n_levels; l++) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddItemToArray(levels, o);
+		cJSON_AddNumberToObject(o, "level", l);
+		cJSON_AddStringToObject(o, "name", policy_level_name(p, l));
+		cJSON_AddNumberToObject(o, "seconds", (double)t->level_usec[l] / 1e6);
+		static const enum event_kind at0[] = { EVENT_NORMAL, EVENT_REMAINING };
+		static const enum event_kind atn[] = { EVENT_ENTERED, EVENT_LEFT, EVENT_REMAINING };
+		const enum event_kind *ks = l ? atn : at0;
+		size_t nk = l ? ARRAY_SIZE(atn) : ARRAY_SIZE(at0);
+		for (size_t k = 0; k < nk; k++)
+			cJSON_AddNumberToObject(o, event_kind_name(ks[k]), (double)t->per_level[l][ks[k]]);
+	}
+	cJSON_AddNumberToObject(sum, "final_level", level);
+	cJSON_AddStringToObject(sum, "final_level_name", policy_level_name(p, level));
+	return TAKE_PTR(root);
+}
+
+/* One check of the replay: the single place check_step is called. */
+static void replay_step(const struct policy *p, struct check_state *st, const struct sample *s,
+                        struct check_result *ret)
+{
+	check_step(p, st, CHECK_TARGET_PRESENT, s, NULL, ret);
+}
+
+int simulate_run(const struct policy *p, struct trace_reader *tr, bool all, FILE *out, char *err,
+                 size_t err_size)
+{
+	const unsigned needs = eval_needs(p);
+	_cleanup_free_ struct tally *t = calloc(1, sizeof(*t));
+	_cleanup_free_ uint64_t *last_fired = calloc(p->n_handlers + 1, sizeof(*last_fired));
+	_cleanup_free_ struct check_state *st = malloc(sizeof(*st)); /* timers, trend ring, limit */
+	struct check_result res;
+	struct sample s;
+	int level = 0, r;
+
+	if (!t || !last_fired || !st)
+		return -ENOMEM;
+	check_state_init(st);
+	while ((r = trace_reader_next(tr, &s, err, err_size)) > 0) {
+		if (((needs & EVAL_NEEDS_PSI) && !s.has_psi) ||
+		    ((needs & EVAL_NEEDS_EVENTS) && !s.has_events)) {
+			snprintf(err, err_size,
+			         "%s:%zu: the policy's %s conditions need %s, which this sample lacks "
+			         "(cgroup v2 "
+			         "only)",
+			         tr->path, tr->line,
+			         needs & EVAL_NEEDS_PSI && !s.has_psi ? "pressure" : "events",
+			         needs & EVAL_NEEDS_PSI && !s.has_psi ? "PSI" : "memory.events");
+			return -EBADMSG;
+		}
+		s.mono_usec += SIMULATE_CLOCK_BASE_USEC;
+		if (p->maximum_available_bytes) /* as sampler_read: the policy's maximum wins */
+			s.limit_bytes = p->maximum_available_bytes;
+		if (t->samples == 0) {
+			t->first_usec = s.mono_usec;
+			t->first_real_usec = s.real_usec;
+		} else {
+			t->level_usec[level] += s.mono_usec - t->last_usec;
+		}
+		t->samples++;
+		t->last_usec = s.mono_usec;
+		t->last_real_usec = s.real_usec;
+
+		replay_step(p, st, &s, &res);
+		for (size_t i = 0; i < res.n_events; i++) {
+			const struct event *ev = &res.events[i];
+			tally_event(t, ev);
+			if (ev->kind == EVENT_REMAINING && !all)
+				continue;
+			int pr = print_line(out, event_json(p, ev, &res.sample, last_fired, s.mono_usec));
+			if (pr < 0)
+				return pr;
+		}
+		level = res.level;
+	}
+	if (r < 0)
+		return r == -EIO ? -EBADMSG : r; /* a trace that cannot be read is a bad input */
+	r = print_line(out, summary_json(p, t, level));
+	if (r == 0 && fflush(out) != 0)
+		r = -EIO;
+	return r;
+}

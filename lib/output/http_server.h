@@ -1,0 +1,46 @@
+/* The HTTP endpoints (--listen): libmicrohttpd in external epoll mode on memhook's own loop. Its
+ * epoll fd is one fd of the loop; MHD_run runs when it is readable, and a loop timer exists only
+ * while MHD has a timeout to keep (or a connection a request deadline): nobody connected, no
+ * wakeup. Bounded: connections at once, per client address, idle time, time to send a whole
+ * request (slowloris), memory per connection (lib/base/defaults.h). GET and HEAD only (405 otherwise),
+ * unknown paths 404, garbage 400 (MHD's own answer). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+struct loop;
+struct http_server;
+
+/* A route's answer: the status, its Content-Type and a malloc'ed body the server takes. */
+struct http_reply {
+	unsigned status;
+	const char *content_type;
+	char *body;
+	size_t len;
+};
+
+typedef void (*http_route_fn)(void *userdata, struct http_reply *ret);
+
+struct http_route {
+	const char *path; /* exact, without the query string */
+	http_route_fn fn;
+};
+
+/* Parses --listen's "ADDR:PORT": "127.0.0.1:9100", "0.0.0.0:9100", ":9100" (every IPv4 address),
+ * "[::]:9100", "[::1]:9100" (numeric addresses: no name is resolved); port 0 picks a free port.
+ * Returns 0, or -EINVAL
+ * with the reason in err. */
+int http_parse_listen(const char *text, struct sockaddr_storage *ret, socklen_t *ret_len, char *err,
+                      size_t err_size);
+
+/* Loads libmicrohttpd, binds listen (http_parse_listen) and serves routes (n_routes of them, kept
+ * by the caller while the server lives) with userdata from the loop. Returns 0, or -errno with the
+ * reason in err (-ENOPKG: no libmicrohttpd, -EADDRINUSE...). */
+int http_server_new(struct loop *l, const char *listen, const struct http_route *routes, size_t n_routes,
+                    void *userdata, struct http_server **ret, char *err, size_t err_size);
+/* Closes every connection and the listening socket. NULL ok. */
+void http_server_free(struct http_server *s);
+/* The address bound, as "ADDR:PORT" (the port picked when 0 was asked). */
+const char *http_server_address(const struct http_server *s);

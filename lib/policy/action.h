@@ -1,0 +1,36 @@
+/* One row per action kind: how a handler's action is parsed and described by `memhook check`, and
+ * which cgroup v2 file it needs. Running actions is lib/actions/dispatch.c's job. A new action is a value
+ * in names.h, one row, its functions (lib/action_*.c) and its case in dispatch. */
+#pragma once
+
+#include <stdio.h>
+
+#include "policy/policy.h"
+
+struct cJSON;
+struct policy_ctx;
+
+struct action_ops {
+	const char *name; /* the handler key; equal to action_kind_name(kind) */
+	/* Reads the key's value j (at path "handlers[i].<name>") into h's config for this kind. */
+	int (*parse)(struct policy_ctx *c, const struct cJSON *j, const char *path, struct handler *h);
+	/* Writes memhook check's text for the action (after "-> <name> ") to out. */
+	void (*describe)(const struct handler *h, FILE *out);
+	const char *v2_file; /* "reclaim" for memory.reclaim, "high" for memory.high: needs cgroup v2;
+	                      * NULL: works on v1 */
+};
+
+/* The rows (lib/policy/action_webhook.c; lib/policy/action_schema.c for signal, reclaim and exec;
+ * lib/policy/action_memory_high.c). */
+extern const struct action_ops action_schema_webhook, action_schema_signal, action_schema_reclaim,
+        action_schema_exec, action_schema_memory_high;
+
+/* "5%", "2.5%": digits, an optional fraction of at most 6 digits, '%' (no range check). Returns 0
+ * or -EINVAL. */
+int action_parse_percent(const char *s, double *ret);
+
+/* The row of kind k, or NULL when k is out of range. */
+const struct action_ops *action_ops(enum action_kind k);
+
+/* memhook check's line for handler number i: "handler 0: on entered level 2 -> webhook ...\n". */
+void handler_describe(const struct handler *h, size_t i, FILE *out);

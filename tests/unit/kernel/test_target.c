@@ -1,0 +1,359 @@
+/* target: acquiring and releasing a target never touches fds it did not open. */
+#include "unit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "base/log.h"
+#include "base/loop.h"
+#include "kernel/target.h"
+#include "actions/signal_reclaim.h"
+#include "kernel/watch.h"
+
+/* A target that could not be acquired is released without closing fd 0 (or any other fd it
+ * never opened): its cg_target starts with every fd at -1. */
+static void test_failed_acquire_closes_nothing(void **state)
+{
+	(void)state;
+	int saved = dup(STDIN_FILENO);
+	int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	assert_true(null_fd >= 0);
+	assert_int_equal(dup2(null_fd, STDIN_FILENO), STDIN_FILENO);
+	close(null_fd);
+
+	struct target t;
+	struct target_spec spec = { .mode = TARGET_CGROUP, .cgroup_dir = "/nonexistent/memhook-test" };
+	target_init_spec(&t, &spec);
+	char err[512] = "";
+	assert_int_equal(target_acquire(&t, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "/nonexistent/memhook-test"));
+	target_release(&t);
+	target_release(&t); /* twice: idempotent */
+	assert_true(fcntl(STDIN_FILENO, F_GETFD) >= 0);
+
+	if (saved >= 0) {
+		dup2(saved, STDIN_FILENO);
+		close(saved);
+	}
+}
+
+/* A released target that was never acquired leaves every fd alone as well. */
+static void test_release_unacquired(void **state)
+{
+	(void)state;
+	struct target t;
+	struct target_spec spec = { .mode = TARGET_PID, .pid = 1 };
+	target_init_spec(&t, &spec);
+	assert_string_equal(t.spec.proc_root, "/proc");
+	assert_int_equal(t.cg.dirfd, -1);
+	for (size_t i = 0; i < CG_MAX_ANCESTORS; i++)
+		assert_int_equal(t.cg.ancestor_limit_fds[i], -1);
+	target_release(&t);
+	assert_true(fcntl(STDIN_FILENO, F_GETFD) >= 0);
+}
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "we");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void make_cgroup(const char *dir)
+{
+	assert_int_equal(mkdir(dir, 0755), 0);
+	write_file(dir, "memory.current", "1048576\n");
+	write_file(dir, "memory.max", "max\n");
+}
+
+static void remove_cgroup(const char *dir)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/memory.current", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/memory.max", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+static void no_wake(void *userdata)
+{
+	(void)userdata;
+}
+
+/* The target's life: watching at the first try; missing is logged once per reason; found again
+ * after it was missing or lost. */
+static void test_watch_lost_and_found(void **state)
+{
+	(void)state;
+	char root[] = "/tmp/memhook-watch-XXXXXX", dir[128];
+	assert_non_null(mkdtemp(root));
+	snprintf(dir, sizeof(dir), "%s/cg", root);
+	struct loop *l;
+	assert_int_equal(loop_new(&l), 0);
+	struct target_spec spec = { .mode = TARGET_CGROUP, .cgroup_dir = dir };
+	struct watch w;
+	log_setup(LOG_FORMAT_TEXT, LOG_LEVEL_INFO);
+
+	capture_start();
+	make_cgroup(dir);
+	watch_init(&w, &spec, l, no_wake, NULL);
+	assert_int_equal(watch_acquire(&w), WATCH_ACQUIRED_FIRST);
+	assert_int_equal(watch_acquire(&w), WATCH_ACQUIRED_HELD);
+	char reason[64];
+	assert_int_equal(watch_check_alive(&w, reason, sizeof(reason)), 0);
+	remove_cgroup(dir);
+	assert_int_equal(watch_check_alive(&w, reason, sizeof(reason)), -ENOENT);
+	assert_string_equal(reason, "its cgroup was removed");
+	watch_lose(&w, -ENOENT, reason);
+	assert_false(w.target.present);
+	assert_int_equal(watch_acquire(&w), WATCH_ACQUIRED_NONE);
+	assert_int_equal(watch_acquire(&w), WATCH_ACQUIRED_NONE);
+	make_cgroup(dir);
+	assert_int_equal(watch_acquire(&w), WATCH_ACQUIRED_AGAIN);
+	watch_free(&w);
+	_cleanup_free_ char *log = capture_end();
+
+	assert_non_null(strstr(log, "watching cgroup"));
+	assert_non_null(strstr(log, "target lost: cgroup"));
+	char *missing = strstr(log, "target not found: ");
+	assert_non_null(missing);
+	assert_null(strstr(missing + 1, "target not found: ")); /* once for the same reason */
+	assert_non_null(strstr(log, "target found: cgroup"));
+
+	/* missing at the start, then there: found again, not "watching" */
+	remove_cgroup(dir);
+	watch_init(&w, &spec, l, no_wake, NULL);
+	capture_start();
+	assert_int_equal(watch_acquire(&w), WATCH_ACQUIRED_NONE);
+	make_cgroup(dir);
+	assert_int_equal(watch_acquire(&w), WATCH_ACQUIRED_AGAIN);
+	watch_free(&w);
+	_cleanup_free_ char *log2 = capture_end();
+	assert_null(strstr(log2, "watching"));
+
+	log_setup(LOG_FORMAT_TEXT, LOG_LEVEL_ERROR);
+	remove_cgroup(dir);
+	rmdir(root);
+	loop_free(l);
+	assert_true(fcntl(STDIN_FILENO, F_GETFD) >= 0);
+}
+
+/* ---- a process target: pidfd and start time ---- */
+
+/* A fake /proc under root: PID's comm, cgroup ("0::/app", a cgroup2 fixture at root/cgroot/app)
+ * and stat with start time ticks. */
+static void fake_process(const char *root, int pid, unsigned long long ticks)
+{
+	char dir[256], text[512];
+	snprintf(dir, sizeof(dir), "%s/%d", root, pid);
+	mkdir(dir, 0755);
+	write_file(dir, "comm", "myapp\n");
+	write_file(dir, "cgroup", "0::/app\n");
+	snprintf(text, sizeof(text), "%d (my app (x)) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 %llu 1 1\n",
+	         pid, ticks);
+	write_file(dir, "stat.new", text);
+	char from[300], to[300];
+	snprintf(from, sizeof(from), "%s/stat.new", dir);
+	snprintf(to, sizeof(to), "%s/stat", dir);
+	assert_int_equal(rename(from, to), 0);
+}
+
+static void fake_proc(char *root, size_t size, char *cg, size_t cg_size)
+{
+	assert_non_null(mkdtemp(root));
+	char dir[256], text[512];
+	snprintf(dir, sizeof(dir), "%s/self", root);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(text, sizeof(text), "35 30 0:30 / %s/cgroot rw,relatime - cgroup2 cgroup2 rw\n", root);
+	write_file(dir, "mountinfo", text);
+	snprintf(dir, sizeof(dir), "%s/cgroot", root);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(cg, cg_size, "%s/cgroot/app", root);
+	make_cgroup(cg);
+	(void)size;
+}
+
+static void rm_rf(const char *root)
+{
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* --process: the same pid with another start time is another process (lost); the process found by
+ * name afterwards is taken with its own start time. */
+static void test_start_time_process(void **state)
+{
+	(void)state;
+	char root[] = "/tmp/memhook-proc-XXXXXX", cg[128], err[512];
+	fake_proc(root, sizeof(root), cg, sizeof(cg));
+	fake_process(root, 4242, 5000);
+	struct target_spec spec = { .mode = TARGET_PROCESS, .process_name = "myapp", .proc_root = root };
+	struct target t;
+	target_init_spec(&t, &spec);
+	assert_int_equal(target_acquire(&t, err, sizeof(err)), 0);
+	assert_int_equal(t.pid, 4242);
+	assert_int_equal(t.pidfd, -1); /* a fixture's pids are not this kernel's */
+	assert_true(t.has_start_time);
+	assert_int_equal(t.start_time_ticks, 5000);
+	assert_string_equal(t.cg.path, cg);
+	assert_int_equal(target_check(&t), 0);
+	fake_process(root, 4242, 6000);
+	assert_int_equal(target_check(&t), -ESRCH);
+	target_release(&t);
+	assert_false(t.has_start_time);
+	assert_int_equal(target_acquire(&t, err, sizeof(err)), 0);
+	assert_int_equal(t.start_time_ticks, 6000);
+	target_release(&t);
+	rm_rf(root);
+}
+
+/* --pid: a pid whose process exited is gone for good; a pid whose cgroup went away is taken again,
+ * but only by the same process (its start time). */
+static void test_pid_gone(void **state)
+{
+	(void)state;
+	char root[] = "/tmp/memhook-proc-XXXXXX", cg[128], reason[64];
+	fake_proc(root, sizeof(root), cg, sizeof(cg));
+	fake_process(root, 4242, 5000);
+	struct target_spec spec = { .mode = TARGET_PID, .pid = 4242, .proc_root = root };
+	struct loop *l;
+	assert_int_equal(loop_new(&l), 0);
+	struct watch w;
+	log_setup(LOG_FORMAT_TEXT, LOG_LEVEL_INFO);
+	capture_start();
+
+	/* the cgroup is removed and comes back: the same process, taken again */
+	watch_init(&w, &spec, l, no_wake, NULL);
+	assert_int_equal(watch_acquire(&w), WATCH_ACQUIRED_FIRST);
+	remove_cgroup(cg);
+	assert_int_equal(watch_check_alive(&w, reason, sizeof(reason)), -ENOENT);
+	watch_lose(&w, -ENOENT, reason);
+	make_cgroup(cg);
+	assert_int_equal(watch_acquire(&w), WATCH_ACQUIRED_AGAIN);
+
+	/* ... and once more, but meanwhile the pid went to another process: never taken */
+	remove_cgroup(cg);
+	assert_int_equal(watch_check_alive(&w, reason, sizeof(reason)), -ENOENT);
+	watch_lose(&w, -ENOENT, reason);
+	fake_process(root, 4242, 7000);
+	make_cgroup(cg);
+	assert_int_equal(watch_acquire(&w), WATCH_ACQUIRED_NONE);
+	assert_int_equal(w.state, WATCH_GONE);
+	fake_process(root, 4242, 5000);
+	assert_int_equal(watch_acquire(&w), WATCH_ACQUIRED_NONE); /* not even tried */
+	watch_free(&w);
+
+	/* the process exits (its start time changes): lost and gone */
+	watch_init(&w, &spec, l, no_wake, NULL);
+	assert_int_equal(watch_acquire(&w), WATCH_ACQUIRED_FIRST);
+	fake_process(root, 4242, 8000);
+	assert_int_equal(watch_check_alive(&w, reason, sizeof(reason)), -ESRCH);
+	assert_string_equal(reason, "process 4242 exited");
+	watch_lose(&w, -ESRCH, reason);
+	assert_int_equal(w.state, WATCH_GONE);
+	assert_int_equal(watch_acquire(&w), WATCH_ACQUIRED_NONE);
+	watch_free(&w);
+	_cleanup_free_ char *log = capture_end();
+	log_setup(LOG_FORMAT_TEXT, LOG_LEVEL_ERROR);
+
+	assert_non_null(strstr(log, "target not found: pid 4242 now belongs to another process"));
+	char *gone = strstr(log, "pid 4242 is gone and will not be taken again");
+	assert_non_null(gone);
+	assert_non_null(strstr(gone + 1, "pid 4242 is gone and will not be taken again"));
+	loop_free(l);
+	rm_rf(root);
+}
+
+/* A real child held by a pidfd: alive, signalled through it, then exited: the pidfd says so, and a
+ * signal through it reaches nobody (ESRCH), whoever has the pid by then. */
+static void test_pidfd_real(void **state)
+{
+	(void)state;
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	struct target_spec spec = { .mode = TARGET_PID, .pid = child };
+	struct target t;
+	target_init_spec(&t, &spec);
+	char err[512];
+	int r = target_acquire(&t, err, sizeof(err));
+	if (r < 0)
+		fail_msg("acquire pid %d: %s", (int)child, err);
+	assert_true(t.pidfd >= 0);
+	assert_true(t.has_start_time);
+	assert_int_equal(target_check(&t), 0);
+	struct signal_cfg usr1 = { .signo = SIGUSR1 };
+	assert_int_equal(target_signal(&t, &usr1), 1);
+	int status;
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGUSR1);
+	assert_int_equal(target_check(&t), -ESRCH);
+	assert_int_equal(target_signal(&t, &usr1), -ESRCH);
+	target_release(&t);
+	assert_int_equal(t.pidfd, -1);
+}
+
+/* --cgroup's symlinks are resolved once, at start: the existing part by realpath, the rest as
+ * given; a fixture directory asks for no cgroup filesystem. */
+static void test_cgroup_path_resolved_at_start(void **state)
+{
+	(void)state;
+	char dir[64], p[160], want[160];
+	strcpy(dir, "/tmp/memhook-resolve-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(p, sizeof(p), "%s/real", dir);
+	assert_int_equal(mkdir(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/link", dir);
+	assert_int_equal(symlink("real", p), 0);
+
+	static const struct {
+		const char *given, *want; /* under dir */
+	} rows[] = {
+		{ "link", "real" },         { "link/", "real" },
+		{ "link/cg", "real/cg" }, /* not there yet: the rest as given */
+		{ "link/a/b", "real/a/b" }, { "real/../link/x", "real/x" },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct target t;
+		snprintf(p, sizeof(p), "%s/%s", dir, rows[i].given);
+		snprintf(want, sizeof(want), "%s/%s", dir, rows[i].want);
+		struct target_spec spec = { .mode = TARGET_CGROUP, .cgroup_dir = p };
+		target_init_spec(&t, &spec);
+		if (strcmp(t.cgroup_dir, want) != 0)
+			fail_msg("%s: got %s, want %s", rows[i].given, t.cgroup_dir, want);
+		assert_false(t.want_cgroupfs);
+		target_release(&t);
+	}
+	char cmd[96];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_failed_acquire_closes_nothing),
+		cmocka_unit_test(test_cgroup_path_resolved_at_start),
+		cmocka_unit_test(test_release_unacquired),
+		cmocka_unit_test(test_watch_lost_and_found),
+		cmocka_unit_test(test_start_time_process),
+		cmocka_unit_test(test_pid_gone),
+		cmocka_unit_test(test_pidfd_real),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

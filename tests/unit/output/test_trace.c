@@ -1,0 +1,369 @@
+/* trace: the writer and the parser agree (CSV and JSONL, every group present or absent), the
+ * clock and the events' deltas come out as a check has them, and garbage lines are refused with
+ * a reason (and the file and line from the reader). */
+#include "unit.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "output/trace.h"
+
+#define MIB (UINT64_C(1) << 20)
+
+/* A full sample: every group read, PSI with two decimals as the kernel gives it. */
+static struct sample full_sample(uint64_t elapsed_usec)
+{
+	struct sample s = {
+		.usage_bytes = 100 * MIB,
+		.has_stat = true,
+		.working_set_bytes = 60 * MIB,
+		.anon_bytes = 40 * MIB,
+		.limit_bytes = 128 * MIB,
+		.host_total_bytes = UINT64_C(8000000000),
+		.host_available_bytes = UINT64_C(4000000000),
+		.has_psi = true,
+		.has_events = true,
+		.mono_usec = 5000000 + elapsed_usec,
+		.real_usec = UINT64_C(1764000000123000) + elapsed_usec,
+	};
+	s.psi.avg[PSI_SOME][PSI_AVG10] = 12.34;
+	s.psi.avg[PSI_FULL][PSI_AVG300] = 0.01;
+	s.psi.total_usec[PSI_SOME] = 123456789;
+	s.psi.total_usec[PSI_FULL] = 42;
+	for (int e = 0; e < MEMEV_COUNT; e++)
+		s.events[e] = (uint64_t)e * 3;
+	return s;
+}
+
+/* Formats s in f (start at mono 5 s) and parses it back with tp. */
+static int round_trip(struct trace_parser *tp, enum trace_format f, const struct sample *s,
+                      struct sample *ret)
+{
+	char line[TRACE_LINE_MAX_BYTES], err[256] = "";
+	int n = trace_format_row(f, s, 5000000, line, sizeof(line));
+	assert_true(n > 0);
+	assert_int_equal(line[n - 1], '\n');
+	int r = trace_parse_line(tp, line, (size_t)n - 1, ret, err, sizeof(err));
+	if (r < 0)
+		fail_msg("%s: %s", line, err);
+	return r;
+}
+
+static void assert_same_sample(const struct sample *a, const struct sample *b)
+{
+	assert_int_equal(a->usage_bytes, b->usage_bytes);
+	assert_int_equal(a->has_stat, b->has_stat);
+	if (a->has_stat) {
+		assert_int_equal(a->working_set_bytes, b->working_set_bytes);
+		assert_int_equal(a->anon_bytes, b->anon_bytes);
+	}
+	assert_int_equal(a->limit_bytes, b->limit_bytes);
+	assert_int_equal(a->host_total_bytes, b->host_total_bytes);
+	assert_int_equal(a->host_available_bytes, b->host_available_bytes);
+	assert_int_equal(a->has_psi, b->has_psi);
+	if (a->has_psi) {
+		for (int k = 0; k < PSI_KINDS; k++) {
+			for (int w = 0; w < PSI_WINDOWS; w++)
+				assert_float_equal(a->psi.avg[k][w], b->psi.avg[k][w], 1e-9);
+			assert_int_equal(a->psi.total_usec[k], b->psi.total_usec[k]);
+		}
+	}
+	assert_int_equal(a->has_events, b->has_events);
+	if (a->has_events)
+		assert_memory_equal(a->events, b->events, sizeof(a->events));
+}
+
+static void test_round_trip_both_formats(void **state)
+{
+	(void)state;
+	for (int f = 0; f < TRACE_FORMATS; f++) {
+		struct trace_parser tp;
+		struct sample in = full_sample(0), out;
+		char header[TRACE_LINE_MAX_BYTES], err[256] = "";
+		trace_parser_init(&tp);
+		int n = trace_format_header((enum trace_format)f, header, sizeof(header));
+		if (f == TRACE_FORMAT_CSV) {
+			assert_true(n > 0);
+			assert_int_equal(trace_parse_line(&tp, header, (size_t)n - 1, &out, err, sizeof(err)),
+			                 0);
+		} else {
+			assert_int_equal(n, 0);
+		}
+		assert_int_equal(round_trip(&tp, (enum trace_format)f, &in, &out), 1);
+		assert_same_sample(&in, &out);
+		assert_int_equal(out.mono_usec, 0); /* elapsed from the start */
+		assert_int_equal(out.real_usec, in.real_usec);
+		for (int e = 0; e < MEMEV_COUNT; e++)
+			assert_int_equal(out.events_delta[e], 0); /* the first sample has no delta */
+
+		/* 1.5 s later, every counter up by one; then the optional groups absent */
+		in = full_sample(1500000);
+		for (int e = 0; e < MEMEV_COUNT; e++)
+			in.events[e]++;
+		assert_int_equal(round_trip(&tp, (enum trace_format)f, &in, &out), 1);
+		assert_same_sample(&in, &out);
+		assert_int_equal(out.mono_usec, 1500000);
+		for (int e = 0; e < MEMEV_COUNT; e++)
+			assert_int_equal(out.events_delta[e], 1);
+
+		in = full_sample(1500123); /* microseconds survive */
+		in.has_stat = in.has_psi = in.has_events = false;
+		assert_int_equal(round_trip(&tp, (enum trace_format)f, &in, &out), 1);
+		assert_same_sample(&in, &out);
+		assert_int_equal(out.mono_usec, 1500123);
+	}
+}
+
+static void test_csv_header_any_order_and_comments(void **state)
+{
+	(void)state;
+	struct trace_parser tp;
+	struct sample s;
+	char err[256];
+	static const char *const lines[] = {
+		"# a trace written by hand",
+		"",
+		"limit_bytes,usage_bytes,host_total_bytes,host_available_bytes,elapsed_sec,time\r",
+		"1000,250,8000,4000,2.5,2026-01-01T00:00:01.5Z",
+	};
+	trace_parser_init(&tp);
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(trace_parse_line(&tp, lines[i], strlen(lines[i]), &s, err, sizeof(err)), 0);
+	assert_int_equal(trace_parse_line(&tp, lines[3], strlen(lines[3]), &s, err, sizeof(err)), 1);
+	assert_int_equal(s.usage_bytes, 250);
+	assert_int_equal(s.limit_bytes, 1000);
+	assert_int_equal(s.mono_usec, 2500000);
+	assert_int_equal(s.real_usec, UINT64_C(1767225601500000));
+	assert_false(s.has_stat || s.has_psi || s.has_events);
+}
+
+/* Each line after a valid start is refused with the reason given. */
+static void test_garbage_rejected(void **state)
+{
+	(void)state;
+	static const char header[] = "time,elapsed_sec,usage_bytes,limit_bytes,host_available_bytes,"
+	                             "host_total_bytes,working_set_bytes,anon_bytes";
+	static const char good[] = "2026-01-01T00:00:05Z,5,1,2,3,4,,";
+	static const struct {
+		bool csv;
+		const char *line, *reason;
+	} cases[] = {
+		{ true, "2026-01-01T00:00:06Z,6,x,2,3,4,,", "usage_bytes: 'x' is not a whole number" },
+		{ true, "2026-01-01T00:00:06Z,6,-1,2,3,4,,", "usage_bytes: '-1' is not a whole number" },
+		{ true, "2026-01-01T00:00:06Z,6,99999999999999999999,2,3,4,,", "usage_bytes" },
+		{ true, "2026-01-01T00:00:06Z,6,1,2,3,4,,,", "more fields than the header's 8" },
+		{ true, "2026-01-01T00:00:06Z,6,1,2,3,4,", "7 fields, the header has 8" },
+		{ true, "2026-01-01T00:00:06Z,4,1,2,3,4,,",
+		  "elapsed_sec goes back (4.000000 after 5.000000)" },
+		{ true, "2026-01-01T00:00:06Z,6.1234567,1,2,3,4,,",
+		  "elapsed_sec: '6.1234567' is not seconds" },
+		{ true, "2026-01-01 00:00:06Z,6,1,2,3,4,,",
+		  "time: '2026-01-01 00:00:06Z' is not an RFC 3339" },
+		{ true, "2026-13-01T00:00:06Z,6,1,2,3,4,,", "time:" },
+		{ true, "2026-01-01T00:00:06+01:00,6,1,2,3,4,,", "time:" },
+		{ true, "2026-01-01T00:00:06Z,,1,2,3,4,,", "no elapsed_sec" },
+		{ true, "2026-01-01T00:00:06Z,6,1,2,3,4,5,", "no anon_bytes (its group comes all or none)" },
+		{ false, "{\"time\":\"2026-01-01T00:00:06Z\"}", "no elapsed_sec" },
+		{ false, "{\"usage_bytes\":1.5}", "usage_bytes: not a whole number" },
+		{ false, "{\"usage_bytes\":1,\"usage_bytes\":1}", "usage_bytes: repeated" },
+		{ false, "{\"usage\":1}", "usage: unknown key" },
+		{ false, "{\"psi\":{\"some_avg11\":1}}", "psi.some_avg11: unknown key" },
+		{ false, "{\"psi\":{\"some_avg10\":101}}", "psi_some_avg10: not a percent" },
+		{ false, "{\"psi\":3}", "psi: not an object" },
+		{ false, "{\"time\":5}", "time: not an RFC 3339" },
+		{ false, "{} x", "text after the JSON object" },
+		{ false, "[1]", "header: '[1]' is not a column" }, /* not an object: a CSV header */
+		{ false, "{\"usage_bytes\":1", "not a JSON object" },
+		{ false, "{\"events\":{\"oom\":-1}}", "events_oom: not a number of at least 0" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct trace_parser tp;
+		struct sample s, untouched;
+		char err[256] = "";
+		trace_parser_init(&tp);
+		if (cases[i].csv) {
+			assert_int_equal(trace_parse_line(&tp, header, strlen(header), &s, err, sizeof(err)),
+			                 0);
+			assert_int_equal(trace_parse_line(&tp, good, strlen(good), &s, err, sizeof(err)), 1);
+		}
+		struct trace_parser before = tp;
+		memset(&s, 0xa5, sizeof(s));
+		untouched = s;
+		int r = trace_parse_line(&tp, cases[i].line, strlen(cases[i].line), &s, err, sizeof(err));
+		if (r != -EBADMSG || !strstr(err, cases[i].reason))
+			fail_msg("case %zu '%s': %d '%s', wanted '%s'", i, cases[i].line, r, err,
+			         cases[i].reason);
+		assert_memory_equal(&s, &untouched, sizeof(s));
+		assert_memory_equal(&tp, &before, sizeof(tp));
+	}
+}
+
+static void test_bad_headers(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *line, *reason;
+	} cases[] = {
+		{ "time,elapsed_sec,usage_bytes,limit_bytes,host_available_bytes", "no host_total_bytes" },
+		{ "time,time", "time twice" },
+		{ "time,elapsed_sec,usage,limit_bytes", "'usage' is not a column" },
+		{ "time,elapsed_sec,usage_bytes,limit_bytes,host_available_bytes,host_total_bytes,anon_bytes",
+		  "anon_bytes without working_set_bytes" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct trace_parser tp;
+		struct sample s;
+		char err[256] = "";
+		trace_parser_init(&tp);
+		int r = trace_parse_line(&tp, cases[i].line, strlen(cases[i].line), &s, err, sizeof(err));
+		if (r != -EBADMSG || !strstr(err, cases[i].reason))
+			fail_msg("case %zu: %d '%s', wanted '%s'", i, r, err, cases[i].reason);
+		assert_false(tp.format_known);
+	}
+}
+
+/* A counter that goes down is a new cgroup: a new baseline, no delta (as cg_sample). */
+static void test_events_reset(void **state)
+{
+	(void)state;
+	struct trace_parser tp;
+	struct sample s;
+	char err[256];
+	const char *l1 =
+	        "{\"time\":\"2026-01-01T00:00:00Z\",\"elapsed_sec\":0,\"usage_bytes\":1,\"limit_bytes\":2,"
+	        "\"host_available_bytes\":3,\"host_total_bytes\":4,\"events\":{\"low\":0,\"high\":5,"
+	        "\"max\":0,\"oom\":0,\"oom_kill\":2,\"oom_group_kill\":0}}";
+	const char *l2 =
+	        "{\"time\":\"2026-01-01T00:00:01Z\",\"elapsed_sec\":1,\"usage_bytes\":1,\"limit_bytes\":2,"
+	        "\"host_available_bytes\":3,\"host_total_bytes\":4,\"events\":{\"low\":0,\"high\":1,"
+	        "\"max\":0,\"oom\":0,\"oom_kill\":3,\"oom_group_kill\":0}}";
+	trace_parser_init(&tp);
+	assert_int_equal(trace_parse_line(&tp, l1, strlen(l1), &s, err, sizeof(err)), 1);
+	assert_int_equal(trace_parse_line(&tp, l2, strlen(l2), &s, err, sizeof(err)), 1);
+	assert_int_equal(s.events[MEMEV_OOM_KILL], 3);
+	assert_int_equal(s.events_delta[MEMEV_OOM_KILL], 0);
+}
+
+/* The reader names the file and the line; the end is 0. */
+static void test_reader_names_file_and_line(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/memhook-trace-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	fputs("time,elapsed_sec,usage_bytes,limit_bytes,host_available_bytes,host_total_bytes\n"
+	      "# note\n"
+	      "2026-01-01T00:00:00Z,0,1,2,3,4\n"
+	      "2026-01-01T00:00:01Z,1,oops,2,3,4\n",
+	      f);
+	fclose(f);
+	struct trace_reader tr;
+	struct sample s;
+	char err[512] = "", want[600];
+	assert_int_equal(trace_reader_open(path, &tr, err, sizeof(err)), 0);
+	assert_int_equal(trace_reader_next(&tr, &s, err, sizeof(err)), 1);
+	assert_int_equal(trace_reader_next(&tr, &s, err, sizeof(err)), -EBADMSG);
+	snprintf(want, sizeof(want), "%s:4: usage_bytes: 'oops' is not a whole number", path);
+	assert_string_equal(err, want);
+	trace_reader_close(&tr);
+	trace_reader_close(&tr); /* idempotent */
+
+	/* a line past the bound */
+	f = fopen(path, "w");
+	fputs("{", f);
+	for (int i = 0; i < TRACE_LINE_MAX_BYTES; i++)
+		fputc(' ', f);
+	fputs("}\n", f);
+	fclose(f);
+	assert_int_equal(trace_reader_open(path, &tr, err, sizeof(err)), 0);
+	assert_int_equal(trace_reader_next(&tr, &s, err, sizeof(err)), -EBADMSG);
+	snprintf(want, sizeof(want), "%s:1: longer than %d bytes", path, TRACE_LINE_MAX_BYTES);
+	assert_string_equal(err, want);
+	trace_reader_close(&tr);
+	unlink(path);
+
+	assert_int_equal(trace_reader_open("/nonexistent/t.csv", &tr, err, sizeof(err)), -ENOENT);
+	assert_string_equal(err, "/nonexistent/t.csv: No such file or directory");
+}
+
+/* A NUL byte is named with its column, wherever it is; a byte-order mark is skipped at the start of
+ * the file and named anywhere else; a directory is said to be one at open. */
+static void test_reader_nul_bom_directory(void **state)
+{
+	(void)state;
+	static const char hdr[] =
+	        "time,elapsed_sec,usage_bytes,limit_bytes,host_available_bytes,host_total_bytes\n";
+	static const char row[] = "2026-01-01T00:00:00Z,0,1,2,3,4";
+	char path[] = "/tmp/memhook-trace-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	struct trace_reader tr;
+	struct sample s;
+	char err[512] = "", want[600];
+
+	/* a NUL in the middle of a line, then one in a last line without a newline */
+	FILE *f = fopen(path, "w");
+	fputs(hdr, f);
+	static const char nul_row[] = "2026-01-01T00:00:00Z,0,1\0,2,3,4\n";
+	fwrite(nul_row, 1, sizeof(nul_row) - 1, f);
+	fclose(f);
+	assert_int_equal(trace_reader_open(path, &tr, err, sizeof(err)), 0);
+	assert_int_equal(trace_reader_next(&tr, &s, err, sizeof(err)), -EBADMSG);
+	snprintf(want, sizeof(want), "%s:2: NUL byte at column 25", path);
+	assert_string_equal(err, want);
+	trace_reader_close(&tr);
+	f = fopen(path, "w");
+	fputs(hdr, f);
+	fputs(row, f);
+	fwrite("\0x", 1, 2, f);
+	fclose(f);
+	assert_int_equal(trace_reader_open(path, &tr, err, sizeof(err)), 0);
+	assert_int_equal(trace_reader_next(&tr, &s, err, sizeof(err)), -EBADMSG);
+	snprintf(want, sizeof(want), "%s:2: NUL byte at column 31", path);
+	assert_string_equal(err, want);
+	trace_reader_close(&tr);
+
+	/* a BOM at the start: skipped; on the next line: named */
+	f = fopen(path, "w");
+	fprintf(f, "\xef\xbb\xbf%s%s\n\xef\xbb\xbf%s\n", hdr, row, row);
+	fclose(f);
+	assert_int_equal(trace_reader_open(path, &tr, err, sizeof(err)), 0);
+	assert_int_equal(trace_reader_next(&tr, &s, err, sizeof(err)), 1);
+	assert_int_equal(s.usage_bytes, 1);
+	assert_int_equal(trace_reader_next(&tr, &s, err, sizeof(err)), -EBADMSG);
+	snprintf(want, sizeof(want), "%s:3: a UTF-8 byte-order mark (U+FEFF) not at the start of the file",
+	         path);
+	assert_string_equal(err, want);
+	trace_reader_close(&tr);
+	unlink(path);
+
+	assert_int_equal(trace_reader_open("/tmp", &tr, err, sizeof(err)), -EISDIR);
+	assert_string_equal(err, "/tmp: is a directory");
+}
+
+static void test_names(void **state)
+{
+	(void)state;
+	for (int f = 0; f < TRACE_FORMATS; f++)
+		assert_int_equal(trace_format_from_name(trace_format_name((enum trace_format)f)), f);
+	assert_int_equal(trace_format_from_name("json"), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip_both_formats),
+		cmocka_unit_test(test_csv_header_any_order_and_comments),
+		cmocka_unit_test(test_garbage_rejected),
+		cmocka_unit_test(test_bad_headers),
+		cmocka_unit_test(test_events_reset),
+		cmocka_unit_test(test_reader_names_file_and_line),
+		cmocka_unit_test(test_reader_nul_bom_directory),
+		cmocka_unit_test(test_names),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
