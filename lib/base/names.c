@@ -6,13 +6,6 @@
 
 #include "base/util.h"
 
-static const char *const event_names[EVENT_KINDS] = {
-	[EVENT_ENTERED] = "entered",         [EVENT_LEFT] = "left",
-	[EVENT_REMAINING] = "remaining",     [EVENT_NORMAL] = "normal",
-	[EVENT_TARGET_LOST] = "target_lost", [EVENT_TARGET_FOUND] = "target_found",
-	[EVENT_OOM_KILL] = "oom_kill",       [EVENT_LIMIT_CHANGED] = "limit_changed",
-};
-
 static const char *const psi_kind_names[PSI_KINDS] = {
 	[PSI_SOME] = "some",
 	[PSI_FULL] = "full",
@@ -119,7 +112,6 @@ static int reverse(const char *const *names, size_t n, const char *s)
 		return reverse(table, ARRAY_SIZE(table), s);     \
 	}
 
-NAME_LOOKUPS(event_kind, enum event_kind, event_names)
 NAME_LOOKUPS(psi_kind, enum psi_kind, psi_kind_names)
 NAME_LOOKUPS(psi_window, enum psi_window, psi_window_names)
 NAME_LOOKUPS(memevent, enum memevent, memevent_names)

@@ -1,19 +1,7 @@
 /* The enums whose values have names in policies, logs, payloads and the command line, each with
- * its one table of names (lib/base/names.c) and the lookups both ways. */
+ * its one table of names (lib/base/names.c) and the lookups both ways. Event kinds have a table
+ * with more columns than a name: lib/policy/event.h. */
 #pragma once
-
-/* Handler events (policy "on", payload "event", MEMHOOK_EVENT). */
-enum event_kind {
-	EVENT_ENTERED,
-	EVENT_LEFT,
-	EVENT_REMAINING,
-	EVENT_NORMAL,
-	EVENT_TARGET_LOST,
-	EVENT_TARGET_FOUND,
-	EVENT_OOM_KILL,
-	EVENT_LIMIT_CHANGED, /* the effective limit changed (resize, docker update, VPA) */
-	EVENT_KINDS,
-};
 
 /* memory.pressure lines and windows (policy "pressure", payload "psi"). */
 enum psi_kind { PSI_SOME, PSI_FULL, PSI_KINDS };
@@ -81,8 +69,6 @@ enum trace_format { TRACE_FORMAT_CSV, TRACE_FORMAT_JSONL, TRACE_FORMATS };
 
 /* Each *_name returns the name, or "unknown" for a value out of range. Each *_from_name returns the
  * value whose name is exactly s (case-sensitive), or -EINVAL (also for NULL). */
-const char *event_kind_name(enum event_kind k);
-int event_kind_from_name(const char *s);
 const char *psi_kind_name(enum psi_kind k);
 int psi_kind_from_name(const char *s);
 const char *psi_window_name(enum psi_window w);
