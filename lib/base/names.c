@@ -29,21 +29,6 @@ static const char *const usage_kind_names[USAGE_KINDS] = {
 	[USAGE_ANON] = "anon",
 };
 
-static const char *const cond_names[COND_KINDS] = {
-	[COND_GLOBAL_ABSOLUTE] = "global_absolute",
-	[COND_GLOBAL_RELATIVE] = "global_relative",
-	[COND_LOCAL_ABSOLUTE] = "local_absolute",
-	[COND_LOCAL_RELATIVE] = "local_relative",
-	[COND_CUSTOM] = "custom",
-	[COND_ALL] = "all",
-	[COND_ANY] = "any",
-	[COND_NOT] = "not",
-	[COND_PRESSURE] = "pressure",
-	[COND_EVENTS] = "events",
-	[COND_TIME_TO_LIMIT] = "time_to_limit",
-	[COND_GROWTH] = "growth",
-};
-
 static const char *const action_names[ACTION_KINDS] = {
 	[ACTION_WEBHOOK] = "webhook", [ACTION_SIGNAL] = "signal",           [ACTION_RECLAIM] = "reclaim",
 	[ACTION_EXEC] = "exec",       [ACTION_MEMORY_HIGH] = "memory_high",
@@ -116,7 +101,6 @@ NAME_LOOKUPS(psi_kind, enum psi_kind, psi_kind_names)
 NAME_LOOKUPS(psi_window, enum psi_window, psi_window_names)
 NAME_LOOKUPS(memevent, enum memevent, memevent_names)
 NAME_LOOKUPS(usage_kind, enum usage_kind, usage_kind_names)
-NAME_LOOKUPS(cond_kind, enum cond_kind, cond_names)
 NAME_LOOKUPS(action_kind, enum action_kind, action_names)
 NAME_LOOKUPS(webhook_signature, enum webhook_signature, webhook_signature_names)
 NAME_LOOKUPS(log_level, enum log_level, log_level_names)

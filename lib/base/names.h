@@ -1,6 +1,6 @@
 /* The enums whose values have names in policies, logs, payloads and the command line, each with
  * its one table of names (lib/base/names.c) and the lookups both ways. Event kinds have a table
- * with more columns than a name: lib/policy/event.h. */
+ * with more columns than a name: lib/policy/event.h; so have condition kinds (condition.h). */
 #pragma once
 
 /* memory.pressure lines and windows (policy "pressure", payload "psi"). */
@@ -22,7 +22,8 @@ enum memevent {
  * inactive file pages (kubelet's working set); anonymous memory (v2 anon, v1 total_rss). */
 enum usage_kind { USAGE_CURRENT, USAGE_WORKING_SET, USAGE_ANON, USAGE_KINDS };
 
-/* Condition kinds: the keys of a policy's condition objects (lib/policy/condition.h has their table). */
+/* Condition kinds: the keys of a policy's condition objects (lib/policy/condition.h has their table,
+ * names included: cond_kind_name). */
 enum cond_kind {
 	COND_GLOBAL_ABSOLUTE,
 	COND_GLOBAL_RELATIVE,
@@ -77,8 +78,6 @@ const char *memevent_name(enum memevent e);
 int memevent_from_name(const char *s);
 const char *usage_kind_name(enum usage_kind k);
 int usage_kind_from_name(const char *s);
-const char *cond_kind_name(enum cond_kind k);
-int cond_kind_from_name(const char *s);
 const char *action_kind_name(enum action_kind k);
 int action_kind_from_name(const char *s);
 const char *webhook_signature_name(enum webhook_signature s);

@@ -3,6 +3,7 @@
 #include "policy/condition.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,22 @@ static const struct cond_ops *const table[COND_KINDS] = {
 const struct cond_ops *condition_ops(enum cond_kind k)
 {
 	return (unsigned)k < ARRAY_SIZE(table) ? table[k] : NULL;
+}
+
+const char *cond_kind_name(enum cond_kind k)
+{
+	const struct cond_ops *ops = condition_ops(k);
+	return ops ? ops->name : "unknown";
+}
+
+int cond_kind_from_name(const char *s)
+{
+	if (!s)
+		return -EINVAL;
+	for (int k = 0; k < COND_KINDS; k++)
+		if (strcmp(table[k]->name, s) == 0)
+			return k;
+	return -EINVAL;
 }
 
 void condition_explain_nothing(_unused_ struct cJSON *o, _unused_ const struct condition *cond,

@@ -28,7 +28,7 @@ struct cond_threshold {
 };
 
 struct cond_ops {
-	const char *name; /* the policy key; equal to cond_kind_name(kind) */
+	const char *name; /* the policy key (cond_kind_name) */
 	/* Reads the key's value j (at path "….when.<name>") into cond, whose kind and path are set. */
 	int (*parse)(struct policy_ctx *c, const struct cJSON *j, const char *path, struct condition *cond);
 	/* Whether the condition holds for s; probe_results[cond->probe] for custom probes (may be NULL). */
@@ -59,6 +59,11 @@ extern const struct cond_ops cond_global_absolute, cond_global_relative, cond_lo
 
 /* The row of kind k, or NULL when k is out of range. */
 const struct cond_ops *condition_ops(enum cond_kind k);
+
+/* The name of k (its row's), or "unknown" for a value out of range. */
+const char *cond_kind_name(enum cond_kind k);
+/* The kind whose name is exactly s (case-sensitive), or -EINVAL (also for NULL). */
+int cond_kind_from_name(const char *s);
 
 /* explain for kinds without a measured value: adds nothing. */
 void condition_explain_nothing(struct cJSON *o, const struct condition *cond, const struct sample *s);
