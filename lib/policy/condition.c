@@ -10,6 +10,12 @@
 #include "policy/policy_parse.h"
 #include "base/util.h"
 
+/* The rows, one per kind, each defined beside its functions (lib/policy/cond_memory.c, cond_probe.c,
+ * cond_logic.c, cond_pressure.c, cond_events.c, cond_trend.c). */
+extern const struct cond_ops cond_global_absolute, cond_global_relative, cond_local_absolute,
+        cond_local_relative, cond_custom, cond_all, cond_any, cond_not, cond_pressure, cond_events,
+        cond_time_to_limit, cond_growth;
+
 static const struct cond_ops *const table[COND_KINDS] = {
 	[COND_GLOBAL_ABSOLUTE] = &cond_global_absolute,
 	[COND_GLOBAL_RELATIVE] = &cond_global_relative,

@@ -51,12 +51,6 @@ struct cond_ops {
 	bool negates;
 };
 
-/* The rows, one per kind (lib/policy/cond_memory.c, cond_probe.c, cond_logic.c, cond_pressure.c,
- * cond_events.c). */
-extern const struct cond_ops cond_global_absolute, cond_global_relative, cond_local_absolute,
-        cond_local_relative, cond_custom, cond_all, cond_any, cond_not, cond_pressure, cond_events,
-        cond_time_to_limit, cond_growth;
-
 /* The row of kind k, or NULL when k is out of range. */
 const struct cond_ops *condition_ops(enum cond_kind k);
 
