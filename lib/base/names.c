@@ -6,13 +6,6 @@
 
 #include "base/util.h"
 
-static const char *const event_names[EVENT_KINDS] = {
-	[EVENT_ENTERED] = "entered",         [EVENT_LEFT] = "left",
-	[EVENT_REMAINING] = "remaining",     [EVENT_NORMAL] = "normal",
-	[EVENT_TARGET_LOST] = "target_lost", [EVENT_TARGET_FOUND] = "target_found",
-	[EVENT_OOM_KILL] = "oom_kill",       [EVENT_LIMIT_CHANGED] = "limit_changed",
-};
-
 static const char *const psi_kind_names[PSI_KINDS] = {
 	[PSI_SOME] = "some",
 	[PSI_FULL] = "full",
@@ -34,21 +27,6 @@ static const char *const usage_kind_names[USAGE_KINDS] = {
 	[USAGE_CURRENT] = "current",
 	[USAGE_WORKING_SET] = "working_set",
 	[USAGE_ANON] = "anon",
-};
-
-static const char *const cond_names[COND_KINDS] = {
-	[COND_GLOBAL_ABSOLUTE] = "global_absolute",
-	[COND_GLOBAL_RELATIVE] = "global_relative",
-	[COND_LOCAL_ABSOLUTE] = "local_absolute",
-	[COND_LOCAL_RELATIVE] = "local_relative",
-	[COND_CUSTOM] = "custom",
-	[COND_ALL] = "all",
-	[COND_ANY] = "any",
-	[COND_NOT] = "not",
-	[COND_PRESSURE] = "pressure",
-	[COND_EVENTS] = "events",
-	[COND_TIME_TO_LIMIT] = "time_to_limit",
-	[COND_GROWTH] = "growth",
 };
 
 static const char *const action_names[ACTION_KINDS] = {
@@ -119,12 +97,10 @@ static int reverse(const char *const *names, size_t n, const char *s)
 		return reverse(table, ARRAY_SIZE(table), s);     \
 	}
 
-NAME_LOOKUPS(event_kind, enum event_kind, event_names)
 NAME_LOOKUPS(psi_kind, enum psi_kind, psi_kind_names)
 NAME_LOOKUPS(psi_window, enum psi_window, psi_window_names)
 NAME_LOOKUPS(memevent, enum memevent, memevent_names)
 NAME_LOOKUPS(usage_kind, enum usage_kind, usage_kind_names)
-NAME_LOOKUPS(cond_kind, enum cond_kind, cond_names)
 NAME_LOOKUPS(action_kind, enum action_kind, action_names)
 NAME_LOOKUPS(webhook_signature, enum webhook_signature, webhook_signature_names)
 NAME_LOOKUPS(log_level, enum log_level, log_level_names)

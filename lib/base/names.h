@@ -1,19 +1,7 @@
 /* The enums whose values have names in policies, logs, payloads and the command line, each with
- * its one table of names (lib/base/names.c) and the lookups both ways. */
+ * its one table of names (lib/base/names.c) and the lookups both ways. Event kinds have a table
+ * with more columns than a name: lib/policy/event.h; so have condition kinds (condition.h). */
 #pragma once
-
-/* Handler events (policy "on", payload "event", MEMHOOK_EVENT). */
-enum event_kind {
-	EVENT_ENTERED,
-	EVENT_LEFT,
-	EVENT_REMAINING,
-	EVENT_NORMAL,
-	EVENT_TARGET_LOST,
-	EVENT_TARGET_FOUND,
-	EVENT_OOM_KILL,
-	EVENT_LIMIT_CHANGED, /* the effective limit changed (resize, docker update, VPA) */
-	EVENT_KINDS,
-};
 
 /* memory.pressure lines and windows (policy "pressure", payload "psi"). */
 enum psi_kind { PSI_SOME, PSI_FULL, PSI_KINDS };
@@ -34,7 +22,8 @@ enum memevent {
  * inactive file pages (kubelet's working set); anonymous memory (v2 anon, v1 total_rss). */
 enum usage_kind { USAGE_CURRENT, USAGE_WORKING_SET, USAGE_ANON, USAGE_KINDS };
 
-/* Condition kinds: the keys of a policy's condition objects (lib/policy/condition.h has their table). */
+/* Condition kinds: the keys of a policy's condition objects (lib/policy/condition.h has their table,
+ * names included: cond_kind_name). */
 enum cond_kind {
 	COND_GLOBAL_ABSOLUTE,
 	COND_GLOBAL_RELATIVE,
@@ -81,8 +70,6 @@ enum trace_format { TRACE_FORMAT_CSV, TRACE_FORMAT_JSONL, TRACE_FORMATS };
 
 /* Each *_name returns the name, or "unknown" for a value out of range. Each *_from_name returns the
  * value whose name is exactly s (case-sensitive), or -EINVAL (also for NULL). */
-const char *event_kind_name(enum event_kind k);
-int event_kind_from_name(const char *s);
 const char *psi_kind_name(enum psi_kind k);
 int psi_kind_from_name(const char *s);
 const char *psi_window_name(enum psi_window w);
@@ -91,8 +78,6 @@ const char *memevent_name(enum memevent e);
 int memevent_from_name(const char *s);
 const char *usage_kind_name(enum usage_kind k);
 int usage_kind_from_name(const char *s);
-const char *cond_kind_name(enum cond_kind k);
-int cond_kind_from_name(const char *s);
 const char *action_kind_name(enum action_kind k);
 int action_kind_from_name(const char *s);
 const char *webhook_signature_name(enum webhook_signature s);

@@ -101,61 +101,20 @@ static void write_status(struct monitor *m, bool force)
 
 /* ---- emitting a check's events ---- */
 
-/* Logs what an event means for the operator: oom kills always, steps when the policy asks. Decides
- * whether a line is written before formatting anything: a steady check's `remaining` step, or any
- * step at a log level that hides it, costs no formatting (the bulk of a check's instructions). */
+/* Logs what an event means for the operator, as its row of event.h says: oom kills always, steps
+ * when the policy asks. Decides whether a line is written before formatting anything: a steady
+ * check's `remaining` step, or any step at a log level that hides it, costs no formatting (the bulk
+ * of a check's instructions). */
 static void log_event(const struct monitor *m, const struct event *ev, const struct sample *s)
 {
-	const struct policy *p = m->policy;
-	char usage[64], limit[32];
-	if (!s)
-		return;
-	if (ev->kind == EVENT_OOM_KILL) {
-		log_warn("OOM kill in the target: oom_kill +%llu (total %llu)",
-		         (unsigned long long)s->events_delta[MEMEV_OOM_KILL],
-		         (unsigned long long)s->events[MEMEV_OOM_KILL]);
-		return;
-	}
-	if (!log_enabled(LOG_LEVEL_INFO))
-		return;
-	if (ev->kind == EVENT_LIMIT_CHANGED) {
-		char from[32];
-		units_format_size(ev->old_limit_bytes, from, sizeof(from));
-		units_format_size(ev->new_limit_bytes, limit, sizeof(limit));
-		units_format_size(s->usage_bytes, usage, sizeof(usage));
-		log_info("limit changed: %s -> %s (%llu -> %llu bytes); usage %s, %.1f%% free", from, limit,
-		         (unsigned long long)ev->old_limit_bytes, (unsigned long long)ev->new_limit_bytes,
-		         usage, sample_local_free_percent(s));
-		return;
-	}
-	if (!p->log_transitions ||
-	    (ev->kind != EVENT_ENTERED && ev->kind != EVENT_LEFT && ev->kind != EVENT_NORMAL))
+	const struct event_kind_row *row = event_kind_row(ev->kind);
+	if (!s || !row || !row->log_line || (row->log_transitions_only && !m->policy->log_transitions) ||
+	    !log_enabled(row->log_level))
 		return; /* remaining (every check), target events: no line */
-	/* "usage 50Mi", "working set 50Mi" or "anon 50Mi": what the policy decides on. */
-	char used[32];
-	units_format_size(sample_used_bytes(s, s->usage), used, sizeof(used));
-	snprintf(usage, sizeof(usage), "%s %s",
-	         s->usage == USAGE_WORKING_SET ? "working set"
-	         : s->usage == USAGE_ANON      ? "anon"
-	                                       : "usage",
-	         used);
-	units_format_size(s->limit_bytes, limit, sizeof(limit));
-	double free_pct = sample_local_free_percent_of(s, s->usage);
-	switch (ev->kind) {
-	case EVENT_ENTERED:
-		log_info("level %d -> %d (%s): entered; %s of %s, %.1f%% free", ev->previous_level, ev->level,
-		         policy_level_name(p, ev->level), usage, limit, free_pct);
-		break;
-	case EVENT_LEFT:
-		log_info("level %d -> %d (%s): left %s; %s of %s, %.1f%% free", ev->previous_level, ev->level,
-		         policy_level_name(p, ev->level), policy_level_name(p, ev->previous_level), usage,
-		         limit, free_pct);
-		break;
-	default: /* EVENT_NORMAL */
-		log_info("level 0 (normal): memory is back to normal; %s of %s, %.1f%% free", usage, limit,
-		         free_pct);
-		break;
-	}
+	char line[512];
+	row->log_line(ev, s, policy_level_name(m->policy, ev->level),
+	              policy_level_name(m->policy, ev->previous_level), line, sizeof(line));
+	log_msg_about(row->log_level, row->name, "%s", line); /* folded apart per kind */
 }
 
 /* Marks the handlers that take ev now (recording when they fired). Returns how many. */

@@ -38,13 +38,6 @@ int simulate_check_policy(const struct policy *p, char *err, size_t err_size)
 	return -EOPNOTSUPP;
 }
 
-/* The level a handler with "level" would match for ev (entered/remaining: the level; left: the
- * level left; normal and the others: the level they happen at). */
-static int event_handler_level(const struct event *ev)
-{
-	return ev->kind == EVENT_LEFT ? ev->previous_level : ev->level;
-}
-
 static void tally_event(struct tally *t, const struct event *ev)
 {
 	int level = event_handler_level(ev);
@@ -81,7 +74,7 @@ static cJSON *event_json(const struct policy *p, const struct event *ev, const s
 		if (!h || !cJSON_AddItemToArray(handlers, h))
 			return NULL;
 	}
-	cJSON *js = check_event_has_sample(ev) ? payload_sample_json(s) : cJSON_CreateNull();
+	cJSON *js = event_has_sample(ev) ? payload_sample_json(s) : cJSON_CreateNull();
 	if (!js)
 		return NULL;
 	cJSON_AddItemToObject(o, "sample", js);
@@ -116,10 +109,11 @@ static cJSON *summary_json(const struct policy *p, const struct tally *t, int le
 	cJSON_AddStringToObject(sum, "from", t->samples ? from : "");
 	cJSON_AddStringToObject(sum, "to", t->samples ? to : "");
 	cJSON *events = cJSON_AddObjectToObject(sum, "events");
-	static const enum event_kind kinds[] = { EVENT_ENTERED,   EVENT_LEFT,     EVENT_NORMAL,
-		                                 EVENT_REMAINING, EVENT_OOM_KILL, EVENT_LIMIT_CHANGED };
-	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++)
-		cJSON_AddNumberToObject(events, event_kind_name(kinds[k]), (double)t->kind[kinds[k]]);
+	/* the kinds a replay can give (the target is always there), steps first */
+	for (int c = EVENT_CLASS_STEP; c < EVENT_CLASS_TARGET; c++)
+		for (int k = 0; k < EVENT_KINDS; k++)
+			if ((int)event_kinds[k].about == c)
+				cJSON_AddNumberToObject(events, event_kinds[k].name, (double)t->kind[k]);
 	cJSON *levels = cJSON_AddArrayToObject(sum, "levels");
 	for (int l = 0; l <= (int)p->n_levels; l++) {
 		cJSON *o = cJSON_CreateObject();
@@ -127,12 +121,13 @@ static cJSON *summary_json(const struct policy *p, const struct tally *t, int le
 		cJSON_AddNumberToObject(o, "level", l);
 		cJSON_AddStringToObject(o, "name", policy_level_name(p, l));
 		cJSON_AddNumberToObject(o, "seconds", (double)t->level_usec[l] / 1e6);
-		static const enum event_kind at0[] = { EVENT_NORMAL, EVENT_REMAINING };
-		static const enum event_kind atn[] = { EVENT_ENTERED, EVENT_LEFT, EVENT_REMAINING };
-		const enum event_kind *ks = l ? atn : at0;
-		size_t nk = l ? ARRAY_SIZE(atn) : ARRAY_SIZE(at0);
-		for (size_t k = 0; k < nk; k++)
-			cJSON_AddNumberToObject(o, event_kind_name(ks[k]), (double)t->per_level[l][ks[k]]);
+		/* the steps and stays at l */
+		for (int c = EVENT_CLASS_STEP; c <= EVENT_CLASS_STAY; c++)
+			for (int k = 0; k < EVENT_KINDS; k++)
+				if ((int)event_kinds[k].about == c &&
+				    event_kind_at_level((enum event_kind)k, l))
+					cJSON_AddNumberToObject(o, event_kinds[k].name,
+					                        (double)t->per_level[l][k]);
 	}
 	cJSON_AddNumberToObject(sum, "final_level", level);
 	cJSON_AddStringToObject(sum, "final_level_name", policy_level_name(p, level));
@@ -189,7 +184,7 @@ int simulate_run(const struct policy *p, struct trace_reader *tr, bool all, FILE
 		for (size_t i = 0; i < res.n_events; i++) {
 			const struct event *ev = &res.events[i];
 			tally_event(t, ev);
-			if (ev->kind == EVENT_REMAINING && !all)
+			if (event_kinds[ev->kind].about == EVENT_CLASS_STAY && !all)
 				continue;
 			int pr = print_line(out, event_json(p, ev, &res.sample, last_fired, s.mono_usec));
 			if (pr < 0)

@@ -6,6 +6,7 @@
 
 #include "base/defaults.h"
 #include "base/util.h"
+#include "policy/condition.h"
 
 void adaptive_reset(struct adaptive_state *a)
 {
@@ -113,78 +114,34 @@ static void approach(struct walk *w, double distance_bytes, double rate)
 		take(w, ADAPTIVE_SAFETY * distance_bytes / rate);
 }
 
-/* A local condition's threshold: usage of its kind above which it holds. Nothing when it cannot
- * change with usage (a limit of 0, a threshold of 0 or above the limit) or holds already. */
-static void local_condition(struct walk *w, const struct condition *c)
-{
-	const struct sample *s = w->s;
-	uint64_t used = sample_used_bytes(s, c->usage), limit = s->limit_bytes;
-	double threshold; /* holds once used > threshold */
-	if (c->kind == COND_LOCAL_ABSOLUTE) {
-		if (c->bytes == 0 || c->bytes > limit || sample_local_free_bytes_of(s, c->usage) < c->bytes)
-			return;
-		threshold = (double)(limit - c->bytes);
-	} else {
-		if (limit == 0 || c->percent <= 0.0 || sample_local_free_percent_of(s, c->usage) < c->percent)
-			return;
-		threshold = (double)limit * (100.0 - c->percent) / 100.0;
-	}
-	double rate = w->a->growth_bytes_per_sec[c->usage];
-	approach(w, threshold - (double)used, rate > w->assumed_rate ? rate : w->assumed_rate);
-}
-
-/* A global condition's threshold: MemAvailable below which it holds. */
-static void global_condition(struct walk *w, const struct condition *c)
-{
-	const struct sample *s = w->s;
-	double available = (double)s->host_available_bytes, threshold;
-	if (c->kind == COND_GLOBAL_ABSOLUTE) {
-		if (s->host_available_bytes < c->bytes)
-			return;
-		threshold = (double)c->bytes;
-	} else {
-		if (s->host_total_bytes == 0 || sample_host_available_percent(s) < c->percent)
-			return;
-		threshold = (double)s->host_total_bytes * c->percent / 100.0;
-	}
-	approach(w, available - threshold, w->a->host_fall_bytes_per_sec);
-}
-
-/* time_to_limit: holds once the projected time falls below its below; at a steady slope it falls
- * by a second every second. */
-static void time_to_limit_condition(struct walk *w, const struct condition *c)
-{
-	const struct trend_fit *f = &w->s->trend_fits[c->trend];
-	double below_sec = (double)c->below_usec / (double)USEC_PER_SEC;
-	if (!f->valid || f->slope_bytes_per_sec <= 0.0 || f->time_to_limit_sec < below_sec)
-		return;
-	take(w, ADAPTIVE_SAFETY * (f->time_to_limit_sec - below_sec));
-}
-
-/* Every threshold of c that usage growing would cross; not under a not (a negated threshold is
- * crossed by usage falling: the clear direction, never urgent). */
+/* The threshold of c that memory filling would cross (the row's threshold column of
+ * condition.h), approached at the rate its measure moves; then its children's, not under a not (a
+ * negated threshold is crossed by memory emptying: the clear direction, never urgent). */
 static void walk_condition(struct walk *w, const struct condition *c)
 {
-	switch (c->kind) {
-	case COND_LOCAL_ABSOLUTE:
-	case COND_LOCAL_RELATIVE:
-		local_condition(w, c);
-		break;
-	case COND_GLOBAL_ABSOLUTE:
-	case COND_GLOBAL_RELATIVE:
-		global_condition(w, c);
-		break;
-	case COND_TIME_TO_LIMIT:
-		time_to_limit_condition(w, c);
-		break;
-	case COND_ALL:
-	case COND_ANY:
-		for (size_t i = 0; i < c->n_children; i++)
-			walk_condition(w, &c->children[i]);
-		break;
-	default: /* not, custom, pressure, events, growth: no threshold usage approaches */
-		break;
+	const struct cond_ops *ops = condition_ops(c->kind);
+	const struct sample *s = w->s;
+	struct cond_threshold t;
+	if (ops->threshold && ops->threshold(c, s, &t)) {
+		switch (t.measure) {
+		case COND_MEASURE_USAGE: {
+			double rate = w->a->growth_bytes_per_sec[c->usage];
+			approach(w, t.value - (double)sample_used_bytes(s, c->usage),
+			         rate > w->assumed_rate ? rate : w->assumed_rate);
+			break;
+		}
+		case COND_MEASURE_HOST_AVAILABLE:
+			approach(w, (double)s->host_available_bytes - t.value, w->a->host_fall_bytes_per_sec);
+			break;
+		case COND_MEASURE_TIME_TO_LIMIT: /* at a steady slope it falls by a second every second */
+			take(w, ADAPTIVE_SAFETY * (s->trend_fits[c->trend].time_to_limit_sec - t.value));
+			break;
+		}
 	}
+	if (ops->negates)
+		return;
+	for (size_t i = 0; i < c->n_children; i++)
+		walk_condition(w, &c->children[i]);
 }
 
 uint64_t adaptive_delay_usec(const struct policy *p, const struct adaptive_state *a,

@@ -98,5 +98,5 @@ void check_step(const struct policy *p, struct check_state *st, enum check_targe
 
 bool check_event_has_sample(const struct event *ev)
 {
-	return ev->kind != EVENT_TARGET_LOST && ev->kind != EVENT_TARGET_FOUND;
+	return event_has_sample(ev);
 }

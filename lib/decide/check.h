@@ -14,7 +14,7 @@
 #include "policy/policy.h"
 #include "policy/sample.h"
 
-/* target_found or target_lost, limit_changed, oom_kill, then at most |to - from| + 1 level steps. */
+/* target_found or target_lost, a changed limit, oom_kill, then at most |to - from| + 1 level steps. */
 #define CHECK_MAX_EVENTS (POLICY_MAX_LEVELS + 4)
 
 /* level, at most p's highest level (a reload to a policy with fewer levels). */
@@ -26,7 +26,7 @@ struct check_state {
 	int level;                   /* 0..n_levels of the running policy */
 	struct hysteresis hys;       /* per-level for / clear_for timers */
 	struct trend_ring trend;     /* recent usage for trend conditions (empty without them) */
-	struct limit_watch limits;   /* the last effective limit, for limit_changed */
+	struct limit_watch limits;   /* the last effective limit, to see it change */
 	struct adaptive_state adapt; /* growth rates, for the next check's delay */
 };
 
@@ -57,15 +57,15 @@ struct check_result {
 
 /* Decides one check at st's level (clamped to p): target_found when found, target_lost alone when
  * lost (both restart st's timers, empty its trend ring and forget the last limit); with a sample s,
- * its trend fits (trend_apply: the sample in ret carries them), limit_changed when s's effective
- * limit differs from the last check's (so a target's first check never has one), oom_kill when memory.events'
- * oom_kill grew, then the steps from the level to the one p's conditions and st's timers give at s->mono_usec
- * (hysteresis_step; remaining when it did not change), and the delay to the next check
+ * its trend fits (trend_apply: the sample in ret carries them), the limit's event (limit_watch.h) when s's
+ * effective limit differs from the last check's (so a target's first check never has one), oom_kill when
+ * memory.events' oom_kill grew, then the steps from the level to the one p's conditions and st's timers give
+ * at s->mono_usec (hysteresis_step; remaining when it did not change), and the delay to the next check
  * (lib/decide/adaptive.h: st's growth rates take the sample first; a found or lost target forgets them).
  * probe_results as for eval_level. Pure: reads its arguments, writes only st (the level after the steps, the
  * timers) and ret. */
 void check_step(const struct policy *p, struct check_state *st, enum check_target target,
                 const struct sample *s, const bool *probe_results, struct check_result *ret);
 
-/* Whether ev carries the check's sample (oom_kill and level steps; not target_lost/found). */
+/* Whether ev carries the check's sample (event_has_sample: all but the target's appearance and loss). */
 bool check_event_has_sample(const struct event *ev);

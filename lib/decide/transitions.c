@@ -23,17 +23,9 @@ bool transitions_handler_matches(const struct handler *h, const struct event *ev
 {
 	if (h->on != ev->kind)
 		return false;
-	if (h->level < 0)
+	if (h->level < 0 || !event_kind_takes_level(ev->kind))
 		return true;
-	switch (ev->kind) {
-	case EVENT_ENTERED:
-	case EVENT_REMAINING:
-		return h->level == ev->level;
-	case EVENT_LEFT:
-		return h->level == ev->previous_level;
-	default:
-		return true;
-	}
+	return h->level == event_handler_level(ev);
 }
 
 bool transitions_handler_due(const struct handler *h, const struct event *ev, uint64_t last_fired_usec,

@@ -72,22 +72,16 @@ static bool least_pages(const struct condition *cond, uint64_t limit_bytes, uint
 static void walk(const struct condition *cond, uint64_t limit_bytes, uint64_t page_bytes, uint64_t max_pages,
                  struct threshold_set *set)
 {
+	const struct cond_ops *ops = condition_ops(cond->kind);
+	const struct sample none_used = { .limit_bytes = limit_bytes };
+	struct cond_threshold t;
 	uint64_t pages;
-	switch (cond->kind) {
-	case COND_LOCAL_ABSOLUTE:
-	case COND_LOCAL_RELATIVE:
-		if (least_pages(cond, limit_bytes, page_bytes, max_pages, &pages))
-			set_add(set, pages * page_bytes);
-		break;
-	case COND_ALL:
-	case COND_ANY:
-	case COND_NOT:
-		for (size_t i = 0; i < cond->n_children; i++)
-			walk(&cond->children[i], limit_bytes, page_bytes, max_pages, set);
-		break;
-	default:
-		break; /* the host, pressure, events, trends, probes: no usage threshold */
-	}
+	/* a usage threshold (the row's threshold column), found exactly as the kernel compares it */
+	if (ops->threshold && ops->threshold(cond, &none_used, &t) && t.measure == COND_MEASURE_USAGE &&
+	    least_pages(cond, limit_bytes, page_bytes, max_pages, &pages))
+		set_add(set, pages * page_bytes);
+	for (size_t i = 0; i < cond->n_children; i++) /* under all, any and not alike */
+		walk(&cond->children[i], limit_bytes, page_bytes, max_pages, set);
 }
 
 size_t cg_thresholds_of(const struct policy *p, uint64_t limit_bytes, uint64_t page_bytes,

@@ -15,23 +15,13 @@
 #include "base/units.h"
 #include "base/util.h"
 
-static const struct kube_reason_row {
-	const char *reason;
-	const char *type;
-} reason_rows[EVENT_KINDS] = {
-	[EVENT_ENTERED] = { "MemoryLevelEntered", "Warning" },
-	[EVENT_LEFT] = { "MemoryLevelLeft", "Normal" },
-	[EVENT_NORMAL] = { "MemoryNormal", "Normal" },
-	[EVENT_OOM_KILL] = { "OOMKillDetected", "Warning" },
-	[EVENT_TARGET_LOST] = { "TargetLost", "Warning" },
-};
-
 int kube_event_reason(enum event_kind k, const char **ret_reason, const char **ret_type)
 {
-	if ((unsigned)k >= EVENT_KINDS || !reason_rows[k].reason)
+	const struct event_kind_row *row = event_kind_row(k);
+	if (!row || !row->k8s_reason)
 		return -EINVAL;
-	*ret_reason = reason_rows[k].reason;
-	*ret_type = reason_rows[k].type;
+	*ret_reason = row->k8s_reason;
+	*ret_type = row->k8s_type;
 	return 0;
 }
 
@@ -63,35 +53,12 @@ void kube_event_note(const struct event *ev, const char *level_name, const char 
                      const struct sample *s, char *ret, size_t size)
 {
 	char what[256], figures[160] = "";
-	switch (ev->kind) {
-	case EVENT_ENTERED:
-		snprintf(what, sizeof(what), "Memory level %d (%s) entered from %d (%s)", ev->level,
-		         level_name, ev->previous_level, previous_level_name);
-		break;
-	case EVENT_LEFT:
-		snprintf(what, sizeof(what), "Memory level %d (%s) left for %d (%s)", ev->previous_level,
-		         previous_level_name, ev->level, level_name);
-		break;
-	case EVENT_NORMAL:
-		snprintf(what, sizeof(what), "Memory back to normal from level %d (%s)", ev->previous_level,
-		         previous_level_name);
-		break;
-	case EVENT_OOM_KILL:
-		snprintf(what, sizeof(what),
-		         "OOM kill in the watched container (+%" PRIu64 ", %" PRIu64
-		         " in total) at level %d (%s)",
-		         s ? s->events_delta[MEMEV_OOM_KILL] : 0, s ? s->events[MEMEV_OOM_KILL] : 0,
-		         ev->level, level_name);
-		break;
-	case EVENT_TARGET_LOST:
-		snprintf(what, sizeof(what), "memhook lost its target at level %d (%s); it keeps watching",
-		         ev->level, level_name);
-		break;
-	default:
+	const struct event_kind_row *row = event_kind_row(ev->kind);
+	if (row && row->k8s_note)
+		row->k8s_note(ev, s, level_name, previous_level_name, what, sizeof(what));
+	else
 		snprintf(what, sizeof(what), "%s at level %d (%s)", event_kind_name(ev->kind), ev->level,
 		         level_name);
-		break;
-	}
 	if (s) {
 		char usage[32], limit[32];
 		units_format_size(s->usage_bytes, usage, sizeof(usage));

@@ -21,7 +21,7 @@ struct kube_pod {
 };
 
 /* The reason ("MemoryLevelEntered", ...) and type ("Warning" or "Normal") of events of kind k.
- * Returns 0, or -EINVAL for the kinds that are not sent (remaining, target_found, limit_changed). */
+ * Returns 0, or -EINVAL for the kinds that are not sent (no reason in their row of event.h). */
 int kube_event_reason(enum event_kind k, const char **ret_reason, const char **ret_type);
 
 /* real_usec as a MicroTime: RFC 3339 in UTC with microseconds, "2026-11-25T21:11:00.123456Z". */
@@ -31,8 +31,8 @@ void kube_micro_time(uint64_t real_usec, char ret[32]);
  * subdomain: a cut never leaves a '.' or '-' before the dot). size >= KUBE_NAME_MAX_CHARS + 1. */
 void kube_event_name(const char *pod, uint64_t unique, char *ret, size_t size);
 
-/* The note: what happened, the level and the sample (s may be NULL), at most size - 1 bytes
- * (size <= KUBE_NOTE_MAX_BYTES + 1 keeps it within the API server's limit). */
+/* The note: what happened (the row's k8s_note), the level and the sample (s may be NULL), at most size - 1
+ * bytes (size <= KUBE_NOTE_MAX_BYTES + 1 keeps it within the API server's limit). */
 void kube_event_note(const struct event *ev, const char *level_name, const char *previous_level_name,
                      const struct sample *s, char *ret, size_t size);
 

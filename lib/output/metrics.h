@@ -10,6 +10,7 @@
 
 #include "base/defaults.h"
 #include "base/names.h"
+#include "policy/event.h"
 #include "policy/sample.h"
 
 /* What memhook counted over its lifetime. Plain data: zero it to start. */

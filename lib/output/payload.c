@@ -39,6 +39,13 @@ static double round_percent(double v)
 	return (double)(int64_t)(v * 100.0 + 0.5) / 100.0;
 }
 
+/* The fields the event's kind adds (its row's payload_fields) into ret; returns how many. */
+static size_t payload_kind_fields(const struct event *ev, struct event_field ret[EVENT_FIELDS_MAX])
+{
+	const struct event_kind_row *row = event_kind_row(ev->kind);
+	return row && row->payload_fields ? row->payload_fields(ev, ret) : 0;
+}
+
 /* Adds a string, or null when s is NULL. Returns false on allocation failure. */
 static bool add_str_or_null(cJSON *o, const char *key, const char *s)
 {
@@ -158,10 +165,11 @@ char *payload_build_json(const struct event_ctx *c, size_t *ret_len)
 	if (c->pid > 0 ? !add_num(target, "pid", c->pid) : !cJSON_AddNullToObject(target, "pid"))
 		return NULL;
 
-	if (c->ev->kind == EVENT_LIMIT_CHANGED &&
-	    (!add_u64(root, "old_limit_bytes", c->ev->old_limit_bytes) ||
-	     !add_u64(root, "new_limit_bytes", c->ev->new_limit_bytes)))
-		return NULL;
+	struct event_field fields[EVENT_FIELDS_MAX];
+	size_t n_fields = payload_kind_fields(c->ev, fields);
+	for (size_t i = 0; i < n_fields; i++)
+		if (!add_u64(root, fields[i].key, fields[i].value))
+			return NULL;
 
 	if (c->sample) {
 		cJSON *s = payload_sample_json(c->sample);
@@ -215,6 +223,20 @@ static bool strv_push_int(char **v, size_t *n, const char *key, int value)
 	return strv_push(v, n, key, buf);
 }
 
+/* MEMHOOK_<KEY>=value for a field of the event's kind ("old_limit_bytes": MEMHOOK_OLD_LIMIT_BYTES). */
+static bool strv_push_field(char **v, size_t *n, const struct event_field *f)
+{
+	char key[64];
+	size_t len = strlen(f->key);
+	if (len + sizeof("MEMHOOK_") > sizeof(key))
+		return false;
+	memcpy(key, "MEMHOOK_", 8);
+	for (size_t i = 0; i <= len; i++) /* the NUL too */
+		key[8 + i] =
+		        (f->key[i] >= 'a' && f->key[i] <= 'z') ? (char)(f->key[i] - 'a' + 'A') : f->key[i];
+	return strv_push_u64(v, n, key, f->value);
+}
+
 /* Room for every variable below plus the terminating NULL. */
 #define ENV_MAX 24
 
@@ -241,9 +263,10 @@ char **payload_build_env(const struct event_ctx *c)
 		ok = strv_push(v, &n, "MEMHOOK_CGROUP", c->cgroup_path);
 	if (ok && c->pid > 0)
 		ok = strv_push_int(v, &n, "MEMHOOK_PID", c->pid);
-	if (ok && c->ev->kind == EVENT_LIMIT_CHANGED)
-		ok = strv_push_u64(v, &n, "MEMHOOK_OLD_LIMIT_BYTES", c->ev->old_limit_bytes) &&
-		     strv_push_u64(v, &n, "MEMHOOK_NEW_LIMIT_BYTES", c->ev->new_limit_bytes);
+	struct event_field fields[EVENT_FIELDS_MAX];
+	size_t n_fields = ok ? payload_kind_fields(c->ev, fields) : 0;
+	for (size_t i = 0; ok && i < n_fields; i++)
+		ok = strv_push_field(v, &n, &fields[i]);
 	if (ok && c->sample) {
 		const struct sample *s = c->sample;
 		char pct[32];

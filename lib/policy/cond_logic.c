@@ -97,4 +97,5 @@ const struct cond_ops cond_not = {
 	.eval = not_eval,
 	.explain = condition_explain_nothing,
 	.describe = describe,
+	.negates = true,
 };

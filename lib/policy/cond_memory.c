@@ -136,6 +136,46 @@ static bool local_relative_eval(const struct condition *c, const struct sample *
 	return local_relative_value(c, s) < c->percent;
 }
 
+/* global_absolute: MemAvailable below bytes. */
+static bool global_absolute_threshold(const struct condition *c, const struct sample *s,
+                                      struct cond_threshold *ret)
+{
+	if (s->host_available_bytes < c->bytes)
+		return false;
+	*ret = (struct cond_threshold){ COND_MEASURE_HOST_AVAILABLE, (double)c->bytes };
+	return true;
+}
+/* global_relative: MemAvailable below percent of MemTotal. */
+static bool global_relative_threshold(const struct condition *c, const struct sample *s,
+                                      struct cond_threshold *ret)
+{
+	if (s->host_total_bytes == 0 || sample_host_available_percent(s) < c->percent)
+		return false;
+	*ret = (struct cond_threshold){ COND_MEASURE_HOST_AVAILABLE,
+		                        (double)s->host_total_bytes * c->percent / 100.0 };
+	return true;
+}
+/* local_absolute: usage above limit - bytes. */
+static bool local_absolute_threshold(const struct condition *c, const struct sample *s,
+                                     struct cond_threshold *ret)
+{
+	uint64_t limit = s->limit_bytes;
+	if (c->bytes == 0 || c->bytes > limit || sample_local_free_bytes_of(s, c->usage) < c->bytes)
+		return false;
+	*ret = (struct cond_threshold){ COND_MEASURE_USAGE, (double)(limit - c->bytes) };
+	return true;
+}
+/* local_relative: usage above (100 - percent)% of the limit. */
+static bool local_relative_threshold(const struct condition *c, const struct sample *s,
+                                     struct cond_threshold *ret)
+{
+	uint64_t limit = s->limit_bytes;
+	if (limit == 0 || c->percent <= 0.0 || sample_local_free_percent_of(s, c->usage) < c->percent)
+		return false;
+	*ret = (struct cond_threshold){ COND_MEASURE_USAGE, (double)limit * (100.0 - c->percent) / 100.0 };
+	return true;
+}
+
 static void explain(cJSON *o, double value, double threshold)
 {
 	cJSON_AddNumberToObject(o, "value", value);
@@ -193,6 +233,7 @@ const struct cond_ops cond_global_absolute = {
 	.name = "global_absolute",
 	.parse = parse_global_bytes,
 	.eval = global_absolute_eval,
+	.threshold = global_absolute_threshold,
 	.explain = global_absolute_explain,
 	.describe = describe_bytes,
 	.needs = EVAL_NEEDS_HOST,
@@ -202,6 +243,7 @@ const struct cond_ops cond_global_relative = {
 	.name = "global_relative",
 	.parse = parse_global_percent,
 	.eval = global_relative_eval,
+	.threshold = global_relative_threshold,
 	.explain = global_relative_explain,
 	.describe = describe_percent,
 	.needs = EVAL_NEEDS_HOST,
@@ -211,6 +253,7 @@ const struct cond_ops cond_local_absolute = {
 	.name = "local_absolute",
 	.parse = parse_local_bytes,
 	.eval = local_absolute_eval,
+	.threshold = local_absolute_threshold,
 	.explain = local_absolute_explain,
 	.describe = describe_bytes,
 };
@@ -219,6 +262,7 @@ const struct cond_ops cond_local_relative = {
 	.name = "local_relative",
 	.parse = parse_local_percent,
 	.eval = local_relative_eval,
+	.threshold = local_relative_threshold,
 	.explain = local_relative_explain,
 	.describe = describe_percent,
 };

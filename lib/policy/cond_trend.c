@@ -90,6 +90,19 @@ static bool time_to_limit_eval(const struct condition *c, const struct sample *s
 	return f && f->slope_bytes_per_sec > 0 && f->time_to_limit_sec * 1e6 < (double)c->below_usec;
 }
 
+/* time_to_limit: the projected time falls below below (at a steady slope, by a second every
+ * second). */
+static bool time_to_limit_threshold(const struct condition *c, const struct sample *s,
+                                    struct cond_threshold *ret)
+{
+	const struct trend_fit *f = &s->trend_fits[c->trend];
+	double below_sec = (double)c->below_usec / (double)USEC_PER_SEC;
+	if (!f->valid || f->slope_bytes_per_sec <= 0.0 || f->time_to_limit_sec < below_sec)
+		return false;
+	*ret = (struct cond_threshold){ COND_MEASURE_TIME_TO_LIMIT, below_sec };
+	return true;
+}
+
 static bool growth_eval(const struct condition *c, const struct sample *s, _unused_ const bool *pr)
 {
 	const struct trend_fit *f = fit_of(c, s);
@@ -140,6 +153,7 @@ const struct cond_ops cond_time_to_limit = {
 	.name = "time_to_limit",
 	.parse = time_to_limit_parse,
 	.eval = time_to_limit_eval,
+	.threshold = time_to_limit_threshold,
 	.explain = time_to_limit_explain,
 	.describe = time_to_limit_describe,
 };

@@ -3,11 +3,18 @@
 #include "policy/condition.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "policy/policy_parse.h"
 #include "base/util.h"
+
+/* The rows, one per kind, each defined beside its functions (lib/policy/cond_memory.c, cond_probe.c,
+ * cond_logic.c, cond_pressure.c, cond_events.c, cond_trend.c). */
+extern const struct cond_ops cond_global_absolute, cond_global_relative, cond_local_absolute,
+        cond_local_relative, cond_custom, cond_all, cond_any, cond_not, cond_pressure, cond_events,
+        cond_time_to_limit, cond_growth;
 
 static const struct cond_ops *const table[COND_KINDS] = {
 	[COND_GLOBAL_ABSOLUTE] = &cond_global_absolute,
@@ -27,6 +34,22 @@ static const struct cond_ops *const table[COND_KINDS] = {
 const struct cond_ops *condition_ops(enum cond_kind k)
 {
 	return (unsigned)k < ARRAY_SIZE(table) ? table[k] : NULL;
+}
+
+const char *cond_kind_name(enum cond_kind k)
+{
+	const struct cond_ops *ops = condition_ops(k);
+	return ops ? ops->name : "unknown";
+}
+
+int cond_kind_from_name(const char *s)
+{
+	if (!s)
+		return -EINVAL;
+	for (int k = 0; k < COND_KINDS; k++)
+		if (strcmp(table[k]->name, s) == 0)
+			return k;
+	return -EINVAL;
 }
 
 void condition_explain_nothing(_unused_ struct cJSON *o, _unused_ const struct condition *cond,

@@ -18,12 +18,6 @@ const struct action_ops *action_ops(enum action_kind k)
 	return (unsigned)k < ARRAY_SIZE(table) ? table[k] : NULL;
 }
 
-/* Events that name a level: the others happen at whatever level is current. */
-static bool event_has_level(enum event_kind k)
-{
-	return k == EVENT_ENTERED || k == EVENT_LEFT || k == EVENT_REMAINING;
-}
-
 static bool is_handler_key(const char *key)
 {
 	return strcmp(key, "on") == 0 || strcmp(key, "level") == 0 || strcmp(key, "every") == 0 ||
@@ -44,21 +38,21 @@ static int parse_trigger(struct policy_ctx *c, const cJSON *j, const char *path,
 	if ((r = want_string(w, it, op, &on)) < 0)
 		return r;
 	int ev = event_kind_from_name(on);
-	if (ev < 0)
-		return want_fail(w, op,
-		                 "unknown event \"%.32s\" (expected entered, left, remaining, normal, "
-		                 "target_lost, target_found, oom_kill or limit_changed)",
-		                 on);
+	if (ev < 0) {
+		char names[256];
+		event_kind_names_list(names, sizeof(names));
+		return want_fail(w, op, "unknown event \"%.32s\" (expected %s)", on, names);
+	}
 	h->on = (enum event_kind)ev;
 
 	if ((it = cJSON_GetObjectItemCaseSensitive(j, "level"))) {
 		WANT_PATH_KEY(lp, w, path, "level");
-		if (!event_has_level(h->on))
+		if (!event_kind_takes_level(h->on))
 			return want_fail(w, lp, "not allowed for \"%s\" handlers", on);
 		long long lvl = 0;
 		if ((r = want_integer(w, it, lp, &lvl)) < 0)
 			return r;
-		long long min = h->on == EVENT_REMAINING ? 0 : 1;
+		long long min = event_kind_min_level(h->on);
 		if (lvl < min || lvl > (long long)c->p->n_levels)
 			return want_fail(w, lp, "must be between %lld and %zu", min, c->p->n_levels);
 		h->level = (int)lvl;
@@ -143,7 +137,7 @@ void handler_describe(const struct handler *h, size_t i, FILE *out)
 	fprintf(out, "handler %zu: on %s", i, event_kind_name(h->on));
 	if (h->level >= 0)
 		fprintf(out, " level %d", h->level);
-	else if (event_has_level(h->on))
+	else if (event_kind_takes_level(h->on))
 		fputs(" any level", out);
 	if (h->every_usec)
 		fprintf(out, " every %s", units_format_duration(h->every_usec, buf, sizeof(buf)));

@@ -384,21 +384,23 @@ int policy_check_target(const struct policy *p, int cgroup_version, char *err, s
 
 int policy_add_webhook(struct policy *p, const char *url, char *err, size_t err_size)
 {
-	static const enum event_kind events[] = { EVENT_ENTERED,      EVENT_LEFT,         EVENT_NORMAL,
-		                                  EVENT_TARGET_LOST,  EVENT_TARGET_FOUND, EVENT_OOM_KILL,
-		                                  EVENT_LIMIT_CHANGED };
 	struct policy_ctx c = { .w = { .err = err, .err_size = err_size }, .p = p };
+	size_t n_events = 0;
 
 	if (err && err_size)
 		err[0] = '\0';
-	struct handler *hs = realloc(p->handlers, (p->n_handlers + ARRAY_SIZE(events)) * sizeof(*hs));
+	for (int k = 0; k < EVENT_KINDS; k++)
+		n_events += event_kinds[k].webhook;
+	struct handler *hs = realloc(p->handlers, (p->n_handlers + n_events) * sizeof(*hs));
 	if (!hs)
 		return want_oom(&c.w);
 	p->handlers = hs;
-	for (size_t i = 0; i < ARRAY_SIZE(events); i++) {
+	for (int k = 0; k < EVENT_KINDS; k++) {
+		if (!event_kinds[k].webhook)
+			continue;
 		_cleanup_cjson_ cJSON *j = cJSON_CreateObject();
 		cJSON *wh = j ? cJSON_AddObjectToObject(j, "webhook") : NULL;
-		if (!wh || !cJSON_AddStringToObject(j, "on", event_kind_name(events[i])) ||
+		if (!wh || !cJSON_AddStringToObject(j, "on", event_kinds[k].name) ||
 		    !cJSON_AddStringToObject(wh, "url", url))
 			return want_oom(&c.w);
 		struct handler *h = &p->handlers[p->n_handlers++];

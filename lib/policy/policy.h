@@ -188,7 +188,8 @@ int policy_load(const char *path, struct policy **ret, char *err, size_t err_siz
 
 void policy_free(struct policy *p);
 
-/* Adds a webhook handler posting to url for every event but remaining (the --webhook option).
+/* Adds a webhook handler posting to url for every kind in the --webhook set (event.h's webhook
+ * column: all but remaining), in the order of their rows (the --webhook option).
  * Returns 0 or -EINVAL ("--webhook.webhook.url: ..." in err) / -ENOMEM. */
 int policy_add_webhook(struct policy *p, const char *url, char *err, size_t err_size);
 
