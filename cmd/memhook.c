@@ -7,7 +7,7 @@
 #include "base/log.h"
 #include "base/units.h"
 #include "commands.h"
-#include "daemon/monitor.h"
+#include "daemon/daemon.h"
 #include "delivery/kube_events.h"
 #include "options.h"
 #include "output/http_server.h"
@@ -63,14 +63,16 @@ int main(int argc, char **argv)
 	if (o.command == CMD_DUMP)
 		return cmd_dump(&spec);
 
-	struct monitor_config cfg = {
-		.target = spec,
-		.policy_path = o.policy_path,
-		.status_file = o.status_file,
-		.webhook_url = o.webhook_url,
+	struct daemon_config cfg = {
+		.monitor = {
+			.target = spec,
+			.policy_path = o.policy_path,
+			.status_file = o.status_file,
+			.webhook_url = o.webhook_url,
+			.webhook_queue_cap = WEBHOOK_QUEUE_CAP_DEFAULT,
+			.dry_run = o.dry_run,
+		},
 		.grace_usec = GRACE_DEFAULT_USEC,
-		.webhook_queue_cap = WEBHOOK_QUEUE_CAP_DEFAULT,
-		.dry_run = o.dry_run,
 		.listen = o.listen,
 	};
 	if (o.listen && !o.once) {
@@ -93,7 +95,7 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 		kube.dry_run = o.dry_run;
-		cfg.kube_events = &kube;
+		cfg.monitor.kube_events = &kube;
 	}
 	struct policy *p = NULL;
 	if ((r = load_policy(o.policy_path, o.webhook_url, &p)))
@@ -101,14 +103,14 @@ int main(int argc, char **argv)
 
 	if (o.once)
 		return cmd_once(&spec, p);
-	if ((r = monitor_block_signals()) < 0) {
+	if ((r = daemon_block_signals()) < 0) {
 		fprintf(stderr, "memhook: blocking signals: %s\n", strerror(-r));
 		policy_free(p);
 		return EXIT_RUNTIME;
 	}
 	/* A fault that repeats at every check (a garbage file, a dead receiver) logs about once a second. */
 	log_set_fold_window(USEC_PER_SEC);
-	r = monitor_run(&cfg, p);
+	r = daemon_run(&cfg, p);
 	log_fold_flush(true);
 	if (r == -EINVAL)
 		return EXIT_USAGE;
