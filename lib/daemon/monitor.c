@@ -300,6 +300,11 @@ static int install_policy(struct monitor *m, struct policy *p)
 		if ((size_t)l > p->n_levels ||
 		    strcmp(policy_level_name(m->policy, l), policy_level_name(p, l)) != 0)
 			metrics_forget_level(&m->metrics, l);
+	/* Webhook ids are unique within a policy; past every previous policy's here, so a 410 Gone for
+	 * an old handler's delivery never disables a new one (webhook.h). */
+	for (size_t i = 0; i < p->n_handlers; i++)
+		p->handlers[i].webhook.id += m->webhook_ids;
+	m->webhook_ids += p->n_handlers;
 	policy_free(m->policy);
 	free(m->handlers);
 	probes_free(m->probes);

@@ -36,8 +36,9 @@ struct monitor {
 
 	struct check_state state; /* the level and its hysteresis timers */
 	bool paused;
-	bool reload_pending; /* SIGHUP arrived while probes ran */
-	uint64_t seq;        /* the last event number */
+	bool reload_pending;  /* SIGHUP arrived while probes ran */
+	uint64_t seq;         /* the last event number */
+	uint64_t webhook_ids; /* handlers of the policies installed so far: where the next one's ids start */
 	uint64_t checks;
 	struct sample sample; /* of the check waiting for its probes */
 
