@@ -1,7 +1,10 @@
 /* memhook: argv and environment in, a config out, then the library runs it. Only cmd/ exits. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
 
 #include "base/defaults.h"
 #include "base/log.h"
@@ -11,7 +14,38 @@
 #include "delivery/kube_events.h"
 #include "options.h"
 #include "output/http_server.h"
+#include "output/payload.h"
 #include "policy/policy.h"
+
+/* HOST_NAME_MAX is 64 on Linux; a little more for safety. */
+#define HOSTNAME_SIZE 256
+
+/* The strings struct payload_origin points at. */
+struct origin_text {
+	char instance[PAYLOAD_INSTANCE_SIZE];
+	char hostname[HOSTNAME_SIZE];
+};
+
+/* Who this memhook is to its receivers: an instance id drawn now, the hostname, and the pod the
+ * downward API names (POD_NAME, POD_NAMESPACE). Never fails: without getrandom's entropy the
+ * clock and the pid stand in; without a hostname it is "". */
+static void origin_from_environment(struct origin_text *text, struct payload_origin *ret)
+{
+	uint64_t v = 0;
+	/* GRND_NONBLOCK: at early boot the pool may not be ready, and memhook must not wait on it. */
+	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != (ssize_t)sizeof(v))
+		v = now_real_usec() ^ ((uint64_t)getpid() << 40) ^ now_mono_usec();
+	payload_format_instance(v, text->instance);
+	if (gethostname(text->hostname, sizeof(text->hostname)) < 0)
+		text->hostname[0] = '\0';
+	text->hostname[sizeof(text->hostname) - 1] = '\0';
+	*ret = (struct payload_origin){
+		.instance = text->instance,
+		.hostname = text->hostname,
+		.pod_name = getenv("POD_NAME"),
+		.pod_namespace = getenv("POD_NAMESPACE"),
+	};
+}
 
 static int setup_logging(const struct options *o)
 {
@@ -63,8 +97,12 @@ int main(int argc, char **argv)
 	if (o.command == CMD_DUMP)
 		return cmd_dump(&spec);
 
+	struct origin_text origin_text;
+	struct payload_origin origin;
+	origin_from_environment(&origin_text, &origin);
 	struct daemon_config cfg = {
 		.monitor = {
+			.origin = &origin,
 			.target = spec,
 			.policy_path = o.policy_path,
 			.status_file = o.status_file,

@@ -3,6 +3,7 @@
  * it keeps is in struct monitor: a loop may hold several. */
 #include "daemon/monitor.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +105,7 @@ static void emit(struct monitor *m, const struct event *ev, const struct sample 
 	const struct policy *p = m->policy;
 	struct target *t = &m->watch.target;
 	struct event_ctx ctx = {
+		.origin = m->cfg.origin,
 		.ev = ev,
 		.level_name = policy_level_name(p, ev->level),
 		.previous_level_name = policy_level_name(p, ev->previous_level),
@@ -384,6 +386,7 @@ void monitor_set_paused(struct monitor *m, bool paused)
 
 int monitor_new(struct loop *l, const struct monitor_config *cfg, struct policy *policy, struct monitor **ret)
 {
+	assert(cfg->origin);
 	struct monitor *m = calloc(1, sizeof(*m));
 	if (!m) {
 		policy_free(policy);
@@ -412,7 +415,7 @@ int monitor_new(struct loop *l, const struct monitor_config *cfg, struct policy 
 		goto fail;
 	}
 	r = webhook_client_new(l, cfg->webhook_queue_cap ? cfg->webhook_queue_cap : WEBHOOK_QUEUE_CAP_DEFAULT,
-	                       &m->dispatch.webhooks);
+	                       cfg->origin->instance, &m->dispatch.webhooks);
 	if (r < 0) {
 		log_error("webhook client: %s", strerror(-r));
 		goto fail;

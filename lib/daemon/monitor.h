@@ -14,6 +14,7 @@
 #include "delivery/kube_events.h"
 #include "kernel/target.h"
 #include "output/metrics.h"
+#include "output/payload.h"
 #include "policy/policy.h"
 
 struct loop;
@@ -29,6 +30,7 @@ struct monitor_config {
 	size_t webhook_queue_cap; /* 0: WEBHOOK_QUEUE_CAP_DEFAULT */
 	bool dry_run;             /* --dry-run: actions are logged as what they would do, none is done */
 	const struct kube_events_config *kube_events; /* --kubernetes-events; NULL: off */
+	const struct payload_origin *origin; /* who sends: in every webhook body and exec environment */
 };
 
 /* A monitor of cfg's target on l, running policy (taken: freed on failure too), its timer armed;

@@ -19,6 +19,9 @@
 #include "daemon/monitor.h"
 #include "policy/policy.h"
 
+/* Who sends, as cmd/ would gather it. */
+static const struct payload_origin origin = { .instance = "0123456789abcdef", .hostname = "node-7" };
+
 #define FIX "../fixtures"
 
 /* One level, entered below 70% free of the limit: the v2 fixture (100Mi of 256Mi, 61% free) is in
@@ -78,6 +81,7 @@ static struct monitor *new_monitor(struct loop *l, const char *dir, const char *
 	struct monitor_config cfg = {
 		.target = { .mode = TARGET_CGROUP, .cgroup_dir = dir, .proc_root = FIX "/proc" },
 		.status_file = status_file,
+		.origin = &origin,
 	};
 	struct monitor *m = NULL;
 	assert_int_equal(monitor_new(l, &cfg, p, &m), 0);
