@@ -33,6 +33,13 @@ static const char policy_json[] = "{\"check_interval\": \"10ms\", \"log_transiti
 #define V2_HIGH_BYTES "104857600\n" /* memory.current of the v2 fixture: 61% free */
 #define V2_LOW_BYTES  "10485760\n"  /* 96% free */
 #define V1_HIGH_BYTES "209715200\n" /* memory.usage_in_bytes: 22% free */
+#define V1_MID_BYTES  "161061273\n" /* 40% free */
+
+/* The v2 monitor's reload: entered below 10% free. */
+static const char policy_low_json[] =
+        "{\"check_interval\": \"10ms\", \"log_transitions\": false,"
+        " \"levels\": [{\"name\": \"low\", \"when\": {\"local_relative\": 10}}],"
+        " \"handlers\": []}";
 
 static void write_file(const char *dir, const char *name, const char *text)
 {
@@ -69,11 +76,13 @@ struct two {
 	char root[64];
 	char v2_dir[128], v1_dir[128];
 	char v2_status[128], v1_status[128];
+	char v2_policy[128]; /* what a reload of the v2 monitor reads */
 	struct loop *loop;
 	struct monitor *v2, *v1;
 };
 
-static struct monitor *new_monitor(struct loop *l, const char *dir, const char *status_file)
+static struct monitor *new_monitor(struct loop *l, const char *dir, const char *status_file,
+                                   const char *policy_path)
 {
 	struct policy *p = NULL;
 	char err[512];
@@ -81,6 +90,7 @@ static struct monitor *new_monitor(struct loop *l, const char *dir, const char *
 	struct monitor_config cfg = {
 		.target = { .mode = TARGET_CGROUP, .cgroup_dir = dir, .proc_root = FIX "/proc" },
 		.status_file = status_file,
+		.policy_path = policy_path,
 		.origin = &origin,
 	};
 	struct monitor *m = NULL;
@@ -99,14 +109,15 @@ static int setup_two(void **state)
 	snprintf(t->v1_dir, sizeof(t->v1_dir), "%s/v1", t->root);
 	snprintf(t->v2_status, sizeof(t->v2_status), "%s/v2.status", t->root);
 	snprintf(t->v1_status, sizeof(t->v1_status), "%s/v1.status", t->root);
+	snprintf(t->v2_policy, sizeof(t->v2_policy), "%s/v2.json", t->root);
 	assert_int_equal(mkdir(t->v2_dir, 0700), 0);
 	assert_int_equal(mkdir(t->v1_dir, 0700), 0);
 	copy_tree(FIX "/v2", t->v2_dir);
 	copy_tree(FIX "/v1", t->v1_dir);
 	assert_int_equal(loop_new(&t->loop), 0);
 	/* The config's strings are borrowed: t keeps them for the monitors' lifetime. */
-	t->v2 = new_monitor(t->loop, t->v2_dir, t->v2_status);
-	t->v1 = new_monitor(t->loop, t->v1_dir, t->v1_status);
+	t->v2 = new_monitor(t->loop, t->v2_dir, t->v2_status, t->v2_policy);
+	t->v1 = new_monitor(t->loop, t->v1_dir, t->v1_status, NULL);
 	*state = t;
 	return 0;
 }
@@ -216,6 +227,24 @@ static void test_pause_and_free_one(void **state)
 	assert_true(monitor_checks(t->v1) > v1);
 }
 
+/* A reload is one monitor's: v2 takes its new policy (10% free: level 0 at 61%), v1 keeps its own
+ * (70% free: level 1 at 40%). */
+static void test_reload_one(void **state)
+{
+	struct two *t = *state;
+	write_file(t->v1_dir, "memory.usage_in_bytes", V1_MID_BYTES);
+	assert_int_equal(monitor_start(t->v2), 0);
+	assert_int_equal(monitor_start(t->v1), 0);
+	assert_int_equal(monitor_level(t->v2), 1);
+	assert_int_equal(monitor_level(t->v1), 1);
+
+	write_file(t->root, "v2.json", policy_low_json);
+	monitor_reload(t->v2);
+	step_both(t);
+	assert_int_equal(monitor_level(t->v2), 0);
+	assert_int_equal(monitor_level(t->v1), 1);
+}
+
 int main(void)
 {
 	log_setup(LOG_FORMAT_TEXT, LOG_LEVEL_WARN);
@@ -223,6 +252,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_two_monitors_start_apart, setup_two, teardown_two),
 		cmocka_unit_test_setup_teardown(test_two_monitors_step_apart, setup_two, teardown_two),
 		cmocka_unit_test_setup_teardown(test_pause_and_free_one, setup_two, teardown_two),
+		cmocka_unit_test_setup_teardown(test_reload_one, setup_two, teardown_two),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
