@@ -17,7 +17,7 @@
 #include "kernel/dump.h"
 #include "kernel/target.h"
 
-int load_policy(const char *path, const char *webhook_url, struct policy **ret)
+int cmd_load_policy(const char *path, const char *webhook_url, struct policy **ret)
 {
 	char err[1024];
 	int r = path ? policy_load(path, ret, err, sizeof(err))
@@ -36,7 +36,7 @@ int load_policy(const char *path, const char *webhook_url, struct policy **ret)
 int cmd_check(const struct options *o, const struct target_spec *spec, bool target_named)
 {
 	struct policy *p = NULL;
-	int r = load_policy(o->policy_path, o->webhook_url, &p);
+	int r = cmd_load_policy(o->policy_path, o->webhook_url, &p);
 	if (r)
 		return r;
 	int rc = EXIT_OK;
@@ -189,7 +189,7 @@ int cmd_simulate(const struct options *o)
 		fputs("memhook: simulate needs --trace FILE\n", stderr);
 		return EXIT_USAGE;
 	}
-	int r = load_policy(o->policy_path, NULL, &p);
+	int r = cmd_load_policy(o->policy_path, NULL, &p);
 	if (r)
 		return r;
 	if (simulate_check_policy(p, err, sizeof(err)) < 0 ||

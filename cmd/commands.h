@@ -9,7 +9,7 @@
 
 /* Loads the policy at path (NULL: the embedded default), adding webhook_url's handler when given.
  * Returns 0, or EXIT_USAGE after printing why. */
-int load_policy(const char *path, const char *webhook_url, struct policy **ret);
+int cmd_load_policy(const char *path, const char *webhook_url, struct policy **ret);
 
 int cmd_check(const struct options *o, const struct target_spec *spec, bool target_named);
 int cmd_dump(const struct target_spec *spec);

@@ -136,7 +136,7 @@ int main(int argc, char **argv)
 		cfg.monitor.kube_events = &kube;
 	}
 	struct policy *p = NULL;
-	if ((r = load_policy(o.policy_path, o.webhook_url, &p)))
+	if ((r = cmd_load_policy(o.policy_path, o.webhook_url, &p)))
 		return r;
 
 	if (o.once)
