@@ -6,6 +6,8 @@
 
 struct curl_api curl_api;
 static void *curl_handle;
+/* Users of curl_global_init: libcurl's own process-wide state, counted beside its table. */
+static unsigned curl_global_users;
 
 int curl_api_load(char *err, size_t err_size)
 {
@@ -42,4 +44,23 @@ int curl_api_load(char *err, size_t err_size)
 	curl_api = api;
 	curl_handle = h;
 	return 0;
+}
+
+int curl_api_global_acquire(char *err, size_t err_size)
+{
+	int r = curl_api_load(err, err_size);
+	if (r < 0)
+		return r;
+	if (curl_global_users == 0 && curl_api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		snprintf(err, err_size, "curl_global_init failed");
+		return -EIO;
+	}
+	curl_global_users++;
+	return 0;
+}
+
+void curl_api_global_release(void)
+{
+	if (curl_global_users > 0 && --curl_global_users == 0)
+		curl_api.global_cleanup();
 }

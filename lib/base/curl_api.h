@@ -34,3 +34,9 @@ extern struct curl_api curl_api;
 /* Loads libcurl.so.4 and resolves every function (once; later calls return at once).
  * Returns 0, or -ENOPKG with dlerror()'s text in err. */
 int curl_api_load(char *err, size_t err_size);
+
+/* Loads libcurl (curl_api_load) and counts one more user of its process-wide state: the first
+ * runs curl_global_init. Returns 0, or -ENOPKG / -EIO with the reason in err. */
+int curl_api_global_acquire(char *err, size_t err_size);
+/* One user less: the last runs curl_global_cleanup. */
+void curl_api_global_release(void);

@@ -129,7 +129,7 @@
  * dropped, so a flood of events cannot make memhook's memory grow. */
 #define ACTION_QUEUE_CAP_DEFAULT 64
 
-/* ---- the daemon (cmd/memhook.c, lib/daemon/monitor.c) ---- */
+/* ---- the daemon (cmd/memhook.c, lib/daemon/daemon.c, lib/daemon/monitor.c) ---- */
 
 /* Time queued webhooks get on SIGTERM: one default webhook timeout; Kubernetes' termination grace
  * period (30 s) leaves room for it. */

@@ -31,7 +31,7 @@
 #define EXIT_DRAIN_MAX_BYTES (1024 * 1024)
 
 /* PATH for children when memhook has none (the usual default of su and systemd). */
-static char default_path[] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+static const char default_path[] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /* What children inherit from memhook's environment; a trailing '*' makes a prefix. LC_* is in:
  * locale settings change how a child formats its messages and carry nothing secret. */
@@ -321,7 +321,7 @@ int spawn_build_env(char *const env[], char *const extra_env[], char *const deny
 			v[n++] = *x;
 	}
 	if (!env_has(v, n, default_path, strlen("PATH")))
-		v[n++] = default_path;
+		v[n++] = (char *)default_path; /* execve's envp is char *const[]: never written */
 	v[n] = NULL;
 	*ret = v;
 	return 0;

@@ -1,32 +1,79 @@
-/* The daemon: one epoll loop that checks the target on a timerfd (and on memory.events / PSI
- * wakeups, watch.h), emits each check's events (check.h) to the handlers and keeps the status
- * file (status.h). `run --once` is once.h. */
+/* One watched target as a value: its policy, its check state (level, hysteresis timers, handlers'
+ * `every`), its wakeups (watch.h), its queues (the ordered actions, webhooks, Kubernetes Events),
+ * its status file and /metrics counters. A check runs on its own timerfd and on the target's
+ * wakeups; each check's events (check.h) are logged and emitted to the handlers. A loop may hold
+ * several monitors; what belongs to the process (signals, the HTTP listener, the log) is the
+ * caller's (daemon.h). `run --once` is once.h. */
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "delivery/kube_events.h"
-#include "policy/policy.h"
 #include "kernel/target.h"
+#include "output/metrics.h"
+#include "output/payload.h"
+#include "policy/policy.h"
 
+struct loop;
+struct monitor;
+
+/* What a monitor watches and where it reports. Its strings (and kube_events) are borrowed: they
+ * must outlive the monitor. */
 struct monitor_config {
 	struct target_spec target;
-	const char *policy_path; /* NULL: the embedded default; SIGHUP reloads from here */
-	const char *webhook_url; /* --webhook: also post every event there (kept across reloads) */
-	const char *status_file; /* NULL: none */
-	uint64_t grace_usec;     /* webhook delivery time left on SIGTERM */
-	size_t webhook_queue_cap;
-	bool dry_run;       /* --dry-run: actions are logged as what they would do, none is done */
-	const char *listen; /* --listen ADDR:PORT: /metrics, /healthz, /readyz (http_server.h); NULL: off */
+	const char *policy_path;  /* NULL: the embedded default; monitor_reload reloads from here */
+	const char *webhook_url;  /* --webhook: also post every event there (kept across reloads) */
+	const char *status_file;  /* NULL: none */
+	size_t webhook_queue_cap; /* 0: WEBHOOK_QUEUE_CAP_DEFAULT */
+	bool dry_run;             /* --dry-run: actions are logged as what they would do, none is done */
 	const struct kube_events_config *kube_events; /* --kubernetes-events; NULL: off */
+	const struct payload_origin *origin; /* who sends: in every webhook body and exec environment */
 };
 
-/* Runs until SIGTERM/SIGINT. Takes ownership of policy. Returns 0 on a clean stop, -EINVAL when
- * the policy does not fit the target found at start (reclaim or v2 conditions on a v1 cgroup), or
- * -errno on a runtime failure (all logged). The caller must have blocked the handled signals
- * (monitor_block_signals). */
-int monitor_run(const struct monitor_config *cfg, struct policy *policy);
+/* A monitor of cfg's target on l, running policy (taken: freed on failure too), its timer armed;
+ * nothing is read before monitor_start. Returns 0, or -errno (logged). */
+int monitor_new(struct loop *l, const struct monitor_config *cfg, struct policy *policy,
+                struct monitor **ret);
+/* Disarms its fds and timers (l keeps running), forgets queued actions and webhooks, restores
+ * memory.high when it changed it. NULL ok. */
+void monitor_free(struct monitor *m);
 
-/* The signals monitor_run takes through its signalfd; block them in every thread first. */
-int monitor_block_signals(void);
+/* Logs the start, acquires the target and runs the first check. Returns 0, or -EINVAL when the
+ * policy does not fit the target found (reclaim or v2 conditions on a v1 cgroup; logged). */
+int monitor_start(struct monitor *m);
+
+/* Reloads the policy from cfg's policy_path (SIGHUP): a rejected one is logged and the old one
+ * keeps running; while probes run, the reload waits for their end. */
+void monitor_reload(struct monitor *m);
+/* Pauses or resumes evaluation (SIGUSR2); a resumed check starts every timer afresh. */
+void monitor_set_paused(struct monitor *m, bool paused);
+
+/* The present target's cgroup path, NULL while it is missing. */
+const char *monitor_target_path(const struct monitor *m);
+/* Writes the target's memory breakdown to out (SIGUSR1). Returns 0, -ENOENT when the target is
+ * missing, or dump_memory's -errno. */
+int monitor_dump(const struct monitor *m, FILE *out);
+
+/* The level after the last check (0: normal). */
+int monitor_level(const struct monitor *m);
+/* Checks that came to their end. */
+uint64_t monitor_checks(const struct monitor *m);
+
+/* Fills ret with what /metrics shows, reading a fresh sample into scratch (which ret points at)
+ * when the target is present. ret points into m and scratch: valid until the loop runs again. */
+void monitor_metrics_view(struct monitor *m, struct sample *scratch, struct metrics_view *ret);
+/* /healthz: whether a check finished recently enough at now_usec (or evaluation is paused); why
+ * says what is wrong either way. */
+bool monitor_healthy(const struct monitor *m, uint64_t now_usec, char *why, size_t why_size);
+/* /readyz: whether the target is present. */
+bool monitor_ready(const struct monitor *m);
+
+/* Webhooks queued or in flight. */
+size_t monitor_webhooks_pending(const struct monitor *m);
+/* Whether webhooks or Kubernetes Events still wait to be delivered. */
+bool monitor_pending(const struct monitor *m);
+/* Logs the undelivered webhooks (cut_short: a second signal ended the grace period) and the totals. */
+void monitor_log_stopped(const struct monitor *m, bool cut_short);

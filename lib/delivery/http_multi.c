@@ -1,8 +1,7 @@
 /* libcurl's multi interface driven by the loop (http_multi.h): CURLMOPT_SOCKETFUNCTION registers
  * curl's sockets with the loop's epoll, CURLMOPT_TIMERFUNCTION becomes one loop timer, and
- * completions are read after each socket or timer action. curl_global_cleanup runs when the last
- * multi handle is freed (a process-wide count; the loop is single-threaded so no lock is
- * needed). */
+ * completions are read after each socket or timer action. Each multi handle is one user of libcurl's
+ * global state (curl_api_global_acquire): curl_global_cleanup runs when the last is freed. */
 #include "delivery/http_multi.h"
 
 #include <errno.h>
@@ -23,8 +22,6 @@ struct http_multi {
 	CURLM *multi;
 	uint64_t timer_id;
 };
-
-static unsigned curl_users;
 
 /* Hands every finished transfer to its owner. */
 static void check_completions(struct http_multi *h)
@@ -120,23 +117,18 @@ static int timer_cb(CURLM *multi _unused_, long timeout_ms, void *userp)
 
 int http_multi_new(struct loop *l, long max_connections, struct http_multi **ret, char *err, size_t err_size)
 {
-	int r = curl_api_load(err, err_size);
+	int r = curl_api_global_acquire(err, err_size);
 	if (r < 0)
 		return r;
 	struct http_multi *h = calloc(1, sizeof(*h));
-	if (!h)
+	if (!h) {
+		curl_api_global_release();
 		return -ENOMEM;
-	h->loop = l;
-	if (curl_users == 0 && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		free(h);
-		snprintf(err, err_size, "curl_global_init failed");
-		return -EIO;
 	}
-	curl_users++;
+	h->loop = l;
 	h->multi = curl_multi_init();
 	if (!h->multi) {
-		if (--curl_users == 0)
-			curl_global_cleanup();
+		curl_api_global_release();
 		free(h);
 		return -ENOMEM;
 	}
@@ -159,8 +151,7 @@ void http_multi_free(struct http_multi *h)
 	curl_multi_cleanup(h->multi); /* may still call socket_cb to remove sockets */
 	if (h->timer_id)
 		loop_cancel_timer(h->loop, h->timer_id);
-	if (curl_users > 0 && --curl_users == 0)
-		curl_global_cleanup();
+	curl_api_global_release();
 	free(h);
 }
 

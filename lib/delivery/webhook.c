@@ -122,6 +122,7 @@ struct webhook_client {
 	size_t n_gone;
 	uint64_t expiry_timer_id, expiry_at_usec;
 	uint64_t (*random_u64)(void *userdata);
+	char instance[PAYLOAD_INSTANCE_SIZE]; /* webhook-id's first part */
 	void *random_userdata;
 	struct webhook_stats stats;
 };
@@ -842,9 +843,9 @@ static size_t discard_body(char *ptr _unused_, size_t size, size_t nmemb, void *
 
 /* ---- client ---- */
 
-int webhook_client_new(struct loop *l, size_t queue_cap, struct webhook_client **ret)
+int webhook_client_new(struct loop *l, size_t queue_cap, const char *instance, struct webhook_client **ret)
 {
-	if (!l || queue_cap == 0)
+	if (!l || queue_cap == 0 || !instance || strlen(instance) >= PAYLOAD_INSTANCE_SIZE)
 		return -EINVAL;
 	struct webhook_client *c = calloc(1, sizeof(*c));
 	if (!c)
@@ -852,6 +853,7 @@ int webhook_client_new(struct loop *l, size_t queue_cap, struct webhook_client *
 	c->loop = l;
 	c->queue_cap = queue_cap;
 	c->random_u64 = default_random;
+	strcpy(c->instance, instance);
 	*ret = c;
 	return 0;
 }
@@ -1006,7 +1008,7 @@ static int job_new(struct webhook_client *c, const struct webhook_cfg *cfg, uint
 	r = -ENOMEM;
 	if (!(j->ep = endpoint_get(c, cfg->url, j->url_log)))
 		goto fail;
-	snprintf(j->msg_id, sizeof(j->msg_id), "msg_%s_%" PRIu64 "_%08" PRIx32, payload_instance(), seq,
+	snprintf(j->msg_id, sizeof(j->msg_id), "msg_%s_%" PRIu64 "_%08" PRIx32, c->instance, seq,
 	         j->ep->hash);
 
 	uint64_t timeout_ms = (cfg->timeout_usec ? cfg->timeout_usec : DEFAULT_TIMEOUT_USEC) / USEC_PER_MSEC;

@@ -26,8 +26,9 @@ struct webhook_stats {
 };
 
 /* queue_cap: jobs waiting or in flight at most, over every endpoint; when full the oldest job not
- * in flight is dropped, counted and logged with the running dropped count. */
-int webhook_client_new(struct loop *l, size_t queue_cap, struct webhook_client **ret);
+ * in flight is dropped, counted and logged with the running dropped count. instance: this
+ * memhook's (struct payload_origin), the first part of each message's webhook-id. */
+int webhook_client_new(struct loop *l, size_t queue_cap, const char *instance, struct webhook_client **ret);
 /* Aborts whatever is still queued or in flight (logged with a count). NULL ok. */
 void webhook_client_free(struct webhook_client *c);
 /* The source of the backoff's jitter (tests); NULL restores getrandom(). */

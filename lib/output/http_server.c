@@ -153,10 +153,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
 	struct http_server *s = cls;
 	static const char text[] = "text/plain; charset=utf-8";
-	static char not_allowed[] = "method not allowed: GET or HEAD\n";
-	static char not_found[] = "not found: /metrics, /healthz, /readyz\n";
+	/* MHD takes a void *; MHD_RESPMEM_PERSISTENT never writes or frees it */
+	static const char not_allowed[] = "method not allowed: GET or HEAD\n";
+	static const char not_found[] = "not found: /metrics, /healthz, /readyz\n";
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
-		return answer(c, MHD_HTTP_METHOD_NOT_ALLOWED, text, not_allowed, strlen(not_allowed),
+		return answer(c, MHD_HTTP_METHOD_NOT_ALLOWED, text, (char *)not_allowed, strlen(not_allowed),
 		              MHD_RESPMEM_PERSISTENT);
 	for (size_t i = 0; i < s->n_routes; i++) {
 		if (strcmp(url, s->routes[i].path) != 0)
@@ -168,7 +169,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return answer(c, reply.status, reply.content_type, reply.body, reply.len,
 		              MHD_RESPMEM_MUST_FREE);
 	}
-	return answer(c, MHD_HTTP_NOT_FOUND, text, not_found, strlen(not_found), MHD_RESPMEM_PERSISTENT);
+	return answer(c, MHD_HTTP_NOT_FOUND, text, (char *)not_found, strlen(not_found),
+	              MHD_RESPMEM_PERSISTENT);
 }
 
 /* ---- connections and the request deadline ---- */

@@ -1,13 +1,12 @@
 /* The outside view of an event: the webhook's JSON body and the exec action's environment. */
 #include "output/payload.h"
 
+#include <assert.h>
 #include <cjson/cJSON.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
-#include <unistd.h>
 
 #include "base/util.h"
 
@@ -15,20 +14,9 @@
 #define MEMHOOK_VERSION "unknown"
 #endif
 
-/* HOST_NAME_MAX is 64 on Linux; a little more for safety. */
-#define HOSTNAME_SIZE 256
-
-const char *payload_instance(void)
+void payload_format_instance(uint64_t random_bits, char ret[PAYLOAD_INSTANCE_SIZE])
 {
-	static char id[17];
-	if (id[0])
-		return id;
-	uint64_t v = 0;
-	/* GRND_NONBLOCK: at early boot the pool may not be ready, and memhook must not wait on it. */
-	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != (ssize_t)sizeof(v))
-		v = now_real_usec() ^ ((uint64_t)getpid() << 40) ^ now_mono_usec();
-	snprintf(id, sizeof(id), "%016" PRIx64, v);
-	return id;
+	snprintf(ret, PAYLOAD_INSTANCE_SIZE, "%016" PRIx64, random_bits);
 }
 
 /* Percent rounded to two decimals (percent values are 0..100, never negative here). */
@@ -140,22 +128,20 @@ cJSON *payload_sample_json(const struct sample *s)
 char *payload_build_json(const struct event_ctx *c, size_t *ret_len)
 {
 	_cleanup_cjson_ cJSON *root = cJSON_CreateObject();
+	const struct payload_origin *o = c->origin;
 	char ts[40];
-	char host[HOSTNAME_SIZE];
 
+	assert(o && o->instance && o->hostname);
 	if (!root)
 		return NULL;
 	if (format_rfc3339_usec(c->real_usec, ts, sizeof(ts)) < 0)
 		snprintf(ts, sizeof(ts), "1970-01-01T00:00:00.000Z");
-	if (gethostname(host, sizeof(host)) < 0)
-		host[0] = '\0';
-	host[sizeof(host) - 1] = '\0';
 
 	if (!cJSON_AddStringToObject(root, "event", event_kind_name(c->ev->kind)) ||
 	    !add_num(root, "level", c->ev->level) || !add_str_or_null(root, "level_name", c->level_name) ||
 	    !add_num(root, "previous_level", c->ev->previous_level) ||
 	    !add_str_or_null(root, "previous_level_name", c->previous_level_name) ||
-	    !add_u64(root, "seq", c->seq) || !cJSON_AddStringToObject(root, "instance", payload_instance()) ||
+	    !add_u64(root, "seq", c->seq) || !cJSON_AddStringToObject(root, "instance", o->instance) ||
 	    !cJSON_AddStringToObject(root, "timestamp", ts))
 		return NULL;
 
@@ -179,14 +165,13 @@ char *payload_build_json(const struct event_ctx *c, size_t *ret_len)
 	} else if (!cJSON_AddNullToObject(root, "sample"))
 		return NULL;
 
-	if (!cJSON_AddStringToObject(root, "hostname", host))
+	if (!cJSON_AddStringToObject(root, "hostname", o->hostname))
 		return NULL;
 
-	const char *pod_name = getenv("POD_NAME"), *pod_ns = getenv("POD_NAMESPACE");
-	if (pod_name || pod_ns) {
+	if (o->pod_name || o->pod_namespace) {
 		cJSON *pod = cJSON_AddObjectToObject(root, "pod");
-		if (!pod || !add_str_or_null(pod, "name", pod_name) ||
-		    !add_str_or_null(pod, "namespace", pod_ns))
+		if (!pod || !add_str_or_null(pod, "name", o->pod_name) ||
+		    !add_str_or_null(pod, "namespace", o->pod_namespace))
 			return NULL;
 	}
 	if (!cJSON_AddStringToObject(root, "memhook_version", MEMHOOK_VERSION))
@@ -246,6 +231,7 @@ char **payload_build_env(const struct event_ctx *c)
 	size_t n = 0;
 	char ts[40];
 
+	assert(c->origin && c->origin->instance);
 	if (!v)
 		return NULL;
 	if (format_rfc3339_usec(c->real_usec, ts, sizeof(ts)) < 0)
@@ -257,7 +243,7 @@ char **payload_build_env(const struct event_ctx *c)
 	          strv_push(v, &n, "MEMHOOK_PREVIOUS_LEVEL_NAME",
 	                    c->previous_level_name ? c->previous_level_name : "") &&
 	          strv_push_u64(v, &n, "MEMHOOK_SEQ", c->seq) &&
-	          strv_push(v, &n, "MEMHOOK_INSTANCE", payload_instance()) &&
+	          strv_push(v, &n, "MEMHOOK_INSTANCE", c->origin->instance) &&
 	          strv_push(v, &n, "MEMHOOK_TIMESTAMP", ts);
 	if (ok && c->cgroup_path)
 		ok = strv_push(v, &n, "MEMHOOK_CGROUP", c->cgroup_path);

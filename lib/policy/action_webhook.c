@@ -1,4 +1,6 @@
 /* The schema of the webhook action: URL, timeout, headers, retries, signing, max_age, TLS. */
+#include <assert.h>
+
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <string.h>
@@ -169,9 +171,6 @@ static int parse_signatures(struct want_ctx *w, const cJSON *j, const char *path
 	return 0;
 }
 
-/* A process-wide count: each parsed webhook handler gets its own id (see webhook_cfg.id). */
-static uint64_t last_webhook_id;
-
 static int webhook_parse(struct policy_ctx *c, const cJSON *j, const char *path, struct handler *h)
 {
 	static const char *const keys[] = { "url",       "timeout",     "headers",    "retries",
@@ -188,7 +187,10 @@ static int webhook_parse(struct policy_ctx *c, const cJSON *j, const char *path,
 	wh->tls_verify = true;
 	wh->signatures = (1u << WEBHOOK_SIGNATURE_STANDARD) | (1u << WEBHOOK_SIGNATURE_MEMHOOK);
 	wh->max_age_usec = WEBHOOK_MAX_AGE_DEFAULT_USEC;
-	wh->id = ++last_webhook_id;
+	/* Unique within the policy: the handler's place in it. The monitor moves a reloaded policy's
+	 * past the last one's (webhook_cfg.id). */
+	assert(h >= c->p->handlers && h < c->p->handlers + c->p->n_handlers);
+	wh->id = (uint64_t)(h - c->p->handlers) + 1;
 	wh->signature_header = strdup(WEBHOOK_SIGNATURE_HEADER_DEFAULT);
 	if (!wh->signature_header)
 		return want_oom(w);

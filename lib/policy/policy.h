@@ -112,8 +112,8 @@ struct webhook_cfg {
 	char *signature_header; /* default "X-Memhook-Signature" */
 	unsigned signatures;    /* bit (1 << enum webhook_signature) per header set; 0: both */
 	uint64_t max_age_usec;  /* undelivered by then after the event: dropped; 0: default 60 s */
-	uint64_t id;            /* unique per parsed handler (a reload makes new ones): a 410 Gone
-	                         * disables this id's deliveries */
+	uint64_t id;            /* unique per handler of a policy (its index + 1; the monitor moves a
+	                         * reload's past the old ones): a 410 Gone disables this id's deliveries */
 	bool tls_verify;        /* default true */
 };
 

@@ -17,6 +17,9 @@
 #include "base/spawn.h"
 #include "base/util.h"
 
+/* Who sends, as cmd/ would gather it. */
+static const struct payload_origin origin = { .instance = "0123456789abcdef", .hostname = "node-7" };
+
 /* argv arrays are written as string literals (-Wwrite-strings makes them const). */
 #pragma GCC diagnostic ignored "-Wdiscarded-qualifiers"
 
@@ -55,9 +58,11 @@ static int setup(void **state)
 	e->t.cg.usage_fd = e->t.cg.limit_fd = e->t.cg.events_fd = e->t.cg.pressure_fd = e->t.cg.stat_fd = -1;
 	e->t.pidfd = -1;
 	e->ev = (struct event){ .kind = EVENT_ENTERED, .level = 1, .previous_level = 0 };
-	e->ctx = (struct event_ctx){
-		.ev = &e->ev, .level_name = "one", .previous_level_name = "normal", .seq = 1
-	};
+	e->ctx = (struct event_ctx){ .origin = &origin,
+		                     .ev = &e->ev,
+		                     .level_name = "one",
+		                     .previous_level_name = "normal",
+		                     .seq = 1 };
 	e->de = (struct dispatch_event){ .ctx = &e->ctx, .target = &e->t };
 	*state = e;
 	return 0;

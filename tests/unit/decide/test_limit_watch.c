@@ -10,6 +10,9 @@
 #include "decide/limit_watch.h"
 #include "output/payload.h"
 
+/* Who sends, as cmd/ would gather it. */
+static const struct payload_origin origin = { .instance = "0123456789abcdef", .hostname = "node-7" };
+
 /* names and paths are written as string literals (-Wwrite-strings makes them const) */
 #pragma GCC diagnostic ignored "-Wdiscarded-qualifiers"
 
@@ -135,9 +138,12 @@ static void test_payload(void **state)
 		            .old_limit_bytes = 268435456,
 		            .new_limit_bytes = UINT64_C(9007199254740993) };
 	struct sample s = { .usage_bytes = 100, .limit_bytes = UINT64_C(9007199254740993) };
-	struct event_ctx c = {
-		.ev = &ev, .level_name = "low", .previous_level_name = "low", .seq = 3, .sample = &s
-	};
+	struct event_ctx c = { .origin = &origin,
+		               .ev = &ev,
+		               .level_name = "low",
+		               .previous_level_name = "low",
+		               .seq = 3,
+		               .sample = &s };
 	_cleanup_free_ char *json = payload_build_json(&c, NULL);
 	assert_non_null(json);
 	/* exact integers, before the sample */

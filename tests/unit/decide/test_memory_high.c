@@ -22,6 +22,9 @@
 #include "base/spawn.h"
 #include "base/util.h"
 
+/* Who sends, as cmd/ would gather it. */
+static const struct payload_origin origin = { .instance = "0123456789abcdef", .hostname = "node-7" };
+
 #pragma GCC diagnostic ignored "-Wdiscarded-qualifiers"
 
 #define MIB           (UINT64_C(1) << 20)
@@ -214,7 +217,8 @@ static int setup(void **state)
 	e->t.pidfd = -1;
 	e->smp = (struct sample){ .usage_bytes = 90 * MIB, .limit_bytes = 100 * MIB };
 	e->ev = (struct event){ .kind = EVENT_ENTERED, .level = 1, .previous_level = 0 };
-	e->ctx = (struct event_ctx){ .ev = &e->ev,
+	e->ctx = (struct event_ctx){ .origin = &origin,
+		                     .ev = &e->ev,
 		                     .level_name = "one",
 		                     .previous_level_name = "normal",
 		                     .seq = 1,

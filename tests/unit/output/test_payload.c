@@ -12,13 +12,14 @@
 /* 2026-11-25T21:11:00.123Z */
 #define TS_USEC (UINT64_C(1795641060) * USEC_PER_SEC + UINT64_C(123456))
 
-static char host[256];
-
-static void hostname_now(void)
-{
-	gethostname(host, sizeof(host));
-	host[sizeof(host) - 1] = '\0';
-}
+/* Who sends: the builder's inputs, never the process's hostname, environment or random source. */
+static const struct payload_origin origin = { .instance = "0123456789abcdef", .hostname = "node-7" };
+static const struct payload_origin origin_pod = { .instance = "0123456789abcdef",
+	                                          .hostname = "node-7",
+	                                          .pod_name = "web-1" };
+static const struct payload_origin origin_ns = { .instance = "fedcba9876543210",
+	                                         .hostname = "",
+	                                         .pod_namespace = "prod" };
 
 static void test_format_time(void **state)
 {
@@ -37,15 +38,13 @@ static void test_format_time(void **state)
 static void test_json_full(void **state)
 {
 	(void)state;
-	unsetenv("POD_NAME");
-	unsetenv("POD_NAMESPACE");
-	hostname_now();
 	struct event ev = { .kind = EVENT_ENTERED, .level = 2, .previous_level = 1 };
 	struct sample s = { .usage_bytes = 939524096,
 		            .limit_bytes = 1073741824,
 		            .host_total_bytes = 8589934592,
 		            .host_available_bytes = 4294967296 };
-	struct event_ctx c = { .ev = &ev,
+	struct event_ctx c = { .origin = &origin,
+		               .ev = &ev,
 		               .level_name = "high",
 		               .previous_level_name = "elevated",
 		               .seq = 7,
@@ -60,48 +59,45 @@ static void test_json_full(void **state)
 	char want[1024];
 	snprintf(want, sizeof(want),
 	         "{\"event\":\"entered\",\"level\":2,\"level_name\":\"high\",\"previous_level\":1,"
-	         "\"previous_level_name\":\"elevated\",\"seq\":7,\"instance\":\"%s\","
+	         "\"previous_level_name\":\"elevated\",\"seq\":7,\"instance\":\"0123456789abcdef\","
 	         "\"timestamp\":\"2026-11-25T21:11:00.123Z\","
 	         "\"target\":{\"cgroup\":\"/sys/fs/cgroup/kubepods/pod1/c1\",\"pid\":1234},"
 	         "\"sample\":{\"usage_bytes\":939524096,\"limit_bytes\":1073741824,\"local_free_bytes\":"
 	         "134217728,"
 	         "\"local_free_percent\":12.5,\"host_available_bytes\":4294967296,\"host_total_bytes\":"
 	         "8589934592,\"usage\":\"current\"},"
-	         "\"hostname\":\"%s\",\"memhook_version\":\"%s\"}",
-	         payload_instance(), host, MEMHOOK_VERSION);
+	         "\"hostname\":\"node-7\",\"memhook_version\":\"%s\"}",
+	         MEMHOOK_VERSION);
 	assert_string_equal(json, want);
 }
 
 static void test_json_nulls_and_pod(void **state)
 {
 	(void)state;
-	setenv("POD_NAME", "web-1", 1);
-	unsetenv("POD_NAMESPACE");
-	hostname_now();
 	struct event ev = { .kind = EVENT_NORMAL, .level = 0, .previous_level = 1 };
-	struct event_ctx c = {
-		.ev = &ev, .level_name = "normal", .previous_level_name = NULL, .seq = 0, .real_usec = 0
-	};
+	struct event_ctx c = { .origin = &origin_pod,
+		               .ev = &ev,
+		               .level_name = "normal",
+		               .previous_level_name = NULL,
+		               .seq = 0,
+		               .real_usec = 0 };
 	_cleanup_free_ char *json = payload_build_json(&c, NULL);
 	assert_non_null(json);
 	char want[1024];
 	/* an unnamed level is null; unknown target and no sample are null */
 	snprintf(want, sizeof(want),
 	         "{\"event\":\"normal\",\"level\":0,\"level_name\":\"normal\",\"previous_level\":1,"
-	         "\"previous_level_name\":null,\"seq\":0,\"instance\":\"%s\","
+	         "\"previous_level_name\":null,\"seq\":0,\"instance\":\"0123456789abcdef\","
 	         "\"timestamp\":\"1970-01-01T00:00:00.000Z\","
-	         "\"target\":{\"cgroup\":null,\"pid\":null},\"sample\":null,\"hostname\":\"%s\","
+	         "\"target\":{\"cgroup\":null,\"pid\":null},\"sample\":null,\"hostname\":\"node-7\","
 	         "\"pod\":{\"name\":\"web-1\",\"namespace\":null},\"memhook_version\":\"%s\"}",
-	         payload_instance(), host, MEMHOOK_VERSION);
+	         MEMHOOK_VERSION);
 	assert_string_equal(json, want);
-	unsetenv("POD_NAME");
 }
 
 static void test_json_psi_events_escaping(void **state)
 {
 	(void)state;
-	unsetenv("POD_NAME");
-	setenv("POD_NAMESPACE", "prod", 1);
 	struct event ev = { .kind = EVENT_OOM_KILL, .level = 3, .previous_level = 3 };
 	/* usage above the limit: free is 0; percent of 1/3 rounds to 2 decimals */
 	struct sample s = { .usage_bytes = 2000,
@@ -115,7 +111,8 @@ static void test_json_psi_events_escaping(void **state)
 	s.psi.total_usec[PSI_SOME] = 99;
 	s.events[MEMEV_OOM_KILL] = 4;
 	s.events[MEMEV_HIGH] = 17;
-	struct event_ctx c = { .ev = &ev,
+	struct event_ctx c = { .origin = &origin_ns,
+		               .ev = &ev,
 		               .level_name = "crit\"ical\n",
 		               .previous_level_name = "crit\"ical\n",
 		               .seq = UINT64_C(9007199254740992), /* 2^53, still exact */
@@ -153,8 +150,9 @@ static void test_json_psi_events_escaping(void **state)
 	/* the raw text carries escaped strings and a plain percent */
 	assert_non_null(strstr(json, "\"level_name\":\"crit\\\"ical\\n\""));
 	assert_non_null(strstr(json, "\"some_avg10\":12.35,"));
+	assert_string_equal(cJSON_GetObjectItem(root, "instance")->valuestring, "fedcba9876543210");
+	assert_string_equal(cJSON_GetObjectItem(root, "hostname")->valuestring, "");
 	cJSON_Delete(root);
-	unsetenv("POD_NAMESPACE");
 }
 
 static void test_percent_rounding(void **state)
@@ -162,7 +160,9 @@ static void test_percent_rounding(void **state)
 	(void)state;
 	struct event ev = { .kind = EVENT_REMAINING, .level = 1, .previous_level = 1 };
 	struct sample s = { .usage_bytes = 2, .limit_bytes = 3 }; /* 33.333... % free */
-	struct event_ctx c = { .ev = &ev, .level_name = "x", .previous_level_name = "x", .sample = &s };
+	struct event_ctx c = {
+		.origin = &origin, .ev = &ev, .level_name = "x", .previous_level_name = "x", .sample = &s
+	};
 	_cleanup_free_ char *json = payload_build_json(&c, NULL);
 	assert_non_null(strstr(json, "\"local_free_percent\":33.33,"));
 	s.usage_bytes = 0; /* 100 % */
@@ -197,7 +197,8 @@ static void test_env(void **state)
 	(void)state;
 	struct event ev = { .kind = EVENT_ENTERED, .level = 2, .previous_level = 1 };
 	struct sample s = { .usage_bytes = 939524096, .limit_bytes = 1073741824, .host_available_bytes = 42 };
-	struct event_ctx c = { .ev = &ev,
+	struct event_ctx c = { .origin = &origin,
+		               .ev = &ev,
 		               .level_name = "high",
 		               .previous_level_name = "elevated",
 		               .seq = 7,
@@ -213,7 +214,7 @@ static void test_env(void **state)
 	assert_string_equal(env_get(v, "MEMHOOK_PREVIOUS_LEVEL"), "1");
 	assert_string_equal(env_get(v, "MEMHOOK_PREVIOUS_LEVEL_NAME"), "elevated");
 	assert_string_equal(env_get(v, "MEMHOOK_SEQ"), "7");
-	assert_string_equal(env_get(v, "MEMHOOK_INSTANCE"), payload_instance());
+	assert_string_equal(env_get(v, "MEMHOOK_INSTANCE"), "0123456789abcdef");
 	assert_string_equal(env_get(v, "MEMHOOK_TIMESTAMP"), "2026-11-25T21:11:00.123Z");
 	assert_string_equal(env_get(v, "MEMHOOK_CGROUP"), "/sys/fs/cgroup/x");
 	assert_string_equal(env_get(v, "MEMHOOK_PID"), "1234");
@@ -226,7 +227,9 @@ static void test_env(void **state)
 
 	/* no sample, no target: those variables are left out */
 	struct event ev0 = { .kind = EVENT_NORMAL, .level = 0, .previous_level = 1 };
-	struct event_ctx c0 = { .ev = &ev0, .level_name = "normal", .previous_level_name = "elevated" };
+	struct event_ctx c0 = {
+		.origin = &origin, .ev = &ev0, .level_name = "normal", .previous_level_name = "elevated"
+	};
 	v = payload_build_env(&c0);
 	assert_non_null(v);
 	assert_string_equal(env_get(v, "MEMHOOK_LEVEL_NAME"), "normal");
@@ -242,17 +245,19 @@ static void test_env(void **state)
 	strv_free(NULL);
 }
 
-/* The instance id: 16 hex digits, the same at every call of one process. (Different across runs:
- * tests/bats/delivery.bats starts memhook twice.) */
+/* The instance id: 16 lower-case hex digits, zero-padded, from the bits it is given. (One per
+ * process and different across runs: cmd/ draws it; tests/bats/delivery.bats starts memhook twice.) */
 static void test_instance(void **state)
 {
 	(void)state;
-	const char *a = payload_instance();
-	assert_int_equal(strlen(a), 16);
-	assert_int_equal(strspn(a, "0123456789abcdef"), 16);
-	char copy[17];
-	strcpy(copy, a);
-	assert_string_equal(payload_instance(), copy);
+	char id[PAYLOAD_INSTANCE_SIZE];
+	payload_format_instance(UINT64_C(0x0123456789abcdef), id);
+	assert_string_equal(id, "0123456789abcdef");
+	payload_format_instance(0, id);
+	assert_string_equal(id, "0000000000000000");
+	payload_format_instance(UINT64_MAX, id);
+	assert_string_equal(id, "ffffffffffffffff");
+	assert_int_equal(strlen(id), 16);
 }
 
 int main(void)

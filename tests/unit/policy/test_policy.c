@@ -1136,6 +1136,24 @@ static void test_names(void **state)
 	assert_string_equal(action_kind_name((enum action_kind)42), "unknown");
 }
 
+/* Parsing is pure: a webhook handler's id is its place in the policy (index + 1), the same at every
+ * parse, --webhook's handlers included; no process-wide count moves. */
+static void test_webhook_ids(void **state)
+{
+	(void)state;
+	for (int round = 0; round < 2; round++) {
+		struct policy *p = parse_ok(issue_example);
+		char err[512] = "";
+		assert_int_equal(policy_add_webhook(p, "http://127.0.0.1:9/all", err, sizeof(err)), 0);
+		assert_true(p->n_handlers > 5);
+		assert_int_equal(p->handlers[0].webhook.id, 1);
+		assert_int_equal(p->handlers[3].webhook.id, 4);
+		for (size_t i = 5; i < p->n_handlers; i++)
+			assert_int_equal(p->handlers[i].webhook.id, i + 1);
+		policy_free(p);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1154,6 +1172,7 @@ int main(void)
 		cmocka_unit_test(test_describe),
 		cmocka_unit_test(test_check_target),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_webhook_ids),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,6 +19,9 @@
 #include "output/status.h"
 #include "base/util.h"
 
+/* Who sends, as cmd/ would gather it. */
+static const struct payload_origin origin = { .instance = "0123456789abcdef", .hostname = "node-7" };
+
 #define MiB (UINT64_C(1) << 20)
 
 static struct policy *parse_ok(const char *json)
@@ -301,9 +304,11 @@ static void test_payload(void **state)
 	s = cache_sample();
 	s.usage = USAGE_ANON;
 	struct event ev = { .kind = EVENT_ENTERED, .level = 1, .previous_level = 0 };
-	struct event_ctx c = {
-		.ev = &ev, .level_name = "high", .previous_level_name = "normal", .sample = &s
-	};
+	struct event_ctx c = { .origin = &origin,
+		               .ev = &ev,
+		               .level_name = "high",
+		               .previous_level_name = "normal",
+		               .sample = &s };
 	char **env = payload_build_env(&c);
 	assert_non_null(env);
 	bool usage = false, ws = false, anon = false, free_bytes = false;
