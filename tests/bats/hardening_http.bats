@@ -31,7 +31,7 @@ listen_start() {
 sockets() { find "/proc/$MH_PID/fd" -lname 'socket:*' | wc -l; }
 sockets_at_least() { [ "$(sockets)" -ge "$1" ]; }
 # healthz_code TIMEOUT: the status of one /healthz probe from 127.0.0.1 ("none: ..." if no answer).
-healthz_code() { CONNS probe "$PORT" 1 "$1" | head -n 1 | cut -d' ' -f1; }
+healthz_code() { CONNS probe "$PORT" 1 "$1" | awk 'NR == 1 { print $1 }'; }
 # flood_connected N: the flood has N connections made (connected, whatever became of them since).
 flood_connected() { [ -s "$T/flood" ] && [ "$(cut -d' ' -f2 "$T/flood")" -ge "$1" ]; }
 
