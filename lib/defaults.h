@@ -194,8 +194,8 @@
  * before the next batch, so at most HTTP_CONNECTION_LIMIT + this many sockets are open, and a
  * probe accepted in one batch is read before a flood can push it out. */
 #define HTTP_ACCEPT_BATCH 8
-/* Out of file descriptors (EMFILE) accepting: the listening socket rests this long instead of
- * waking the loop at once again, while connections close. */
+/* Out of file descriptors (EMFILE) accepting and no connection to close for room: the listening
+ * socket rests this long instead of waking the loop at once again, while connections close. */
 #define HTTP_ACCEPT_RETRY_USEC (100 * USEC_PER_MSEC)
 /* An idle connection (between requests, or a client that went quiet) is closed after this many
  * seconds: Prometheus' default scrape_timeout is 10 s, and a kubelet probe times out after 1 s. */

@@ -323,12 +323,37 @@ static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_st
 	return false;
 }
 
+/* Shuts down hc to make room (MHD sees the end of the stream and closes it at its next run). */
+static void cut_for_room(struct http_conn *hc, const char *why)
+{
+	uint64_t now = now_mono_usec(), since = hc->deadline_usec - HTTP_REQUEST_DEADLINE_USEC;
+	log_debug("http: closing the connection from %s to make room (%s): it waited longest for a "
+	          "request, %llu ms",
+	          hc->peer, why, (unsigned long long)((now > since ? now - since : 0) / USEC_PER_MSEC));
+	shutdown(hc->fd, SHUT_RDWR);
+	hc->cut = true;
+}
+
+/* Out of file descriptors: the connection that has waited longest for a request makes room, as at
+ * the connection limit. Returns 1, or 0 when every connection is sending an answer (or none). */
+static int make_room_for_fd(struct http_server *s)
+{
+	struct http_conn *oldest = NULL;
+	for (struct http_conn *hc = s->conns; hc; hc = hc->next)
+		if (!hc->cut && !hc->answering && (!oldest || hc->deadline_usec <= oldest->deadline_usec))
+			oldest = hc;
+	if (!oldest)
+		return 0;
+	cut_for_room(oldest, "out of file descriptors");
+	return 1;
+}
+
 /* Makes room for a connection from addr. At a bound (HTTP_PER_IP_CONNECTION_LIMIT from addr's
  * address, else HTTP_CONNECTION_LIMIT in all) it shuts down the connection within that bound that
- * has waited longest for a whole request (MHD sees the end of the stream and closes it); one
- * sending an answer is left alone. So a flood cannot keep the kubelet's probe out, and a flood
- * from one address only ever closes its own connections. Returns 0 when there was room, 1 when
- * it made some, -EBUSY when every connection in the way is sending an answer. */
+ * has waited longest for a whole request; one sending an answer is left alone. So a flood cannot
+ * keep the kubelet's probe out, and a flood from one address only ever closes its own
+ * connections. Returns 0 when there was room, 1 when it made some, -EBUSY when every connection
+ * in the way is sending an answer. */
 static int make_room(struct http_server *s, const struct sockaddr_storage *addr)
 {
 	unsigned n_all = 0, n_host = 0;
@@ -356,13 +381,8 @@ static int make_room(struct http_server *s, const struct sockaddr_storage *addr)
 		return 0;
 	if (!victim)
 		return -EBUSY;
-	uint64_t now = now_mono_usec(), since = victim->deadline_usec - HTTP_REQUEST_DEADLINE_USEC;
-	log_debug("http: closing the connection from %s to make room (%u connections, %u from the new "
-	          "one's address): it waited longest for a request, %llu ms",
-	          victim->peer, n_all, n_host,
-	          (unsigned long long)((now > since ? now - since : 0) / USEC_PER_MSEC));
-	shutdown(victim->fd, SHUT_RDWR);
-	victim->cut = true;
+	cut_for_room(victim, n_host >= HTTP_PER_IP_CONNECTION_LIMIT ? "connections from one address"
+	                                                            : "connections in all");
 	return 1;
 }
 
@@ -375,8 +395,8 @@ static void accept_again(struct loop *l _unused_, void *userdata)
 	(void)loop_mod_fd(s->loop, s->listen_fd, EPOLLIN);
 }
 
-/* Out of descriptors or memory: the listening socket, still readable, would wake the loop at once
- * again; it rests a while instead (connections close meanwhile). */
+/* Out of descriptors with none to free, or of memory: the listening socket, still readable, would
+ * wake the loop at once again; it rests a while instead (connections close meanwhile). */
 static void rest_accepting(struct http_server *s, int error)
 {
 	log_debug("http: not accepting connections for %llu ms: %s",
@@ -398,10 +418,16 @@ static void on_accept(struct loop *l _unused_, int fd _unused_, uint32_t events 
 		socklen_t len = sizeof(sa);
 		int cfd = accept4(s->listen_fd, (struct sockaddr *)&sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
+			int e = errno;
+			if (e == EINTR || e == ECONNABORTED)
 				continue;
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
-				rest_accepting(s, errno);
+			/* a descriptor freed (MHD closes the connection cut) for the next accept */
+			if ((e == EMFILE || e == ENFILE) && make_room_for_fd(s)) {
+				mhd_api.run(s->daemon);
+				continue;
+			}
+			if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM)
+				rest_accepting(s, e);
 			break; /* EAGAIN: none left */
 		}
 		if (make_room(s, &sa) < 0) {

@@ -13,7 +13,7 @@ setup() {
 	fixture_v2 "$T/cg" $((10 * MiB)) $((100 * MiB))
 	fixture_proc "$T/proc" 8000000 4000000
 	cat > "$T/p.json" <<'JSON'
-{"check_interval": "100ms", "levels": [{"name": "elevated", "when": {"local_relative": 60}}]}
+{"check_interval": "100ms", "log_transitions": true, "levels": [{"name": "elevated", "when": {"local_relative": 60}}]}
 JSON
 }
 teardown() { common_teardown; }
@@ -30,6 +30,9 @@ listen_start() {
 # sockets: how many sockets memhook holds (its listening socket included).
 sockets() { find "/proc/$MH_PID/fd" -lname 'socket:*' | wc -l; }
 sockets_at_least() { [ "$(sockets)" -ge "$1" ]; }
+# fds: how many file descriptors memhook holds.
+fds() { find "/proc/$MH_PID/fd" -mindepth 1 | wc -l; }
+fds_at_least() { [ "$(fds)" -ge "$1" ]; }
 # healthz_code TIMEOUT: the status of one /healthz probe from 127.0.0.1 ("none: ..." if no answer).
 healthz_code() { CONNS probe "$PORT" 1 "$1" | awk 'NR == 1 { print $1 }'; }
 # flood_connected N: the flood has N connections made (connected, whatever became of them since).
@@ -82,6 +85,30 @@ flood_connected() { [ -s "$T/flood" ] && [ "$(cut -d' ' -f2 "$T/flood")" -ge "$1
 	# and memhook's descriptors stay bounded by its limit, not by the flood
 	[ "$(($(sockets) - base))" -le 64 ]
 	[ "$(healthz_code 5)" = 200 ]
+}
+
+@test "out of file descriptors the connection that waited longest makes room: /healthz answers" {
+	# 32 descriptors: memhook's own files, the listener and about 15 connections
+	(ulimit -n 32 && exec "$MEMHOOK" --listen 127.0.0.1:0 --policy "$T/p.json" --cgroup "$T/cg" \
+		--proc-root "$T/proc") 2> "$T/memhook.log" &
+	MH_PID=$!
+	PIDS+=("$MH_PID")
+	wait_for 10 log_has 'listening on http://127\.0\.0\.1:[0-9]+ '
+	PORT="$(grep -Eo 'http://127\.0\.0\.1:[0-9]+' "$T/memhook.log" | head -n 1)"
+	PORT="${PORT##*:}"
+	[ "$(awk '$1 == "Max" && $2 == "open" { print $4 }' "/proc/$MH_PID/limits")" = 32 ]
+	CONNS flood "$PORT" "$T" 10 127.0.0.10 5 &
+	PIDS+=($!)
+	wait_for 10 flood_connected 50
+	# every descriptor memhook may have is in use
+	wait_for 10 fds_at_least 31
+	echo "flood (opened connected open): $(cat "$T/flood"); memhook holds $(fds) descriptors" >&3
+	run CONNS probe "$PORT" 5 1
+	printf '%s\n' "$output" | sed 's/^/probe: /' >&3
+	[ "$(tail -n 1 <<<"$output")" = "answered 5 of 5" ]
+	# the checks went on
+	set_usage "$T/cg" $((50 * MiB))
+	wait_for 5 log_has 'level 0 -> 1 \(elevated\): entered'
 }
 
 @test "/metrics%00 is not /metrics, and two different Content-Length headers get 400" {
