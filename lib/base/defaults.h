@@ -182,11 +182,21 @@
 
 /* Connections at once over all clients: Prometheus keeps one per scraper and the kubelet opens one
  * per probe, so a few are in use; each costs a file descriptor (the usual soft RLIMIT_NOFILE is
- * 1024, containerd's 1048576) and at most HTTP_CONNECTION_MEMORY_LIMIT_BYTES. */
+ * 1024, containerd's 1048576) and at most HTTP_CONNECTION_MEMORY_LIMIT_BYTES. At the limit a new
+ * connection is let in and the one that has waited longest for a request is closed (issue 16:
+ * 1,000 idle connections from 100 addresses, /healthz answers; tests/bats/hardening_http.bats). */
 #define HTTP_CONNECTION_LIMIT 64
-/* Connections at once from one address: a flood from one client cannot take every slot from the
- * kubelet and Prometheus (200 idle connections from one address hold 16; tests/bats/http.bats). */
+/* Connections at once from one address: a flood from one client only ever closes its own
+ * connections, never the kubelet's or Prometheus' (200 idle connections from one address hold 16;
+ * tests/bats/http.bats). */
 #define HTTP_PER_IP_CONNECTION_LIMIT 16
+/* Connections accepted per wakeup before libmicrohttpd runs: those closed to make room are gone
+ * before the next batch, so at most HTTP_CONNECTION_LIMIT + this many sockets are open, and a
+ * probe accepted in one batch is read before a flood can push it out. */
+#define HTTP_ACCEPT_BATCH 8
+/* Out of file descriptors (EMFILE) accepting and no connection to close for room: the listening
+ * socket rests this long instead of waking the loop at once again, while connections close. */
+#define HTTP_ACCEPT_RETRY_USEC (100 * USEC_PER_MSEC)
 /* An idle connection (between requests, or a client that went quiet) is closed after this many
  * seconds: Prometheus' default scrape_timeout is 10 s, and a kubelet probe times out after 1 s. */
 #define HTTP_CONNECTION_TIMEOUT_SEC 10
@@ -199,7 +209,7 @@
  * headers do not fit gets 431 (or 413) and the connection is closed. */
 #define HTTP_CONNECTION_MEMORY_LIMIT_BYTES (16 * 1024)
 /* Connections the kernel queues before memhook accepts them (listen(2) backlog; SOMAXCONN is 4096
- * since Linux 5.4): accepted at the next loop iteration anyway. */
+ * since Linux 5.4): memhook accepts at every wakeup, at its limit too, so the queue drains. */
 #define HTTP_LISTEN_BACKLOG 64
 /* /healthz answers 200 while a check finished within this many check intervals (issue 12). */
 #define HEALTH_CHECK_INTERVALS 3

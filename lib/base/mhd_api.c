@@ -24,6 +24,8 @@ int mhd_api_load(char *err, size_t err_size)
 		SYM(add_response_header),
 		SYM(queue_response),
 		SYM(destroy_response),
+		SYM(add_connection),
+		SYM(get_connection_values),
 #undef SYM
 	};
 	if (mhd_handle)

@@ -25,6 +25,10 @@ struct mhd_api {
 	enum MHD_Result (*queue_response)(struct MHD_Connection *connection, unsigned int status_code,
 	                                  struct MHD_Response *response);
 	void (*destroy_response)(struct MHD_Response *response);
+	enum MHD_Result (*add_connection)(struct MHD_Daemon *daemon, MHD_socket client_socket,
+	                                  const struct sockaddr *addr, socklen_t addrlen);
+	int (*get_connection_values)(struct MHD_Connection *connection, enum MHD_ValueKind kind,
+	                             MHD_KeyValueIterator iterator, void *iterator_cls);
 };
 
 /* Filled by mhd_api_load(); all NULL before. */

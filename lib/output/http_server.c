@@ -1,5 +1,10 @@
 /* libmicrohttpd glue: the listening socket, MHD in external epoll mode on the loop, routing, and
- * the request deadline MHD has no option for. */
+ * what MHD has no option for: the request deadline, and room for a new connection at the limit.
+ *
+ * memhook accepts connections itself and hands them to MHD (MHD_add_connection). MHD's own
+ * listening socket would leave its epoll set at the connection limit and come back only at MHD's
+ * next run, which nothing triggers once the connections have gone: /healthz answered nothing for
+ * good (issue 16). Accepting here also decides who makes room at a bound (make_room). */
 #include "output/http_server.h"
 
 #include <arpa/inet.h>
@@ -8,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 
 #include "base/defaults.h"
@@ -16,11 +22,13 @@
 #include "base/mhd_api.h"
 #include "base/util.h"
 
-/* One client connection, for the request deadline. */
+/* One client connection, for the request deadline and for making room. */
 struct http_conn {
 	int fd;
 	uint64_t deadline_usec; /* a whole request must have come by then */
-	bool cut;               /* shut down at its deadline: MHD closes it */
+	bool answering;         /* a request was answered and the answer is being sent */
+	bool cut;               /* shut down (deadline, or to make room): MHD closes it */
+	struct sockaddr_storage addr;
 	char peer[INET6_ADDRSTRLEN + 8];
 	struct http_conn *next;
 };
@@ -28,8 +36,10 @@ struct http_conn {
 struct http_server {
 	struct loop *loop;
 	struct MHD_Daemon *daemon;
+	int listen_fd;
 	int epoll_fd; /* MHD's */
 	uint64_t timer;
+	uint64_t accept_timer; /* out of descriptors: accepting again then */
 	const struct http_route *routes;
 	size_t n_routes;
 	void *userdata;
@@ -132,6 +142,11 @@ static int open_listener(const struct sockaddr_storage *sa, socklen_t len)
 static enum MHD_Result answer(struct MHD_Connection *c, unsigned status, const char *content_type, void *body,
                               size_t len, enum MHD_ResponseMemoryMode mode)
 {
+	const union MHD_ConnectionInfo *ci =
+	        mhd_api.get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct http_conn *hc = ci ? ci->socket_context : NULL;
+	if (hc)
+		hc->answering = true; /* until on_completed */
 	struct MHD_Response *resp = mhd_api.create_response_from_buffer(len, body, mode);
 	if (!resp) {
 		if (mode == MHD_RESPMEM_MUST_FREE)
@@ -142,20 +157,70 @@ static enum MHD_Result answer(struct MHD_Connection *c, unsigned status, const c
 	mhd_api.add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		mhd_api.add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	/* what follows a request we could not read is not a request to read */
+	if (status == MHD_HTTP_BAD_REQUEST)
+		mhd_api.add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	enum MHD_Result r = mhd_api.queue_response(c, status, resp);
 	mhd_api.destroy_response(resp);
 	return r;
 }
 
+/* Set as a request's req_cls by on_uri when its path has an encoded NUL. */
+static char encoded_nul;
+
+/* Called with the request line's raw URI: MHD decodes the path in place, and "/metrics%00" would
+ * reach on_request as "/metrics". Returns &encoded_nul for such a path, else NULL. */
+static void *on_uri(void *cls _unused_, const char *uri, struct MHD_Connection *c _unused_)
+{
+	const char *nul = strstr(uri, "%00");
+	return nul && (size_t)(nul - uri) < strcspn(uri, "?") ? &encoded_nul : NULL;
+}
+
+struct content_lengths {
+	const char *first;
+	bool conflict;
+};
+
+static enum MHD_Result check_content_length(void *cls, enum MHD_ValueKind kind _unused_, const char *key,
+                                            const char *value)
+{
+	struct content_lengths *cl = cls;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) != 0)
+		return MHD_YES;
+	if (!cl->first)
+		cl->first = value ? value : "";
+	else if (strcmp(cl->first, value ? value : "") != 0)
+		cl->conflict = true;
+	return MHD_YES;
+}
+
+/* Why MHD's parse of the request cannot be trusted, or NULL: an encoded NUL in the path, or
+ * Content-Length headers that disagree (RFC 9112 6.3: a message whose length is in doubt is
+ * an error; a proxy in front could have framed it the other way). */
+static const char *bad_request(struct MHD_Connection *c, void *req_cls)
+{
+	static const char nul_in_path[] = "bad request: the path has an encoded NUL (%00)\n";
+	static const char lengths_disagree[] = "bad request: Content-Length headers disagree\n";
+	if (req_cls == &encoded_nul)
+		return nul_in_path;
+	struct content_lengths cl = { 0 };
+	mhd_api.get_connection_values(c, MHD_HEADER_KIND, check_content_length, &cl);
+	return cl.conflict ? lengths_disagree : NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                                   const char *version _unused_, const char *upload_data _unused_,
-                                  size_t *upload_data_size _unused_, void **req_cls _unused_)
+                                  size_t *upload_data_size _unused_, void **req_cls)
 {
 	struct http_server *s = cls;
 	static const char text[] = "text/plain; charset=utf-8";
 	/* MHD takes a void *; MHD_RESPMEM_PERSISTENT never writes or frees it */
 	static const char not_allowed[] = "method not allowed: GET or HEAD\n";
 	static const char not_found[] = "not found: /metrics, /healthz, /readyz\n";
+	const char *bad = bad_request(c, *req_cls);
+	if (bad)
+		return answer(c, MHD_HTTP_BAD_REQUEST, text, (char *)bad, strlen(bad),
+		              MHD_RESPMEM_PERSISTENT);
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		return answer(c, MHD_HTTP_METHOD_NOT_ALLOWED, text, (char *)not_allowed, strlen(not_allowed),
 		              MHD_RESPMEM_PERSISTENT);
@@ -192,8 +257,12 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 		*hc = (struct http_conn){ .fd = fd->connect_fd,
 			                  .deadline_usec = now_mono_usec() + HTTP_REQUEST_DEADLINE_USEC,
 			                  .next = s->conns };
-		if (peer && peer->client_addr)
+		if (peer && peer->client_addr) {
 			format_address(peer->client_addr, hc->peer, sizeof(hc->peer));
+			memcpy(&hc->addr, peer->client_addr,
+			       peer->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+			                                                : sizeof(struct sockaddr_in));
+		}
 		s->conns = hc;
 		*socket_context = hc;
 		return;
@@ -215,8 +284,10 @@ static void on_completed(void *cls _unused_, struct MHD_Connection *c, void **re
 	const union MHD_ConnectionInfo *ci =
 	        mhd_api.get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	struct http_conn *hc = ci ? ci->socket_context : NULL;
-	if (hc)
+	if (hc) {
 		hc->deadline_usec = now_mono_usec() + HTTP_REQUEST_DEADLINE_USEC;
+		hc->answering = false;
+	}
 }
 
 /* Shuts down the connections past their deadline (MHD sees the end of the stream and closes them
@@ -236,6 +307,145 @@ static uint64_t cut_late(struct http_server *s, uint64_t now)
 			next = hc->deadline_usec;
 	}
 	return next;
+}
+
+/* ---- accepting, and room at the limits ---- */
+
+/* Whether a and b are the same client address, the port aside. */
+static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)(const void *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)(const void *)b)->sin_addr.s_addr;
+	if (a->ss_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)(const void *)a)->sin6_addr,
+		              &((const struct sockaddr_in6 *)(const void *)b)->sin6_addr,
+		              sizeof(struct in6_addr)) == 0;
+	return false;
+}
+
+/* Shuts down hc to make room (MHD sees the end of the stream and closes it at its next run). */
+static void cut_for_room(struct http_conn *hc, const char *why)
+{
+	uint64_t now = now_mono_usec(), since = hc->deadline_usec - HTTP_REQUEST_DEADLINE_USEC;
+	log_debug("http: closing the connection from %s to make room (%s): it waited longest for a "
+	          "request, %llu ms",
+	          hc->peer, why, (unsigned long long)((now > since ? now - since : 0) / USEC_PER_MSEC));
+	shutdown(hc->fd, SHUT_RDWR);
+	hc->cut = true;
+}
+
+/* Out of file descriptors: the connection that has waited longest for a request makes room, as at
+ * the connection limit. Returns 1, or 0 when every connection is sending an answer (or none). */
+static int make_room_for_fd(struct http_server *s)
+{
+	struct http_conn *oldest = NULL;
+	for (struct http_conn *hc = s->conns; hc; hc = hc->next)
+		if (!hc->cut && !hc->answering && (!oldest || hc->deadline_usec <= oldest->deadline_usec))
+			oldest = hc;
+	if (!oldest)
+		return 0;
+	cut_for_room(oldest, "out of file descriptors");
+	return 1;
+}
+
+/* Makes room for a connection from addr. At a bound (HTTP_PER_IP_CONNECTION_LIMIT from addr's
+ * address, else HTTP_CONNECTION_LIMIT in all) it shuts down the connection within that bound that
+ * has waited longest for a whole request; one sending an answer is left alone. So a flood cannot
+ * keep the kubelet's probe out, and a flood from one address only ever closes its own
+ * connections. Returns 0 when there was room, 1 when it made some, -EBUSY when every connection
+ * in the way is sending an answer. */
+static int make_room(struct http_server *s, const struct sockaddr_storage *addr)
+{
+	unsigned n_all = 0, n_host = 0;
+	struct http_conn *oldest_all = NULL, *oldest_host = NULL;
+	/* newest first: "<=" leaves the oldest of equal deadlines */
+	for (struct http_conn *hc = s->conns; hc; hc = hc->next) {
+		if (hc->cut)
+			continue;
+		bool host = same_host(&hc->addr, addr);
+		n_all++;
+		n_host += host;
+		if (hc->answering)
+			continue;
+		if (!oldest_all || hc->deadline_usec <= oldest_all->deadline_usec)
+			oldest_all = hc;
+		if (host && (!oldest_host || hc->deadline_usec <= oldest_host->deadline_usec))
+			oldest_host = hc;
+	}
+	struct http_conn *victim;
+	if (n_host >= HTTP_PER_IP_CONNECTION_LIMIT)
+		victim = oldest_host;
+	else if (n_all >= HTTP_CONNECTION_LIMIT)
+		victim = oldest_all;
+	else
+		return 0;
+	if (!victim)
+		return -EBUSY;
+	cut_for_room(victim, n_host >= HTTP_PER_IP_CONNECTION_LIMIT ? "connections from one address"
+	                                                            : "connections in all");
+	return 1;
+}
+
+static void service(struct http_server *s);
+
+static void accept_again(struct loop *l _unused_, void *userdata)
+{
+	struct http_server *s = userdata;
+	s->accept_timer = 0;
+	(void)loop_mod_fd(s->loop, s->listen_fd, EPOLLIN);
+}
+
+/* Out of descriptors with none to free, or of memory: the listening socket, still readable, would
+ * wake the loop at once again; it rests a while instead (connections close meanwhile). */
+static void rest_accepting(struct http_server *s, int error)
+{
+	log_debug("http: not accepting connections for %llu ms: %s",
+	          (unsigned long long)(HTTP_ACCEPT_RETRY_USEC / USEC_PER_MSEC), strerror(error));
+	if (s->accept_timer)
+		return;
+	s->accept_timer = loop_add_timer(s->loop, now_mono_usec() + HTTP_ACCEPT_RETRY_USEC, accept_again, s);
+	if (s->accept_timer)
+		(void)loop_mod_fd(s->loop, s->listen_fd, 0);
+}
+
+/* Accepts up to HTTP_ACCEPT_BATCH connections, makes room for each and hands it to MHD, then lets
+ * MHD run: the connections shut down to make room are closed before the next batch. */
+static void on_accept(struct loop *l _unused_, int fd _unused_, uint32_t events _unused_, void *userdata)
+{
+	struct http_server *s = userdata;
+	for (unsigned i = 0; i < HTTP_ACCEPT_BATCH; i++) {
+		struct sockaddr_storage sa = { 0 };
+		socklen_t len = sizeof(sa);
+		int cfd = accept4(s->listen_fd, (struct sockaddr *)&sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd < 0) {
+			int e = errno;
+			if (e == EINTR || e == ECONNABORTED)
+				continue;
+			/* a descriptor freed (MHD closes the connection cut) for the next accept */
+			if ((e == EMFILE || e == ENFILE) && make_room_for_fd(s)) {
+				mhd_api.run(s->daemon);
+				continue;
+			}
+			if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM)
+				rest_accepting(s, e);
+			break; /* EAGAIN: none left */
+		}
+		if (make_room(s, &sa) < 0) {
+			char peer[INET6_ADDRSTRLEN + 8];
+			format_address((const struct sockaddr *)&sa, peer, sizeof(peer));
+			log_debug("http: closing a new connection from %s: every other is sending an answer",
+			          peer);
+			close(cfd);
+			continue;
+		}
+		/* MHD owns cfd from here, and closes it if it fails */
+		if (mhd_api.add_connection(s->daemon, cfd, (const struct sockaddr *)&sa, len) != MHD_YES)
+			log_debug("http: libmicrohttpd did not take a connection: %s", strerror(errno));
+	}
+	service(s);
 }
 
 /* ---- the loop ---- */
@@ -293,27 +503,33 @@ int http_server_new(struct loop *l, const char *listen, const struct http_route 
 	struct http_server *s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	*s = (struct http_server){
-		.loop = l, .epoll_fd = -1, .routes = routes, .n_routes = n_routes, .userdata = userdata
-	};
+	*s = (struct http_server){ .loop = l,
+		                   .listen_fd = -1,
+		                   .epoll_fd = -1,
+		                   .routes = routes,
+		                   .n_routes = n_routes,
+		                   .userdata = userdata };
 	int fd = open_listener(&sa, len);
 	if (fd < 0) {
 		snprintf(err, err_size, "listening on %s: %s", listen, strerror(-fd));
 		free(s);
 		return fd;
 	}
+	s->listen_fd = fd;
 	socklen_t blen = sizeof(sa);
 	if (getsockname(fd, (struct sockaddr *)&sa, &blen) == 0)
 		format_address((const struct sockaddr *)&sa, s->address, sizeof(s->address));
-	/* MHD owns fd from here: it closes it on stop, and on a failed start. */
+	/* No listening socket for MHD: on_accept hands it each connection, and keeps the limits
+	 * (make_room). MHD's own limit is a backstop twice as high: a connection shut down to make
+	 * room still counts for MHD until its next run closes it. */
 	s->daemon = mhd_api.start_daemon(
-	        MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, fd,
-	        MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTION_LIMIT,
-	        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_PER_IP_CONNECTION_LIMIT,
+	        MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, s,
+	        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, /* first: else MHD warns on stderr */
+	        MHD_OPTION_CONNECTION_LIMIT, (unsigned)(2 * HTTP_CONNECTION_LIMIT),
 	        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT_SEC,
 	        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY_LIMIT_BYTES,
 	        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-	        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_END);
+	        MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_END);
 	const union MHD_DaemonInfo *info =
 	        s->daemon ? mhd_api.get_daemon_info(s->daemon, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
 	if (!info) {
@@ -329,6 +545,12 @@ int http_server_new(struct loop *l, const char *listen, const struct http_route 
 		http_server_free(s);
 		return r;
 	}
+	r = loop_add_fd(l, s->listen_fd, EPOLLIN, on_accept, s);
+	if (r < 0) {
+		snprintf(err, err_size, "event loop: %s", strerror(-r));
+		http_server_free(s); /* closes listen_fd; not in the loop: ignored */
+		return r;
+	}
 	*ret = s;
 	return 0;
 }
@@ -339,10 +561,16 @@ void http_server_free(struct http_server *s)
 		return;
 	if (s->timer)
 		loop_cancel_timer(s->loop, s->timer);
+	if (s->accept_timer)
+		loop_cancel_timer(s->loop, s->accept_timer);
 	if (s->epoll_fd >= 0)
 		loop_del_fd(s->loop, s->epoll_fd);
+	if (s->listen_fd >= 0) {
+		loop_del_fd(s->loop, s->listen_fd);
+		close(s->listen_fd);
+	}
 	if (s->daemon)
-		mhd_api.stop_daemon(s->daemon); /* closes the connections (each notified) and fd */
+		mhd_api.stop_daemon(s->daemon); /* closes the connections (each notified) */
 	for (struct http_conn *hc = s->conns, *n; hc; hc = n) {
 		n = hc->next;
 		free(hc);

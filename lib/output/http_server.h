@@ -1,9 +1,12 @@
 /* The HTTP endpoints (--listen): libmicrohttpd in external epoll mode on memhook's own loop. Its
- * epoll fd is one fd of the loop; MHD_run runs when it is readable, and a loop timer exists only
- * while MHD has a timeout to keep (or a connection a request deadline): nobody connected, no
- * wakeup. Bounded: connections at once, per client address, idle time, time to send a whole
- * request (slowloris), memory per connection (lib/base/defaults.h). GET and HEAD only (405 otherwise),
- * unknown paths 404, garbage 400 (MHD's own answer). */
+ * epoll fd and the listening socket are fds of the loop: memhook accepts and hands each connection
+ * to MHD, and MHD_run runs when MHD's fd is readable; a loop timer exists only while MHD has a
+ * timeout to keep (or a connection a request deadline): nobody connected, no wakeup. Bounded:
+ * connections at once, per client address (at a bound the connection that waited longest for a
+ * request makes room for the new one), idle time, time to send a whole request (slowloris), memory
+ * per connection (lib/base/defaults.h). GET and HEAD only (405 otherwise), unknown paths 404, garbage
+ * 400 (MHD's own answer), and 400 for an encoded NUL in the path or Content-Length headers that
+ * disagree. */
 #pragma once
 
 #include <stdbool.h>
