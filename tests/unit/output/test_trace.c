@@ -1,12 +1,10 @@
 /* trace: the writer and the parser agree (CSV and JSONL, every group present or absent), the
  * clock and the events' deltas come out as a check has them, and garbage lines are refused with
- * a reason (and the file and line from the reader). */
+ * a reason (the file and line from the reader: test_trace_reader.c). */
 #include "unit.h"
 
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <unistd.h>
 
 #include "output/trace.h"
 
@@ -246,105 +244,6 @@ static void test_events_reset(void **state)
 	assert_int_equal(s.events_delta[MEMEV_OOM_KILL], 0);
 }
 
-/* The reader names the file and the line; the end is 0. */
-static void test_reader_names_file_and_line(void **state)
-{
-	(void)state;
-	char path[] = "/tmp/memhook-trace-XXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	FILE *f = fdopen(fd, "w");
-	fputs("time,elapsed_sec,usage_bytes,limit_bytes,host_available_bytes,host_total_bytes\n"
-	      "# note\n"
-	      "2026-01-01T00:00:00Z,0,1,2,3,4\n"
-	      "2026-01-01T00:00:01Z,1,oops,2,3,4\n",
-	      f);
-	fclose(f);
-	struct trace_reader tr;
-	struct sample s;
-	char err[512] = "", want[600];
-	assert_int_equal(trace_reader_open(path, &tr, err, sizeof(err)), 0);
-	assert_int_equal(trace_reader_next(&tr, &s, err, sizeof(err)), 1);
-	assert_int_equal(trace_reader_next(&tr, &s, err, sizeof(err)), -EBADMSG);
-	snprintf(want, sizeof(want), "%s:4: usage_bytes: 'oops' is not a whole number", path);
-	assert_string_equal(err, want);
-	trace_reader_close(&tr);
-	trace_reader_close(&tr); /* idempotent */
-
-	/* a line past the bound */
-	f = fopen(path, "w");
-	fputs("{", f);
-	for (int i = 0; i < TRACE_LINE_MAX_BYTES; i++)
-		fputc(' ', f);
-	fputs("}\n", f);
-	fclose(f);
-	assert_int_equal(trace_reader_open(path, &tr, err, sizeof(err)), 0);
-	assert_int_equal(trace_reader_next(&tr, &s, err, sizeof(err)), -EBADMSG);
-	snprintf(want, sizeof(want), "%s:1: longer than %d bytes", path, TRACE_LINE_MAX_BYTES);
-	assert_string_equal(err, want);
-	trace_reader_close(&tr);
-	unlink(path);
-
-	assert_int_equal(trace_reader_open("/nonexistent/t.csv", &tr, err, sizeof(err)), -ENOENT);
-	assert_string_equal(err, "/nonexistent/t.csv: No such file or directory");
-}
-
-/* A NUL byte is named with its column, wherever it is; a byte-order mark is skipped at the start of
- * the file and named anywhere else; a directory is said to be one at open. */
-static void test_reader_nul_bom_directory(void **state)
-{
-	(void)state;
-	static const char hdr[] =
-	        "time,elapsed_sec,usage_bytes,limit_bytes,host_available_bytes,host_total_bytes\n";
-	static const char row[] = "2026-01-01T00:00:00Z,0,1,2,3,4";
-	char path[] = "/tmp/memhook-trace-XXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	close(fd);
-	struct trace_reader tr;
-	struct sample s;
-	char err[512] = "", want[600];
-
-	/* a NUL in the middle of a line, then one in a last line without a newline */
-	FILE *f = fopen(path, "w");
-	fputs(hdr, f);
-	static const char nul_row[] = "2026-01-01T00:00:00Z,0,1\0,2,3,4\n";
-	fwrite(nul_row, 1, sizeof(nul_row) - 1, f);
-	fclose(f);
-	assert_int_equal(trace_reader_open(path, &tr, err, sizeof(err)), 0);
-	assert_int_equal(trace_reader_next(&tr, &s, err, sizeof(err)), -EBADMSG);
-	snprintf(want, sizeof(want), "%s:2: NUL byte at column 25", path);
-	assert_string_equal(err, want);
-	trace_reader_close(&tr);
-	f = fopen(path, "w");
-	fputs(hdr, f);
-	fputs(row, f);
-	fwrite("\0x", 1, 2, f);
-	fclose(f);
-	assert_int_equal(trace_reader_open(path, &tr, err, sizeof(err)), 0);
-	assert_int_equal(trace_reader_next(&tr, &s, err, sizeof(err)), -EBADMSG);
-	snprintf(want, sizeof(want), "%s:2: NUL byte at column 31", path);
-	assert_string_equal(err, want);
-	trace_reader_close(&tr);
-
-	/* a BOM at the start: skipped; on the next line: named */
-	f = fopen(path, "w");
-	fprintf(f, "\xef\xbb\xbf%s%s\n\xef\xbb\xbf%s\n", hdr, row, row);
-	fclose(f);
-	assert_int_equal(trace_reader_open(path, &tr, err, sizeof(err)), 0);
-	assert_int_equal(trace_reader_next(&tr, &s, err, sizeof(err)), 1);
-	assert_int_equal(s.usage_bytes, 1);
-	assert_int_equal(trace_reader_next(&tr, &s, err, sizeof(err)), -EBADMSG);
-	snprintf(want, sizeof(want), "%s:3: a UTF-8 byte-order mark (U+FEFF) not at the start of the file",
-	         path);
-	assert_string_equal(err, want);
-	trace_reader_close(&tr);
-	unlink(path);
-
-	assert_int_equal(trace_reader_open("/tmp", &tr, err, sizeof(err)), -EISDIR);
-	assert_string_equal(err, "/tmp: is a directory");
-}
-
 static void test_names(void **state)
 {
 	(void)state;
@@ -361,8 +260,6 @@ int main(void)
 		cmocka_unit_test(test_garbage_rejected),
 		cmocka_unit_test(test_bad_headers),
 		cmocka_unit_test(test_events_reset),
-		cmocka_unit_test(test_reader_names_file_and_line),
-		cmocka_unit_test(test_reader_nul_bom_directory),
 		cmocka_unit_test(test_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
