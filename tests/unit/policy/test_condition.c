@@ -1,4 +1,4 @@
-/* The condition and action tables: every row complete and named as in names.h; the threshold
+/* The condition table: every row complete and named as in names.h; which rows have the threshold
  * column adaptive checks and the v1 usage thresholds read; and what
  * `memhook check` and `run --once` print for every kind, compared with their output before the
  * tables existed (captured from the switch-based code). */
@@ -201,27 +201,6 @@ static void test_condition_rows(void **state)
 	assert_string_equal(cond_kind_name(COND_KINDS), "unknown");
 }
 
-static void test_action_rows(void **state)
-{
-	(void)state;
-	for (int k = 0; k < ACTION_KINDS; k++) {
-		const struct action_ops *ops = action_ops((enum action_kind)k);
-		assert_non_null(ops);
-		assert_non_null(ops->name);
-		assert_string_equal(ops->name, action_kind_name((enum action_kind)k));
-		assert_int_equal(action_kind_from_name(ops->name), k);
-		assert_non_null(ops->parse);
-		assert_non_null(ops->describe);
-		for (int other = 0; other < k; other++)
-			assert_string_not_equal(ops->name, action_ops((enum action_kind)other)->name);
-	}
-	assert_null(action_ops(ACTION_KINDS));
-	assert_string_equal(action_ops(ACTION_RECLAIM)->v2_file, "reclaim");
-	assert_null(action_ops(ACTION_WEBHOOK)->v2_file);
-	assert_null(action_ops(ACTION_SIGNAL)->v2_file);
-	assert_null(action_ops(ACTION_EXEC)->v2_file);
-}
-
 static void test_other_names(void **state)
 {
 	(void)state;
@@ -314,18 +293,11 @@ static void test_check_target_unchanged(void **state)
 	                0, "");
 }
 
-/* The threshold column on hand-built nodes: which kinds have one, its measure and value, and
- * "none" where memory filling cannot make the node hold or it holds already. */
+/* The threshold column: which kinds have one, and which negates. Its measure and value on
+ * hand-built nodes are tested with each kind (test_cond_memory.c, test_cond_trend.c). */
 static void test_threshold_column(void **state)
 {
 	(void)state;
-	const uint64_t mi = 1024 * 1024;
-	struct sample s = { .usage_bytes = 10 * mi,
-		            .limit_bytes = 100 * mi,
-		            .host_available_bytes = 800 * mi,
-		            .host_total_bytes = 1000 * mi };
-	struct cond_threshold t = { .measure = COND_MEASURE_TIME_TO_LIMIT, .value = -1 };
-
 	for (int k = 0; k < COND_KINDS; k++) { /* no threshold of their own */
 		const struct cond_ops *ops = condition_ops((enum cond_kind)k);
 		bool has = k == COND_LOCAL_ABSOLUTE || k == COND_LOCAL_RELATIVE ||
@@ -333,82 +305,14 @@ static void test_threshold_column(void **state)
 		assert_int_equal(ops->threshold != NULL, has);
 		assert_int_equal(ops->negates, k == COND_NOT);
 	}
-
-	/* local_absolute 30Mi: holds once usage is above 70Mi */
-	struct condition c = { .kind = COND_LOCAL_ABSOLUTE, .bytes = 30 * mi, .usage = USAGE_CURRENT };
-	assert_true(condition_ops(COND_LOCAL_ABSOLUTE)->threshold(&c, &s, &t));
-	assert_int_equal(t.measure, COND_MEASURE_USAGE);
-	assert_true(t.value == (double)(70 * mi));
-	s.usage_bytes = 71 * mi; /* holds already: none, t untouched */
-	t.value = -1;
-	assert_false(condition_ops(COND_LOCAL_ABSOLUTE)->threshold(&c, &s, &t));
-	assert_true(t.value == -1);
-	s.usage_bytes = 10 * mi;
-	c.bytes = 0; /* never holds */
-	assert_false(condition_ops(COND_LOCAL_ABSOLUTE)->threshold(&c, &s, &t));
-	c.bytes = 101 * mi; /* above the limit: always holds */
-	assert_false(condition_ops(COND_LOCAL_ABSOLUTE)->threshold(&c, &s, &t));
-
-	/* local_relative 25%: usage above 75% of the limit; a limit of 0 has none */
-	c = (struct condition){ .kind = COND_LOCAL_RELATIVE, .percent = 25, .usage = USAGE_CURRENT };
-	assert_true(condition_ops(COND_LOCAL_RELATIVE)->threshold(&c, &s, &t));
-	assert_int_equal(t.measure, COND_MEASURE_USAGE);
-	assert_true(t.value == (double)(75 * mi));
-	struct sample no_limit = s;
-	no_limit.limit_bytes = 0;
-	assert_false(condition_ops(COND_LOCAL_RELATIVE)->threshold(&c, &no_limit, &t));
-	c.percent = 0;
-	assert_false(condition_ops(COND_LOCAL_RELATIVE)->threshold(&c, &s, &t));
-
-	/* the usage kind the node names is what it measures: anon at 95Mi of 100Mi holds 25% already */
-	struct sample stat = s;
-	stat.has_stat = true;
-	stat.anon_bytes = 95 * mi;
-	c = (struct condition){ .kind = COND_LOCAL_RELATIVE, .percent = 25, .usage = USAGE_ANON };
-	assert_false(condition_ops(COND_LOCAL_RELATIVE)->threshold(&c, &stat, &t));
-	c.usage = USAGE_CURRENT;
-	assert_true(condition_ops(COND_LOCAL_RELATIVE)->threshold(&c, &stat, &t));
-
-	/* global_absolute 500Mi and global_relative 10%: MemAvailable falling below */
-	c = (struct condition){ .kind = COND_GLOBAL_ABSOLUTE, .bytes = 500 * mi };
-	assert_true(condition_ops(COND_GLOBAL_ABSOLUTE)->threshold(&c, &s, &t));
-	assert_int_equal(t.measure, COND_MEASURE_HOST_AVAILABLE);
-	assert_true(t.value == (double)(500 * mi));
-	c.bytes = 900 * mi; /* holds already */
-	assert_false(condition_ops(COND_GLOBAL_ABSOLUTE)->threshold(&c, &s, &t));
-	c = (struct condition){ .kind = COND_GLOBAL_RELATIVE, .percent = 10 };
-	assert_true(condition_ops(COND_GLOBAL_RELATIVE)->threshold(&c, &s, &t));
-	assert_int_equal(t.measure, COND_MEASURE_HOST_AVAILABLE);
-	assert_true(t.value == (double)(100 * mi));
-	struct sample no_host = s;
-	no_host.host_total_bytes = 0;
-	assert_false(condition_ops(COND_GLOBAL_RELATIVE)->threshold(&c, &no_host, &t));
-
-	/* time_to_limit 30s: a valid growing fit 100 s from the limit; none without a valid growing fit */
-	c = (struct condition){ .kind = COND_TIME_TO_LIMIT, .below_usec = 30 * USEC_PER_SEC, .trend = 1 };
-	struct sample tr = s;
-	tr.trend_fits[1] =
-	        (struct trend_fit){ .valid = true, .slope_bytes_per_sec = 1e6, .time_to_limit_sec = 100 };
-	assert_true(condition_ops(COND_TIME_TO_LIMIT)->threshold(&c, &tr, &t));
-	assert_int_equal(t.measure, COND_MEASURE_TIME_TO_LIMIT);
-	assert_true(t.value == 30.0);
-	tr.trend_fits[1].time_to_limit_sec = 20; /* holds already */
-	assert_false(condition_ops(COND_TIME_TO_LIMIT)->threshold(&c, &tr, &t));
-	tr.trend_fits[1] =
-	        (struct trend_fit){ .valid = true, .slope_bytes_per_sec = -1, .time_to_limit_sec = 100 };
-	assert_false(condition_ops(COND_TIME_TO_LIMIT)->threshold(&c, &tr, &t));
-	tr.trend_fits[1] =
-	        (struct trend_fit){ .valid = false, .slope_bytes_per_sec = 1e6, .time_to_limit_sec = 100 };
-	assert_false(condition_ops(COND_TIME_TO_LIMIT)->threshold(&c, &tr, &t));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_condition_rows),    cmocka_unit_test(test_action_rows),
-		cmocka_unit_test(test_other_names),       cmocka_unit_test(test_describe_unchanged),
-		cmocka_unit_test(test_explain_unchanged), cmocka_unit_test(test_check_target_unchanged),
-		cmocka_unit_test(test_threshold_column),
+		cmocka_unit_test(test_condition_rows),         cmocka_unit_test(test_other_names),
+		cmocka_unit_test(test_describe_unchanged),     cmocka_unit_test(test_explain_unchanged),
+		cmocka_unit_test(test_check_target_unchanged), cmocka_unit_test(test_threshold_column),
 	};
 	return cmocka_run_group_tests_name("condition and action tables", tests, NULL, NULL);
 }
