@@ -15,6 +15,43 @@
 
 #define MiB (UINT64_C(1) << 20)
 
+/* Every condition kind, nested combinators, defaults and explicit values; every action form. */
+#define FIXTURE_ALL_KINDS_JSON                                                                              \
+	"{\"check_interval\":\"250ms\",\"maximum_available\":\"2Gi\",\"log_transitions\":false,\n"          \
+	" \"levels\":[\n"                                                                                   \
+	"  {\"name\":\"ga\",\"when\":{\"global_absolute\":\"1536Mi\"}},\n"                                  \
+	"  {\"name\":\"gr\",\"when\":{\"global_relative\":12.5}},\n"                                        \
+	"  {\"name\":\"la\",\"when\":{\"local_absolute\":123456}},\n"                                       \
+	"  {\"name\":\"lr\",\"when\":{\"local_relative\":30}},\n"                                           \
+	"  {\"name\":\"cu\",\"when\":{\"custom\":{\"command\":[\"/bin/true\",\"a "                          \
+	"b\"],\"timeout\":\"1500ms\"}}},\n"                                                                 \
+	"  "                                                                                                \
+	"{\"name\":\"lo\",\"when\":{\"all\":[{\"any\":[{\"not\":{\"local_relative\":5}},{\"custom\":{"      \
+	"\"command\":[\"/bin/false\"]}}]},{\"local_absolute\":\"64Mi\"}]}},\n"                              \
+	"  "                                                                                                \
+	"{\"name\":\"ps\",\"when\":{\"pressure\":{\"kind\":\"full\",\"window\":\"avg60\",\"above\":2.5}}}," \
+	"\n"                                                                                                \
+	"  {\"name\":\"pd\",\"when\":{\"pressure\":{\"above\":10}}},\n"                                     \
+	"  {\"name\":\"ev\",\"when\":{\"events\":\"oom_kill\"}},\n"                                         \
+	"  {\"name\":\"ec\",\"when\":{\"events\":{\"counter\":\"high\",\"increased_by\":3}}}\n"             \
+	" ],\n"                                                                                             \
+	" \"handlers\":[\n"                                                                                 \
+	"  "                                                                                                \
+	"{\"on\":\"entered\",\"level\":2,\"webhook\":{\"url\":\"http://127.0.0.1:1/"                        \
+	"x\",\"timeout\":\"2s\",\"retries\":0,\"backoff\":\"1s\",\"secret_env\":\"SEC\",\"tls_verify\":"    \
+	"false,"                                                                                            \
+	"\"headers\":{\"X-A\":\"b\"}}},\n"                                                                  \
+	"  {\"on\":\"left\",\"webhook\":{\"url\":\"https://h/\",\"secret_file\":\"/etc/s\"}},\n"            \
+	"  {\"on\":\"remaining\",\"level\":0,\"every\":\"1m\",\"signal\":\"USR1\"},\n"                      \
+	"  {\"on\":\"normal\",\"signal\":{\"signal\":15,\"to\":\"cgroup\"}},\n"                             \
+	"  {\"on\":\"target_lost\",\"signal\":{\"signal\":\"hup\"}},\n"                                     \
+	"  {\"on\":\"entered\",\"reclaim\":\"64Mi\"},\n"                                                    \
+	"  {\"on\":\"entered\",\"reclaim\":{\"amount\":\"2.5%\"}},\n"                                       \
+	"  {\"on\":\"oom_kill\",\"exec\":[\"/bin/echo\",\"hi\"]},\n"                                        \
+	"  "                                                                                                \
+	"{\"on\":\"target_found\",\"exec\":{\"command\":[\"/bin/sh\",\"-c\",\"x\"],\"timeout\":\"90s\"}}\n" \
+	" ]}\n"
+
 /* The policy json parses to (fails the test otherwise). */
 static inline struct policy *fixture_parse_ok(const char *json)
 {

@@ -1,6 +1,6 @@
 /* The condition table: every row complete and named as in names.h; which rows have the threshold
- * column adaptive checks and the v1 usage thresholds read; and what
- * `memhook check` and `run --once` print for every kind, compared with their output before the
+ * column adaptive checks and the v1 usage thresholds read; and what `run --once` prints and
+ * which node policy_check_target names for every kind, compared with their output before the
  * tables existed (captured from the switch-based code). */
 #include "unit.h"
 
@@ -14,66 +14,9 @@
 #include "base/names.h"
 #include "policy/policy.h"
 #include "base/util.h"
+#include "policy_fixtures.h"
 
-/* Every condition kind, nested combinators, defaults and explicit values; every action form. */
-static const char policy_json[] =
-        "{\"check_interval\":\"250ms\",\"maximum_available\":\"2Gi\",\"log_transitions\":false,\n"
-        " \"levels\":[\n"
-        "  {\"name\":\"ga\",\"when\":{\"global_absolute\":\"1536Mi\"}},\n"
-        "  {\"name\":\"gr\",\"when\":{\"global_relative\":12.5}},\n"
-        "  {\"name\":\"la\",\"when\":{\"local_absolute\":123456}},\n"
-        "  {\"name\":\"lr\",\"when\":{\"local_relative\":30}},\n"
-        "  {\"name\":\"cu\",\"when\":{\"custom\":{\"command\":[\"/bin/true\",\"a "
-        "b\"],\"timeout\":\"1500ms\"}}},\n"
-        "  "
-        "{\"name\":\"lo\",\"when\":{\"all\":[{\"any\":[{\"not\":{\"local_relative\":5}},{\"custom\":{"
-        "\"command\":[\"/bin/false\"]}}]},{\"local_absolute\":\"64Mi\"}]}},\n"
-        "  "
-        "{\"name\":\"ps\",\"when\":{\"pressure\":{\"kind\":\"full\",\"window\":\"avg60\",\"above\":2.5}}},\n"
-        "  {\"name\":\"pd\",\"when\":{\"pressure\":{\"above\":10}}},\n"
-        "  {\"name\":\"ev\",\"when\":{\"events\":\"oom_kill\"}},\n"
-        "  {\"name\":\"ec\",\"when\":{\"events\":{\"counter\":\"high\",\"increased_by\":3}}}\n"
-        " ],\n"
-        " \"handlers\":[\n"
-        "  "
-        "{\"on\":\"entered\",\"level\":2,\"webhook\":{\"url\":\"http://127.0.0.1:1/"
-        "x\",\"timeout\":\"2s\",\"retries\":0,\"backoff\":\"1s\",\"secret_env\":\"SEC\",\"tls_verify\":false,"
-        "\"headers\":{\"X-A\":\"b\"}}},\n"
-        "  {\"on\":\"left\",\"webhook\":{\"url\":\"https://h/\",\"secret_file\":\"/etc/s\"}},\n"
-        "  {\"on\":\"remaining\",\"level\":0,\"every\":\"1m\",\"signal\":\"USR1\"},\n"
-        "  {\"on\":\"normal\",\"signal\":{\"signal\":15,\"to\":\"cgroup\"}},\n"
-        "  {\"on\":\"target_lost\",\"signal\":{\"signal\":\"hup\"}},\n"
-        "  {\"on\":\"entered\",\"reclaim\":\"64Mi\"},\n"
-        "  {\"on\":\"entered\",\"reclaim\":{\"amount\":\"2.5%\"}},\n"
-        "  {\"on\":\"oom_kill\",\"exec\":[\"/bin/echo\",\"hi\"]},\n"
-        "  {\"on\":\"target_found\",\"exec\":{\"command\":[\"/bin/sh\",\"-c\",\"x\"],\"timeout\":\"90s\"}}\n"
-        " ]}\n";
-
-/* `memhook check --policy` on policy_json, before the tables (after its "<file>: valid" line). */
-static const char expected_describe[] =
-        "check_interval 250ms, min_interval 10ms, maximum_available 2Gi, log_transitions false\n"
-        "level 1 \"ga\": global_absolute < 1.5Gi\n"
-        "level 2 \"gr\": global_relative < 12.5%\n"
-        "level 3 \"la\": local_absolute < 120.6Ki\n"
-        "level 4 \"lr\": local_relative < 30%\n"
-        "level 5 \"cu\": custom[/bin/true a b] timeout 1500ms\n"
-        "level 6 \"lo\": all(any(not(local_relative < 5%), custom[/bin/false] timeout 1s), local_absolute < "
-        "64Mi)\n"
-        "level 7 \"ps\": pressure full avg60 > 2.5%\n"
-        "level 8 \"pd\": pressure some avg10 > 10%\n"
-        "level 9 \"ev\": events oom_kill increased by >= 1\n"
-        "level 10 \"ec\": events high increased by >= 3\n"
-        "handler 0: on entered level 2 -> webhook http://127.0.0.1:1/x (timeout 2s, retries 0, signed with "
-        "secret_env SEC, TLS not verified)\n"
-        "handler 1: on left any level -> webhook https://h/ (timeout 5s, retries 3, signed with secret_file "
-        "/etc/s)\n"
-        "handler 2: on remaining level 0 every 1m -> signal SIGUSR1 to main\n"
-        "handler 3: on normal -> signal SIGTERM to cgroup\n"
-        "handler 4: on target_lost -> signal SIGHUP to main\n"
-        "handler 5: on entered any level -> reclaim 64Mi\n"
-        "handler 6: on entered any level -> reclaim 2.5%\n"
-        "handler 7: on oom_kill -> exec /bin/echo hi (timeout 10s)\n"
-        "handler 8: on target_found -> exec /bin/sh -c x (timeout 90s)\n";
+static const char policy_json[] = FIXTURE_ALL_KINDS_JSON;
 
 /* `run --once`'s conditions for sample_full() and probes {true, false}, one node per line. */
 static const char *const expected_explain_full[] = {
@@ -215,21 +158,6 @@ static void test_other_names(void **state)
 		assert_int_equal(memevent_from_name(memevent_name((enum memevent)e)), e);
 }
 
-static void test_describe_unchanged(void **state)
-{
-	(void)state;
-	struct policy *p = parse_or_fail(policy_json);
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-	assert_non_null(f);
-	policy_describe(p, f);
-	fclose(f);
-	assert_string_equal(text, expected_describe);
-	free(text);
-	policy_free(p);
-}
-
 /* Compares eval_explain's nodes with the expected lines. */
 static void check_explain(const struct policy *p, const struct sample *s, const bool *probes,
                           const char *const *expected, size_t n_expected)
@@ -310,9 +238,9 @@ static void test_threshold_column(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_condition_rows),         cmocka_unit_test(test_other_names),
-		cmocka_unit_test(test_describe_unchanged),     cmocka_unit_test(test_explain_unchanged),
-		cmocka_unit_test(test_check_target_unchanged), cmocka_unit_test(test_threshold_column),
+		cmocka_unit_test(test_condition_rows),    cmocka_unit_test(test_other_names),
+		cmocka_unit_test(test_explain_unchanged), cmocka_unit_test(test_check_target_unchanged),
+		cmocka_unit_test(test_threshold_column),
 	};
 	return cmocka_run_group_tests_name("condition and action tables", tests, NULL, NULL);
 }
