@@ -103,7 +103,7 @@ $(BUILD)/libmemhook.a: $(LIB_OBJ)
 $(BUILD)/memhook: $(wildcard cmd/*.c) $(wildcard cmd/*.h) $(BUILD)/libmemhook.a
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $(filter %.c,$^) $(BUILD)/libmemhook.a $(ALL_LDFLAGS) $(PKG_LIBS)
 
-$(BUILD)/tests/%: %.c $(wildcard tests/unit/*.h) $(BUILD)/libmemhook.a | $(BUILD)/tests
+$(BUILD)/tests/%: %.c $(wildcard tests/unit/*.h tests/unit/*/*.h) $(BUILD)/libmemhook.a | $(BUILD)/tests
 	$(CC) $(ALL_CPPFLAGS) -Itests/unit $(ALL_CFLAGS) -Wno-conversion -o $@ $< $(BUILD)/libmemhook.a \
 	  $(ALL_LDFLAGS) $(PKG_LIBS) -lcmocka
 
@@ -262,7 +262,7 @@ layers:
 	python3 tests/structure/check_layers.py $(LIB_LAYERS)
 
 # One .clang-format for the C sources; `make format` applies it, `make test` checks it.
-C_SOURCES = $(LIB_SRC) $(LIB_HDR) $(wildcard cmd/*.c cmd/*.h tests/unit/*/*.c tests/unit/*.h tests/fuzz/*.c tests/fuzz/*.h)
+C_SOURCES = $(LIB_SRC) $(LIB_HDR) $(wildcard cmd/*.c cmd/*.h tests/unit/*/*.c tests/unit/*.h tests/unit/*/*.h tests/fuzz/*.c tests/fuzz/*.h)
 format:
 	clang-format -i $(C_SOURCES)
 format-check: test-deps

@@ -1,5 +1,4 @@
-/* memory_high: the schema (short and object forms, percents, sizes, bad values), memhook check's
- * line, the amount (percent of the effective limit, whole pages), the remember/restore state
+/* memory_high: the amount (percent of the effective limit, whole pages), the remember/restore state
  * machine, and the whole path through dispatch on a scratch directory standing for the cgroup:
  * set, set again (the first value kept), restored on normal, left alone when someone else changed
  * it, restored at stop, and nothing written in a dry run. */
@@ -13,7 +12,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "policy/action.h"
 #include "actions/dispatch.h"
 #include "base/log.h"
 #include "base/loop.h"
@@ -29,81 +27,6 @@ static const struct payload_origin origin = { .instance = "0123456789abcdef", .h
 
 #define MIB           (UINT64_C(1) << 20)
 #define DEADLINE_USEC (UINT64_C(10) * USEC_PER_SEC)
-
-/* ---- schema and describe ---- */
-
-/* Parses a one-level policy with one handler whose action is memory_high: JSON. */
-static int parse_high(const char *json, struct policy **ret, char *err, size_t size)
-{
-	char doc[512];
-	snprintf(doc, sizeof(doc),
-	         "{\"levels\": [{\"name\": \"x\", \"when\": {\"local_relative\": 10}}],"
-	         " \"handlers\": [{\"on\": \"entered\", \"memory_high\": %s}]}",
-	         json);
-	return policy_parse(doc, strlen(doc), ret, err, size);
-}
-
-static void test_parse(void **state)
-{
-	(void)state;
-	static const struct {
-		const char *json;
-		uint64_t bytes;
-		double percent;
-		const char *describe;
-	} ok[] = {
-		{ "\"200Mi\"", 200 * MIB, 0, "200Mi (restored on normal)" },
-		{ "1048576", MIB, 0, "1Mi (restored on normal)" },
-		{ "\"80%\"", 0, 80, "80% of the limit (restored on normal)" },
-		{ "\"2.5%\"", 0, 2.5, "2.5% of the limit (restored on normal)" },
-		{ "\"100%\"", 0, 100, "100% of the limit (restored on normal)" },
-		{ "{\"amount\": \"64Mi\"}", 64 * MIB, 0, "64Mi (restored on normal)" },
-		{ "{\"amount\": \"50%\"}", 0, 50, "50% of the limit (restored on normal)" },
-	};
-	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-		struct policy *p = NULL;
-		char err[256] = "";
-		assert_int_equal(parse_high(ok[i].json, &p, err, sizeof(err)), 0);
-		assert_int_equal(p->handlers[0].action, ACTION_MEMORY_HIGH);
-		assert_int_equal(p->handlers[0].memory_high.bytes, ok[i].bytes);
-		assert_float_equal(p->handlers[0].memory_high.percent, ok[i].percent, 1e-9);
-		char *buf = NULL;
-		size_t len = 0;
-		FILE *out = open_memstream(&buf, &len);
-		handler_describe(&p->handlers[0], 0, out);
-		fclose(out);
-		char want[128];
-		snprintf(want, sizeof(want), "handler 0: on entered any level -> memory_high %s\n",
-		         ok[i].describe);
-		assert_string_equal(buf, want);
-		free(buf);
-		/* refused on v1 at start, like reclaim */
-		assert_int_equal(policy_check_target(p, 1, err, sizeof(err)), -EINVAL);
-		assert_string_equal(
-		        err, "handlers[0].memory_high: needs cgroup v2 memory.high; the target is cgroup v1");
-		assert_int_equal(policy_check_target(p, 2, err, sizeof(err)), 0);
-		policy_free(p);
-	}
-	static const struct {
-		const char *json, *err;
-	} bad[] = {
-		{ "\"0%\"", "handlers[0].memory_high: percent must be greater than 0 and at most 100" },
-		{ "\"101%\"", "handlers[0].memory_high: percent must be greater than 0 and at most 100" },
-		{ "\"5 %\"", "handlers[0].memory_high: invalid percent \"5 %\" (expected e.g. \"80%\")" },
-		{ "0", "handlers[0].memory_high: must be greater than 0" },
-		{ "\"0Mi\"", "handlers[0].memory_high: must be greater than 0" },
-		{ "true",
-		  "handlers[0].memory_high: must be a size like \"200Mi\" or a percent like \"80%\"" },
-		{ "{}", "handlers[0].memory_high.amount: is required" },
-		{ "{\"amount\": \"5%\", \"x\": 1}", "handlers[0].memory_high.x: unknown key" },
-	};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct policy *p = NULL;
-		char err[256] = "";
-		assert_int_equal(parse_high(bad[i].json, &p, err, sizeof(err)), -EINVAL);
-		assert_string_equal(err, bad[i].err);
-	}
-}
 
 /* ---- the pure parts ---- */
 
@@ -393,7 +316,6 @@ static void test_garbage(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_amount),
 		cmocka_unit_test(test_valid),
 		cmocka_unit_test(test_state_machine),

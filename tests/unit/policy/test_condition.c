@@ -1,6 +1,6 @@
-/* The condition and action tables: every row complete and named as in names.h; the threshold
- * column adaptive checks and the v1 usage thresholds read; and what
- * `memhook check` and `run --once` print for every kind, compared with their output before the
+/* The condition table: every row complete and named as in names.h; which rows have the threshold
+ * column adaptive checks and the v1 usage thresholds read; and what `run --once` prints and
+ * which node policy_check_target names for every kind, compared with their output before the
  * tables existed (captured from the switch-based code). */
 #include "unit.h"
 
@@ -14,66 +14,9 @@
 #include "base/names.h"
 #include "policy/policy.h"
 #include "base/util.h"
+#include "policy_fixtures.h"
 
-/* Every condition kind, nested combinators, defaults and explicit values; every action form. */
-static const char policy_json[] =
-        "{\"check_interval\":\"250ms\",\"maximum_available\":\"2Gi\",\"log_transitions\":false,\n"
-        " \"levels\":[\n"
-        "  {\"name\":\"ga\",\"when\":{\"global_absolute\":\"1536Mi\"}},\n"
-        "  {\"name\":\"gr\",\"when\":{\"global_relative\":12.5}},\n"
-        "  {\"name\":\"la\",\"when\":{\"local_absolute\":123456}},\n"
-        "  {\"name\":\"lr\",\"when\":{\"local_relative\":30}},\n"
-        "  {\"name\":\"cu\",\"when\":{\"custom\":{\"command\":[\"/bin/true\",\"a "
-        "b\"],\"timeout\":\"1500ms\"}}},\n"
-        "  "
-        "{\"name\":\"lo\",\"when\":{\"all\":[{\"any\":[{\"not\":{\"local_relative\":5}},{\"custom\":{"
-        "\"command\":[\"/bin/false\"]}}]},{\"local_absolute\":\"64Mi\"}]}},\n"
-        "  "
-        "{\"name\":\"ps\",\"when\":{\"pressure\":{\"kind\":\"full\",\"window\":\"avg60\",\"above\":2.5}}},\n"
-        "  {\"name\":\"pd\",\"when\":{\"pressure\":{\"above\":10}}},\n"
-        "  {\"name\":\"ev\",\"when\":{\"events\":\"oom_kill\"}},\n"
-        "  {\"name\":\"ec\",\"when\":{\"events\":{\"counter\":\"high\",\"increased_by\":3}}}\n"
-        " ],\n"
-        " \"handlers\":[\n"
-        "  "
-        "{\"on\":\"entered\",\"level\":2,\"webhook\":{\"url\":\"http://127.0.0.1:1/"
-        "x\",\"timeout\":\"2s\",\"retries\":0,\"backoff\":\"1s\",\"secret_env\":\"SEC\",\"tls_verify\":false,"
-        "\"headers\":{\"X-A\":\"b\"}}},\n"
-        "  {\"on\":\"left\",\"webhook\":{\"url\":\"https://h/\",\"secret_file\":\"/etc/s\"}},\n"
-        "  {\"on\":\"remaining\",\"level\":0,\"every\":\"1m\",\"signal\":\"USR1\"},\n"
-        "  {\"on\":\"normal\",\"signal\":{\"signal\":15,\"to\":\"cgroup\"}},\n"
-        "  {\"on\":\"target_lost\",\"signal\":{\"signal\":\"hup\"}},\n"
-        "  {\"on\":\"entered\",\"reclaim\":\"64Mi\"},\n"
-        "  {\"on\":\"entered\",\"reclaim\":{\"amount\":\"2.5%\"}},\n"
-        "  {\"on\":\"oom_kill\",\"exec\":[\"/bin/echo\",\"hi\"]},\n"
-        "  {\"on\":\"target_found\",\"exec\":{\"command\":[\"/bin/sh\",\"-c\",\"x\"],\"timeout\":\"90s\"}}\n"
-        " ]}\n";
-
-/* `memhook check --policy` on policy_json, before the tables (after its "<file>: valid" line). */
-static const char expected_describe[] =
-        "check_interval 250ms, min_interval 10ms, maximum_available 2Gi, log_transitions false\n"
-        "level 1 \"ga\": global_absolute < 1.5Gi\n"
-        "level 2 \"gr\": global_relative < 12.5%\n"
-        "level 3 \"la\": local_absolute < 120.6Ki\n"
-        "level 4 \"lr\": local_relative < 30%\n"
-        "level 5 \"cu\": custom[/bin/true a b] timeout 1500ms\n"
-        "level 6 \"lo\": all(any(not(local_relative < 5%), custom[/bin/false] timeout 1s), local_absolute < "
-        "64Mi)\n"
-        "level 7 \"ps\": pressure full avg60 > 2.5%\n"
-        "level 8 \"pd\": pressure some avg10 > 10%\n"
-        "level 9 \"ev\": events oom_kill increased by >= 1\n"
-        "level 10 \"ec\": events high increased by >= 3\n"
-        "handler 0: on entered level 2 -> webhook http://127.0.0.1:1/x (timeout 2s, retries 0, signed with "
-        "secret_env SEC, TLS not verified)\n"
-        "handler 1: on left any level -> webhook https://h/ (timeout 5s, retries 3, signed with secret_file "
-        "/etc/s)\n"
-        "handler 2: on remaining level 0 every 1m -> signal SIGUSR1 to main\n"
-        "handler 3: on normal -> signal SIGTERM to cgroup\n"
-        "handler 4: on target_lost -> signal SIGHUP to main\n"
-        "handler 5: on entered any level -> reclaim 64Mi\n"
-        "handler 6: on entered any level -> reclaim 2.5%\n"
-        "handler 7: on oom_kill -> exec /bin/echo hi (timeout 10s)\n"
-        "handler 8: on target_found -> exec /bin/sh -c x (timeout 90s)\n";
+static const char policy_json[] = FIXTURE_ALL_KINDS_JSON;
 
 /* `run --once`'s conditions for sample_full() and probes {true, false}, one node per line. */
 static const char *const expected_explain_full[] = {
@@ -201,27 +144,6 @@ static void test_condition_rows(void **state)
 	assert_string_equal(cond_kind_name(COND_KINDS), "unknown");
 }
 
-static void test_action_rows(void **state)
-{
-	(void)state;
-	for (int k = 0; k < ACTION_KINDS; k++) {
-		const struct action_ops *ops = action_ops((enum action_kind)k);
-		assert_non_null(ops);
-		assert_non_null(ops->name);
-		assert_string_equal(ops->name, action_kind_name((enum action_kind)k));
-		assert_int_equal(action_kind_from_name(ops->name), k);
-		assert_non_null(ops->parse);
-		assert_non_null(ops->describe);
-		for (int other = 0; other < k; other++)
-			assert_string_not_equal(ops->name, action_ops((enum action_kind)other)->name);
-	}
-	assert_null(action_ops(ACTION_KINDS));
-	assert_string_equal(action_ops(ACTION_RECLAIM)->v2_file, "reclaim");
-	assert_null(action_ops(ACTION_WEBHOOK)->v2_file);
-	assert_null(action_ops(ACTION_SIGNAL)->v2_file);
-	assert_null(action_ops(ACTION_EXEC)->v2_file);
-}
-
 static void test_other_names(void **state)
 {
 	(void)state;
@@ -234,21 +156,6 @@ static void test_other_names(void **state)
 	assert_int_equal(log_format_from_name("xml"), -EINVAL);
 	for (int e = 0; e < MEMEV_COUNT; e++)
 		assert_int_equal(memevent_from_name(memevent_name((enum memevent)e)), e);
-}
-
-static void test_describe_unchanged(void **state)
-{
-	(void)state;
-	struct policy *p = parse_or_fail(policy_json);
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-	assert_non_null(f);
-	policy_describe(p, f);
-	fclose(f);
-	assert_string_equal(text, expected_describe);
-	free(text);
-	policy_free(p);
 }
 
 /* Compares eval_explain's nodes with the expected lines. */
@@ -314,18 +221,11 @@ static void test_check_target_unchanged(void **state)
 	                0, "");
 }
 
-/* The threshold column on hand-built nodes: which kinds have one, its measure and value, and
- * "none" where memory filling cannot make the node hold or it holds already. */
+/* The threshold column: which kinds have one, and which negates. Its measure and value on
+ * hand-built nodes are tested with each kind (test_cond_memory.c, test_cond_trend.c). */
 static void test_threshold_column(void **state)
 {
 	(void)state;
-	const uint64_t mi = 1024 * 1024;
-	struct sample s = { .usage_bytes = 10 * mi,
-		            .limit_bytes = 100 * mi,
-		            .host_available_bytes = 800 * mi,
-		            .host_total_bytes = 1000 * mi };
-	struct cond_threshold t = { .measure = COND_MEASURE_TIME_TO_LIMIT, .value = -1 };
-
 	for (int k = 0; k < COND_KINDS; k++) { /* no threshold of their own */
 		const struct cond_ops *ops = condition_ops((enum cond_kind)k);
 		bool has = k == COND_LOCAL_ABSOLUTE || k == COND_LOCAL_RELATIVE ||
@@ -333,80 +233,12 @@ static void test_threshold_column(void **state)
 		assert_int_equal(ops->threshold != NULL, has);
 		assert_int_equal(ops->negates, k == COND_NOT);
 	}
-
-	/* local_absolute 30Mi: holds once usage is above 70Mi */
-	struct condition c = { .kind = COND_LOCAL_ABSOLUTE, .bytes = 30 * mi, .usage = USAGE_CURRENT };
-	assert_true(condition_ops(COND_LOCAL_ABSOLUTE)->threshold(&c, &s, &t));
-	assert_int_equal(t.measure, COND_MEASURE_USAGE);
-	assert_true(t.value == (double)(70 * mi));
-	s.usage_bytes = 71 * mi; /* holds already: none, t untouched */
-	t.value = -1;
-	assert_false(condition_ops(COND_LOCAL_ABSOLUTE)->threshold(&c, &s, &t));
-	assert_true(t.value == -1);
-	s.usage_bytes = 10 * mi;
-	c.bytes = 0; /* never holds */
-	assert_false(condition_ops(COND_LOCAL_ABSOLUTE)->threshold(&c, &s, &t));
-	c.bytes = 101 * mi; /* above the limit: always holds */
-	assert_false(condition_ops(COND_LOCAL_ABSOLUTE)->threshold(&c, &s, &t));
-
-	/* local_relative 25%: usage above 75% of the limit; a limit of 0 has none */
-	c = (struct condition){ .kind = COND_LOCAL_RELATIVE, .percent = 25, .usage = USAGE_CURRENT };
-	assert_true(condition_ops(COND_LOCAL_RELATIVE)->threshold(&c, &s, &t));
-	assert_int_equal(t.measure, COND_MEASURE_USAGE);
-	assert_true(t.value == (double)(75 * mi));
-	struct sample no_limit = s;
-	no_limit.limit_bytes = 0;
-	assert_false(condition_ops(COND_LOCAL_RELATIVE)->threshold(&c, &no_limit, &t));
-	c.percent = 0;
-	assert_false(condition_ops(COND_LOCAL_RELATIVE)->threshold(&c, &s, &t));
-
-	/* the usage kind the node names is what it measures: anon at 95Mi of 100Mi holds 25% already */
-	struct sample stat = s;
-	stat.has_stat = true;
-	stat.anon_bytes = 95 * mi;
-	c = (struct condition){ .kind = COND_LOCAL_RELATIVE, .percent = 25, .usage = USAGE_ANON };
-	assert_false(condition_ops(COND_LOCAL_RELATIVE)->threshold(&c, &stat, &t));
-	c.usage = USAGE_CURRENT;
-	assert_true(condition_ops(COND_LOCAL_RELATIVE)->threshold(&c, &stat, &t));
-
-	/* global_absolute 500Mi and global_relative 10%: MemAvailable falling below */
-	c = (struct condition){ .kind = COND_GLOBAL_ABSOLUTE, .bytes = 500 * mi };
-	assert_true(condition_ops(COND_GLOBAL_ABSOLUTE)->threshold(&c, &s, &t));
-	assert_int_equal(t.measure, COND_MEASURE_HOST_AVAILABLE);
-	assert_true(t.value == (double)(500 * mi));
-	c.bytes = 900 * mi; /* holds already */
-	assert_false(condition_ops(COND_GLOBAL_ABSOLUTE)->threshold(&c, &s, &t));
-	c = (struct condition){ .kind = COND_GLOBAL_RELATIVE, .percent = 10 };
-	assert_true(condition_ops(COND_GLOBAL_RELATIVE)->threshold(&c, &s, &t));
-	assert_int_equal(t.measure, COND_MEASURE_HOST_AVAILABLE);
-	assert_true(t.value == (double)(100 * mi));
-	struct sample no_host = s;
-	no_host.host_total_bytes = 0;
-	assert_false(condition_ops(COND_GLOBAL_RELATIVE)->threshold(&c, &no_host, &t));
-
-	/* time_to_limit 30s: a valid growing fit 100 s from the limit; none without a valid growing fit */
-	c = (struct condition){ .kind = COND_TIME_TO_LIMIT, .below_usec = 30 * USEC_PER_SEC, .trend = 1 };
-	struct sample tr = s;
-	tr.trend_fits[1] =
-	        (struct trend_fit){ .valid = true, .slope_bytes_per_sec = 1e6, .time_to_limit_sec = 100 };
-	assert_true(condition_ops(COND_TIME_TO_LIMIT)->threshold(&c, &tr, &t));
-	assert_int_equal(t.measure, COND_MEASURE_TIME_TO_LIMIT);
-	assert_true(t.value == 30.0);
-	tr.trend_fits[1].time_to_limit_sec = 20; /* holds already */
-	assert_false(condition_ops(COND_TIME_TO_LIMIT)->threshold(&c, &tr, &t));
-	tr.trend_fits[1] =
-	        (struct trend_fit){ .valid = true, .slope_bytes_per_sec = -1, .time_to_limit_sec = 100 };
-	assert_false(condition_ops(COND_TIME_TO_LIMIT)->threshold(&c, &tr, &t));
-	tr.trend_fits[1] =
-	        (struct trend_fit){ .valid = false, .slope_bytes_per_sec = 1e6, .time_to_limit_sec = 100 };
-	assert_false(condition_ops(COND_TIME_TO_LIMIT)->threshold(&c, &tr, &t));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_condition_rows),    cmocka_unit_test(test_action_rows),
-		cmocka_unit_test(test_other_names),       cmocka_unit_test(test_describe_unchanged),
+		cmocka_unit_test(test_condition_rows),    cmocka_unit_test(test_other_names),
 		cmocka_unit_test(test_explain_unchanged), cmocka_unit_test(test_check_target_unchanged),
 		cmocka_unit_test(test_threshold_column),
 	};

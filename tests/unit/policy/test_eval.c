@@ -1,4 +1,5 @@
-/* Every condition against hand-made samples, the level choice, and the --once explanation. */
+/* The level choice, a level's clear condition, and the --once explanation over a policy's nodes
+ * (lib/policy/eval.c); each kind's own evaluation is tested in test_cond_<file>.c. */
 #include "unit.h"
 
 #include <cjson/cJSON.h>
@@ -14,102 +15,6 @@ static struct sample base_sample(void)
 		                .limit_bytes = 100 * MiB,
 		                .host_total_bytes = 1000 * MiB,
 		                .host_available_bytes = 200 * MiB };
-}
-
-static bool leaf(enum cond_kind kind, uint64_t bytes, double percent, const struct sample *s)
-{
-	struct condition c = { .kind = kind, .bytes = bytes, .percent = percent };
-	return eval_condition(&c, s, NULL);
-}
-
-static void test_local_relative_is_free_percent_below(void **state)
-{
-	(void)state;
-	struct sample s = base_sample();
-	assert_false(leaf(COND_LOCAL_RELATIVE, 0, 30, &s)); /* 30% free is not below 30 */
-	assert_true(leaf(COND_LOCAL_RELATIVE, 0, 30.5, &s));
-	s.usage_bytes = 10 * MiB; /* Satella's inverted version would fire here: low usage */
-	assert_false(leaf(COND_LOCAL_RELATIVE, 0, 30, &s));
-	s.usage_bytes = 120 * MiB; /* over the limit: 0% free, no underflow */
-	assert_true(leaf(COND_LOCAL_RELATIVE, 0, 1, &s));
-	assert_int_equal(sample_local_free_bytes(&s), 0);
-}
-
-static void test_local_absolute(void **state)
-{
-	(void)state;
-	struct sample s = base_sample();
-	assert_false(leaf(COND_LOCAL_ABSOLUTE, 0, 0, &s));
-	assert_false(leaf(COND_LOCAL_ABSOLUTE, 30 * MiB, 0, &s));
-	assert_true(leaf(COND_LOCAL_ABSOLUTE, 30 * MiB + 1, 0, &s));
-}
-
-static void test_global_conditions_use_one_sample(void **state)
-{
-	(void)state;
-	struct sample s = base_sample();
-	assert_true(leaf(COND_GLOBAL_ABSOLUTE, 256 * MiB, 0, &s));
-	assert_false(leaf(COND_GLOBAL_ABSOLUTE, 200 * MiB, 0, &s));
-	assert_true(leaf(COND_GLOBAL_RELATIVE, 0, 20.1, &s));
-	assert_false(leaf(COND_GLOBAL_RELATIVE, 0, 20, &s));
-	s.host_total_bytes = 0; /* garbage meminfo never divides by zero */
-	assert_true(leaf(COND_GLOBAL_RELATIVE, 0, 1, &s));
-}
-
-static void test_custom_uses_probe_results(void **state)
-{
-	(void)state;
-	struct sample s = base_sample();
-	struct condition c = { .kind = COND_CUSTOM, .probe = 1 };
-	bool results[2] = { false, true };
-	assert_true(eval_condition(&c, &s, results));
-	c.probe = 0;
-	assert_false(eval_condition(&c, &s, results));
-	assert_false(eval_condition(&c, &s, NULL));
-}
-
-static void test_all_any_not(void **state)
-{
-	(void)state;
-	struct sample s = base_sample();
-	struct condition yes = { .kind = COND_LOCAL_RELATIVE, .percent = 50 };
-	struct condition no = { .kind = COND_LOCAL_RELATIVE, .percent = 10 };
-	struct condition kids[2] = { yes, no };
-	struct condition all = { .kind = COND_ALL, .children = kids, .n_children = 2 };
-	struct condition any = { .kind = COND_ANY, .children = kids, .n_children = 2 };
-	struct condition not_no = { .kind = COND_NOT, .children = &kids[1], .n_children = 1 };
-	assert_false(eval_condition(&all, &s, NULL));
-	assert_true(eval_condition(&any, &s, NULL));
-	assert_true(eval_condition(&not_no, &s, NULL));
-	kids[1] = yes;
-	assert_true(eval_condition(&all, &s, NULL));
-}
-
-static void test_pressure_and_events(void **state)
-{
-	(void)state;
-	struct sample s = base_sample();
-	struct condition p = {
-		.kind = COND_PRESSURE, .psi_kind = PSI_FULL, .psi_window = PSI_AVG60, .percent = 5
-	};
-	assert_false(eval_condition(&p, &s, NULL)); /* no PSI read: never holds */
-	s.has_psi = true;
-	s.psi.avg[PSI_FULL][PSI_AVG60] = 5.0;
-	assert_false(eval_condition(&p, &s, NULL));
-	s.psi.avg[PSI_FULL][PSI_AVG60] = 5.01;
-	assert_true(eval_condition(&p, &s, NULL));
-	s.psi.avg[PSI_SOME][PSI_AVG60] = 90; /* other kind does not count */
-	s.psi.avg[PSI_FULL][PSI_AVG60] = 0;
-	assert_false(eval_condition(&p, &s, NULL));
-
-	struct condition e = { .kind = COND_EVENTS, .memevent = MEMEV_HIGH, .increased_by = 2 };
-	assert_false(eval_condition(&e, &s, NULL));
-	s.has_events = true;
-	s.events[MEMEV_HIGH] = 100; /* cumulative counts alone do not fire */
-	s.events_delta[MEMEV_HIGH] = 1;
-	assert_false(eval_condition(&e, &s, NULL));
-	s.events_delta[MEMEV_HIGH] = 2;
-	assert_true(eval_condition(&e, &s, NULL));
 }
 
 static struct policy three_levels(struct level *lv)
@@ -206,12 +111,6 @@ static void test_clear_condition_and_its_explanation(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_local_relative_is_free_percent_below),
-		cmocka_unit_test(test_local_absolute),
-		cmocka_unit_test(test_global_conditions_use_one_sample),
-		cmocka_unit_test(test_custom_uses_probe_results),
-		cmocka_unit_test(test_all_any_not),
-		cmocka_unit_test(test_pressure_and_events),
 		cmocka_unit_test(test_highest_matching_level_wins),
 		cmocka_unit_test(test_explain_lists_every_node),
 		cmocka_unit_test(test_clear_condition_and_its_explanation),

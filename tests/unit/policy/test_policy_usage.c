@@ -110,45 +110,8 @@ static void test_parse_errors(void **state)
 	        "usage: unknown usage \"rss\" (expected current, working_set or anon)");
 	parse_fails("{\"usage\": 1, \"levels\": [{\"name\": \"a\", \"when\": {\"local_relative\": 30}}]}",
 	            "usage: must be a string");
-	parse_fails("{\"levels\": [{\"name\": \"a\", \"when\": {\"local_relative\": "
-	            "{\"below\": 30, \"usage\": \"Anon\"}}}]}",
-	            "levels[0].when.local_relative.usage: unknown usage \"Anon\" (expected current, "
-	            "working_set or anon)");
-	parse_fails(
-	        "{\"levels\": [{\"name\": \"a\", \"when\": {\"local_relative\": {\"usage\": \"anon\"}}}]}",
-	        "levels[0].when.local_relative.below: is required");
-	parse_fails("{\"levels\": [{\"name\": \"a\", \"when\": {\"local_relative\": {\"below\": 101}}}]}",
-	            "levels[0].when.local_relative.below: must be between 0 and 100");
-	parse_fails("{\"levels\": [{\"name\": \"a\", \"when\": {\"local_absolute\": "
-	            "{\"below\": \"1.5Mi\", \"usage\": \"anon\"}}}]}",
-	            "levels[0].when.local_absolute.below: invalid size \"1.5Mi\" (expected a whole number "
-	            "with an optional suffix K, Ki, M, Mi, G, Gi, T, Ti)");
-	parse_fails("{\"levels\": [{\"name\": \"a\", \"when\": {\"local_absolute\": "
-	            "{\"below\": \"1Mi\", \"above\": 1}}}]}",
-	            "levels[0].when.local_absolute.above: unknown key");
-	/* global conditions measure the host: usage is refused with the reason */
-	parse_fails("{\"levels\": [{\"name\": \"a\", \"when\": {\"any\": [{\"global_relative\": "
-	            "{\"below\": 10, \"usage\": \"working_set\"}}]}}]}",
-	            "levels[0].when.any[0].global_relative.usage: global conditions measure the host's "
-	            "MemAvailable; \"usage\" applies to local_absolute and local_relative only");
-	parse_fails(
-	        "{\"levels\": [{\"name\": \"a\", \"when\": {\"global_absolute\": {\"usage\": \"anon\"}}}]}",
-	        "levels[0].when.global_absolute.usage: global conditions measure the host's "
-	        "MemAvailable; \"usage\" applies to local_absolute and local_relative only");
-	/* oom_group_kill is an events counter now; the message lists it */
-	parse_fails("{\"levels\": [{\"name\": \"a\", \"when\": {\"events\": \"oom_group\"}}]}",
-	            "levels[0].when.events: unknown memory event \"oom_group\" (expected low, high, max, "
-	            "oom, oom_kill or oom_group_kill)");
-	struct policy *p = parse_ok("{\"levels\": [{\"name\": \"a\", \"when\": {\"events\": "
-	                            "{\"counter\": \"oom_group_kill\", \"increased_by\": 2}}}]}");
-	assert_int_equal(p->levels[0].when.memevent, MEMEV_OOM_GROUP_KILL);
-	struct sample s = cache_sample();
-	s.has_events = true;
-	s.events_delta[MEMEV_OOM_GROUP_KILL] = 1;
-	assert_int_equal(eval_level(p, &s, NULL), 0);
-	s.events_delta[MEMEV_OOM_GROUP_KILL] = 2;
-	assert_int_equal(eval_level(p, &s, NULL), 1);
-	policy_free(p);
+	/* a condition's usage, the free-memory kinds' errors and the events counters:
+	 * test_cond_memory.c, test_cond_events.c */
 }
 
 /* The same page-cache sample: current says high, working_set says normal, anon says normal. */
