@@ -84,23 +84,6 @@ static size_t cap_of(const struct dispatch *d)
 
 /* ---- jobs ---- */
 
-/* A NULL-terminated copy of v, or NULL when out of memory. */
-static char **strv_copy(char *const *v)
-{
-	size_t n = 0;
-	while (v && v[n])
-		n++;
-	char **c = calloc(n + 1, sizeof(char *));
-	if (!c)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		if (!(c[i] = strdup(v[i]))) {
-			strv_free(c);
-			return NULL;
-		}
-	return c;
-}
-
 static void job_free(struct dispatch_job *j)
 {
 	if (!j)
@@ -125,7 +108,7 @@ static struct dispatch_job *job_new(struct dispatch *d, const struct handler *h,
 	snprintf(j->tag, sizeof(j->tag), "%s", h->path);
 	switch (h->action) {
 	case ACTION_EXEC:
-		j->argv = strv_copy(h->exec.argv);
+		j->argv = strv_dup(h->exec.argv);
 		j->env = payload_build_env(e->ctx); /* the event as it is now, not at the job's turn */
 		j->timeout_usec = h->exec.timeout_usec;
 		j->detach = h->exec.detach;
