@@ -2,6 +2,7 @@
  * entry points. What a kind does is its row's (action_run.h); nothing here names a kind. */
 #include "actions/dispatch.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "actions/action_run.h"
