@@ -28,7 +28,7 @@ PKG_CFLAGS = $(shell pkg-config --cflags libcurl libmicrohttpd $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS)) -ldl
 
 ALL_CPPFLAGS = -D_GNU_SOURCE -DMEMHOOK_VERSION='"$(VERSION)"' -Ilib $(CPPFLAGS)
-# -pthread: a reclaim's write runs on a worker thread (lib/actions/dispatch.c).
+# -pthread: a reclaim's write runs on a worker thread (lib/actions/worker.c).
 ALL_CFLAGS = -std=gnu11 -pthread $(WARNINGS) $(SANFLAGS) $(CFLAGS) $(PKG_CFLAGS)
 ALL_LDFLAGS = -pthread $(SANFLAGS) $(LDFLAGS)
 

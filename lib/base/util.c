@@ -18,6 +18,22 @@ void strv_free(char **v)
 	free(v);
 }
 
+char **strv_dup(char *const *v)
+{
+	size_t n = 0;
+	while (v[n])
+		n++;
+	char **d = calloc(n + 1, sizeof(char *));
+	if (!d)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (!(d[i] = strdup(v[i]))) {
+			strv_free(d);
+			return NULL;
+		}
+	return d;
+}
+
 void cjson_deletep(cJSON **j)
 {
 	if (*j)

@@ -52,6 +52,8 @@ static inline void closep(int *fd)
 
 /* Frees a NULL-terminated array of strings and the strings; accepts NULL. */
 void strv_free(char **v);
+/* A copy of a NULL-terminated array of strings; NULL on allocation failure. */
+char **strv_dup(char *const *v);
 static inline void strv_freep(char ***v)
 {
 	strv_free(*v);

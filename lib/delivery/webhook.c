@@ -130,23 +130,6 @@ struct webhook_client {
 #define STR_(x)      #x
 #define STRINGIFY(x) STR_(x)
 
-/* A copy of a NULL-terminated string array; NULL on allocation failure. */
-static char **strv_dup(char *const *v)
-{
-	size_t n = 0;
-	while (v[n])
-		n++;
-	char **d = calloc(n + 1, sizeof(char *));
-	if (!d)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		if (!(d[i] = strdup(v[i]))) {
-			strv_free(d);
-			return NULL;
-		}
-	return d;
-}
-
 /* ---- signatures ---- */
 
 int hmac_sha256_hex(const void *key, size_t key_len, const void *msg, size_t msg_len, char ret_hex[65])

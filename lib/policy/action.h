@@ -1,6 +1,7 @@
 /* One row per action kind: how a handler's action is parsed and described by `memhook check`, and
- * which cgroup v2 file it needs. Running actions is lib/actions/dispatch.c's job. A new action is a value
- * in names.h, one row, its functions (lib/action_*.c) and its case in dispatch. */
+ * which cgroup v2 file it needs. Running it is its run row's (lib/actions/action_run.h). A new
+ * action is a value in names.h, one row here with its functions (lib/policy/action_*.c), and its
+ * run row (lib/actions/action_run_*.c). */
 #pragma once
 
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* The memory_high action's schema: the memory.high value to set, as a size or a percent of the
- * effective limit. Running it is lib/actions/dispatch.c's job; the value it replaced is kept in a
- * struct memory_high_state (lib/decide/memory_high.h). */
+ * effective limit. Running it is lib/actions/action_run_memory_high.c's job; the value it
+ * replaced is kept in a struct memory_high_state (lib/decide/memory_high.h). */
 #include <cjson/cJSON.h>
 #include <string.h>
 
