@@ -1,6 +1,7 @@
 /* The policy document: JSON -> validated, read-only structures (levels here; conditions in
  * lib/policy/condition.c, handlers in lib/policy/handler.c), loading it from a file, freeing it, and checking
- * it against the target's cgroup version. Every error is "<json path>: <reason>". */
+ * it against the target's cgroup version. Every error is "<json path>: <reason>"; policy_load puts
+ * the file and the line and column of the path's key before it when the text has it. */
 #include "policy/policy.h"
 
 #include <cjson/cJSON.h>
@@ -14,6 +15,7 @@
 #include "policy/action.h"
 #include "policy/condition.h"
 #include "policy/policy_parse.h"
+#include "base/json_locate.h"
 #include "base/units.h"
 #include "base/util.h"
 
@@ -193,9 +195,18 @@ static int parse_root(struct policy_ctx *c, const cJSON *root)
 	return handler_parse_all(c, cJSON_GetObjectItemCaseSensitive(root, "handlers"));
 }
 
-int policy_parse(const char *json, size_t len, struct policy **ret, char *err, size_t err_size)
+/* Frees what the context's want_ctx kept (the path of an error). */
+static void policy_ctx_done(struct policy_ctx *c)
 {
-	struct policy_ctx c = { .w = { .err = err, .err_size = err_size } };
+	want_ctx_done(&c->w);
+}
+
+int policy_parse_at(const char *json, size_t len, struct policy **ret, char *err, size_t err_size,
+                    unsigned *ret_line, unsigned *ret_col)
+{
+	_cleanup_(policy_ctx_done) struct policy_ctx c = { .w = { .err = err, .err_size = err_size } };
+
+	*ret_line = *ret_col = 0;
 
 	if (err && err_size)
 		err[0] = '\0';
@@ -252,11 +263,21 @@ int policy_parse(const char *json, size_t len, struct policy **ret, char *err, s
 	c.p = p;
 	int r = parse_root(&c, root);
 	if (r < 0) {
+		size_t off;
 		policy_free(p);
+		if (r == -EINVAL && c.w.fail_path &&
+		    json_locate(buf, len, c.w.fail_path, c.w.fail_nth, &off) == 0)
+			line_col(buf, buf + off, ret_line, ret_col);
 		return r;
 	}
 	*ret = p;
 	return 0;
+}
+
+int policy_parse(const char *json, size_t len, struct policy **ret, char *err, size_t err_size)
+{
+	unsigned line, col;
+	return policy_parse_at(json, len, ret, err, err_size, &line, &col);
 }
 
 /* Opens path for reading without waiting on it: O_NONBLOCK, so a FIFO (or a device) neither
@@ -310,9 +331,14 @@ int policy_load(const char *path, struct policy **ret, char *err, size_t err_siz
 			snprintf(err, err_size, "%s: cannot read: %s", path, strerror((int)-n));
 		return (int)n;
 	}
-	int r = policy_parse(buf, (size_t)n, ret, inner, sizeof(inner));
-	if (r < 0 && err && err_size)
-		snprintf(err, err_size, "%s: %s", path, inner);
+	unsigned line, col;
+	int r = policy_parse_at(buf, (size_t)n, ret, inner, sizeof(inner), &line, &col);
+	if (r < 0 && err && err_size) {
+		if (line)
+			snprintf(err, err_size, "%s:%u:%u: %s", path, line, col, inner);
+		else
+			snprintf(err, err_size, "%s: %s", path, inner);
+	}
 	return r;
 }
 
@@ -356,7 +382,7 @@ static int fail_needs_v2(struct want_ctx *w, const char *path, const char *key, 
 
 int policy_check_target(const struct policy *p, int cgroup_version, char *err, size_t err_size)
 {
-	struct want_ctx w = { .err = err, .err_size = err_size };
+	_cleanup_(want_ctx_done) struct want_ctx w = { .err = err, .err_size = err_size };
 
 	if (err && err_size)
 		err[0] = '\0';
@@ -384,7 +410,8 @@ int policy_check_target(const struct policy *p, int cgroup_version, char *err, s
 
 int policy_add_webhook(struct policy *p, const char *url, char *err, size_t err_size)
 {
-	struct policy_ctx c = { .w = { .err = err, .err_size = err_size }, .p = p };
+	_cleanup_(policy_ctx_done) struct policy_ctx c = { .w = { .err = err, .err_size = err_size },
+		                                           .p = p };
 	size_t n_events = 0;
 
 	if (err && err_size)
