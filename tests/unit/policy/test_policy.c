@@ -936,7 +936,7 @@ static void test_load_errors(void **state)
 	fputs("{\"levels\": [{\"name\": \"a\", \"when\": {\"local_relativ\": 3}}]}", f);
 	fclose(f);
 	assert_int_equal(policy_load(path, &p, err, sizeof(err)), -EINVAL);
-	snprintf(want, sizeof(want), "%s: levels[0].when.local_relativ: unknown condition", path);
+	snprintf(want, sizeof(want), "%s:1:36: levels[0].when.local_relativ: unknown condition", path);
 	assert_string_equal(err, want);
 	unlink(path);
 
