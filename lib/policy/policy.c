@@ -5,6 +5,7 @@
 #include "policy/policy.h"
 
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -104,15 +105,24 @@ static int parse_levels(struct policy_ctx *c, const cJSON *j)
 
 /* ---- the document ---- */
 
-/* The first \u0000 escape in JSON text (only strings hold escapes), or NULL. A backslash escapes
- * the character after it, so "\\u0000" (an escaped backslash, then "u0000") is no NUL. */
-static const char *find_nul_escape(const char *buf, size_t len)
+/* The first \u escape in JSON text (only strings hold escapes) that cJSON reads as U+0000, or NULL:
+ * \u0000, and a \u without four hex digits after it (cJSON 1.7's parse_hex4 reads a bad digit as
+ * 0: "/bin/true\uZZZZx" is "/bin/true"); *ret_nul tells which. A backslash escapes the character
+ * after it, so "\\u0000" (an escaped backslash, then "u0000") is no escape. */
+static const char *find_nul_escape(const char *buf, size_t len, bool *ret_nul)
 {
 	for (size_t i = 0; i < len; i++) {
 		if (buf[i] != '\\')
 			continue;
-		if (i + 5 < len && buf[i + 1] == 'u' && memcmp(buf + i + 2, "0000", 4) == 0)
-			return buf + i;
+		if (i + 1 < len && buf[i + 1] == 'u') {
+			bool hex = i + 5 < len;
+			for (size_t k = 2; hex && k <= 5; k++)
+				hex = isxdigit((unsigned char)buf[i + k]);
+			if (!hex || memcmp(buf + i + 2, "0000", 4) == 0) {
+				*ret_nul = hex;
+				return buf + i;
+			}
+		}
 		i++; /* skip the escaped character */
 	}
 	return NULL;
@@ -242,11 +252,17 @@ int policy_parse_at(const char *json, size_t len, struct policy **ret, char *err
 		                 "invalid UTF-8 at line %u column %u (byte 0x%02x); a policy is UTF-8 text",
 		                 line, col, (unsigned char)*bad);
 	}
-	/* cJSON ends a string at an escaped NUL: "/bin/true\u0000x" would run /bin/true. */
-	const char *esc = find_nul_escape(buf, len);
+	/* cJSON ends a string at an escaped NUL: "/bin/true\u0000x" (or "\uZZZZx") would run /bin/true. */
+	bool is_nul = false;
+	const char *esc = find_nul_escape(buf, len, &is_nul);
 	if (esc) {
 		unsigned line, col;
 		line_col(buf, esc, &line, &col);
+		if (!is_nul)
+			return want_fail(&c.w, "policy",
+			                 "a string at line %u column %u holds a \\u escape without four hex "
+			                 "digits (read as NUL); no name, path or value may contain it",
+			                 line, col);
 		return want_fail(&c.w, "policy",
 		                 "a string at line %u column %u holds \\u0000 (NUL); no name, path or value "
 		                 "may contain it",

@@ -467,6 +467,14 @@ static const struct bad bad_cases[] = {
 	                                      "name, path or value may contain it" },
 	{ "{\"levels\": [{\"name\": \"a\\u0000b\", \"when\": {\"local_relative\": 1}}]}",
 	  "policy: a string at line 1 column 24 holds \\u0000 (NUL); no name, path or value may contain it" },
+	/* cJSON reads a \u without four hex digits as U+0000 too: "/bin/true\uZZZZx" was /bin/true */
+	{ H1("{\"on\": \"normal\", \"exec\": [\"/bin/true\\uZZZZx\"]}"),
+	  "policy: a string at line 1 column 110 holds a \\u escape without four hex digits (read as NUL); "
+	  "no name, path or value may contain it" },
+	{ "{\"levels\": [{\"name\": \"a\\u00G1\", \"when\": {\"local_relative\": 1}}]}",
+	  "policy: a string at line 1 column 24 holds a \\u escape without four hex digits (read as NUL); "
+	  "no name, path or value may contain it" },
+	{ "{\"levels\": [{\"name\": \"a\\u12", "policy: invalid JSON near line 1 column 23" },
 	{ "{\"levels\": [{\"name\": \"a\", \"when\": {\"local_absolute\": \"5\\u0000Mi\"}}]}",
 	  "policy: a string at line 1 column 56 holds \\u0000 (NUL); no name, path or value may contain it" },
 	/* JSON is UTF-8: a name with 0xff would make the status file and the payload invalid JSON */
