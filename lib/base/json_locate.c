@@ -384,8 +384,8 @@ int json_locate(const char *buf, size_t len, const char *path, unsigned nth, siz
 			found = i;
 			continue;
 		}
-		if (p != path && *p++ != '.')
-			return -EINVAL;
+		if (depth > 0 && *p++ != '.')
+			return -EINVAL; /* a key after the first comes after a '.' */
 		size_t key_len = strcspn(p, ".[");
 		bool last = p[key_len] == '\0';
 		if ((r = find_member(&t, &i, depth, p, key_len, last ? nth : 0, &found)) < 0)
