@@ -258,8 +258,8 @@ static int skip_value(const struct text *t, size_t *pos, unsigned depth)
 	}
 }
 
-/* The array element `index` of the array at *pos: leaves *pos at its first byte. Returns 0,
- * -ENOENT (no array, or fewer elements), -EINVAL or -E2BIG. */
+/* The array element `index` of the array at *pos: leaves *pos at its first byte (of a whole value). Returns
+ * 0, -ENOENT (no array, or fewer elements), -EINVAL or -E2BIG. */
 static int find_element(const struct text *t, size_t *pos, unsigned depth, size_t index)
 {
 	size_t i = *pos;
@@ -273,12 +273,13 @@ static int find_element(const struct text *t, size_t *pos, unsigned depth, size_
 	if (at(t, i, ']'))
 		return -ENOENT;
 	for (size_t k = 0;; k++) {
+		size_t start = i;
+		if ((r = skip_value(t, &i, depth + 1)) < 0)
+			return r; /* the element found is a whole value too */
 		if (k == index) {
-			*pos = i;
+			*pos = start;
 			return 0;
 		}
-		if ((r = skip_value(t, &i, depth + 1)) < 0)
-			return r;
 		i = skip_ws(t, i);
 		if (at(t, i, ']'))
 			return -ENOENT;
