@@ -375,6 +375,11 @@ int json_locate(const char *buf, size_t len, const char *path, unsigned nth, siz
 	if (i >= len)
 		return -EINVAL;
 	found = i;
+	if (!*path) { /* the whole text: a whole value too */
+		size_t end = i;
+		if ((r = skip_value(&t, &end, 0)) < 0)
+			return r;
+	}
 	for (const char *p = path; *p; depth++) {
 		if (*p == '[') {
 			size_t index;

@@ -76,6 +76,8 @@ static const struct locate_case cases[] = {
 	/* hostile text: refused, never guessed at */
 	{ "", "", 0, -EINVAL, 0, 0 },
 	{ "  ", "a", 0, -EINVAL, 0, 0 },
+	{ "\xe7\xe7", "", 0, -EINVAL, 0, 0 }, /* the whole text is no value (fuzz_json_locate) */
+	{ "[1, ", "", 0, -EINVAL, 0, 0 },
 	{ "{\"a\": 1", "b", 0, -EINVAL, 0, 0 },
 	{ "{\"a", "a", 0, -EINVAL, 0, 0 },
 	{ "{\"a\\", "a", 0, -EINVAL, 0, 0 },
