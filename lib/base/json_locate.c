@@ -362,6 +362,25 @@ static int parse_index(const char *p, size_t *ret, const char **ret_end)
 	return 0;
 }
 
+/* True when path is well formed: keys joined by '.', indexes "[n]" (parse_index). Checked before
+ * the text is read, so a malformed path is -EINVAL whatever the text. */
+static bool path_valid(const char *path)
+{
+	size_t index;
+	bool first = true;
+	for (const char *p = path; *p; first = false) {
+		if (*p == '[') {
+			if (parse_index(p, &index, &p) < 0)
+				return false;
+			continue;
+		}
+		if (!first && *p++ != '.')
+			return false;
+		p += strcspn(p, ".[");
+	}
+	return true;
+}
+
 int json_locate(const char *buf, size_t len, const char *path, unsigned nth, size_t *ret_offset)
 {
 	const struct text t = { (const unsigned char *)buf, len };
@@ -369,6 +388,8 @@ int json_locate(const char *buf, size_t len, const char *path, unsigned nth, siz
 	unsigned depth = 0;
 	int r;
 
+	if (!path_valid(path))
+		return -EINVAL;
 	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
 		i = 3; /* cJSON skips a byte order mark */
 	i = skip_ws(&t, i);

@@ -108,6 +108,8 @@ static const struct locate_case cases[] = {
 	{ "[1]", "[0]x", 0, -EINVAL, 0, 0 },
 	{ "[1]", "[99999999999999999999999999]", 0, -EINVAL, 0, 0 },
 	{ "[1]", "[18446744073709551615]", 0, -ENOENT, 0, 0 },
+	{ "{}", "a[0[0]", 0, -EINVAL, 0, 0 }, /* malformed after a key not there (fuzz_json_locate) */
+	{ "{\"\": {\"\": 1}}", "..", 0, -ENOENT, 0, 0 },
 };
 
 /* Line and column (from 1, the column in bytes) of offset in s. */
