@@ -12,8 +12,17 @@
 
 #define JSON_INTEGER_MAX 9007199254740992.0 /* 2^53: larger numbers lose precision in a double */
 
+void want_ctx_done(struct want_ctx *w)
+{
+	free(w->fail_path);
+	w->fail_path = NULL;
+	w->fail_nth = 0;
+}
+
 int want_fail(struct want_ctx *w, const char *path, const char *fmt, ...)
 {
+	want_ctx_done(w);
+	w->fail_path = path && *path ? strdup(path) : NULL; /* NULL: the error stays unplaced */
 	if (!w->err || w->err_size == 0)
 		return -EINVAL;
 	int n = snprintf(w->err, w->err_size, "%s: ", path && *path ? path : "policy");
@@ -31,6 +40,7 @@ int want_fail(struct want_ctx *w, const char *path, const char *fmt, ...)
 
 int want_oom(struct want_ctx *w)
 {
+	want_ctx_done(w);
 	if (w->err && w->err_size)
 		snprintf(w->err, w->err_size, "policy: out of memory");
 	return -ENOMEM;
@@ -76,7 +86,9 @@ static int check_keys(struct want_ctx *w, const cJSON *obj, const char *path, co
 		for (const cJSON *prev = obj->child; prev != it; prev = prev->next)
 			if (strcmp(prev->string, it->string) == 0) {
 				WANT_PATH_KEY(kp, w, path, it->string);
-				return want_fail(w, kp, "duplicate key");
+				int r = want_fail(w, kp, "duplicate key");
+				w->fail_nth = 1; /* the first repeat: the loop stops at it */
+				return r;
 			}
 	}
 	return 0;

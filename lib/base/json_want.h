@@ -15,11 +15,22 @@ struct cJSON;
 struct want_ctx {
 	char *err;
 	size_t err_size;
+	/* The path the error names, as given (no '?' for control characters, never cut short), for
+	 * finding its place in the text (json_locate); NULL when none or out of memory. Freed by
+	 * want_ctx_done. */
+	char *fail_path;
+	/* Which member with fail_path's last key the error is about: 0 the first (the one cJSON's
+	 * lookups return), 1 the first duplicate. */
+	unsigned fail_nth;
 };
 
-/* Writes "path: reason" into err, control characters replaced by '?'. Returns -EINVAL. */
+/* Frees what want_fail kept in w; accepts a context that never failed. */
+void want_ctx_done(struct want_ctx *w);
+
+/* Writes "path: reason" into err, control characters replaced by '?', and keeps path in
+ * w->fail_path. Returns -EINVAL. */
 int want_fail(struct want_ctx *w, const char *path, const char *fmt, ...) _printf_(3, 4);
-/* Writes "policy: out of memory". Returns -ENOMEM. */
+/* Writes "policy: out of memory" and forgets any path. Returns -ENOMEM. */
 int want_oom(struct want_ctx *w);
 
 /* "base.key" (or "key" at the root); NULL when out of memory. */

@@ -99,8 +99,13 @@ static int parse_headers(struct want_ctx *w, const cJSON *j, const char *path, c
 	for (const cJSON *it = j->child; it; it = it->next, i++) {
 		WANT_PATH_KEY(hp, w, path, it->string);
 		for (const cJSON *prev = j->child; prev != it; prev = prev->next)
-			if (strcasecmp(prev->string, it->string) == 0)
-				return want_fail(w, hp, "duplicate header");
+			if (strcasecmp(prev->string, it->string) == 0) {
+				r = want_fail(w, hp, "duplicate header");
+				/* placed at the repeat when it is spelled as the first (the loop stops at
+				 * the first repeat: no other member has its exact key before it) */
+				w->fail_nth = strcmp(prev->string, it->string) == 0;
+				return r;
+			}
 		if (!is_token(it->string))
 			return want_fail(w, hp, "invalid header name");
 		if ((r = want_max_chars(w, it->string, hp, WEBHOOK_HEADER_NAME_MAX_CHARS)) < 0)

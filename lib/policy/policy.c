@@ -1,9 +1,11 @@
 /* The policy document: JSON -> validated, read-only structures (levels here; conditions in
  * lib/policy/condition.c, handlers in lib/policy/handler.c), loading it from a file, freeing it, and checking
- * it against the target's cgroup version. Every error is "<json path>: <reason>". */
+ * it against the target's cgroup version. Every error is "<json path>: <reason>"; policy_load puts
+ * the file and the line and column of the path's key before it when the text has it. */
 #include "policy/policy.h"
 
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@
 #include "policy/action.h"
 #include "policy/condition.h"
 #include "policy/policy_parse.h"
+#include "base/json_locate.h"
 #include "base/units.h"
 #include "base/util.h"
 
@@ -102,15 +105,24 @@ static int parse_levels(struct policy_ctx *c, const cJSON *j)
 
 /* ---- the document ---- */
 
-/* The first \u0000 escape in JSON text (only strings hold escapes), or NULL. A backslash escapes
- * the character after it, so "\\u0000" (an escaped backslash, then "u0000") is no NUL. */
-static const char *find_nul_escape(const char *buf, size_t len)
+/* The first \u escape in JSON text (only strings hold escapes) that cJSON reads as U+0000, or NULL:
+ * \u0000, and a \u without four hex digits after it (cJSON 1.7's parse_hex4 reads a bad digit as
+ * 0: "/bin/true\uZZZZx" is "/bin/true"); *ret_nul tells which. A backslash escapes the character
+ * after it, so "\\u0000" (an escaped backslash, then "u0000") is no escape. */
+static const char *find_nul_escape(const char *buf, size_t len, bool *ret_nul)
 {
 	for (size_t i = 0; i < len; i++) {
 		if (buf[i] != '\\')
 			continue;
-		if (i + 5 < len && buf[i + 1] == 'u' && memcmp(buf + i + 2, "0000", 4) == 0)
-			return buf + i;
+		if (i + 1 < len && buf[i + 1] == 'u') {
+			bool hex = i + 5 < len;
+			for (size_t k = 2; hex && k <= 5; k++)
+				hex = isxdigit((unsigned char)buf[i + k]);
+			if (!hex || memcmp(buf + i + 2, "0000", 4) == 0) {
+				*ret_nul = hex;
+				return buf + i;
+			}
+		}
 		i++; /* skip the escaped character */
 	}
 	return NULL;
@@ -193,9 +205,18 @@ static int parse_root(struct policy_ctx *c, const cJSON *root)
 	return handler_parse_all(c, cJSON_GetObjectItemCaseSensitive(root, "handlers"));
 }
 
-int policy_parse(const char *json, size_t len, struct policy **ret, char *err, size_t err_size)
+/* Frees what the context's want_ctx kept (the path of an error). */
+static void policy_ctx_done(struct policy_ctx *c)
 {
-	struct policy_ctx c = { .w = { .err = err, .err_size = err_size } };
+	want_ctx_done(&c->w);
+}
+
+int policy_parse_at(const char *json, size_t len, struct policy **ret, char *err, size_t err_size,
+                    unsigned *ret_line, unsigned *ret_col)
+{
+	_cleanup_(policy_ctx_done) struct policy_ctx c = { .w = { .err = err, .err_size = err_size } };
+
+	*ret_line = *ret_col = 0;
 
 	if (err && err_size)
 		err[0] = '\0';
@@ -231,11 +252,17 @@ int policy_parse(const char *json, size_t len, struct policy **ret, char *err, s
 		                 "invalid UTF-8 at line %u column %u (byte 0x%02x); a policy is UTF-8 text",
 		                 line, col, (unsigned char)*bad);
 	}
-	/* cJSON ends a string at an escaped NUL: "/bin/true\u0000x" would run /bin/true. */
-	const char *esc = find_nul_escape(buf, len);
+	/* cJSON ends a string at an escaped NUL: "/bin/true\u0000x" (or "\uZZZZx") would run /bin/true. */
+	bool is_nul = false;
+	const char *esc = find_nul_escape(buf, len, &is_nul);
 	if (esc) {
 		unsigned line, col;
 		line_col(buf, esc, &line, &col);
+		if (!is_nul)
+			return want_fail(&c.w, "policy",
+			                 "a string at line %u column %u holds a \\u escape without four hex "
+			                 "digits (read as NUL); no name, path or value may contain it",
+			                 line, col);
 		return want_fail(&c.w, "policy",
 		                 "a string at line %u column %u holds \\u0000 (NUL); no name, path or value "
 		                 "may contain it",
@@ -252,11 +279,21 @@ int policy_parse(const char *json, size_t len, struct policy **ret, char *err, s
 	c.p = p;
 	int r = parse_root(&c, root);
 	if (r < 0) {
+		size_t off;
 		policy_free(p);
+		if (r == -EINVAL && c.w.fail_path &&
+		    json_locate(buf, len, c.w.fail_path, c.w.fail_nth, &off) == 0)
+			line_col(buf, buf + off, ret_line, ret_col);
 		return r;
 	}
 	*ret = p;
 	return 0;
+}
+
+int policy_parse(const char *json, size_t len, struct policy **ret, char *err, size_t err_size)
+{
+	unsigned line, col;
+	return policy_parse_at(json, len, ret, err, err_size, &line, &col);
 }
 
 /* Opens path for reading without waiting on it: O_NONBLOCK, so a FIFO (or a device) neither
@@ -310,9 +347,14 @@ int policy_load(const char *path, struct policy **ret, char *err, size_t err_siz
 			snprintf(err, err_size, "%s: cannot read: %s", path, strerror((int)-n));
 		return (int)n;
 	}
-	int r = policy_parse(buf, (size_t)n, ret, inner, sizeof(inner));
-	if (r < 0 && err && err_size)
-		snprintf(err, err_size, "%s: %s", path, inner);
+	unsigned line, col;
+	int r = policy_parse_at(buf, (size_t)n, ret, inner, sizeof(inner), &line, &col);
+	if (r < 0 && err && err_size) {
+		if (line)
+			snprintf(err, err_size, "%s:%u:%u: %s", path, line, col, inner);
+		else
+			snprintf(err, err_size, "%s: %s", path, inner);
+	}
 	return r;
 }
 
@@ -356,7 +398,7 @@ static int fail_needs_v2(struct want_ctx *w, const char *path, const char *key, 
 
 int policy_check_target(const struct policy *p, int cgroup_version, char *err, size_t err_size)
 {
-	struct want_ctx w = { .err = err, .err_size = err_size };
+	_cleanup_(want_ctx_done) struct want_ctx w = { .err = err, .err_size = err_size };
 
 	if (err && err_size)
 		err[0] = '\0';
@@ -384,7 +426,8 @@ int policy_check_target(const struct policy *p, int cgroup_version, char *err, s
 
 int policy_add_webhook(struct policy *p, const char *url, char *err, size_t err_size)
 {
-	struct policy_ctx c = { .w = { .err = err, .err_size = err_size }, .p = p };
+	_cleanup_(policy_ctx_done) struct policy_ctx c = { .w = { .err = err, .err_size = err_size },
+		                                           .p = p };
 	size_t n_events = 0;
 
 	if (err && err_size)

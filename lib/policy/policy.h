@@ -180,8 +180,15 @@ extern const char policy_default_json[];
 /* Parses and validates a policy. On failure returns -EINVAL (or -ENOMEM) and writes
  * "<json path>: <reason>" into err; *ret is untouched. */
 int policy_parse(const char *json, size_t len, struct policy **ret, char *err, size_t err_size);
+/* policy_parse, and where in json its error is: *ret_line and *ret_col (from 1; the column counts
+ * bytes, as in "invalid JSON near line L column C") of the key, or array element, the error's path
+ * names; both 0 when the error names no place found in the text (the whole document, a key that
+ * is missing, a key with '.' or '[' in it). */
+int policy_parse_at(const char *json, size_t len, struct policy **ret, char *err, size_t err_size,
+                    unsigned *ret_line, unsigned *ret_col);
 
-/* Reads a regular file (at most 1 MiB) and parses it; errors name the file. A FIFO, device or
+/* Reads a regular file (at most 1 MiB) and parses it; errors name the file, and the line and column
+ * when policy_parse_at found them: "<file>:<line>:<column>: <json path>: <reason>". A FIFO, device or
  * directory is refused at once ("<path>: not a regular file", -EBADFD or -EISDIR), never waited
  * on. -errno on I/O errors. */
 int policy_load(const char *path, struct policy **ret, char *err, size_t err_size);

@@ -364,7 +364,7 @@ JSON
 	run timeout 20 "$MEMHOOK" check --policy "$T/p.json"
 	local took_ms=$((($(date +%s%N) - start) / 1000000))
 	[ "$status" -eq 2 ]
-	[ "$output" = "memhook: $T/p.json: handlers[0].webhook.headers: at most 64 headers" ]
+	[ "$output" = "memhook: $T/p.json:1:150: handlers[0].webhook.headers: at most 64 headers" ]
 	echo "took $took_ms ms"
 	[ "$took_ms" -lt 1000 ]
 }
@@ -378,7 +378,7 @@ json.dump({"levels": levels}, open(sys.argv[1], "w"))
 PY
 	run timeout 20 "$MEMHOOK" check --policy "$T/p.json"
 	[ "$status" -eq 2 ]
-	[ "$output" = "memhook: $T/p.json: levels[0].when.any[16].custom: at most 16 custom conditions (probes) per policy: each runs as a process at every check" ]
+	[ "$output" = "memhook: $T/p.json:1:686: levels[0].when.any[16].custom: at most 16 custom conditions (probes) per policy: each runs as a process at every check" ]
 	run timeout 20 "$MEMHOOK" run --once --policy "$T/p.json" --cgroup "$T/cg" --proc-root "$T/proc"
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"at most 16 custom conditions"* ]]
@@ -394,7 +394,7 @@ JSON
 	headers_policy "$T/p.json" 80000
 	kill -HUP "$MH_PID"
 	# it held the loop for 21 s: now the rejection is logged at once
-	wait_for 3 log_has "SIGHUP: new policy rejected, the old one keeps running: $T/p.json: handlers\[0\]\.webhook\.headers: at most 64 headers"
+	wait_for 3 log_has "SIGHUP: new policy rejected, the old one keeps running: $T/p.json:1:150: handlers\[0\]\.webhook\.headers: at most 64 headers"
 	still_checking_then_stops
 }
 

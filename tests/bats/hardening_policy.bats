@@ -25,7 +25,7 @@ JSON
 		webhook_policy "http://127.0.0.1:9/x" "{\"X-Ok\": \"1\", \"$name\": \"0\"}" > "$T/p.json"
 		run "$MEMHOOK" check --policy "$T/p.json"
 		[ "$status" -eq 2 ]
-		[ "$output" = "memhook: $T/p.json: handlers[0].webhook.headers.$name: $why" ]
+		[ "$output" = "memhook: $T/p.json:3:101: handlers[0].webhook.headers.$name: $why" ]
 	done <<'LIST'
 Content-Length|Content-Length is set by libcurl for each request; a policy may not set it
 content-length|Content-Length is set by libcurl for each request; a policy may not set it
@@ -43,19 +43,54 @@ LIST
 	webhook_policy "http://127.0.0.1:9/x" '{"x-memhook-signature": "sha256=0"}' > "$T/p.json"
 	run "$MEMHOOK" check --policy "$T/p.json"
 	[ "$status" -eq 2 ]
-	[ "$output" = "memhook: $T/p.json: handlers[0].webhook.headers.x-memhook-signature: is the signature_header (X-Memhook-Signature): set by memhook; a policy may not set it" ]
+	[ "$output" = "memhook: $T/p.json:3:88: handlers[0].webhook.headers.x-memhook-signature: is the signature_header (X-Memhook-Signature): set by memhook; a policy may not set it" ]
 	webhook_policy "http://127.0.0.1:9/x" '{"X-Sig": "1"}' ', "signature_header": "x-sig"' > "$T/p.json"
 	run "$MEMHOOK" check --policy "$T/p.json"
 	[ "$status" -eq 2 ]
-	[ "$output" = "memhook: $T/p.json: handlers[0].webhook.headers.X-Sig: is the signature_header (x-sig): set by memhook; a policy may not set it" ]
+	[ "$output" = "memhook: $T/p.json:3:88: handlers[0].webhook.headers.X-Sig: is the signature_header (x-sig): set by memhook; a policy may not set it" ]
 	webhook_policy "http://127.0.0.1:9/x" '{}' ', "signature_header": "Content-Length"' > "$T/p.json"
 	run "$MEMHOOK" check --policy "$T/p.json"
 	[ "$status" -eq 2 ]
-	[ "$output" = "memhook: $T/p.json: handlers[0].webhook.signature_header: Content-Length is set by libcurl for each request; a policy may not set it" ]
+	[ "$output" = "memhook: $T/p.json:3:91: handlers[0].webhook.signature_header: Content-Length is set by libcurl for each request; a policy may not set it" ]
 	# what stays allowed
 	webhook_policy "http://127.0.0.1:9/x" '{"User-Agent": "app/1", "Authorization": "Bearer t", "X-Memhook-Signature-Alt": "1"}' > "$T/p.json"
 	run "$MEMHOOK" check --policy "$T/p.json"
 	[ "$status" -eq 0 ]
+}
+
+@test "check names the line and column of a refused Content-Length header" {
+	cat > "$T/p.json" <<'JSON'
+{
+  "levels": [{"name": "tight", "when": {"local_relative": 30}}],
+  "handlers": [
+    {"on": "entered",
+     "webhook": {
+       "url": "http://127.0.0.1:9/x",
+       "headers": {
+         "X-Ok": "1",
+         "Content-Length": "0"
+       }}}
+  ]
+}
+JSON
+	run "$MEMHOOK" check --policy "$T/p.json"
+	[ "$status" -eq 2 ]
+	[ "$output" = "memhook: $T/p.json:9:10: handlers[0].webhook.headers.Content-Length: Content-Length is set by libcurl for each request; a policy may not set it" ]
+	# the key compared after unescaping, a tab one byte, the second handler's
+	printf '{"levels": [{"name": "tight", "when": {"local_relative": 30}}],\n"handlers": [{"on": "normal", "signal": 10},\n\t{"on": "entered", "webhook": {"url": "http://127.0.0.1:9/x", "headers": {"Content\\u002dLength": "0"}}}]}\n' > "$T/p.json"
+	run "$MEMHOOK" check --policy "$T/p.json"
+	[ "$status" -eq 2 ]
+	[ "$output" = "memhook: $T/p.json:3:75: handlers[1].webhook.headers.Content-Length: Content-Length is set by libcurl for each request; a policy may not set it" ]
+	# a repeated header key: the repeat, not the first
+	printf '{"levels": [{"name": "tight", "when": {"local_relative": 30}}],\n"handlers": [{"on": "entered", "webhook": {"url": "http://127.0.0.1:9/x",\n "headers": {"X-A": "1",\n  "X-A": "2"}}}]}\n' > "$T/p.json"
+	run "$MEMHOOK" check --policy "$T/p.json"
+	[ "$status" -eq 2 ]
+	[ "$output" = "memhook: $T/p.json:4:3: handlers[0].webhook.headers.X-A: duplicate header" ]
+	# a missing key has no place: the message as before
+	printf '{"levels": [{"name": "tight"}]}' > "$T/p.json"
+	run "$MEMHOOK" check --policy "$T/p.json"
+	[ "$status" -eq 2 ]
+	[ "$output" = "memhook: $T/p.json: levels[0].when: is required" ]
 }
 
 @test "a reload with Content-Length: 0 is rejected, and the receiver gets one whole request" {

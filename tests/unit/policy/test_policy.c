@@ -467,6 +467,14 @@ static const struct bad bad_cases[] = {
 	                                      "name, path or value may contain it" },
 	{ "{\"levels\": [{\"name\": \"a\\u0000b\", \"when\": {\"local_relative\": 1}}]}",
 	  "policy: a string at line 1 column 24 holds \\u0000 (NUL); no name, path or value may contain it" },
+	/* cJSON reads a \u without four hex digits as U+0000 too: "/bin/true\uZZZZx" was /bin/true */
+	{ H1("{\"on\": \"normal\", \"exec\": [\"/bin/true\\uZZZZx\"]}"),
+	  "policy: a string at line 1 column 110 holds a \\u escape without four hex digits (read as NUL); "
+	  "no name, path or value may contain it" },
+	{ "{\"levels\": [{\"name\": \"a\\u00G1\", \"when\": {\"local_relative\": 1}}]}",
+	  "policy: a string at line 1 column 24 holds a \\u escape without four hex digits (read as NUL); "
+	  "no name, path or value may contain it" },
+	{ "{\"levels\": [{\"name\": \"a\\u12", "policy: invalid JSON near line 1 column 23" },
 	{ "{\"levels\": [{\"name\": \"a\", \"when\": {\"local_absolute\": \"5\\u0000Mi\"}}]}",
 	  "policy: a string at line 1 column 56 holds \\u0000 (NUL); no name, path or value may contain it" },
 	/* JSON is UTF-8: a name with 0xff would make the status file and the payload invalid JSON */
@@ -488,6 +496,56 @@ static void test_bad_policies(void **state)
 			fail_msg("case %zu: %s\n  got  %d \"%s\"\n  want \"%s\"", i, bad_cases[i].json, r,
 			         err, bad_cases[i].err);
 		assert_ptr_equal(p, (struct policy *)0x1);
+	}
+}
+
+/* policy_parse_at: where the error's path is in the text (the key, or the array element), with the
+ * message unchanged; 0:0 when the path names no place in it. */
+static void test_error_positions(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *json;
+		const char *err;
+		unsigned line, col;
+	} cases[] = {
+		{ "{\"levels\": [\n  {\"name\": \"a\", \"when\": {\"local_relative\": 1}},\n  {\"name\": "
+		  "\"b\", "
+		  "\"when\": {\"local_relative\": 2}},\n  {\"name\": \"c\", \"when\": {\"all\": "
+		  "[{\"local_relative\": "
+		  "3},\n    {\"local_relative\": 101}]}}]}",
+		  "levels[2].when.all[1].local_relative: must be between 0 and 100", 5, 6 },
+		{ W1(", \"headers\": {\"X-Ok\": \"1\", \"Content-Length\": \"0\"}"),
+		  "handlers[0].webhook.headers.Content-Length: Content-Length is set by libcurl for each "
+		  "request; a policy may not set it",
+		  1, 149 },
+		{ "{\"levels\": [1]}", "levels[0]: must be an object", 1, 13 },
+		{ "{\n\"levles\": []}", "levles: unknown key", 2, 1 },
+		/* a duplicate key: the repeat, not the first (which cJSON reads) */
+		{ "{\"levels\": [{\"name\": \"a\", \"when\": {\"local_relative\": 1}}],\n \"levels\": []}",
+		  "levels: duplicate key", 2, 2 },
+		/* an escaped key is compared unescaped */
+		{ "{\"levels\": [{\"name\": \"a\", \"wh\\u0065n\": {\"local_relativ\": 1}}]}",
+		  "levels[0].when.local_relativ: unknown condition", 1, 41 },
+		/* no place: the whole document, a missing key, a key with '.' */
+		{ "[]", "policy: must be a JSON object", 0, 0 },
+		{ "{}", "levels: is required", 0, 0 },
+		{ "{\"levels\": [{\"name\": \"a\"}]}", "levels[0].when: is required", 0, 0 },
+		{ W1(", \"headers\": {\"X.A\": 1}"), "handlers[0].webhook.headers.X.A: must be a string", 0,
+		  0 },
+		{ "{\"levels\": [", "policy: invalid JSON near line 1 column 13", 0, 0 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct policy *p = NULL;
+		char err[512] = "";
+		unsigned line = 99, col = 99;
+		int r = policy_parse_at(cases[i].json, strlen(cases[i].json), &p, err, sizeof(err), &line,
+		                        &col);
+		if (r != -EINVAL || strcmp(err, cases[i].err) != 0 || line != cases[i].line ||
+		    col != cases[i].col)
+			fail_msg("case %zu: %s\n  got  %d %u:%u \"%s\"\n  want %u:%u \"%s\"", i,
+			         cases[i].json, r, line, col, err, cases[i].line, cases[i].col, cases[i].err);
+		assert_null(p);
 	}
 }
 
@@ -936,7 +994,7 @@ static void test_load_errors(void **state)
 	fputs("{\"levels\": [{\"name\": \"a\", \"when\": {\"local_relativ\": 3}}]}", f);
 	fclose(f);
 	assert_int_equal(policy_load(path, &p, err, sizeof(err)), -EINVAL);
-	snprintf(want, sizeof(want), "%s: levels[0].when.local_relativ: unknown condition", path);
+	snprintf(want, sizeof(want), "%s:1:36: levels[0].when.local_relativ: unknown condition", path);
 	assert_string_equal(err, want);
 	unlink(path);
 
@@ -1169,6 +1227,7 @@ int main(void)
 		cmocka_unit_test(test_bounds_objects),
 		cmocka_unit_test(test_shipped_policies),
 		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_error_positions),
 		cmocka_unit_test(test_describe),
 		cmocka_unit_test(test_check_target),
 		cmocka_unit_test(test_names),
