@@ -140,6 +140,29 @@
 /* Webhook jobs waiting or in flight: 64 covers a burst of every level entered and left several
  * times over, while a receiver that is down cannot make memhook's memory grow. */
 #define WEBHOOK_QUEUE_CAP_DEFAULT 64
+/* Handlers disabled by 410 Gone remembered at once: every handler of a policy (the --webhook
+ * option adds 6), so only a policy already replaced can lose an entry. */
+#define WEBHOOK_GONE_MAX (POLICY_MAX_HANDLERS + 8)
+/* Destinations kept without a job (only to carry a loss count to their next event) at most. */
+#define WEBHOOK_IDLE_ENDPOINTS_MAX (POLICY_MAX_HANDLERS + 8)
+/* A secret file holds a few tokens, not a document. */
+#define WEBHOOK_SECRET_MAX_BYTES 4096
+
+/* ---- outgoing HTTP (webhooks, Kubernetes Events: lib/http_multi.c) ---- */
+
+#ifndef MEMHOOK_VERSION
+#define MEMHOOK_VERSION "unknown" /* the Makefile defines it */
+#endif
+#define MEMHOOK_USER_AGENT "memhook/" MEMHOOK_VERSION
+/* Of an answer's body, what is kept for the log: an API server's Status is a few hundred bytes
+ * and its message is all we log of it. */
+#define HTTP_ANSWER_KEEP_BYTES 2048
+/* An answer is read up to this much, then the transfer is cut: a webhook's answer is discarded
+ * and an API server's Event is a few KiB, while a 1 GiB answer took 12 s of CPU to read. */
+#define HTTP_ANSWER_MAX_BYTES (64 * 1024)
+/* A Retry-After value is at most this long (an HTTP date is 29 characters, delta-seconds fewer);
+ * a longer one is taken as none. */
+#define RETRY_AFTER_MAX_CHARS 63
 /* The status file is rewritten at most this often (and on every level change, loss and find): a
  * liveness probe every 10 s (Kubernetes' default period) always sees a fresh one. */
 #define STATUS_PERIOD_USEC (5 * USEC_PER_SEC)
@@ -232,7 +255,7 @@
  * past it the oldest waiting one is dropped and counted. */
 #define KUBE_EVENTS_QUEUE_CAP 32
 /* One request: the API server answers in milliseconds; 5 s is the webhook default. */
-#define KUBE_EVENTS_TIMEOUT_USEC (5 * USEC_PER_SEC)
+#define KUBE_EVENTS_TIMEOUT_USEC WEBHOOK_TIMEOUT_DEFAULT_USEC
 /* Retries of a 429, a 5xx or a transport error, after 1 s, 2 s, 4 s (or the Retry-After). */
 #define KUBE_EVENTS_RETRIES      3
 #define KUBE_EVENTS_BACKOFF_USEC USEC_PER_SEC

@@ -103,6 +103,20 @@ ssize_t pread_all(int fd, char *buf, size_t size)
 	return (ssize_t)len;
 }
 
+ssize_t read_regular_file(const char *path, char *buf, size_t size, struct stat *ret_st)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EBADFD;
+	ssize_t n = pread_all(fd, buf, size);
+	if (n >= 0 && ret_st)
+		*ret_st = st;
+	return n;
+}
+
 ssize_t read_small_file_at(int dirfd, const char *name, char *buf, size_t size)
 {
 	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);

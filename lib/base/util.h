@@ -50,6 +50,9 @@ static inline void closep(int *fd)
 		_fd;            \
 	})
 
+/* The struct of type holding member at ptr. */
+#define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+
 /* Frees a NULL-terminated array of strings and the strings; accepts NULL. */
 void strv_free(char **v);
 /* A copy of a NULL-terminated array of strings; NULL on allocation failure. */
@@ -97,6 +100,12 @@ ssize_t read_small_file_at(int dirfd, const char *name, char *buf, size_t size);
 int open_nofollow_at(int at_fd, const char *path, int flags);
 /* open_nofollow_at's fallback without openat2, component by component (tested on its own). */
 int open_nofollow_walk(int at_fd, const char *path, int flags);
+
+/* Reads the regular file path into buf (NUL-terminated, at most size-1 bytes), opened O_NONBLOCK
+ * so a FIFO there never holds the loop. ret_st (or NULL): its fstat. Returns the length, -EBADFD
+ * (not a regular file), -EFBIG (did not fit) or -errno. */
+struct stat;
+ssize_t read_regular_file(const char *path, char *buf, size_t size, struct stat *ret_st);
 
 /* pread()s an open fd from offset 0 into buf (NUL-terminated); a short read ends it (files, not
  * pipes). Returns the length, -EFBIG when it did not fit, or -errno. */

@@ -21,6 +21,7 @@ struct http_multi {
 	struct loop *loop;
 	CURLM *multi;
 	uint64_t timer_id;
+	char *noproxy; /* CURLOPT_NOPROXY of every transfer */
 };
 
 /* Hands every finished transfer to its owner. */
@@ -126,9 +127,14 @@ int http_multi_new(struct loop *l, long max_connections, struct http_multi **ret
 		return -ENOMEM;
 	}
 	h->loop = l;
-	h->multi = curl_multi_init();
+	const char *user_no_proxy = getenv("NO_PROXY");
+	if (!user_no_proxy)
+		user_no_proxy = getenv("no_proxy");
+	h->noproxy = http_noproxy_list(user_no_proxy);
+	h->multi = h->noproxy ? curl_multi_init() : NULL;
 	if (!h->multi) {
 		curl_api_global_release();
+		free(h->noproxy);
 		free(h);
 		return -ENOMEM;
 	}
@@ -152,12 +158,14 @@ void http_multi_free(struct http_multi *h)
 	if (h->timer_id)
 		loop_cancel_timer(h->loop, h->timer_id);
 	curl_api_global_release();
+	free(h->noproxy);
 	free(h);
 }
 
 int http_multi_add(struct http_multi *h, CURL *easy, struct http_transfer *t)
 {
-	curl_api.easy_setopt(easy, CURLOPT_PRIVATE, t);
+	curl_easy_setopt(easy, CURLOPT_PRIVATE, t);
+	curl_easy_setopt(easy, CURLOPT_NOPROXY, h->noproxy);
 	CURLMcode m = curl_multi_add_handle(h->multi, easy);
 	if (m != CURLM_OK) {
 		log_debug("http: curl_multi_add_handle: %s", curl_multi_strerror(m));
@@ -188,4 +196,80 @@ size_t http_retry_after_header(char *buf, size_t size, size_t nmemb, void *userd
 		}
 	}
 	return len;
+}
+
+int http_header_append(struct curl_slist **headers, const char *h)
+{
+	struct curl_slist *t = curl_slist_append(*headers, h);
+	if (!t)
+		return -ENOMEM;
+	*headers = t;
+	return 0;
+}
+
+size_t http_answer_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct http_answer *a = userdata;
+	size_t len = size * nmemb;
+	size_t room = HTTP_ANSWER_KEEP_BYTES - a->kept_len;
+	size_t take = len < room ? len : room;
+	memcpy(a->kept + a->kept_len, ptr, take);
+	a->kept_len += take;
+	a->kept[a->kept_len] = '\0';
+	a->read_bytes += len;
+	if (a->read_bytes > HTTP_ANSWER_MAX_BYTES) {
+		a->cut = true;
+		return 0; /* curl stops the transfer: CURLE_WRITE_ERROR */
+	}
+	return len;
+}
+
+bool http_answered(CURLcode result, const struct http_answer *a)
+{
+	return result == CURLE_OK || (result == CURLE_WRITE_ERROR && a->cut);
+}
+
+char *http_noproxy_list(const char *user_no_proxy)
+{
+	static const char loopback[] = "localhost,127.0.0.1,127.0.0.0/8,::1";
+	char *s;
+	while (user_no_proxy && (*user_no_proxy == ' ' || *user_no_proxy == ','))
+		user_no_proxy++;
+	if (user_no_proxy && strcmp(user_no_proxy, "*") == 0)
+		return strdup("*");
+	if (!user_no_proxy || !*user_no_proxy)
+		return strdup(loopback);
+	if (asprintf(&s, "%s,%s", loopback, user_no_proxy) < 0)
+		return NULL;
+	return s;
+}
+
+void http_received_reset(struct http_received *r)
+{
+	r->answer = (struct http_answer){ .cut = false };
+	r->retry_after = (struct http_retry_after){ .has = false };
+	r->errbuf[0] = '\0';
+}
+
+void http_easy_setup(CURL *e, const char *url, const char *protocols, uint64_t timeout_usec,
+                     struct http_received *r)
+{
+	uint64_t timeout_ms = timeout_usec / USEC_PER_MSEC;
+	if (timeout_ms == 0)
+		timeout_ms = 1;
+	if (timeout_ms > INT32_MAX)
+		timeout_ms = INT32_MAX;
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, protocols);
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L); /* never: a signed body goes nowhere else */
+	curl_easy_setopt(e, CURLOPT_USERAGENT, MEMHOOK_USER_AGENT);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_answer_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, &r->answer);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, http_retry_after_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, &r->retry_after);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
+	http_received_reset(r);
 }

@@ -13,12 +13,14 @@
  * retried after the Retry-After or 1 s, 2 s, 4 s; 403 is logged once with the Role it needs; any
  * other answer, a TLS verification failure or the last retry gives the event up (counted failed).
  *
+ * The queue is the delivery queue (delivery.h) with one destination, one request in flight, no
+ * jitter and no max age; a full queue drops the oldest Event waiting, never the one backing off.
+ *
  * The token is stat()ed before every request and read again when its inode, size or mtime changed
  * (kubelet rotates projected tokens by swapping a symlink), and after a 401. */
 #include "delivery/kube_events.h"
 
 #include <cjson/cJSON.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -27,23 +29,17 @@
 
 #include "base/curl_api.h"
 #include "base/defaults.h"
+#include "delivery/delivery.h"
 #include "delivery/http_multi.h"
 #include "output/kube_event.h"
 #include "base/log.h"
 #include "base/loop.h"
 #include "base/util.h"
-#include "delivery/webhook.h" /* webhook_parse_retry_after */
 
 #include "base/curl_calls.h" /* every libcurl call through the table curl_api_load() fills */
 
-#ifndef MEMHOOK_VERSION
-#define MEMHOOK_VERSION "unknown"
-#endif
-
 /* The subject of folded warnings: every failure of this client is one stream of log lines. */
 #define LOG_SUBJECT "kubernetes-events"
-/* An API server's Status answer is a few hundred bytes; its message is all we log of it. */
-#define RESPONSE_MAX_BYTES 2048
 
 /* The Role the service account needs, said once on a 403. */
 #define RBAC_HINT                                                                                        \
@@ -51,18 +47,15 @@
 	"to the pod's service account (container/kubernetes/rbac.yaml)"
 
 struct kjob {
-	struct http_transfer xfer; /* first: curl's private pointer is the job */
+	struct delivery_job dj;
+	struct http_transfer xfer;
 	struct kube_events *k;
-	struct kjob *next;
 	const char *reason, *type;
 	int level, previous_level;
 	char note[KUBE_NOTE_MAX_BYTES + 1];
 	uint64_t real_usec; /* when the event happened: eventTime or lastObservedTime */
-	unsigned attempt;   /* attempts that count against the retries */
 	bool renamed;       /* a 409 was retried under a new name */
 	bool recreate;      /* a 404 to a PATCH: create instead */
-	bool backing_off;
-	uint64_t timer_id;
 	/* the request in flight */
 	bool is_patch;
 	char name[KUBE_NAME_MAX_CHARS + 1];
@@ -70,10 +63,7 @@ struct kjob {
 	char *url, *body;
 	struct curl_slist *headers;
 	CURL *easy;
-	char response[RESPONSE_MAX_BYTES + 1];
-	size_t response_len;
-	struct http_retry_after retry_after; /* of the last answer */
-	char errbuf[CURL_ERROR_SIZE];
+	struct http_received reply; /* of the last request */
 };
 
 struct kube_events {
@@ -81,16 +71,13 @@ struct kube_events {
 	struct http_multi *http;
 	char *api_url, *token_file, *ca_file, *pod_name, *pod_namespace, *pod_uid;
 	bool dry_run;
-	struct kjob *head, *tail;
-	size_t n_jobs;
-	bool in_flight;
+	struct delivery_queue *q;
 	struct kube_series_table series;
 	uint64_t names; /* Event names made: the low bits of their suffix */
 	char token[KUBE_TOKEN_MAX_BYTES + 1];
 	bool token_loaded;
 	struct stat token_st; /* of the token read */
 	bool rbac_warned;
-	struct kube_events_stats stats;
 };
 
 /* ---- configuration ---- */
@@ -101,26 +88,16 @@ static const char *env_nonempty(const char *name)
 	return v && *v ? v : NULL;
 }
 
-/* Reads a small text file into buf (NUL-terminated, trailing whitespace cut), opened O_NONBLOCK
- * and required to be a regular file. Returns its length, -EBADFD, -EFBIG or -errno. */
+/* Reads a small text file into buf (NUL-terminated, trailing whitespace cut; read_regular_file).
+ * Returns its length, -EBADFD, -EFBIG or -errno. */
 static ssize_t read_small_file(const char *path, char *buf, size_t size, struct stat *ret_st)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode))
-		return -EBADFD;
-	ssize_t n = pread_all(fd, buf, size);
+	ssize_t n = read_regular_file(path, buf, size, ret_st);
 	if (n < 0)
 		return n;
-	if ((size_t)n >= size)
-		return -EFBIG;
 	while (n > 0 && strchr(" \t\r\n", buf[n - 1]))
 		n--;
 	buf[n] = '\0';
-	if (ret_st)
-		*ret_st = st;
 	return n;
 }
 
@@ -182,6 +159,18 @@ int kube_events_config_from_env(struct kube_events_config *cfg, char *url_buf, s
 
 /* ---- jobs ---- */
 
+static struct kjob *kjob_of(struct delivery_job *dj)
+{
+	return container_of(dj, struct kjob, dj);
+}
+
+static uint64_t failed_so_far(const struct kube_events *k)
+{
+	struct delivery_stats s;
+	delivery_get_stats(k->q, &s);
+	return s.failed;
+}
+
 static void kjob_request_free(struct kjob *j)
 {
 	if (j->easy)
@@ -192,29 +181,6 @@ static void kjob_request_free(struct kjob *j)
 	free(j->url);
 	free(j->body);
 	j->url = j->body = NULL;
-}
-
-/* Takes the head job out of the queue (it is not in flight) and frees it. */
-static void kjob_pop(struct kube_events *k)
-{
-	struct kjob *j = k->head;
-	k->head = j->next;
-	if (!k->head)
-		k->tail = NULL;
-	k->n_jobs--;
-	if (j->timer_id)
-		loop_cancel_timer(k->loop, j->timer_id);
-	kjob_request_free(j);
-	free(j);
-}
-
-static void start_next(struct kube_events *k);
-
-/* Gives the head job up, counted as failed. */
-static void kjob_fail(struct kube_events *k)
-{
-	k->stats.failed++;
-	kjob_pop(k);
 }
 
 /* The token for this request: read again when the file changed since the last read, or when
@@ -241,27 +207,6 @@ static int token_refresh(struct kube_events *k, bool force)
 		return -EINVAL; /* a header line must not be split */
 	}
 	k->token_loaded = true;
-	return 0;
-}
-
-static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-	struct kjob *j = userdata;
-	size_t len = size * nmemb;
-	size_t room = RESPONSE_MAX_BYTES - j->response_len;
-	size_t take = len < room ? len : room;
-	memcpy(j->response + j->response_len, ptr, take);
-	j->response_len += take;
-	j->response[j->response_len] = '\0';
-	return len;
-}
-
-static int append_header(struct curl_slist **headers, const char *h)
-{
-	struct curl_slist *t = curl_slist_append(*headers, h);
-	if (!t)
-		return -ENOMEM;
-	*headers = t;
 	return 0;
 }
 
@@ -303,153 +248,156 @@ static int request_start(struct kube_events *k, struct kjob *j)
 	_cleanup_free_ char *auth = NULL;
 	if (asprintf(&auth, "Authorization: Bearer %s", k->token) < 0)
 		return -ENOMEM;
-	r = append_header(&j->headers, auth);
+	r = http_header_append(&j->headers, auth);
 	OPENSSL_cleanse(auth, strlen(auth));
 	if (r < 0 ||
-	    (r = append_header(&j->headers, j->is_patch ? "Content-Type: application/merge-patch+json"
-	                                                : "Content-Type: application/json")) < 0 ||
-	    (r = append_header(&j->headers, "Accept: application/json")) < 0 ||
-	    (r = append_header(&j->headers, "Expect:")) < 0)
+	    (r = http_header_append(&j->headers, j->is_patch ? "Content-Type: application/merge-patch+json"
+	                                                     : "Content-Type: application/json")) < 0 ||
+	    (r = http_header_append(&j->headers, "Accept: application/json")) < 0 ||
+	    (r = http_header_append(&j->headers, "Expect:")) < 0)
 		return r;
 
 	if (!(j->easy = curl_easy_init()))
 		return -ENOMEM;
 	CURL *e = j->easy;
-	long timeout_ms = (long)(KUBE_EVENTS_TIMEOUT_USEC / USEC_PER_MSEC);
-	curl_easy_setopt(e, CURLOPT_URL, j->url);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	http_easy_setup(e, j->url, "https", KUBE_EVENTS_TIMEOUT_USEC, &j->reply);
 	curl_easy_setopt(e, CURLOPT_CAINFO, k->ca_file);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDS, j->body);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(j->body));
 	if (j->is_patch)
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "PATCH");
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, j->headers);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "memhook/" MEMHOOK_VERSION);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, http_retry_after_header);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, &j->retry_after);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, j->errbuf);
-	j->errbuf[0] = '\0';
-	j->response_len = 0;
-	j->response[0] = '\0';
-	j->retry_after = (struct http_retry_after){ .has = false };
 	j->xfer.done = on_done;
-	if ((r = http_multi_add(k->http, e, &j->xfer)) < 0)
-		return r;
-	k->in_flight = true;
-	return 0;
+	return http_multi_add(k->http, e, &j->xfer);
 }
 
-/* Starts the head job when nothing is in flight and it is not backing off; gives up on the way
- * jobs that cannot start (no token, no memory). */
-static void start_next(struct kube_events *k)
+/* delivery_ops.start: loads libcurl on the first Event, reads the token when it changed, and
+ * starts the request. Returns 0 or -errno (logged). */
+static int op_start(struct delivery_job *dj, void *userdata)
 {
-	while (k->head && !k->in_flight && !k->head->backing_off) {
-		struct kjob *j = k->head;
-		if (!k->http) {
-			char err[256] = "";
-			int r = http_multi_new(k->loop, 1L, &k->http, err, sizeof(err));
-			if (r < 0) {
-				log_msg_about(LOG_LEVEL_WARN, LOG_SUBJECT, "kubernetes events: %s",
-				              err[0] ? err : strerror(-r));
-				kjob_fail(k);
-				continue;
-			}
-		}
-		int r = token_refresh(k, false);
+	struct kube_events *k = userdata;
+	struct kjob *j = kjob_of(dj);
+	if (!k->http) {
+		char err[256] = "";
+		int r = http_multi_new(k->loop, 1L, &k->http, err, sizeof(err));
 		if (r < 0) {
-			log_msg_about(LOG_LEVEL_WARN, LOG_SUBJECT,
-			              "kubernetes events: %s Event not sent: token %s: %s (%" PRIu64
-			              " failed)",
-			              j->reason, k->token_file, r == -ENODATA ? "empty" : strerror(-r),
-			              k->stats.failed + 1);
-			kjob_fail(k);
-			continue;
-		}
-		r = request_start(k, j);
-		if (r < 0) {
-			log_msg_about(LOG_LEVEL_WARN, LOG_SUBJECT, "kubernetes events: cannot start %s: %s",
-			              j->reason, strerror(-r));
-			kjob_fail(k);
+			log_msg_about(LOG_LEVEL_WARN, LOG_SUBJECT, "kubernetes events: %s",
+			              err[0] ? err : strerror(-r));
+			return r;
 		}
 	}
+	int r = token_refresh(k, false);
+	if (r < 0) {
+		log_msg_about(LOG_LEVEL_WARN, LOG_SUBJECT,
+		              "kubernetes events: %s Event not sent: token %s: %s (%" PRIu64 " failed)",
+		              j->reason, k->token_file, r == -ENODATA ? "empty" : strerror(-r),
+		              failed_so_far(k) + 1);
+		return r;
+	}
+	r = request_start(k, j);
+	if (r < 0)
+		log_msg_about(LOG_LEVEL_WARN, LOG_SUBJECT, "kubernetes events: cannot start %s: %s",
+		              j->reason, strerror(-r));
+	return r;
 }
 
-static void on_backoff_done(struct loop *l _unused_, void *userdata)
+static void op_abort(struct delivery_job *dj, void *userdata)
 {
-	struct kjob *j = userdata;
-	j->timer_id = 0;
-	j->backing_off = false;
-	start_next(j->k);
+	struct kube_events *k = userdata;
+	http_multi_remove(k->http, kjob_of(dj)->easy);
 }
+
+static void op_lost(const struct delivery_job *dj, enum delivery_loss kind, const char *why _unused_,
+                    const struct delivery_stats *s, void *userdata _unused_)
+{
+	const struct kjob *j = container_of(dj, const struct kjob, dj);
+	if (kind == DELIVERY_LOST_FULL)
+		log_msg_about(
+		        LOG_LEVEL_WARN, LOG_SUBJECT,
+		        "kubernetes events: queue full (%d), dropped the oldest waiting Event (%s; %" PRIu64
+		        " dropped so far)",
+		        KUBE_EVENTS_QUEUE_CAP, j->reason, s->dropped + 1);
+}
+
+static void op_free(struct delivery_job *dj, void *userdata _unused_)
+{
+	struct kjob *j = kjob_of(dj);
+	kjob_request_free(j);
+	free(j);
+}
+
+static const struct delivery_ops kube_ops = {
+	.start = op_start,
+	.abort = op_abort,
+	.lost = op_lost,
+	.free = op_free,
+};
 
 /* The message of a Kubernetes Status answer, or the start of the body. */
 static void response_message(const struct kjob *j, char *buf, size_t size)
 {
 	buf[0] = '\0';
-	if (!j->response_len)
+	if (!j->reply.answer.kept_len)
 		return;
-	_cleanup_cjson_ cJSON *o = cJSON_ParseWithLength(j->response, j->response_len);
+	_cleanup_cjson_ cJSON *o = cJSON_ParseWithLength(j->reply.answer.kept, j->reply.answer.kept_len);
 	const cJSON *m = o ? cJSON_GetObjectItemCaseSensitive(o, "message") : NULL;
-	snprintf(buf, size, ": %.200s", cJSON_IsString(m) ? m->valuestring : j->response);
+	snprintf(buf, size, ": %.200s", cJSON_IsString(m) ? m->valuestring : j->reply.answer.kept);
 	for (char *p = buf; *p; p++)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
 }
 
-/* A retryable failure of the head job: backs off, or gives up after the last retry or when the
- * Retry-After asks for too long. */
+/* A retryable failure of j: backs off, or gives up after the last retry or when the Retry-After
+ * asks for too long. */
 static void kjob_retry(struct kube_events *k, struct kjob *j, long status, const char *reason)
 {
 	const char *method = j->is_patch ? "PATCH" : "POST";
-	if (j->attempt > KUBE_EVENTS_RETRIES) {
-		log_msg_about(
-		        LOG_LEVEL_WARN, LOG_SUBJECT,
-		        "kubernetes events: %s %s failed: %s (attempt %u/%u), giving up (%" PRIu64 " failed)",
-		        method, j->reason, reason, j->attempt, KUBE_EVENTS_RETRIES + 1, k->stats.failed + 1);
-		kjob_fail(k);
-		return;
-	}
-	uint64_t delay = KUBE_EVENTS_BACKOFF_USEC << (j->attempt - 1);
+	const char *retry_after = (status == 429 || status == 503) && j->reply.retry_after.has
+	                                  ? j->reply.retry_after.value
+	                                  : NULL;
+	uint64_t delay = 0;
 	bool asked = false;
-	if ((status == 429 || status == 503) && j->retry_after.has &&
-	    webhook_parse_retry_after(j->retry_after.value, now_real_usec(), &delay) == 0) {
-		asked = true;
-		if (delay > KUBE_EVENTS_RETRY_AFTER_MAX_USEC) {
-			log_msg_about(LOG_LEVEL_WARN, LOG_SUBJECT,
-			              "kubernetes events: %s %s failed: %s with Retry-After %s, longer than "
-			              "memhook waits; giving up (%" PRIu64 " failed)",
-			              method, j->reason, reason, j->retry_after.value, k->stats.failed + 1);
-			kjob_fail(k);
-			return;
-		}
+	switch (delivery_plan_retry(k->q, &j->dj, retry_after, &delay, &asked)) {
+	case DELIVERY_PLAN_LAST:
+	case DELIVERY_PLAN_TOO_LATE: /* no max age: never */
+		log_msg_about(LOG_LEVEL_WARN, LOG_SUBJECT,
+		              "kubernetes events: %s %s failed: %s (attempt %u/%u), giving up (%" PRIu64
+		              " failed)",
+		              method, j->reason, reason, j->dj.failures, KUBE_EVENTS_RETRIES + 1,
+		              failed_so_far(k) + 1);
+		delivery_give_up(k->q, &j->dj, DELIVERY_LOST_FAILED);
+		return;
+	case DELIVERY_PLAN_TOO_LONG:
+		log_msg_about(LOG_LEVEL_WARN, LOG_SUBJECT,
+		              "kubernetes events: %s %s failed: %s with Retry-After %s, longer than "
+		              "memhook waits; giving up (%" PRIu64 " failed)",
+		              method, j->reason, reason, j->reply.retry_after.value, failed_so_far(k) + 1);
+		delivery_give_up(k->q, &j->dj, DELIVERY_LOST_FAILED);
+		return;
+	case DELIVERY_PLAN_RETRY:
+		break;
 	}
 	log_msg_about(LOG_LEVEL_WARN, LOG_SUBJECT,
 	              "kubernetes events: %s %s failed: %s (attempt %u/%u), retrying in %" PRIu64 " ms%s",
-	              method, j->reason, reason, j->attempt, KUBE_EVENTS_RETRIES + 1, delay / USEC_PER_MSEC,
-	              asked ? " (Retry-After)" : "");
-	j->backing_off = true;
-	j->timer_id = loop_add_timer(k->loop, now_mono_usec() + delay, on_backoff_done, j);
-	if (!j->timer_id)
-		j->backing_off = false; /* no memory for a timer: retry right away */
+	              method, j->reason, reason, j->dj.failures, KUBE_EVENTS_RETRIES + 1,
+	              delay / USEC_PER_MSEC, asked ? " (Retry-After)" : "");
+	delivery_retry(k->q, &j->dj, delay);
 }
 
+/* http_multi: j's request has finished: what the API server's answer means. */
 static void on_done(struct http_transfer *t, CURLcode result)
 {
-	struct kjob *j = (struct kjob *)(void *)t;
+	struct kjob *j = container_of(t, struct kjob, xfer);
 	struct kube_events *k = j->k;
 	long status = 0;
 	curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &status);
-	k->in_flight = false;
-	bool http = result == CURLE_OK;
+	bool http = http_answered(result, &j->reply.answer);
 	const char *method = j->is_patch ? "PATCH" : "POST";
 	char msg[240];
 	response_message(j, msg, sizeof(msg));
+	if (j->reply.answer.cut)
+		log_debug("kubernetes events: %s %s: HTTP %ld: the answer was cut after %d bytes", method,
+		          j->reason, status, HTTP_ANSWER_MAX_BYTES);
 
 	if (http && status >= 200 && status < 300) {
 		uint64_t now = now_mono_usec();
@@ -464,13 +412,13 @@ static void on_done(struct http_transfer *t, CURLcode result)
 			kube_series_start(&k->series, j->reason, j->level, j->previous_level, j->name, now);
 		log_debug("kubernetes events: %s %s %s: HTTP %ld%s", method, j->reason, j->name, status,
 		          j->is_patch ? " (series)" : "");
-		k->stats.sent++;
-		kjob_pop(k);
+		delivery_delivered(k->q, &j->dj);
 	} else if (http && status == 409 && !j->is_patch && !j->renamed) {
 		log_debug(
 		        "kubernetes events: POST %s: the name %s is taken (409); once more under a new name",
 		        j->reason, j->name);
 		j->renamed = true;
+		delivery_again(k->q, &j->dj);
 	} else if (http && status == 404 && j->is_patch && !j->recreate) {
 		log_debug("kubernetes events: PATCH %s: Event %s is gone (404); creating a new one",
 		          j->reason, j->name);
@@ -480,6 +428,7 @@ static void on_done(struct http_transfer *t, CURLcode result)
 			kube_series_forget(s);
 		j->recreate = true;
 		j->name[0] = '\0';
+		delivery_again(k->q, &j->dj);
 	} else if (http && status == 403) {
 		if (!k->rbac_warned)
 			log_warn("kubernetes events: %s %s: HTTP 403 Forbidden%s; memhook needs " RBAC_HINT
@@ -488,33 +437,29 @@ static void on_done(struct http_transfer *t, CURLcode result)
 		else
 			log_debug("kubernetes events: %s %s: HTTP 403", method, j->reason);
 		k->rbac_warned = true;
-		kjob_fail(k);
+		delivery_give_up(k->q, &j->dj, DELIVERY_LOST_FAILED);
 	} else if (http && (status == 401 || status == 429 || status >= 500)) {
 		char reason[300];
 		snprintf(reason, sizeof(reason), "HTTP %ld%s", status, msg);
 		if (status == 401)
 			k->token_loaded = false; /* read the token again: it may have rotated */
-		j->attempt++;
 		kjob_retry(k, j, status, reason);
 	} else if (http) {
 		log_msg_about(LOG_LEVEL_WARN, LOG_SUBJECT,
 		              "kubernetes events: %s %s failed: HTTP %ld%s (%" PRIu64 " failed)", method,
-		              j->reason, status, msg, k->stats.failed + 1);
-		kjob_fail(k);
+		              j->reason, status, msg, failed_so_far(k) + 1);
+		delivery_give_up(k->q, &j->dj, DELIVERY_LOST_FAILED);
 	} else if (result == CURLE_PEER_FAILED_VERIFICATION || result == CURLE_SSL_CACERT_BADFILE ||
 	           result == CURLE_SSL_CERTPROBLEM) {
 		log_msg_about(LOG_LEVEL_WARN, LOG_SUBJECT,
 		              "kubernetes events: %s %s to %s failed: TLS: %s (CA %s); not retried (%" PRIu64
 		              " failed)",
 		              method, j->reason, k->api_url,
-		              j->errbuf[0] ? j->errbuf : curl_easy_strerror(result), k->ca_file,
-		              k->stats.failed + 1);
-		kjob_fail(k);
-	} else {
-		j->attempt++;
-		kjob_retry(k, j, 0, j->errbuf[0] ? j->errbuf : curl_easy_strerror(result));
-	}
-	start_next(k);
+		              j->reply.errbuf[0] ? j->reply.errbuf : curl_easy_strerror(result), k->ca_file,
+		              failed_so_far(k) + 1);
+		delivery_give_up(k->q, &j->dj, DELIVERY_LOST_FAILED);
+	} else
+		kjob_retry(k, j, 0, j->reply.errbuf[0] ? j->reply.errbuf : curl_easy_strerror(result));
 }
 
 /* ---- client ---- */
@@ -526,6 +471,16 @@ int kube_events_new(struct loop *l, const struct kube_events_config *cfg, struct
 		return -ENOMEM;
 	k->loop = l;
 	k->dry_run = cfg->dry_run;
+	struct delivery_config qcfg = {
+		.queue_cap = KUBE_EVENTS_QUEUE_CAP,
+		.max_in_flight = 1,
+		.full_spares_backoff = true,
+		.idle_dests_max = 1,
+	};
+	if (delivery_new(l, &qcfg, &kube_ops, k, &k->q) < 0) {
+		free(k);
+		return -ENOMEM;
+	}
 	k->api_url = strdup(cfg->api_url);
 	k->token_file = strdup(cfg->token_file);
 	k->ca_file = strdup(cfg->ca_file);
@@ -548,12 +503,10 @@ void kube_events_free(struct kube_events *k)
 {
 	if (!k)
 		return;
-	if (k->n_jobs)
-		log_warn("kubernetes events: aborting %zu queued or in-flight Event(s)", k->n_jobs);
-	if (k->head && k->in_flight)
-		http_multi_remove(k->http, k->head->easy);
-	while (k->head)
-		kjob_pop(k);
+	size_t pending = delivery_pending(k->q);
+	if (pending)
+		log_warn("kubernetes events: aborting %zu queued or in-flight Event(s)", pending);
+	delivery_free(k->q);
 	http_multi_free(k->http);
 	OPENSSL_cleanse(k->token, sizeof(k->token));
 	free(k->api_url);
@@ -589,43 +542,32 @@ int kube_events_post(struct kube_events *k, const struct event *ev, const char *
 		free(j);
 		return 0;
 	}
-	k->stats.posted++;
-	if (k->tail)
-		k->tail->next = j;
-	else
-		k->head = j;
-	k->tail = j;
-	k->n_jobs++;
-	if (k->n_jobs > KUBE_EVENTS_QUEUE_CAP) {
-		/* the oldest waiting one: the head unless it is in flight or backing off */
-		struct kjob **victim = &k->head;
-		if (k->in_flight || k->head->backing_off)
-			victim = &k->head->next;
-		struct kjob *v = *victim;
-		*victim = v->next;
-		if (k->tail == v)
-			k->tail = victim == &k->head ? NULL : k->head;
-		k->n_jobs--;
-		k->stats.dropped++;
-		log_msg_about(
-		        LOG_LEVEL_WARN, LOG_SUBJECT,
-		        "kubernetes events: queue full (%d), dropped the oldest waiting Event (%s; %" PRIu64
-		        " dropped so far)",
-		        KUBE_EVENTS_QUEUE_CAP, v->reason, k->stats.dropped);
-		if (v->timer_id)
-			loop_cancel_timer(k->loop, v->timer_id);
-		free(v);
+	j->dj.dest = k->api_url;
+	j->dj.retries = KUBE_EVENTS_RETRIES;
+	j->dj.backoff_usec = KUBE_EVENTS_BACKOFF_USEC;
+	j->dj.retry_after_max_usec = KUBE_EVENTS_RETRY_AFTER_MAX_USEC;
+	int r = delivery_add(k->q, &j->dj);
+	if (r < 0) {
+		log_msg_about(LOG_LEVEL_WARN, LOG_SUBJECT, "kubernetes events: %s: out of memory", reason);
+		free(j);
+		return r;
 	}
-	start_next(k);
 	return 0;
 }
 
 size_t kube_events_pending(const struct kube_events *k)
 {
-	return k ? k->n_jobs : 0;
+	return k ? delivery_pending(k->q) : 0;
 }
 
 void kube_events_get_stats(const struct kube_events *k, struct kube_events_stats *ret)
 {
-	*ret = k ? k->stats : (struct kube_events_stats){ 0 };
+	struct delivery_stats s;
+	delivery_get_stats(k ? k->q : NULL, &s);
+	*ret = (struct kube_events_stats){
+		.posted = s.queued,
+		.sent = s.delivered,
+		.failed = s.failed,
+		.dropped = s.dropped,
+	};
 }

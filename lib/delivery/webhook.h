@@ -1,7 +1,8 @@
-/* Webhook delivery: bounded per-endpoint queues of POSTs driven by libcurl's multi interface on the
- * loop. Never blocks the caller. One endpoint (one URL) receives its events in the order they were
- * posted, one at a time; retries with jittered exponential backoff or the receiver's Retry-After;
- * Standard Webhooks headers and memhook's own HMAC-SHA256 signature. */
+/* Webhook delivery: POSTs on the delivery queue (delivery.h), one destination per URL, driven by
+ * libcurl's multi interface on the loop. Never blocks the caller. One endpoint (one URL) receives
+ * its events in the order they were posted, one at a time; retries with jittered exponential
+ * backoff or the receiver's Retry-After; Standard Webhooks headers and memhook's own HMAC-SHA256
+ * signature (webhook_sign.h), with the secrets of webhook_secrets.h. */
 #pragma once
 
 #include <stdbool.h>
@@ -9,6 +10,8 @@
 #include <stdint.h>
 
 #include "policy/policy.h"
+#include "delivery/webhook_secrets.h" /* webhook_parse_secrets */
+#include "delivery/webhook_sign.h"    /* hmac_sha256_hex, webhook_sign_standard */
 
 struct loop;
 struct webhook_client;
@@ -50,33 +53,3 @@ int webhook_post(struct webhook_client *c, const struct webhook_cfg *cfg, uint64
 /* Jobs waiting, backing off or in flight. */
 size_t webhook_pending(const struct webhook_client *c);
 void webhook_get_stats(const struct webhook_client *c, struct webhook_stats *ret);
-
-/* HMAC-SHA256 of msg under key, lower-case hex (64 chars + NUL). Returns 0 or -EIO. */
-int hmac_sha256_hex(const void *key, size_t key_len, const void *msg, size_t msg_len, char ret_hex[65]);
-
-/* Standard Webhooks v1: base64 of HMAC-SHA256 under key over "<id>.<timestamp>.<body>" (44 chars +
- * NUL). Returns 0, -ENOMEM or -EIO. */
-int webhook_sign_standard(const void *key, size_t key_len, const char *id, uint64_t timestamp_sec,
-                          const void *body, size_t len, char ret_b64[45]);
-
-/* One secret's key: points into the text given to webhook_parse_secrets (plain) or into its
- * decode buffer (whsec_). */
-struct webhook_key {
-	const unsigned char *bytes;
-	size_t len;
-};
-
-/* Splits text (len bytes) at spaces, tabs and newlines into at most WEBHOOK_SECRETS_MAX secrets.
- * "whsec_<base64>" is the base64-decoded key (standard alphabet, padding optional), written into
- * decoded (at least len bytes); anything else is its own bytes. Returns the number of keys (>= 1),
- * -EINVAL (no secret, a whsec_ that is not base64 or decodes to nothing) or -E2BIG (too many). */
-int webhook_parse_secrets(const char *text, size_t len, unsigned char *decoded,
-                          struct webhook_key ret_keys[WEBHOOK_SECRETS_MAX]);
-
-/* The delay of retry number attempt (1 for the first retry) with full jitter: uniform in
- * [0, backoff * 2^(attempt-1)] (the bound capped at 5 min) picked by random (any 64-bit value). */
-uint64_t webhook_retry_delay_usec(uint64_t backoff_usec, unsigned attempt, uint64_t random);
-
-/* A Retry-After value (RFC 9110: delay-seconds or an HTTP-date, IMF-fixdate or the two obsolete
- * forms) as a delay from now_real_usec; a date in the past is 0. Returns 0 or -EINVAL. */
-int webhook_parse_retry_after(const char *value, uint64_t now_real_usec, uint64_t *ret_delay_usec);

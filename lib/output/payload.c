@@ -8,11 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/defaults.h" /* MEMHOOK_VERSION */
 #include "base/util.h"
-
-#ifndef MEMHOOK_VERSION
-#define MEMHOOK_VERSION "unknown"
-#endif
 
 void payload_format_instance(uint64_t random_bits, char ret[PAYLOAD_INSTANCE_SIZE])
 {

@@ -20,7 +20,8 @@ also goes to DIR/objects.jsonl, which k8s_validate.js checks against the officia
 
 Answers on demand (command line): --forbid (403 to everything, as without RBAC), --conflict N (the
 first N POSTs get 409 AlreadyExists), --throttle N --retry-after S (the first N requests get 429
-with Retry-After: S).
+with Retry-After: S), --huge N (the first N requests get 503 with a 1 GiB body, written until the
+client hangs up; how much was written is recorded as "sent_bytes").
 
   fake_apiserver.py DIR CERT KEY TOKEN_FILE [options]
 writes DIR/port when listening, one JSON line per request to DIR/requests.jsonl.
@@ -113,10 +114,12 @@ def main():
     ap.add_argument("--conflict", type=int, default=0)
     ap.add_argument("--throttle", type=int, default=0)
     ap.add_argument("--retry-after", default="1")
+    ap.add_argument("--huge", type=int, default=0)
     a = ap.parse_args()
     lock = threading.Lock()
     store = {}  # (ns, name) -> object
-    left = {"conflict": a.conflict, "throttle": a.throttle}
+    left = {"conflict": a.conflict, "throttle": a.throttle, "huge": a.huge}
+    huge_bytes = 1 << 30
 
     def record(entry):
         with open(f"{a.dir}/requests.jsonl", "a") as f:
@@ -167,8 +170,21 @@ def main():
                      "body": raw.decode("utf-8", "replace"), "time": time.time(), "problems": []}
             with lock:
                 code = self.decide(method, raw, auth, ctype, entry)
+            if entry.get("huge"):
+                entry["sent_bytes"] = self.stream_huge()
             entry["status"] = code
             record(entry)
+
+        def stream_huge(self):
+            """Writes the 1 GiB body announced until the client hangs up; returns the bytes written."""
+            chunk, sent = b" " * 65536, 0
+            try:
+                while sent < huge_bytes:
+                    self.wfile.write(chunk)
+                    sent += len(chunk)
+            except (OSError, ssl.SSLError):
+                self.close_connection = True
+            return sent
 
         def decide(self, method, raw, auth, ctype, entry):
             with open(a.token_file) as f:
@@ -181,6 +197,14 @@ def main():
                 self.status(429, "TooManyRequests", "Too many requests, please try again later.",
                             {"Retry-After": a.retry_after})
                 return 429
+            if left["huge"] > 0:
+                left["huge"] -= 1
+                entry["huge"] = True
+                self.send_response(503)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(huge_bytes))
+                self.end_headers()
+                return 503
             m_create, m_one = PATH_CREATE.match(self.path), PATH_ONE.match(self.path)
             if a.forbid:
                 ns = (m_create or m_one).group(1) if (m_create or m_one) else "?"

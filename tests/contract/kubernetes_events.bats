@@ -202,6 +202,24 @@ contract_ok() {
 	contract_ok
 }
 
+@test "a 1 GiB answer is cut past its bound, not read to the end: the retry comes at its backoff" {
+	apiserver_start --huge 1
+	memhook_k8s
+	set_usage "$T/cg" $((75 * MiB))
+	wait_for 10 has_posts MemoryLevelEntered
+	run q "[r['status'] for r in R]"
+	[ "$output" = "503 201" ]
+	# memhook hung up after its bound (64 KiB; socket buffers let the server write a few MiB more)
+	run q "R[0]['sent_bytes'] < 32 * 1048576"
+	echo "sent: $(q "R[0]['sent_bytes']")"
+	[ "$output" = True ]
+	# the 1 s backoff, not 5 s of a timeout or 12 s of reading 1 GiB
+	run q "R[1]['time'] - R[0]['time'] < 3"
+	[ "$output" = True ]
+	log_has 'HTTP 503.*retrying in 1000 ms'
+	contract_ok
+}
+
 @test "token rotation: the next request carries the new token, never a 401" {
 	apiserver_start
 	memhook_k8s

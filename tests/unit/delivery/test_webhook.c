@@ -22,6 +22,7 @@
 #include "base/util.h"
 #include "base/curl_api.h"
 #include "base/url.h"
+#include "delivery/delivery.h"
 #include "delivery/webhook.h"
 
 /* This memhook's instance id (struct payload_origin): the first part of every webhook-id. */
@@ -760,22 +761,22 @@ static void test_retry_delay_jitter(void **state)
 {
 	(void)state;
 	const uint64_t ms = USEC_PER_MSEC;
-	assert_int_equal(webhook_retry_delay_usec(500 * ms, 1, 0), 0);
-	assert_int_equal(webhook_retry_delay_usec(500 * ms, 1, UINT64_MAX), 500 * ms);
-	assert_int_equal(webhook_retry_delay_usec(500 * ms, 2, UINT64_MAX), 1000 * ms);
-	assert_int_equal(webhook_retry_delay_usec(500 * ms, 3, UINT64_MAX), 2000 * ms);
-	uint64_t half = webhook_retry_delay_usec(500 * ms, 3, UINT64_C(1) << 63);
+	assert_int_equal(delivery_retry_delay_usec(500 * ms, 1, true, 0), 0);
+	assert_int_equal(delivery_retry_delay_usec(500 * ms, 1, true, UINT64_MAX), 500 * ms);
+	assert_int_equal(delivery_retry_delay_usec(500 * ms, 2, true, UINT64_MAX), 1000 * ms);
+	assert_int_equal(delivery_retry_delay_usec(500 * ms, 3, true, UINT64_MAX), 2000 * ms);
+	uint64_t half = delivery_retry_delay_usec(500 * ms, 3, true, UINT64_C(1) << 63);
 	assert_true(half >= 1000 * ms - 1 && half <= 1000 * ms + 1);
-	assert_int_equal(webhook_retry_delay_usec(500 * ms, 10, UINT64_MAX), 256000 * ms);
-	assert_int_equal(webhook_retry_delay_usec(500 * ms, 11, UINT64_MAX), 300000 * ms);
-	assert_int_equal(webhook_retry_delay_usec(500 * ms, 4000000000u, UINT64_MAX), 300000 * ms);
-	assert_int_equal(webhook_retry_delay_usec(UINT64_MAX, 3, UINT64_MAX), 300000 * ms);
-	assert_int_equal(webhook_retry_delay_usec(0, 3, UINT64_MAX), 0);
+	assert_int_equal(delivery_retry_delay_usec(500 * ms, 10, true, UINT64_MAX), 256000 * ms);
+	assert_int_equal(delivery_retry_delay_usec(500 * ms, 11, true, UINT64_MAX), 300000 * ms);
+	assert_int_equal(delivery_retry_delay_usec(500 * ms, 4000000000u, true, UINT64_MAX), 300000 * ms);
+	assert_int_equal(delivery_retry_delay_usec(UINT64_MAX, 3, true, UINT64_MAX), 300000 * ms);
+	assert_int_equal(delivery_retry_delay_usec(0, 3, true, UINT64_MAX), 0);
 	/* spread: 1000 draws from a simple generator cover the range, none beyond it */
 	uint64_t x = 88172645463325252u, lo = UINT64_MAX, hi = 0;
 	for (int i = 0; i < 1000; i++) {
 		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-		uint64_t d = webhook_retry_delay_usec(100 * ms, 2, x);
+		uint64_t d = delivery_retry_delay_usec(100 * ms, 2, true, x);
 		lo = d < lo ? d : lo;
 		hi = d > hi ? d : hi;
 	}
@@ -788,20 +789,20 @@ static void test_parse_retry_after(void **state)
 	/* 2026-01-01T00:00:00Z */
 	const uint64_t now = UINT64_C(1767225600) * USEC_PER_SEC;
 	uint64_t d = 7;
-	assert_int_equal(webhook_parse_retry_after("1", now, &d), 0);
+	assert_int_equal(delivery_parse_retry_after("1", now, &d), 0);
 	assert_int_equal(d, USEC_PER_SEC);
-	assert_int_equal(webhook_parse_retry_after(" 120 ", now, &d), 0);
+	assert_int_equal(delivery_parse_retry_after(" 120 ", now, &d), 0);
 	assert_int_equal(d, 120 * USEC_PER_SEC);
-	assert_int_equal(webhook_parse_retry_after("0", now, &d), 0);
+	assert_int_equal(delivery_parse_retry_after("0", now, &d), 0);
 	assert_int_equal(d, 0);
-	assert_int_equal(webhook_parse_retry_after("Thu, 01 Jan 2026 00:00:30 GMT", now, &d), 0);
+	assert_int_equal(delivery_parse_retry_after("Thu, 01 Jan 2026 00:00:30 GMT", now, &d), 0);
 	assert_int_equal(d, 30 * USEC_PER_SEC);
-	assert_int_equal(webhook_parse_retry_after("Thursday, 01-Jan-26 00:01:00 GMT", now, &d), 0);
+	assert_int_equal(delivery_parse_retry_after("Thursday, 01-Jan-26 00:01:00 GMT", now, &d), 0);
 	assert_int_equal(d, 60 * USEC_PER_SEC);
-	assert_int_equal(webhook_parse_retry_after("Thu Jan  1 00:00:02 2026", now, &d), 0);
+	assert_int_equal(delivery_parse_retry_after("Thu Jan  1 00:00:02 2026", now, &d), 0);
 	assert_int_equal(d, 2 * USEC_PER_SEC);
 	/* a date in the past: now */
-	assert_int_equal(webhook_parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now, &d), 0);
+	assert_int_equal(delivery_parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now, &d), 0);
 	assert_int_equal(d, 0);
 	static const char *const bad[] = {
 		"",
@@ -818,11 +819,11 @@ static void test_parse_retry_after(void **state)
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		d = 7;
-		if (webhook_parse_retry_after(bad[i], now, &d) != -EINVAL)
+		if (delivery_parse_retry_after(bad[i], now, &d) != -EINVAL)
 			fail_msg("Retry-After \"%s\" accepted", bad[i]);
 		assert_int_equal(d, 7);
 	}
-	assert_int_equal(webhook_parse_retry_after(NULL, now, &d), -EINVAL);
+	assert_int_equal(delivery_parse_retry_after(NULL, now, &d), -EINVAL);
 }
 
 static void answer_pending_one(struct server *s)
