@@ -54,7 +54,7 @@ PERCHECK_DEPS := valgrind
 FUZZ_DEPS := clang libclang-rt-dev
 DEPS_STAMP := build/.deps-$(shell echo $(BUILD_DEPS) $(TEST_DEPS) | cksum | cut -d' ' -f1)
 
-.PHONY: all deps test-deps examples-deps promtool unit bats test test-asan test-vm test-container bench bench-race bench-deps demo clean format format-check docs-check layers \
+.PHONY: all deps test-deps examples-deps promtool unit bats test test-asan test-vm test-container bench bench-race bench-deps demo clean format format-check docs-check layers test-layout \
 	fuzz fuzz-build fuzz-deps fuzz-replay contract contract-deps
 
 all: deps
@@ -136,7 +136,7 @@ test-asan:
 	@$(MAKE) --no-print-directory SAN=1 unit bats fuzz-replay contract
 
 test: test-deps
-	@$(MAKE) --no-print-directory format-check docs-check layers
+	@$(MAKE) --no-print-directory format-check docs-check layers test-layout
 	@$(MAKE) --no-print-directory unit bats
 	@$(MAKE) --no-print-directory test-asan
 	@$(MAKE) --no-print-directory test-vm
@@ -260,6 +260,11 @@ contract: test-deps contract-deps
 # lib/'s layers: no include of a layer above, no circle, no file outside a layer (lib/README.md).
 layers:
 	python3 tests/structure/check_layers.py $(LIB_LAYERS)
+
+# Unit tests mirror lib/: each lib/<layer>/<file>.c has tests/unit/<layer>/test_<file>.c (or
+# test_<file>_<aspect>.c), unless tests/structure/untested.txt says why not; each test names a lib file.
+test-layout:
+	python3 tests/structure/check_tests.py $(LIB_LAYERS)
 
 # One .clang-format for the C sources; `make format` applies it, `make test` checks it.
 C_SOURCES = $(LIB_SRC) $(LIB_HDR) $(wildcard cmd/*.c cmd/*.h tests/unit/*/*.c tests/unit/*.h tests/unit/*/*.h tests/fuzz/*.c tests/fuzz/*.h)

@@ -1,17 +1,9 @@
 /* check: the decision of one check on hand-built policies and samples (no loop, no files):
  * oom_kill before the level steps, the clamp on a reload with fewer levels, lost and found,
- * stepping through every level, remaining only without a transition; and the effective limit
- * sampler_read reads from a scratch tree (memory.max 0 is a limit). */
+ * stepping through every level, remaining only without a transition. */
 #include "unit.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include "kernel/cgroup.h"
 #include "decide/check.h"
-#include "kernel/sampler.h"
 
 /* names and paths are written as string literals (-Wwrite-strings makes them const) */
 #pragma GCC diagnostic ignored "-Wdiscarded-qualifiers"
@@ -185,135 +177,6 @@ static void test_steps_through_every_level(void **state)
 	}
 }
 
-/* What a check reads: nothing beyond usage and limit for local conditions; memory.events for an
- * oom_kill handler. */
-static void test_needs(void **state)
-{
-	(void)state;
-	struct sampler_needs n = sampler_needs_of(&policy3);
-	assert_int_equal(n.sample_what, 0);
-	assert_false(n.host_every_check);
-	struct handler h = { .path = "handlers[0]", .on = EVENT_OOM_KILL, .level = -1 };
-	struct policy p = policy3;
-	p.handlers = &h;
-	p.n_handlers = 1;
-	n = sampler_needs_of(&p);
-	assert_int_equal(n.sample_what, CG_SAMPLE_EVENTS);
-}
-
-static void put(const char *dir, const char *name, const char *text)
-{
-	char path[256];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	FILE *f = fopen(path, "we");
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-}
-
-/* sampler_read's effective limit: memory.max 0 stays 0 (the cgroup can hold nothing: every level
- * of free memory holds), "max" becomes MemTotal. */
-static void test_sample_limit_zero(void **state)
-{
-	(void)state;
-	char root[] = "/tmp/memhook-check-XXXXXX", cg[128], cmd[160];
-	assert_non_null(mkdtemp(root));
-	snprintf(cg, sizeof(cg), "%s/cg", root);
-	assert_int_equal(mkdir(cg, 0755), 0);
-	put(cg, "memory.current", "4096\n");
-	put(cg, "memory.max", "0\n");
-	put(root, "meminfo", "MemTotal: 1000 kB\nMemFree: 10 kB\nMemAvailable: 500 kB\n");
-
-	struct target_spec spec = { .mode = TARGET_CGROUP, .cgroup_dir = cg, .proc_root = root };
-	struct target t;
-	target_init_spec(&t, &spec);
-	char err[256];
-	assert_int_equal(target_acquire(&t, err, sizeof(err)), 0);
-	struct sampler_host h = { .mem = { .meminfo_fd = -1 } };
-	assert_int_equal(hostmem_open(root, &h.mem), 0);
-	struct sampler_needs needs = { 0 };
-	struct sample s;
-	assert_int_equal(sampler_read(&t, &policy3, &needs, &h, &s), 0);
-	assert_int_equal(s.limit_bytes, 0);
-	assert_int_equal(sample_local_free_bytes(&s), 0);
-	assert_float_equal(sample_local_free_percent(&s), 0.0, 1e-12);
-	struct check_result r;
-	check_at(&policy3, 0, CHECK_TARGET_PRESENT, &s, NULL, &r);
-	assert_int_equal(r.level, 3);
-
-	put(cg, "memory.max", "max\n");
-	assert_int_equal(sampler_read(&t, &policy3, &needs, &h, &s), 0);
-	assert_int_equal(s.limit_bytes, 1000 * 1024);
-
-	hostmem_close(&h.mem);
-	target_release(&t);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	assert_int_equal(system(cmd), 0);
-}
-
-/* sampler_read builds the sample in place: a check that fails (meminfo or the cgroup) leaves the
- * last sample whole; host figures are read when needed (fresh) or carried over. */
-static void test_sample_failure_leaves_it_whole(void **state)
-{
-	(void)state;
-	char root[] = "/tmp/memhook-check-XXXXXX", cg[128], cmd[160];
-	assert_non_null(mkdtemp(root));
-	snprintf(cg, sizeof(cg), "%s/cg", root);
-	assert_int_equal(mkdir(cg, 0755), 0);
-	put(cg, "memory.current", "4096\n");
-	put(cg, "memory.max", "8192\n");
-	put(root, "meminfo", "MemTotal: 1000 kB\nMemFree: 10 kB\nMemAvailable: 500 kB\n");
-
-	struct target_spec spec = { .mode = TARGET_CGROUP, .cgroup_dir = cg, .proc_root = root };
-	struct target t;
-	target_init_spec(&t, &spec);
-	char err[256];
-	assert_int_equal(target_acquire(&t, err, sizeof(err)), 0);
-	struct sampler_host h = { .mem = { .meminfo_fd = -1 } };
-	assert_int_equal(hostmem_open(root, &h.mem), 0);
-	struct sampler_needs every = { .host_every_check = true }, none = { 0 };
-	struct sample s, before;
-
-	assert_int_equal(sampler_read(&t, &policy3, &every, &h, &s), 0);
-	assert_true(h.known && h.fresh);
-	assert_int_equal(s.usage_bytes, 4096);
-	assert_int_equal(s.limit_bytes, 8192);
-	assert_int_equal(s.host_available_bytes, 500 * 1024);
-	assert_false(s.has_trend);
-
-	/* meminfo garbage: skipped (1), the sample and the host's last figures as they were */
-	put(cg, "memory.current", "6144\n");
-	put(root, "meminfo", "MemTotal: lots\n");
-	memcpy(&before, &s, sizeof(s));
-	assert_int_equal(sampler_read(&t, &policy3, &every, &h, &s), 1);
-	assert_memory_equal(&s, &before, sizeof(s));
-	assert_int_equal(h.available_bytes, 500 * 1024);
-
-	/* not needed at this check: not read, the last figures carried, not fresh */
-	assert_int_equal(sampler_read(&t, &policy3, &none, &h, &s), 0);
-	assert_false(h.fresh);
-	assert_int_equal(s.usage_bytes, 6144);
-	assert_int_equal(s.host_available_bytes, 500 * 1024);
-
-	/* a garbage cgroup file: -EBADMSG, the sample as it was */
-	put(root, "meminfo", "MemTotal: 1000 kB\nMemAvailable: 250 kB\n");
-	put(cg, "memory.current", "junk\n");
-	memcpy(&before, &s, sizeof(s));
-	assert_int_equal(sampler_read(&t, &policy3, &every, &h, &s), -EBADMSG);
-	assert_memory_equal(&s, &before, sizeof(s));
-
-	put(cg, "memory.current", "2048\n");
-	assert_int_equal(sampler_read(&t, &policy3, &every, &h, &s), 0);
-	assert_true(h.fresh);
-	assert_int_equal(s.usage_bytes, 2048);
-	assert_int_equal(s.host_available_bytes, 250 * 1024);
-
-	hostmem_close(&h.mem);
-	target_release(&t);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	assert_int_equal(system(cmd), 0);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -322,9 +185,6 @@ int main(void)
 		cmocka_unit_test(test_reload_with_fewer_levels_clamps),
 		cmocka_unit_test(test_lost_and_found),
 		cmocka_unit_test(test_steps_through_every_level),
-		cmocka_unit_test(test_needs),
-		cmocka_unit_test(test_sample_limit_zero),
-		cmocka_unit_test(test_sample_failure_leaves_it_whole),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,4 @@
-/* cg_open / cg_sample / cg_read_procs / dump_memory against the committed fixture trees (run from
+/* cg_open / cg_sample / cg_read_procs against the committed fixture trees (run from
  * tests/unit), and counter deltas against a scratch copy whose files the test rewrites. */
 #include "unit.h"
 
@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include "kernel/cgroup.h"
-#include "kernel/dump.h"
 
 #define FIX "../fixtures"
 #define MiB (UINT64_C(1) << 20)
@@ -374,70 +373,6 @@ static void test_procs_garbage(void **state)
 	cg_close(&t);
 }
 
-static char *dump_to_string(const char *dir, int *ret)
-{
-	struct cg_target t;
-	char *text = NULL;
-	size_t size = 0;
-	FILE *f = open_memstream(&text, &size);
-
-	assert_non_null(f);
-	assert_int_equal(cg_open(dir, &t), 0);
-	*ret = dump_memory(&t, FIX "/proc", f);
-	fclose(f);
-	cg_close(&t);
-	return text;
-}
-
-/* Position of needle in hay; fails the test when absent. */
-static size_t pos(const char *hay, const char *needle)
-{
-	const char *p = strstr(hay, needle);
-	if (!p)
-		print_error("missing \"%s\" in:\n%s\n", needle, hay);
-	assert_non_null(p);
-	return (size_t)(p - hay);
-}
-
-static void test_dump_v2(void **state)
-{
-	(void)state;
-	int r;
-	char *text = dump_to_string(FIX "/v2", &r);
-
-	assert_int_equal(r, 0);
-	/* byte categories, largest first: anon 80 MiB before file 12 MiB before kernel 8 MiB */
-	assert_true(pos(text, "anon ") < pos(text, "file "));
-	assert_true(pos(text, "file ") < pos(text, "kernel "));
-	pos(text, "80Mi");
-	assert_null(strstr(text, "pgfault")); /* an event counter, not a size */
-	assert_null(strstr(text, "workingset"));
-	/* processes by RSS: java (80 MiB) before worker (16 MiB) before the kernel thread (0);
-	 * 4999 has no proc entry (exited) and is skipped */
-	assert_true(pos(text, " java") < pos(text, " worker"));
-	assert_true(pos(text, " worker") < pos(text, " kworker/0:1"));
-	pos(text, "4242");
-	assert_null(strstr(text, "4999"));
-	pos(text, "processes by RSS (3)");
-	pos(text, "usage: current 100Mi, working_set 96Mi (current - inactive_file 4Mi), anon 80Mi\n");
-	free(text);
-}
-
-static void test_dump_v1(void **state)
-{
-	(void)state;
-	int r;
-	char *text = dump_to_string(FIX "/v1", &r);
-
-	assert_int_equal(r, 0);
-	/* total_cache (24 KiB with a child's pages) is used, not cache (16 KiB) */
-	pos(text, "24Ki");
-	assert_true(pos(text, "rss ") < pos(text, "inactive_anon"));
-	assert_null(strstr(text, "hierarchical"));
-	assert_null(strstr(text, "pgpgin"));
-	free(text);
-}
-
 static void test_find_memory_mount(void **state)
 {
 	(void)state;
@@ -534,8 +469,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stat, scratch_setup, scratch_teardown),
 		cmocka_unit_test(test_read_procs),
 		cmocka_unit_test_setup_teardown(test_procs_garbage, scratch_setup, scratch_teardown),
-		cmocka_unit_test(test_dump_v2),
-		cmocka_unit_test(test_dump_v1),
 		cmocka_unit_test(test_find_memory_mount),
 		cmocka_unit_test(test_identity_and_symlinks),
 	};

@@ -10,12 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "capture.h"
-#include "base/log.h"
-#include "base/loop.h"
 #include "kernel/target.h"
 #include "actions/signal_reclaim.h"
-#include "kernel/watch.h"
 
 /* A target that could not be acquired is released without closing fd 0 (or any other fd it
  * never opened): its cg_target starts with every fd at -1. */
@@ -74,79 +70,6 @@ static void make_cgroup(const char *dir)
 	assert_int_equal(mkdir(dir, 0755), 0);
 	write_file(dir, "memory.current", "1048576\n");
 	write_file(dir, "memory.max", "max\n");
-}
-
-static void remove_cgroup(const char *dir)
-{
-	char path[256];
-	snprintf(path, sizeof(path), "%s/memory.current", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/memory.max", dir);
-	unlink(path);
-	rmdir(dir);
-}
-
-static void no_wake(void *userdata)
-{
-	(void)userdata;
-}
-
-/* The target's life: watching at the first try; missing is logged once per reason; found again
- * after it was missing or lost. */
-static void test_watch_lost_and_found(void **state)
-{
-	(void)state;
-	char root[] = "/tmp/memhook-watch-XXXXXX", dir[128];
-	assert_non_null(mkdtemp(root));
-	snprintf(dir, sizeof(dir), "%s/cg", root);
-	struct loop *l;
-	assert_int_equal(loop_new(&l), 0);
-	struct target_spec spec = { .mode = TARGET_CGROUP, .cgroup_dir = dir };
-	struct watch w;
-	log_setup(LOG_FORMAT_TEXT, LOG_LEVEL_INFO);
-
-	capture_start();
-	make_cgroup(dir);
-	watch_init(&w, &spec, l, no_wake, NULL);
-	assert_int_equal(watch_acquire(&w), WATCH_ACQUIRED_FIRST);
-	assert_int_equal(watch_acquire(&w), WATCH_ACQUIRED_HELD);
-	char reason[64];
-	assert_int_equal(watch_check_alive(&w, reason, sizeof(reason)), 0);
-	remove_cgroup(dir);
-	assert_int_equal(watch_check_alive(&w, reason, sizeof(reason)), -ENOENT);
-	assert_string_equal(reason, "its cgroup was removed");
-	watch_lose(&w, -ENOENT, reason);
-	assert_false(w.target.present);
-	assert_int_equal(watch_acquire(&w), WATCH_ACQUIRED_NONE);
-	assert_int_equal(watch_acquire(&w), WATCH_ACQUIRED_NONE);
-	make_cgroup(dir);
-	assert_int_equal(watch_acquire(&w), WATCH_ACQUIRED_AGAIN);
-	watch_free(&w);
-	_cleanup_free_ char *log = capture_end();
-
-	assert_non_null(strstr(log, "watching cgroup"));
-	assert_non_null(strstr(log, "target lost: cgroup"));
-	char *missing = strstr(log, "target not found: ");
-	assert_non_null(missing);
-	assert_null(strstr(missing + 1, "target not found: ")); /* once for the same reason */
-	assert_non_null(strstr(log, "target found: cgroup"));
-
-	/* missing at the start, then there: found again, not "watching" */
-	remove_cgroup(dir);
-	watch_init(&w, &spec, l, no_wake, NULL);
-	capture_start();
-	assert_int_equal(watch_acquire(&w), WATCH_ACQUIRED_NONE);
-	make_cgroup(dir);
-	assert_int_equal(watch_acquire(&w), WATCH_ACQUIRED_AGAIN);
-	watch_free(&w);
-	_cleanup_free_ char *log2 = capture_end();
-	assert_null(strstr(log2, "watching"));
-
-	log_setup(LOG_FORMAT_TEXT, LOG_LEVEL_ERROR);
-	remove_cgroup(dir);
-	rmdir(root);
-	loop_free(l);
-	assert_true(fcntl(STDIN_FILENO, F_GETFD) >= 0);
 }
 
 /* ---- a process target: pidfd and start time ---- */
@@ -216,63 +139,6 @@ static void test_start_time_process(void **state)
 	assert_int_equal(target_acquire(&t, err, sizeof(err)), 0);
 	assert_int_equal(t.start_time_ticks, 6000);
 	target_release(&t);
-	rm_rf(root);
-}
-
-/* --pid: a pid whose process exited is gone for good; a pid whose cgroup went away is taken again,
- * but only by the same process (its start time). */
-static void test_pid_gone(void **state)
-{
-	(void)state;
-	char root[] = "/tmp/memhook-proc-XXXXXX", cg[128], reason[64];
-	fake_proc(root, sizeof(root), cg, sizeof(cg));
-	fake_process(root, 4242, 5000);
-	struct target_spec spec = { .mode = TARGET_PID, .pid = 4242, .proc_root = root };
-	struct loop *l;
-	assert_int_equal(loop_new(&l), 0);
-	struct watch w;
-	log_setup(LOG_FORMAT_TEXT, LOG_LEVEL_INFO);
-	capture_start();
-
-	/* the cgroup is removed and comes back: the same process, taken again */
-	watch_init(&w, &spec, l, no_wake, NULL);
-	assert_int_equal(watch_acquire(&w), WATCH_ACQUIRED_FIRST);
-	remove_cgroup(cg);
-	assert_int_equal(watch_check_alive(&w, reason, sizeof(reason)), -ENOENT);
-	watch_lose(&w, -ENOENT, reason);
-	make_cgroup(cg);
-	assert_int_equal(watch_acquire(&w), WATCH_ACQUIRED_AGAIN);
-
-	/* ... and once more, but meanwhile the pid went to another process: never taken */
-	remove_cgroup(cg);
-	assert_int_equal(watch_check_alive(&w, reason, sizeof(reason)), -ENOENT);
-	watch_lose(&w, -ENOENT, reason);
-	fake_process(root, 4242, 7000);
-	make_cgroup(cg);
-	assert_int_equal(watch_acquire(&w), WATCH_ACQUIRED_NONE);
-	assert_int_equal(w.state, WATCH_GONE);
-	fake_process(root, 4242, 5000);
-	assert_int_equal(watch_acquire(&w), WATCH_ACQUIRED_NONE); /* not even tried */
-	watch_free(&w);
-
-	/* the process exits (its start time changes): lost and gone */
-	watch_init(&w, &spec, l, no_wake, NULL);
-	assert_int_equal(watch_acquire(&w), WATCH_ACQUIRED_FIRST);
-	fake_process(root, 4242, 8000);
-	assert_int_equal(watch_check_alive(&w, reason, sizeof(reason)), -ESRCH);
-	assert_string_equal(reason, "process 4242 exited");
-	watch_lose(&w, -ESRCH, reason);
-	assert_int_equal(w.state, WATCH_GONE);
-	assert_int_equal(watch_acquire(&w), WATCH_ACQUIRED_NONE);
-	watch_free(&w);
-	_cleanup_free_ char *log = capture_end();
-	log_setup(LOG_FORMAT_TEXT, LOG_LEVEL_ERROR);
-
-	assert_non_null(strstr(log, "target not found: pid 4242 now belongs to another process"));
-	char *gone = strstr(log, "pid 4242 is gone and will not be taken again");
-	assert_non_null(gone);
-	assert_non_null(strstr(gone + 1, "pid 4242 is gone and will not be taken again"));
-	loop_free(l);
 	rm_rf(root);
 }
 
@@ -350,9 +216,7 @@ int main(void)
 		cmocka_unit_test(test_failed_acquire_closes_nothing),
 		cmocka_unit_test(test_cgroup_path_resolved_at_start),
 		cmocka_unit_test(test_release_unacquired),
-		cmocka_unit_test(test_watch_lost_and_found),
 		cmocka_unit_test(test_start_time_process),
-		cmocka_unit_test(test_pid_gone),
 		cmocka_unit_test(test_pidfd_real),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,13 +1,10 @@
 /* metrics: the exposition text from hand-built views (exact lines, escaping, what appears when),
- * the counters' increments, the health rule, and http_server's --listen parser. */
+ * the counters' increments, the health rule. */
 #include "unit.h"
 
-#include <errno.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "output/http_server.h"
 #include "output/metrics.h"
 #include "base/util.h"
 
@@ -216,43 +213,6 @@ static void test_healthy_within_three_intervals_or_paused(void **state)
 	assert_true(metrics_healthy(99 * s, 100 * s, s, false)); /* a clock read before the check */
 }
 
-static void test_listen_addresses(void **state)
-{
-	(void)state;
-	struct sockaddr_storage sa;
-	socklen_t len;
-	char err[256];
-	assert_int_equal(http_parse_listen("127.0.0.1:9100", &sa, &len, err, sizeof(err)), 0);
-	assert_int_equal(sa.ss_family, AF_INET);
-	assert_int_equal(ntohs(((struct sockaddr_in *)&sa)->sin_port), 9100);
-	assert_int_equal(ntohl(((struct sockaddr_in *)&sa)->sin_addr.s_addr), 0x7f000001);
-	assert_int_equal(http_parse_listen(":80", &sa, &len, err, sizeof(err)), 0);
-	assert_int_equal(sa.ss_family, AF_INET);
-	assert_int_equal(((struct sockaddr_in *)&sa)->sin_addr.s_addr, 0);
-	assert_int_equal(http_parse_listen("[::1]:0", &sa, &len, err, sizeof(err)), 0);
-	assert_int_equal(sa.ss_family, AF_INET6);
-	assert_int_equal(len, sizeof(struct sockaddr_in6));
-	assert_int_equal(http_parse_listen("[::]:65535", &sa, &len, err, sizeof(err)), 0);
-
-	static const char *const bad[] = { "",
-		                           "9100",
-		                           "127.0.0.1",
-		                           "127.0.0.1:",
-		                           "1.2.3.4:65536",
-		                           "1.2.3.4:-1",
-		                           "1.2.3.4:9x",
-		                           "::1:9100",
-		                           "[::1]9100",
-		                           "999.1.1.1:80",
-		                           "1.2.3.4:99999999999999999999" };
-	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-		err[0] = '\0';
-		assert_int_equal(http_parse_listen(bad[i], &sa, &len, err, sizeof(err)), -EINVAL);
-		assert_true(err[0] != '\0');
-	}
-	assert_int_equal(http_parse_listen(NULL, &sa, &len, err, sizeof(err)), -EINVAL);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -263,7 +223,6 @@ int main(void)
 		cmocka_unit_test(test_label_values_escaped),
 		cmocka_unit_test(test_every_line_is_a_comment_or_a_sample),
 		cmocka_unit_test(test_healthy_within_three_intervals_or_paused),
-		cmocka_unit_test(test_listen_addresses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
