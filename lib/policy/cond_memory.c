@@ -140,7 +140,7 @@ static bool local_relative_eval(const struct condition *c, const struct sample *
 static bool global_absolute_threshold(const struct condition *c, const struct sample *s,
                                       struct cond_threshold *ret)
 {
-	if (s->host_available_bytes < c->bytes)
+	if (c->bytes == 0 || s->host_available_bytes < c->bytes)
 		return false;
 	*ret = (struct cond_threshold){ COND_MEASURE_HOST_AVAILABLE, (double)c->bytes };
 	return true;
@@ -149,7 +149,7 @@ static bool global_absolute_threshold(const struct condition *c, const struct sa
 static bool global_relative_threshold(const struct condition *c, const struct sample *s,
                                       struct cond_threshold *ret)
 {
-	if (s->host_total_bytes == 0 || sample_host_available_percent(s) < c->percent)
+	if (s->host_total_bytes == 0 || c->percent <= 0.0 || sample_host_available_percent(s) < c->percent)
 		return false;
 	*ret = (struct cond_threshold){ COND_MEASURE_HOST_AVAILABLE,
 		                        (double)s->host_total_bytes * c->percent / 100.0 };

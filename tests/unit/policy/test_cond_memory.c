@@ -117,6 +117,11 @@ static void test_threshold_column(void **state)
 	struct sample no_host = s;
 	no_host.host_total_bytes = 0;
 	assert_false(condition_ops(COND_GLOBAL_RELATIVE)->threshold(&c, &no_host, &t));
+	/* a threshold of 0: MemAvailable never falls below 0, so nothing to aim at (as the local kinds) */
+	c = (struct condition){ .kind = COND_GLOBAL_ABSOLUTE, .bytes = 0 };
+	assert_false(condition_ops(COND_GLOBAL_ABSOLUTE)->threshold(&c, &s, &t));
+	c = (struct condition){ .kind = COND_GLOBAL_RELATIVE, .percent = 0 };
+	assert_false(condition_ops(COND_GLOBAL_RELATIVE)->threshold(&c, &s, &t));
 }
 
 /* ---- moved from test_policy_usage.c (test_parse_errors, the free-memory kinds) ---- */
