@@ -1169,6 +1169,23 @@ static void test_webhook_ids(void **state)
 	}
 }
 
+/* policy_level_name on hand-built policies of three levels and of one (moved from
+ * decide/test_check.c: policy_level_name is lib/policy/policy.c's). */
+static char elevated[] = "elevated", high[] = "high", critical[] = "critical";
+static struct level three_levels[] = { { .name = elevated }, { .name = high }, { .name = critical } };
+static const struct policy policy3 = { .levels = three_levels, .n_levels = 3 };
+static const struct policy policy1 = { .levels = three_levels, .n_levels = 1 };
+
+static void test_level_names(void **state)
+{
+	(void)state;
+	assert_string_equal(policy_level_name(&policy3, 0), "normal");
+	assert_string_equal(policy_level_name(&policy3, -1), "normal");
+	assert_string_equal(policy_level_name(&policy3, 2), "high");
+	assert_string_equal(policy_level_name(&policy3, 4), "?");
+	assert_string_equal(policy_level_name(&policy1, 2), "?");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1180,6 +1197,7 @@ int main(void)
 		cmocka_unit_test(test_load_errors),    cmocka_unit_test(test_error_positions),
 		cmocka_unit_test(test_describe),       cmocka_unit_test(test_check_target),
 		cmocka_unit_test(test_names),          cmocka_unit_test(test_webhook_ids),
+		cmocka_unit_test(test_level_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
