@@ -46,16 +46,6 @@ static void assert_event(const struct event *ev, enum event_kind kind, int level
 	assert_int_equal(ev->previous_level, previous);
 }
 
-static void test_level_names(void **state)
-{
-	(void)state;
-	assert_string_equal(policy_level_name(&policy3, 0), "normal");
-	assert_string_equal(policy_level_name(&policy3, -1), "normal");
-	assert_string_equal(policy_level_name(&policy3, 2), "high");
-	assert_string_equal(policy_level_name(&policy3, 4), "?");
-	assert_string_equal(policy_level_name(&policy1, 2), "?");
-}
-
 static void test_oom_kill_comes_before_the_steps(void **state)
 {
 	(void)state;
@@ -180,7 +170,6 @@ static void test_steps_through_every_level(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_level_names),
 		cmocka_unit_test(test_oom_kill_comes_before_the_steps),
 		cmocka_unit_test(test_reload_with_fewer_levels_clamps),
 		cmocka_unit_test(test_lost_and_found),

@@ -21,7 +21,6 @@
 #include "base/loop.h"
 #include "base/util.h"
 #include "base/curl_api.h"
-#include "base/url.h"
 #include "delivery/delivery.h"
 #include "delivery/webhook.h"
 
@@ -286,13 +285,14 @@ static uint64_t stat_delivered(const struct webhook_client *c)
 		(cond);                                                                 \
 	})
 
-/* The first POST of a process loads and initialises libcurl (a one-time ~10 ms); do it up front
- * so the timing checks below see the steady state. */
+/* The first POST of a process loads and initialises libcurl (a one-time ~10 ms), and the first
+ * signature has OpenSSL fetch its HMAC (several ms under ASan); do both up front so the timing
+ * checks below see the steady state. */
 static int load_curl_once(void **state)
 {
 	(void)state;
-	char err[256];
-	if (curl_api_load(err, sizeof(err)) < 0)
+	char err[256], hex[65];
+	if (curl_api_load(err, sizeof(err)) < 0 || hmac_sha256_hex("k", 1, "m", 1, hex) < 0)
 		return -1;
 	return curl_api.global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
 }
@@ -309,24 +309,6 @@ static int post_fast(struct env *e, const struct webhook_cfg *cfg, const char *b
 }
 
 /* ---- tests ---- */
-
-static void test_hmac_vectors(void **state)
-{
-	(void)state;
-	char hex[65];
-	/* RFC 4231 test case 2 */
-	const char *data = "what do ya want for nothing?";
-	assert_int_equal(hmac_sha256_hex("Jefe", 4, data, strlen(data), hex), 0);
-	assert_string_equal(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
-	/* RFC 4231 test case 1 */
-	unsigned char key[20];
-	memset(key, 0x0b, sizeof(key));
-	assert_int_equal(hmac_sha256_hex(key, sizeof(key), "Hi There", 8, hex), 0);
-	assert_string_equal(hex, "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
-	/* empty key and message */
-	assert_int_equal(hmac_sha256_hex("", 0, "", 0, hex), 0);
-	assert_string_equal(hex, "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
-}
 
 /* HMAC computed here with OpenSSL directly, not through the code under test. */
 static void expected_signature(const char *key, const void *msg, size_t len, char out[80])
@@ -440,53 +422,6 @@ static void test_secret_file_and_missing_secrets(void **state)
 	webhook_get_stats(e->c, &st);
 	assert_int_equal(st.queued, 1);
 	env_free(e);
-}
-
-static void test_url_redact(void **state)
-{
-	(void)state;
-	static const struct {
-		const char *url, *want;
-	} cases[] = {
-		{ "http://alice:PW@host/x", "http://***@host/x" },
-		{ "https://alice:PW@host:8443/x?y=1", "https://***@host:8443/x?y=1" },
-		/* no userinfo: as it is, '@' in the path, query or fragment included */
-		{ "http://host/x", "http://host/x" },
-		{ "http://host", "http://host" },
-		{ "http://host/a@b", "http://host/a@b" },
-		{ "http://host?to=a@b", "http://host?to=a@b" },
-		{ "http://host#a@b", "http://host#a@b" },
-		{ "http://host/p?q=u:pw@x", "http://host/p?q=u:pw@x" },
-		{ "http://[::1]:9/", "http://[::1]:9/" },
-		/* empty password, user only, empty userinfo */
-		{ "http://alice:@host/", "http://***@host/" },
-		{ "http://alice@host/", "http://***@host/" },
-		{ "http://TOKEN@host", "http://***@host" },
-		{ "http://@host/", "http://***@host/" },
-		{ "http://:pw@host/", "http://***@host/" },
-		/* '@' and ':' inside the password: the userinfo ends at the last '@' before the path */
-		{ "http://alice:p@ss:w@host/x@y", "http://***@host/x@y" },
-		{ "http://a:b@c@[::1]:9/", "http://***@[::1]:9/" },
-		/* the scheme's case and a longer scheme */
-		{ "HTTPS://u:p@H/", "HTTPS://***@H/" },
-		{ "svn+ssh://u:p@h/", "svn+ssh://***@h/" },
-		/* no "://": nothing is an authority */
-		{ "alice:PW@host", "alice:PW@host" },
-		{ "", "" },
-		/* an invalid or empty scheme still hides the userinfo (found by fuzzing) */
-		{ "://u:p@h", "://***@h" },
-		{ "1http://u:p@h", "1http://***@h" },
-		{ "\xff\xffhttA://tok@ho\xff", "\xff\xffhttA://***@ho\xff" },
-		{ "http://", "http://" },
-	};
-	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		char *got = url_redact(cases[i].url);
-		assert_non_null(got);
-		if (strcmp(got, cases[i].want) != 0)
-			fail_msg("url_redact(\"%s\") = \"%s\", want \"%s\"", cases[i].url, got,
-			         cases[i].want);
-		free(got);
-	}
 }
 
 static void test_retry_after_500_then_200(void **state)
@@ -705,55 +640,6 @@ static void test_free_aborts_and_bad_args(void **state)
 }
 
 /* ---- order, standard signatures, retries (issue 9) ---- */
-
-/* The Standard Webhooks test vector (standard-webhooks' libraries). */
-static void test_standard_vector(void **state)
-{
-	(void)state;
-	const char *secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-	unsigned char dec[64];
-	struct webhook_key keys[WEBHOOK_SECRETS_MAX];
-	assert_int_equal(webhook_parse_secrets(secret, strlen(secret), dec, keys), 1);
-	char b64[45];
-	const char *body = "{\"test\": 2432232314}";
-	assert_int_equal(webhook_sign_standard(keys[0].bytes, keys[0].len, "msg_p5jXN8AQM9LWM0D4loKWxJek",
-	                                       1614265330, body, strlen(body), b64),
-	                 0);
-	assert_string_equal(b64, "g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
-}
-
-static void test_parse_secrets(void **state)
-{
-	(void)state;
-	unsigned char dec[256];
-	struct webhook_key k[WEBHOOK_SECRETS_MAX];
-	/* plain: its bytes; one trailing newline or spaces around are no part of it */
-	const char *t = "s3cret\n";
-	assert_int_equal(webhook_parse_secrets(t, strlen(t), dec, k), 1);
-	assert_int_equal(k[0].len, 6);
-	assert_memory_equal(k[0].bytes, "s3cret", 6);
-	/* whsec_ with and without padding, beside a plain one: rotation */
-	t = "  whsec_aGVsbG8=\twhsec_aGVsbG8 plain\n";
-	assert_int_equal(webhook_parse_secrets(t, strlen(t), dec, k), 3);
-	assert_int_equal(k[0].len, 5);
-	assert_memory_equal(k[0].bytes, "hello", 5);
-	assert_int_equal(k[1].len, 5);
-	assert_memory_equal(k[1].bytes, "hello", 5);
-	assert_int_equal(k[2].len, 5);
-	assert_memory_equal(k[2].bytes, "plain", 5);
-	/* hostile */
-	static const char *const bad[] = { "", " \n\t", "whsec_!!!!", "whsec_a", "whsec_a===", "whsec_-_-_" };
-	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
-		assert_int_equal(webhook_parse_secrets(bad[i], strlen(bad[i]), dec, k), -EINVAL);
-	t = "a b c d e";
-	assert_int_equal(webhook_parse_secrets(t, strlen(t), dec, k), -E2BIG);
-	t = "a b c d";
-	assert_int_equal(webhook_parse_secrets(t, strlen(t), dec, k), 4);
-	/* "whsec_" alone is a plain secret of 6 bytes (nothing to decode) */
-	t = "whsec_";
-	assert_int_equal(webhook_parse_secrets(t, strlen(t), dec, k), 1);
-	assert_int_equal(k[0].len, 6);
-}
 
 /* Full jitter with an injected random value: 0 -> 0, the top -> the full bound, halfway ->
  * half; the bound doubles per attempt and stops at 5 min. */
@@ -1108,10 +994,8 @@ int main(void)
 	/* failures are logged at warn: keep the output to the failing tests */
 	log_setup(LOG_FORMAT_TEXT, getenv("MEMHOOK_TEST_VERBOSE") ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERROR);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hmac_vectors),
 		cmocka_unit_test(test_delivered_with_headers_and_signature),
 		cmocka_unit_test(test_secret_file_and_missing_secrets),
-		cmocka_unit_test(test_url_redact),
 		cmocka_unit_test(test_retry_after_500_then_200),
 		cmocka_unit_test(test_http_errors_exhaust_retries),
 		cmocka_unit_test(test_refused_connection),
@@ -1119,8 +1003,6 @@ int main(void)
 		cmocka_unit_test(test_queue_full_in_flight),
 		cmocka_unit_test(test_queue_drops_oldest_waiting),
 		cmocka_unit_test(test_free_aborts_and_bad_args),
-		cmocka_unit_test(test_standard_vector),
-		cmocka_unit_test(test_parse_secrets),
 		cmocka_unit_test(test_retry_delay_jitter),
 		cmocka_unit_test(test_parse_retry_after),
 		cmocka_unit_test(test_order_per_endpoint),

@@ -1,6 +1,7 @@
 /* trace: the writer and the parser agree (CSV and JSONL, every group present or absent), the
- * clock and the events' deltas come out as a check has them, and garbage lines are refused with
- * a reason (the file and line from the reader: test_trace_reader.c). */
+ * clock and the events' deltas come out as a check has them (each format's own lines and their
+ * refusals: test_trace_csv.c, test_trace_jsonl.c; the file and line from the reader:
+ * test_trace_reader.c). */
 #include "unit.h"
 
 #include <errno.h>
@@ -114,114 +115,6 @@ static void test_round_trip_both_formats(void **state)
 	}
 }
 
-static void test_csv_header_any_order_and_comments(void **state)
-{
-	(void)state;
-	struct trace_parser tp;
-	struct sample s;
-	char err[256];
-	static const char *const lines[] = {
-		"# a trace written by hand",
-		"",
-		"limit_bytes,usage_bytes,host_total_bytes,host_available_bytes,elapsed_sec,time\r",
-		"1000,250,8000,4000,2.5,2026-01-01T00:00:01.5Z",
-	};
-	trace_parser_init(&tp);
-	for (size_t i = 0; i < 3; i++)
-		assert_int_equal(trace_parse_line(&tp, lines[i], strlen(lines[i]), &s, err, sizeof(err)), 0);
-	assert_int_equal(trace_parse_line(&tp, lines[3], strlen(lines[3]), &s, err, sizeof(err)), 1);
-	assert_int_equal(s.usage_bytes, 250);
-	assert_int_equal(s.limit_bytes, 1000);
-	assert_int_equal(s.mono_usec, 2500000);
-	assert_int_equal(s.real_usec, UINT64_C(1767225601500000));
-	assert_false(s.has_stat || s.has_psi || s.has_events);
-}
-
-/* Each line after a valid start is refused with the reason given. */
-static void test_garbage_rejected(void **state)
-{
-	(void)state;
-	static const char header[] = "time,elapsed_sec,usage_bytes,limit_bytes,host_available_bytes,"
-	                             "host_total_bytes,working_set_bytes,anon_bytes";
-	static const char good[] = "2026-01-01T00:00:05Z,5,1,2,3,4,,";
-	static const struct {
-		bool csv;
-		const char *line, *reason;
-	} cases[] = {
-		{ true, "2026-01-01T00:00:06Z,6,x,2,3,4,,", "usage_bytes: 'x' is not a whole number" },
-		{ true, "2026-01-01T00:00:06Z,6,-1,2,3,4,,", "usage_bytes: '-1' is not a whole number" },
-		{ true, "2026-01-01T00:00:06Z,6,99999999999999999999,2,3,4,,", "usage_bytes" },
-		{ true, "2026-01-01T00:00:06Z,6,1,2,3,4,,,", "more fields than the header's 8" },
-		{ true, "2026-01-01T00:00:06Z,6,1,2,3,4,", "7 fields, the header has 8" },
-		{ true, "2026-01-01T00:00:06Z,4,1,2,3,4,,",
-		  "elapsed_sec goes back (4.000000 after 5.000000)" },
-		{ true, "2026-01-01T00:00:06Z,6.1234567,1,2,3,4,,",
-		  "elapsed_sec: '6.1234567' is not seconds" },
-		{ true, "2026-01-01 00:00:06Z,6,1,2,3,4,,",
-		  "time: '2026-01-01 00:00:06Z' is not an RFC 3339" },
-		{ true, "2026-13-01T00:00:06Z,6,1,2,3,4,,", "time:" },
-		{ true, "2026-01-01T00:00:06+01:00,6,1,2,3,4,,", "time:" },
-		{ true, "2026-01-01T00:00:06Z,,1,2,3,4,,", "no elapsed_sec" },
-		{ true, "2026-01-01T00:00:06Z,6,1,2,3,4,5,", "no anon_bytes (its group comes all or none)" },
-		{ false, "{\"time\":\"2026-01-01T00:00:06Z\"}", "no elapsed_sec" },
-		{ false, "{\"usage_bytes\":1.5}", "usage_bytes: not a whole number" },
-		{ false, "{\"usage_bytes\":1,\"usage_bytes\":1}", "usage_bytes: repeated" },
-		{ false, "{\"usage\":1}", "usage: unknown key" },
-		{ false, "{\"psi\":{\"some_avg11\":1}}", "psi.some_avg11: unknown key" },
-		{ false, "{\"psi\":{\"some_avg10\":101}}", "psi_some_avg10: not a percent" },
-		{ false, "{\"psi\":3}", "psi: not an object" },
-		{ false, "{\"time\":5}", "time: not an RFC 3339" },
-		{ false, "{} x", "text after the JSON object" },
-		{ false, "[1]", "header: '[1]' is not a column" }, /* not an object: a CSV header */
-		{ false, "{\"usage_bytes\":1", "not a JSON object" },
-		{ false, "{\"events\":{\"oom\":-1}}", "events_oom: not a number of at least 0" },
-	};
-	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		struct trace_parser tp;
-		struct sample s, untouched;
-		char err[256] = "";
-		trace_parser_init(&tp);
-		if (cases[i].csv) {
-			assert_int_equal(trace_parse_line(&tp, header, strlen(header), &s, err, sizeof(err)),
-			                 0);
-			assert_int_equal(trace_parse_line(&tp, good, strlen(good), &s, err, sizeof(err)), 1);
-		}
-		struct trace_parser before = tp;
-		memset(&s, 0xa5, sizeof(s));
-		untouched = s;
-		int r = trace_parse_line(&tp, cases[i].line, strlen(cases[i].line), &s, err, sizeof(err));
-		if (r != -EBADMSG || !strstr(err, cases[i].reason))
-			fail_msg("case %zu '%s': %d '%s', wanted '%s'", i, cases[i].line, r, err,
-			         cases[i].reason);
-		assert_memory_equal(&s, &untouched, sizeof(s));
-		assert_memory_equal(&tp, &before, sizeof(tp));
-	}
-}
-
-static void test_bad_headers(void **state)
-{
-	(void)state;
-	static const struct {
-		const char *line, *reason;
-	} cases[] = {
-		{ "time,elapsed_sec,usage_bytes,limit_bytes,host_available_bytes", "no host_total_bytes" },
-		{ "time,time", "time twice" },
-		{ "time,elapsed_sec,usage,limit_bytes", "'usage' is not a column" },
-		{ "time,elapsed_sec,usage_bytes,limit_bytes,host_available_bytes,host_total_bytes,anon_bytes",
-		  "anon_bytes without working_set_bytes" },
-	};
-	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		struct trace_parser tp;
-		struct sample s;
-		char err[256] = "";
-		trace_parser_init(&tp);
-		int r = trace_parse_line(&tp, cases[i].line, strlen(cases[i].line), &s, err, sizeof(err));
-		if (r != -EBADMSG || !strstr(err, cases[i].reason))
-			fail_msg("case %zu: %d '%s', wanted '%s'", i, r, err, cases[i].reason);
-		assert_false(tp.format_known);
-	}
-}
-
 /* A counter that goes down is a new cgroup: a new baseline, no delta (as cg_sample). */
 static void test_events_reset(void **state)
 {
@@ -256,9 +149,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip_both_formats),
-		cmocka_unit_test(test_csv_header_any_order_and_comments),
-		cmocka_unit_test(test_garbage_rejected),
-		cmocka_unit_test(test_bad_headers),
 		cmocka_unit_test(test_events_reset),
 		cmocka_unit_test(test_names),
 	};

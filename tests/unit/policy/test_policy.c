@@ -9,7 +9,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "base/json_want.h"
 #include "policy/policy.h"
 #include "base/util.h"
 
@@ -547,48 +546,6 @@ static void test_error_positions(void **state)
 			         cases[i].json, r, line, col, err, cases[i].line, cases[i].col, cases[i].err);
 		assert_null(p);
 	}
-}
-
-/* want_utf8_invalid: the offset of the first bad byte, or -1 when all are well-formed. */
-static void test_utf8(void **state)
-{
-	(void)state;
-	static const struct {
-		const char *s;
-		size_t len;
-		long bad;
-	} cases[] = {
-		{ "", 0, -1 },
-		{ "plain", 5, -1 },
-		{ "\xc3\xa9", 2, -1 },         /* U+00E9 */
-		{ "\xe2\x82\xac", 3, -1 },     /* U+20AC */
-		{ "\xf0\x9f\x94\xa5", 4, -1 }, /* U+1F525 */
-		{ "\xf4\x8f\xbf\xbf", 4, -1 }, /* U+10FFFF, the last */
-		{ "\xed\x9f\xbf", 3, -1 },     /* U+D7FF, before the surrogates */
-		{ "a\xff", 2, 1 },             /* never in UTF-8 */
-		{ "a\x80", 2, 1 },             /* a continuation without a start */
-		{ "\xc0\xaf", 2, 0 },          /* overlong "/" */
-		{ "\xc1\xbf", 2, 0 },          /* overlong */
-		{ "\xe0\x80\xaf", 3, 0 },      /* overlong "/" in 3 bytes */
-		{ "\xf0\x80\x80\xaf", 4, 0 },  /* overlong in 4 */
-		{ "\xed\xa0\x80", 3, 0 },      /* U+D800, a surrogate */
-		{ "\xf4\x90\x80\x80", 4, 0 },  /* above U+10FFFF */
-		{ "\xf5\x80\x80\x80", 4, 0 },
-		{ "ab\xe2\x82", 4, 2 },  /* cut short by the end */
-		{ "ab\xe2\x82x", 5, 2 }, /* cut short by an ASCII byte */
-		{ "\xc3", 1, 0 },
-		{ "\xc3\xa9\xc3", 3, 2 },
-		{ "x\xc3\xa9y\xe2\x28\xa1", 7, 4 },
-	};
-	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		const char *bad = want_utf8_invalid(cases[i].s, cases[i].len);
-		long got = bad ? (long)(bad - cases[i].s) : -1;
-		if (got != cases[i].bad)
-			fail_msg("case %zu: got %ld, want %ld", i, got, cases[i].bad);
-	}
-	/* the length bounds the scan: a start byte at the end of the range is cut short, not read past */
-	static const char two[] = "a\xc3\xa9";
-	assert_ptr_equal(want_utf8_invalid(two, 2), two + 1);
 }
 
 static void test_odd_input(void **state)
@@ -1212,26 +1169,35 @@ static void test_webhook_ids(void **state)
 	}
 }
 
+/* policy_level_name on hand-built policies of three levels and of one (moved from
+ * decide/test_check.c: policy_level_name is lib/policy/policy.c's). */
+static char elevated[] = "elevated", high[] = "high", critical[] = "critical";
+static struct level three_levels[] = { { .name = elevated }, { .name = high }, { .name = critical } };
+static const struct policy policy3 = { .levels = three_levels, .n_levels = 3 };
+static const struct policy policy1 = { .levels = three_levels, .n_levels = 1 };
+
+static void test_level_names(void **state)
+{
+	(void)state;
+	assert_string_equal(policy_level_name(&policy3, 0), "normal");
+	assert_string_equal(policy_level_name(&policy3, -1), "normal");
+	assert_string_equal(policy_level_name(&policy3, 2), "high");
+	assert_string_equal(policy_level_name(&policy3, 4), "?");
+	assert_string_equal(policy_level_name(&policy1, 2), "?");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_issue_example),
-		cmocka_unit_test(test_everything_else),
-		cmocka_unit_test(test_bad_policies),
-		cmocka_unit_test(test_odd_input),
-		cmocka_unit_test(test_utf8),
-		cmocka_unit_test(test_bounds_webhook),
-		cmocka_unit_test(test_bounds_lists),
-		cmocka_unit_test(test_bounds_nesting),
-		cmocka_unit_test(test_bounds_probes),
-		cmocka_unit_test(test_bounds_objects),
-		cmocka_unit_test(test_shipped_policies),
-		cmocka_unit_test(test_load_errors),
-		cmocka_unit_test(test_error_positions),
-		cmocka_unit_test(test_describe),
-		cmocka_unit_test(test_check_target),
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_webhook_ids),
+		cmocka_unit_test(test_issue_example),  cmocka_unit_test(test_everything_else),
+		cmocka_unit_test(test_bad_policies),   cmocka_unit_test(test_odd_input),
+		cmocka_unit_test(test_bounds_webhook), cmocka_unit_test(test_bounds_lists),
+		cmocka_unit_test(test_bounds_nesting), cmocka_unit_test(test_bounds_probes),
+		cmocka_unit_test(test_bounds_objects), cmocka_unit_test(test_shipped_policies),
+		cmocka_unit_test(test_load_errors),    cmocka_unit_test(test_error_positions),
+		cmocka_unit_test(test_describe),       cmocka_unit_test(test_check_target),
+		cmocka_unit_test(test_names),          cmocka_unit_test(test_webhook_ids),
+		cmocka_unit_test(test_level_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
