@@ -98,7 +98,7 @@ $(BUILD)/lib/%.o: lib/%.c $(LIB_HDR)
 $(BUILD)/lib/policy/default_policy.o: policies/default.json
 
 $(BUILD)/libmemhook.a: $(LIB_OBJ)
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILD)/memhook: $(wildcard cmd/*.c) $(wildcard cmd/*.h) $(BUILD)/libmemhook.a
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $(filter %.c,$^) $(BUILD)/libmemhook.a $(ALL_LDFLAGS) $(PKG_LIBS)
@@ -205,7 +205,7 @@ $(FUZZ_BUILD)/lib/%.o: lib/%.c $(LIB_HDR)
 	$(FUZZ_CC) $(ALL_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 $(FUZZ_BUILD)/lib/policy/default_policy.o: policies/default.json
 $(FUZZ_BUILD)/libmemhook.a: $(FUZZ_LIB_OBJ)
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_HDR) $(FUZZ_BUILD)/libmemhook.a
 	$(FUZZ_CC) $(ALL_CPPFLAGS) -Itests/fuzz $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
 	  $(FUZZ_BUILD)/libmemhook.a $(PKG_LIBS) -lm

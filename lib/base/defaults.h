@@ -148,7 +148,7 @@
 /* A secret file holds a few tokens, not a document. */
 #define WEBHOOK_SECRET_MAX_BYTES 4096
 
-/* ---- outgoing HTTP (webhooks, Kubernetes Events: lib/http_multi.c) ---- */
+/* ---- outgoing HTTP (webhooks, Kubernetes Events: lib/delivery/http_multi.c) ---- */
 
 #ifndef MEMHOOK_VERSION
 #define MEMHOOK_VERSION "unknown" /* the Makefile defines it */
@@ -269,7 +269,7 @@
 #define KUBE_NOTE_MAX_BYTES  1024
 #define KUBE_FIELD_MAX_CHARS 128
 #define KUBE_NAME_MAX_CHARS  253
-/* ---- record and simulate (lib/daemon/record.c, lib/output/trace.c) ---- */
+/* ---- record and simulate (lib/daemon/record.c, lib/output/trace_line.c) ---- */
 
 /* A trace at the default check interval: one line a second is 86,400 lines (about 25 MiB of CSV)
  * a day, fine enough to see a level's entry and cheap enough to record for days. */

@@ -1,13 +1,38 @@
-/* Trace columns (trace_internal.h): the one table of columns, a column's value as text and back. */
+/* Trace columns (trace_internal.h): the one table of columns, a column's value as text and back,
+ * and the two text helpers every part of a trace uses (an error message, a bounded append). */
 #include "output/trace_internal.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "base/units.h"
+
+int trace_fail(char *err, size_t err_size, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	if (err_size)
+		vsnprintf(err, err_size, fmt, ap);
+	va_end(ap);
+	return -EBADMSG;
+}
+
+bool trace_append(char *buf, size_t size, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int m = *n < size ? vsnprintf(buf + *n, size - *n, fmt, ap) : -1;
+	va_end(ap);
+	if (m < 0 || (size_t)m >= size - *n)
+		return false;
+	*n += (size_t)m;
+	return true;
+}
 
 /* A column at the top of a JSONL object (its key is its CSV name), and one inside the object obj
  * (its CSV name is obj, '_' and its key). */

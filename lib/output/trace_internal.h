@@ -69,7 +69,7 @@ void trace_column_put_u64(struct trace_row *r, const struct trace_column *c, uin
 /* "YYYY-MM-DDTHH:MM:SS[.fraction]Z" (RFC 3339 in UTC, 1970 or later); false when it is not. */
 bool trace_parse_rfc3339(const char *s, size_t len, uint64_t *ret_usec);
 
-/* ---- trace.c ---- */
+/* ---- trace_columns.c: text helpers ---- */
 
 /* The reason into err; returns -EBADMSG. */
 _printf_(3, 4) int trace_fail(char *err, size_t err_size, const char *fmt, ...);

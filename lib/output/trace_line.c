@@ -1,4 +1,5 @@
-/* Traces (trace.h): a line of either format, written or parsed: the format, the groups, the clock. */
+/* Traces (trace.h): a line of either format, written or parsed: the format, the groups, the clock.
+ * The formats (trace_csv.c, trace_jsonl.c) and the columns (trace_columns.c) never call back here. */
 #include "output/trace.h"
 
 #include <errno.h>
@@ -8,28 +9,6 @@
 
 #include "base/units.h"
 #include "output/trace_internal.h"
-
-int trace_fail(char *err, size_t err_size, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (err_size)
-		vsnprintf(err, err_size, fmt, ap);
-	va_end(ap);
-	return -EBADMSG;
-}
-
-bool trace_append(char *buf, size_t size, size_t *n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int m = *n < size ? vsnprintf(buf + *n, size - *n, fmt, ap) : -1;
-	va_end(ap);
-	if (m < 0 || (size_t)m >= size - *n)
-		return false;
-	*n += (size_t)m;
-	return true;
-}
 
 int trace_format_header(enum trace_format f, char *buf, size_t size)
 {
