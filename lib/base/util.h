@@ -116,3 +116,15 @@ ssize_t pread_all(int fd, char *buf, size_t size);
  * Returns the fd (mode 0644, O_CLOEXEC) with its name in tmp,
  * or -errno. */
 int open_temp_beside(const char *path, char tmp[static PATH_MAX]);
+
+/* One function of a library loaded with dlopen: its symbol and where its pointer goes in the
+ * struct of the library's functions. */
+struct dl_symbol {
+	const char *name;
+	size_t offset;
+};
+/* dlopen()s soname (RTLD_NOW | RTLD_LOCAL) and stores each of syms' n functions in api at its
+ * offset. label names the library in the error ("cannot load <label>: ..."). Returns 0 with the
+ * handle in ret_handle, or -ENOPKG with the reason in err and nothing loaded. */
+int dl_load_symbols(const char *soname, const char *label, const struct dl_symbol *syms, size_t n, void *api,
+                    void **ret_handle, char *err, size_t err_size);
