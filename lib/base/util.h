@@ -53,6 +53,32 @@ static inline void closep(int *fd)
 /* The struct of type holding member at ptr. */
 #define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
+/* A doubly linked list threaded through the items' prev and next fields (named, so one item can be on
+ * two lists), with its ends in head and tail. LIST_APPEND puts item last; LIST_REMOVE takes it out
+ * and clears its links. */
+#define LIST_APPEND(head, tail, item, prev, next) \
+	do {                                      \
+		(item)->prev = (tail);            \
+		(item)->next = NULL;              \
+		if (tail)                         \
+			(tail)->next = (item);    \
+		else                              \
+			(head) = (item);          \
+		(tail) = (item);                  \
+	} while (0)
+#define LIST_REMOVE(head, tail, item, prev, next)          \
+	do {                                               \
+		if ((item)->prev)                          \
+			(item)->prev->next = (item)->next; \
+		else                                       \
+			(head) = (item)->next;             \
+		if ((item)->next)                          \
+			(item)->next->prev = (item)->prev; \
+		else                                       \
+			(tail) = (item)->prev;             \
+		(item)->prev = (item)->next = NULL;        \
+	} while (0)
+
 /* Frees a NULL-terminated array of strings and the strings; accepts NULL. */
 void strv_free(char **v);
 /* A copy of a NULL-terminated array of strings; NULL on allocation failure. */
