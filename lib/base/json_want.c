@@ -181,6 +181,19 @@ int want_string(struct want_ctx *w, const cJSON *it, const char *path, const cha
 	return 0;
 }
 
+int want_name(struct want_ctx *w, const cJSON *it, const char *path, int (*from_name)(const char *s),
+              const char *unknown)
+{
+	const char *s = NULL;
+	int r = want_string(w, it, path, &s);
+	if (r < 0)
+		return r;
+	int v = from_name(s);
+	if (v < 0)
+		return want_fail(w, path, unknown, s);
+	return v;
+}
+
 int want_nonempty_string(struct want_ctx *w, const cJSON *it, const char *path, const char **ret)
 {
 	const char *s = NULL;

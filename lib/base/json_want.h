@@ -66,6 +66,11 @@ int want_max_chars(struct want_ctx *w, const char *s, const char *path, size_t m
  * characters. */
 int want_object(struct want_ctx *w, const struct cJSON *it, const char *path);
 int want_string(struct want_ctx *w, const struct cJSON *it, const char *path, const char **ret);
+/* A string that from_name (one of names.h's *_from_name) knows. unknown is the reason given for one it
+ * does not know: a printf format given the string as its one argument, which it may leave out.
+ * Returns the value (>= 0), or -EINVAL. */
+int want_name(struct want_ctx *w, const struct cJSON *it, const char *path, int (*from_name)(const char *s),
+              const char *unknown);
 int want_nonempty_string(struct want_ctx *w, const struct cJSON *it, const char *path, const char **ret);
 /* A non-empty string, strdup'd into *ret (the previous *ret is freed). -ENOMEM when out of memory. */
 int want_dup_string(struct want_ctx *w, const struct cJSON *it, const char *path, char **ret);

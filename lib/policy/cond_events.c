@@ -9,16 +9,11 @@
 
 static int want_memevent(struct want_ctx *w, const cJSON *it, const char *path, enum memevent *ret)
 {
-	const char *s = NULL;
-	int r = want_string(w, it, path, &s);
-	if (r < 0)
-		return r;
-	int e = memevent_from_name(s);
+	int e = want_name(w, it, path, memevent_from_name,
+	                  "unknown memory event \"%.64s\" (expected low, high, max, oom, oom_kill or "
+	                  "oom_group_kill)");
 	if (e < 0)
-		return want_fail(w, path,
-		                 "unknown memory event \"%.64s\" (expected low, high, max, oom, oom_kill or "
-		                 "oom_group_kill)",
-		                 s);
+		return e;
 	*ret = (enum memevent)e;
 	return 0;
 }

@@ -12,14 +12,10 @@
 
 int want_usage_kind(struct want_ctx *w, const cJSON *it, const char *path, enum usage_kind *ret)
 {
-	const char *s = NULL;
-	int r = want_string(w, it, path, &s);
-	if (r < 0)
-		return r;
-	int k = usage_kind_from_name(s);
+	int k = want_name(w, it, path, usage_kind_from_name,
+	                  "unknown usage \"%.64s\" (expected current, working_set or anon)");
 	if (k < 0)
-		return want_fail(w, path, "unknown usage \"%.64s\" (expected current, working_set or anon)",
-		                 s);
+		return k;
 	*ret = (enum usage_kind)k;
 	return 0;
 }
