@@ -45,6 +45,12 @@ char *want_path_index(const char *base, size_t i);
 	if (!var)                                            \
 	return want_oom(w)
 
+/* WANT_PATH_KEY, then it = obj's member key; without one, fails with "base.key: is required". */
+#define WANT_REQUIRED_KEY(var, it, w, obj, base, key)             \
+	WANT_PATH_KEY(var, w, base, key);                         \
+	if (!((it) = cJSON_GetObjectItemCaseSensitive(obj, key))) \
+	return want_fail(w, var, "is required")
+
 /* Fails on a key not in allowed (NULL-terminated), with "path.key: <unknown_msg>", and on a key
  * given twice ("duplicate key"). Returns 0 or -EINVAL. */
 int want_keys(struct want_ctx *w, const struct cJSON *obj, const char *path, const char *const *allowed,

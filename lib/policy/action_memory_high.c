@@ -44,9 +44,7 @@ static int memory_high_parse(struct policy_ctx *c, const cJSON *j, const char *p
 		return want_high_amount(&c->w, j, path, &h->memory_high);
 	if ((r = want_keys(&c->w, j, path, keys, "unknown key")) < 0)
 		return r;
-	WANT_PATH_KEY(ap, &c->w, path, "amount");
-	if (!(it = cJSON_GetObjectItemCaseSensitive(j, "amount")))
-		return want_fail(&c->w, ap, "is required");
+	WANT_REQUIRED_KEY(ap, it, &c->w, j, path, "amount");
 	return want_high_amount(&c->w, it, ap, &h->memory_high);
 }
 

@@ -47,9 +47,7 @@ static int signal_parse(struct policy_ctx *c, const cJSON *j, const char *path, 
 		return want_signo(&c->w, j, path, &s->signo);
 	if ((r = want_keys(&c->w, j, path, keys, "unknown key")) < 0)
 		return r;
-	WANT_PATH_KEY(sp, &c->w, path, "signal");
-	if (!(it = cJSON_GetObjectItemCaseSensitive(j, "signal")))
-		return want_fail(&c->w, sp, "is required");
+	WANT_REQUIRED_KEY(sp, it, &c->w, j, path, "signal");
 	if ((r = want_signo(&c->w, it, sp, &s->signo)) < 0)
 		return r;
 	if ((it = cJSON_GetObjectItemCaseSensitive(j, "to"))) {
@@ -145,9 +143,7 @@ static int reclaim_parse(struct policy_ctx *c, const cJSON *j, const char *path,
 		return want_reclaim_amount(&c->w, j, path, &h->reclaim);
 	if ((r = want_keys(&c->w, j, path, keys, "unknown key")) < 0)
 		return r;
-	WANT_PATH_KEY(ap, &c->w, path, "amount");
-	if (!(it = cJSON_GetObjectItemCaseSensitive(j, "amount")))
-		return want_fail(&c->w, ap, "is required");
+	WANT_REQUIRED_KEY(ap, it, &c->w, j, path, "amount");
 	return want_reclaim_amount(&c->w, it, ap, &h->reclaim);
 }
 
@@ -183,9 +179,7 @@ static int exec_parse(struct policy_ctx *c, const cJSON *j, const char *path, st
 		return want_argv(&c->w, j, path, &e->argv);
 	if ((r = want_keys(&c->w, j, path, keys, "unknown key")) < 0)
 		return r;
-	WANT_PATH_KEY(cp, &c->w, path, "command");
-	if (!(it = cJSON_GetObjectItemCaseSensitive(j, "command")))
-		return want_fail(&c->w, cp, "is required");
+	WANT_REQUIRED_KEY(cp, it, &c->w, j, path, "command");
 	if ((r = want_argv(&c->w, it, cp, &e->argv)) < 0)
 		return r;
 	if ((it = cJSON_GetObjectItemCaseSensitive(j, "detach"))) {

@@ -199,9 +199,7 @@ static int webhook_parse(struct policy_ctx *c, const cJSON *j, const char *path,
 	if ((r = want_object(w, j, path)) < 0 || (r = want_keys(w, j, path, keys, "unknown key")) < 0)
 		return r;
 
-	WANT_PATH_KEY(up, w, path, "url");
-	if (!(it = cJSON_GetObjectItemCaseSensitive(j, "url")))
-		return want_fail(w, up, "is required");
+	WANT_REQUIRED_KEY(up, it, w, j, path, "url");
 	if ((r = want_url(w, it, up, &wh->url)) < 0)
 		return r;
 	wh->url_log = url_redact(wh->url);

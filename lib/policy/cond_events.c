@@ -32,9 +32,7 @@ static int events_parse(struct policy_ctx *c, const cJSON *j, const char *path, 
 		return want_fail(&c->w, path, "must be an event name or an object");
 	if ((r = want_keys(&c->w, j, path, keys, "unknown key")) < 0)
 		return r;
-	WANT_PATH_KEY(cp, &c->w, path, "counter");
-	if (!(it = cJSON_GetObjectItemCaseSensitive(j, "counter")))
-		return want_fail(&c->w, cp, "is required");
+	WANT_REQUIRED_KEY(cp, it, &c->w, j, path, "counter");
 	if ((r = want_memevent(&c->w, it, cp, &cond->memevent)) < 0)
 		return r;
 	if ((it = cJSON_GetObjectItemCaseSensitive(j, "increased_by"))) {

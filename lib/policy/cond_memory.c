@@ -44,9 +44,7 @@ static int parse_local(struct policy_ctx *c, const cJSON *j, const char *path, s
 	if (cJSON_IsObject(j)) {
 		if ((r = want_keys(&c->w, j, path, keys, "unknown key")) < 0)
 			return r;
-		WANT_PATH_KEY(bp, &c->w, path, "below");
-		if (!(it = cJSON_GetObjectItemCaseSensitive(j, "below")))
-			return want_fail(&c->w, bp, "is required");
+		WANT_REQUIRED_KEY(bp, it, &c->w, j, path, "below");
 		if ((r = want(&c->w, it, bp, threshold)) < 0)
 			return r;
 		if ((it = cJSON_GetObjectItemCaseSensitive(j, "usage"))) {

@@ -30,9 +30,7 @@ static int pressure_parse(struct policy_ctx *c, const cJSON *j, const char *path
 			return r;
 		cond->psi_window = (enum psi_window)r;
 	}
-	WANT_PATH_KEY(ap, &c->w, path, "above");
-	if (!(it = cJSON_GetObjectItemCaseSensitive(j, "above")))
-		return want_fail(&c->w, ap, "is required");
+	WANT_REQUIRED_KEY(ap, it, &c->w, j, path, "above");
 	return want_percent(&c->w, it, ap, &cond->percent);
 }
 

@@ -31,9 +31,7 @@ static int parse_trigger(struct policy_ctx *c, const cJSON *j, const char *path,
 	const cJSON *it;
 	int r;
 
-	WANT_PATH_KEY(op, w, path, "on");
-	if (!(it = cJSON_GetObjectItemCaseSensitive(j, "on")))
-		return want_fail(w, op, "is required");
+	WANT_REQUIRED_KEY(op, it, w, j, path, "on");
 	const char *on = NULL;
 	if ((r = want_string(w, it, op, &on)) < 0)
 		return r;
