@@ -319,9 +319,7 @@ int want_argv(struct want_ctx *w, const cJSON *it, const char *path, char ***ret
 		return want_oom(w);
 	size_t i = 0;
 	for (const cJSON *a = it->child; a; a = a->next, i++) {
-		_cleanup_free_ char *ip = want_path_index(path, i);
-		if (!ip)
-			return want_oom(w);
+		WANT_PATH_INDEX(ip, w, path, i);
 		const char *arg = NULL;
 		int r = want_string(w, a, ip, &arg);
 		if (r < 0)

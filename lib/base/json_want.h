@@ -45,6 +45,12 @@ char *want_path_index(const char *base, size_t i);
 	if (!var)                                            \
 	return want_oom(w)
 
+/* Declares `var` = base[i], as WANT_PATH_KEY. */
+#define WANT_PATH_INDEX(var, w, base, i)                     \
+	_cleanup_free_ char *var = want_path_index(base, i); \
+	if (!var)                                            \
+	return want_oom(w)
+
 /* WANT_PATH_KEY, then it = obj's member key; without one, fails with "base.key: is required". */
 #define WANT_REQUIRED_KEY(var, it, w, obj, base, key)             \
 	WANT_PATH_KEY(var, w, base, key);                         \

@@ -118,9 +118,7 @@ int handler_parse_all(struct policy_ctx *c, const cJSON *j)
 	p->n_handlers = (size_t)n;
 	size_t i = 0;
 	for (const cJSON *it = j->child; it; it = it->next, i++) {
-		_cleanup_free_ char *hp = want_path_index("handlers", i);
-		if (!hp)
-			return want_oom(&c->w);
+		WANT_PATH_INDEX(hp, &c->w, "handlers", i);
 		int r = handler_parse(c, it, hp, &p->handlers[i]);
 		if (r < 0)
 			return r;

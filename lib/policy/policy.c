@@ -61,9 +61,7 @@ static int parse_levels(struct policy_ctx *c, const cJSON *j)
 	size_t i = 0;
 	for (const cJSON *it = j->child; it; it = it->next, i++) {
 		struct level *l = &p->levels[i];
-		_cleanup_free_ char *lp = want_path_index("levels", i);
-		if (!lp)
-			return want_oom(w);
+		WANT_PATH_INDEX(lp, w, "levels", i);
 		if ((r = want_object(w, it, lp)) < 0 || (r = want_keys(w, it, lp, keys, "unknown key")) < 0)
 			return r;
 
