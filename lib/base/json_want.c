@@ -292,16 +292,29 @@ int want_duration(struct want_ctx *w, const cJSON *it, const char *path, uint64_
 	                        "a whole number with a unit: us, ms, s, m, h", ret);
 }
 
-int want_positive_duration(struct want_ctx *w, const cJSON *it, const char *path, uint64_t *ret)
+/* v, read by a reader that returned r, into ret unless the reader failed or v is 0. */
+static int want_nonzero(struct want_ctx *w, const char *path, int r, uint64_t v, uint64_t *ret)
 {
-	uint64_t v = 0;
-	int r = want_duration(w, it, path, &v);
 	if (r < 0)
 		return r;
 	if (v == 0)
 		return want_fail(w, path, "must be greater than 0");
 	*ret = v;
 	return 0;
+}
+
+int want_positive_size(struct want_ctx *w, const cJSON *it, const char *path, uint64_t *ret)
+{
+	uint64_t v = 0;
+	int r = want_size(w, it, path, &v);
+	return want_nonzero(w, path, r, v, ret);
+}
+
+int want_positive_duration(struct want_ctx *w, const cJSON *it, const char *path, uint64_t *ret)
+{
+	uint64_t v = 0;
+	int r = want_duration(w, it, path, &v);
+	return want_nonzero(w, path, r, v, ret);
 }
 
 int want_argv(struct want_ctx *w, const cJSON *it, const char *path, char ***ret)

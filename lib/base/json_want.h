@@ -93,6 +93,8 @@ int want_integer(struct want_ctx *w, const struct cJSON *it, const char *path, l
 int want_percent(struct want_ctx *w, const struct cJSON *it, const char *path, double *ret);
 /* A size: a whole JSON number of bytes, or a string "64Mi" (units_parse_size). */
 int want_size(struct want_ctx *w, const struct cJSON *it, const char *path, uint64_t *ret);
+/* want_size that also refuses 0 ("must be greater than 0"). */
+int want_positive_size(struct want_ctx *w, const struct cJSON *it, const char *path, uint64_t *ret);
 /* A duration string "10s" (units_parse_duration); want_positive_duration also refuses 0. */
 int want_duration(struct want_ctx *w, const struct cJSON *it, const char *path, uint64_t *ret);
 int want_positive_duration(struct want_ctx *w, const struct cJSON *it, const char *path, uint64_t *ret);
