@@ -37,6 +37,9 @@ int action_parse_percent(const char *s, double *ret);
 int action_parse_amount(struct policy_ctx *c, const struct cJSON *j, const char *path,
                         const char *size_example, const char *percent_example, uint64_t *ret_bytes,
                         double *ret_percent);
+/* Writes an amount action_parse_amount read: the size ("64Mi"), or the percent followed by
+ * percent_of ("80%" and " of the limit"). */
+void action_describe_amount(uint64_t bytes, double percent, const char *percent_of, FILE *out);
 
 /* The row of kind k, or NULL when k is out of range. */
 const struct action_ops *action_ops(enum action_kind k);

@@ -2,11 +2,9 @@
  * effective limit. Running it is lib/actions/action_run_memory_high.c's job; the value it
  * replaced is kept in a struct memory_high_state (lib/decide/memory_high.h). */
 #include <cjson/cJSON.h>
-#include <string.h>
 
 #include "policy/action.h"
 #include "policy/policy_parse.h"
-#include "base/units.h"
 
 /* "200Mi" | 209715200 | "80%"  or  {"amount": "200Mi"|"80%"} */
 static int memory_high_parse(struct policy_ctx *c, const cJSON *j, const char *path, struct handler *h)
@@ -18,11 +16,7 @@ static int memory_high_parse(struct policy_ctx *c, const cJSON *j, const char *p
 /* "200Mi (restored on normal)" or "80% of the limit (restored on normal)" */
 static void memory_high_describe(const struct handler *h, FILE *out)
 {
-	char buf[64];
-	if (h->memory_high.bytes)
-		fputs(units_format_size(h->memory_high.bytes, buf, sizeof(buf)), out);
-	else
-		fprintf(out, "%g%% of the limit", h->memory_high.percent);
+	action_describe_amount(h->memory_high.bytes, h->memory_high.percent, " of the limit", out);
 	fputs(" (restored on normal)", out);
 }
 

@@ -153,14 +153,19 @@ static int reclaim_parse(struct policy_ctx *c, const cJSON *j, const char *path,
 	return action_parse_amount(c, j, path, "64Mi", "5%", &h->reclaim.bytes, &h->reclaim.percent);
 }
 
+void action_describe_amount(uint64_t bytes, double percent, const char *percent_of, FILE *out)
+{
+	char buf[64];
+	if (bytes)
+		fputs(units_format_size(bytes, buf, sizeof(buf)), out);
+	else
+		fprintf(out, "%g%%%s", percent, percent_of);
+}
+
 /* "64Mi" or "2.5%" */
 static void reclaim_describe(const struct handler *h, FILE *out)
 {
-	char buf[64];
-	if (h->reclaim.bytes)
-		fputs(units_format_size(h->reclaim.bytes, buf, sizeof(buf)), out);
-	else
-		fprintf(out, "%g%%", h->reclaim.percent);
+	action_describe_amount(h->reclaim.bytes, h->reclaim.percent, "", out);
 }
 
 const struct action_ops action_schema_reclaim = {
