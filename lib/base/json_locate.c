@@ -78,6 +78,10 @@ static size_t utf8_encode(unsigned cp, unsigned char out[4])
 	return 4;
 }
 
+/* The escapes of one character (RFC 8259, section 7) and the character each stands for. */
+static const char simple_escapes[] = "\"\\/bfnrt";
+static const char simple_escaped[] = "\"\\/\b\f\n\r\t";
+
 /* Reads the string whose opening quote is at *pos and leaves *pos after its closing quote.
  * *ret_prefix is the length of the decoded string when it is a prefix of want (NUL-terminated),
  * else SIZE_MAX. Escapes as cJSON decodes them (a surrogate pair is one code point; a lone
@@ -103,28 +107,10 @@ static int read_string(const struct text *t, size_t *pos, const char *want, size
 				return -EINVAL;
 			unsigned char e = t->s[i + 1];
 			i += 2;
-			switch (e) {
-			case '"':
-			case '\\':
-			case '/':
-				out[0] = e;
-				break;
-			case 'b':
-				out[0] = '\b';
-				break;
-			case 'f':
-				out[0] = '\f';
-				break;
-			case 'n':
-				out[0] = '\n';
-				break;
-			case 'r':
-				out[0] = '\r';
-				break;
-			case 't':
-				out[0] = '\t';
-				break;
-			case 'u': {
+			const char *simple = e ? strchr(simple_escapes, e) : NULL;
+			if (simple) {
+				out[0] = (unsigned char)simple_escaped[simple - simple_escapes];
+			} else if (e == 'u') {
 				unsigned cp, lo;
 				if (hex4(t, i, &cp) < 0)
 					return -EINVAL;
@@ -139,9 +125,7 @@ static int read_string(const struct text *t, size_t *pos, const char *want, size
 					cp = 0x10000 + (((cp & 0x3ff) << 10) | (lo & 0x3ff));
 				}
 				k = utf8_encode(cp, out);
-				break;
-			}
-			default:
+			} else {
 				return -EINVAL;
 			}
 		}
