@@ -242,6 +242,21 @@ static int skip_value(const struct text *t, size_t *pos, unsigned depth)
 	}
 }
 
+/* Steps into the array or object (between open and close) at *pos, depth deep: leaves *pos at its
+ * first element or key. Returns 0, -ENOENT (none there, or empty) or -E2BIG (too deep). */
+static int enter(const struct text *t, size_t *pos, unsigned depth, char open, char close)
+{
+	if (!at(t, *pos, open))
+		return -ENOENT;
+	if (depth >= JSON_LOCATE_MAX_DEPTH)
+		return -E2BIG;
+	size_t i = skip_ws(t, *pos + 1);
+	if (at(t, i, close))
+		return -ENOENT;
+	*pos = i;
+	return 0;
+}
+
 /* The array element `index` of the array at *pos: leaves *pos at its first byte (of a whole value). Returns
  * 0, -ENOENT (no array, or fewer elements), -EINVAL or -E2BIG. */
 static int find_element(const struct text *t, size_t *pos, unsigned depth, size_t index)
@@ -249,13 +264,8 @@ static int find_element(const struct text *t, size_t *pos, unsigned depth, size_
 	size_t i = *pos;
 	int r;
 
-	if (!at(t, i, '['))
-		return -ENOENT;
-	if (depth >= JSON_LOCATE_MAX_DEPTH)
-		return -E2BIG;
-	i = skip_ws(t, i + 1);
-	if (at(t, i, ']'))
-		return -ENOENT;
+	if ((r = enter(t, &i, depth, '[', ']')) < 0)
+		return r;
 	for (size_t k = 0;; k++) {
 		size_t start = i;
 		if ((r = skip_value(t, &i, depth + 1)) < 0)
@@ -284,13 +294,8 @@ static int find_member(const struct text *t, size_t *pos, unsigned depth, const 
 	unsigned seen = 0;
 	int r;
 
-	if (!at(t, i, '{'))
-		return -ENOENT;
-	if (depth >= JSON_LOCATE_MAX_DEPTH)
-		return -E2BIG;
-	i = skip_ws(t, i + 1);
-	if (at(t, i, '}'))
-		return -ENOENT;
+	if ((r = enter(t, &i, depth, '{', '}')) < 0)
+		return r;
 	for (;;) {
 		size_t k = i, n;
 		if (!at(t, i, '"'))
