@@ -55,11 +55,8 @@ static bool events_eval(const struct condition *c, const struct sample *s, _unus
 /* value: the counter's increase (null without memory.events); threshold: increased_by */
 static void events_explain(cJSON *o, const struct condition *c, const struct sample *s)
 {
-	if (s->has_events)
-		cJSON_AddNumberToObject(o, "value", (double)s->events_delta[c->memevent]);
-	else
-		cJSON_AddNullToObject(o, "value");
-	cJSON_AddNumberToObject(o, "threshold", (double)c->increased_by);
+	condition_explain_value(o, s->has_events, (double)s->events_delta[c->memevent],
+	                        (double)c->increased_by);
 }
 
 /* "events oom_kill increased by >= 1" */

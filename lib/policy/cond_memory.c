@@ -170,11 +170,6 @@ static bool local_relative_threshold(const struct condition *c, const struct sam
 	return true;
 }
 
-static void explain(cJSON *o, double value, double threshold)
-{
-	cJSON_AddNumberToObject(o, "value", value);
-	cJSON_AddNumberToObject(o, "threshold", threshold);
-}
 /* Local conditions also say what "used" meant for them, when it is not current (the default). */
 static void explain_usage(cJSON *o, const struct condition *c)
 {
@@ -183,20 +178,20 @@ static void explain_usage(cJSON *o, const struct condition *c)
 }
 static void global_absolute_explain(cJSON *o, const struct condition *c, const struct sample *s)
 {
-	explain(o, global_absolute_value(s), (double)c->bytes);
+	condition_explain_value(o, true, global_absolute_value(s), (double)c->bytes);
 }
 static void global_relative_explain(cJSON *o, const struct condition *c, const struct sample *s)
 {
-	explain(o, global_relative_value(s), c->percent);
+	condition_explain_value(o, true, global_relative_value(s), c->percent);
 }
 static void local_absolute_explain(cJSON *o, const struct condition *c, const struct sample *s)
 {
-	explain(o, local_absolute_value(c, s), (double)c->bytes);
+	condition_explain_value(o, true, local_absolute_value(c, s), (double)c->bytes);
 	explain_usage(o, c);
 }
 static void local_relative_explain(cJSON *o, const struct condition *c, const struct sample *s)
 {
-	explain(o, local_relative_value(c, s), c->percent);
+	condition_explain_value(o, true, local_relative_value(c, s), c->percent);
 	explain_usage(o, c);
 }
 

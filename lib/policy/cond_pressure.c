@@ -42,11 +42,7 @@ static bool pressure_eval(const struct condition *c, const struct sample *s, _un
 /* value: the average (null without PSI); threshold: the percent */
 static void pressure_explain(cJSON *o, const struct condition *c, const struct sample *s)
 {
-	if (s->has_psi)
-		cJSON_AddNumberToObject(o, "value", s->psi.avg[c->psi_kind][c->psi_window]);
-	else
-		cJSON_AddNullToObject(o, "value");
-	cJSON_AddNumberToObject(o, "threshold", c->percent);
+	condition_explain_value(o, s->has_psi, s->psi.avg[c->psi_kind][c->psi_window], c->percent);
 }
 
 /* "pressure full avg60 > 2.5%" */

@@ -107,22 +107,15 @@ static bool growth_eval(const struct condition *c, const struct sample *s, _unus
 static void time_to_limit_explain(cJSON *o, const struct condition *c, const struct sample *s)
 {
 	const struct trend_fit *f = fit_of(c, s);
-	if (f && isfinite(f->time_to_limit_sec))
-		cJSON_AddNumberToObject(o, "value", f->time_to_limit_sec);
-	else
-		cJSON_AddNullToObject(o, "value");
-	cJSON_AddNumberToObject(o, "threshold", (double)c->below_usec / 1e6);
+	bool known = f && isfinite(f->time_to_limit_sec);
+	condition_explain_value(o, known, known ? f->time_to_limit_sec : 0.0, (double)c->below_usec / 1e6);
 }
 
 /* value: the slope in bytes per second (null: no fit yet); threshold: the rate */
 static void growth_explain(cJSON *o, const struct condition *c, const struct sample *s)
 {
 	const struct trend_fit *f = fit_of(c, s);
-	if (f)
-		cJSON_AddNumberToObject(o, "value", f->slope_bytes_per_sec);
-	else
-		cJSON_AddNullToObject(o, "value");
-	cJSON_AddNumberToObject(o, "threshold", c->rate_bytes_per_sec);
+	condition_explain_value(o, f != NULL, f ? f->slope_bytes_per_sec : 0.0, c->rate_bytes_per_sec);
 }
 
 /* "time_to_limit < 30s (working_set over 20s)" */
