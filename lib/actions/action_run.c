@@ -11,3 +11,9 @@ const struct action_run_ops *action_run(enum action_kind k)
 {
 	return (unsigned)k < ARRAY_SIZE(action_runs) ? action_runs[k] : NULL;
 }
+
+const char *action_run_target_path(const struct dispatch_event *e)
+{
+	const struct target *t = e->target;
+	return t && t->present ? t->cg.path : "(no target now)";
+}

@@ -87,6 +87,9 @@ extern const struct action_run_ops *const action_runs[ACTION_KINDS];
 /* The row of kind k, or NULL when k is out of range. */
 const struct action_run_ops *action_run(enum action_kind k);
 
+/* The event's target cgroup for a dry run's text, or "(no target now)". */
+const char *action_run_target_path(const struct dispatch_event *e);
+
 /* ---- what the rows use of the dispatcher (dispatch.c) ---- */
 
 /* Counts a failed action of kind and logs it with tag (the handler's path) and what failed. */

@@ -121,8 +121,7 @@ static enum action_start high_start(struct dispatch *d, struct dispatch_job *j)
 /* "set memory.high of /sys/fs/cgroup/app to 40Mi (80% of the limit 50Mi)" */
 static const char *high_would(const struct handler *h, const struct dispatch_event *e, char *buf, size_t size)
 {
-	const struct target *t = e->target;
-	const char *cg = t && t->present ? t->cg.path : "(no target now)";
+	const char *cg = action_run_target_path(e);
 	const struct sample *smp = e->ctx->sample;
 	char amount[64], lim[32];
 	if (h->memory_high.percent > 0 && smp) {

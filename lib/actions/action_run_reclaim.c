@@ -66,8 +66,7 @@ static void reclaim_finish(struct dispatch_job *j)
 static const char *reclaim_would(const struct handler *h, const struct dispatch_event *e, char *buf,
                                  size_t size)
 {
-	const struct target *t = e->target;
-	const char *cg = t && t->present ? t->cg.path : "(no target now)";
+	const char *cg = action_run_target_path(e);
 	char amount[64];
 	uint64_t usage = e->ctx->sample ? e->ctx->sample->usage_bytes : 0;
 	units_format_size(reclaim_amount(&h->reclaim, usage), amount, sizeof(amount));

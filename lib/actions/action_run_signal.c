@@ -35,7 +35,7 @@ static const char *signal_would(const struct handler *h, const struct dispatch_e
                                 size_t size)
 {
 	const struct target *t = e->target;
-	const char *cg = t && t->present ? t->cg.path : "(no target now)";
+	const char *cg = action_run_target_path(e);
 	const char *name = sigabbrev_np(h->signal.signo) ?: "?";
 	if (h->signal.whole_cgroup)
 		snprintf(buf, size, "signal SIG%s to every process of %s", name, cg);

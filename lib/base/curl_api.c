@@ -1,8 +1,9 @@
 #include "base/curl_api.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
+
+#include "base/util.h"
 
 struct curl_api curl_api;
 static void *curl_handle;
@@ -11,10 +12,7 @@ static unsigned curl_global_users;
 
 int curl_api_load(char *err, size_t err_size)
 {
-	static const struct {
-		const char *name;
-		size_t offset;
-	} syms[] = {
+	static const struct dl_symbol syms[] = {
 #define SYM(field) { "curl_" #field, offsetof(struct curl_api, field) }
 		SYM(global_init),  SYM(global_cleanup),   SYM(easy_init),           SYM(easy_setopt),
 		SYM(easy_getinfo), SYM(easy_cleanup),     SYM(easy_strerror),       SYM(multi_init),
@@ -25,22 +23,11 @@ int curl_api_load(char *err, size_t err_size)
 	};
 	if (curl_handle)
 		return 0;
-	void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-	if (!h) {
-		snprintf(err, err_size, "cannot load libcurl: %s", dlerror());
-		return -ENOPKG;
-	}
 	struct curl_api api;
-	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
-		void *f = dlsym(h, syms[i].name);
-		if (!f) {
-			snprintf(err, err_size, "libcurl.so.4 lacks %s", syms[i].name);
-			dlclose(h);
-			return -ENOPKG;
-		}
-		/* POSIX guarantees object and function pointers convert through dlsym's void *. */
-		*(void **)((char *)&api + syms[i].offset) = f;
-	}
+	void *h;
+	int r = dl_load_symbols("libcurl.so.4", "libcurl", syms, ARRAY_SIZE(syms), &api, &h, err, err_size);
+	if (r < 0)
+		return r;
 	curl_api = api;
 	curl_handle = h;
 	return 0;

@@ -78,6 +78,10 @@ static size_t utf8_encode(unsigned cp, unsigned char out[4])
 	return 4;
 }
 
+/* The escapes of one character (RFC 8259, section 7) and the character each stands for. */
+static const char simple_escapes[] = "\"\\/bfnrt";
+static const char simple_escaped[] = "\"\\/\b\f\n\r\t";
+
 /* Reads the string whose opening quote is at *pos and leaves *pos after its closing quote.
  * *ret_prefix is the length of the decoded string when it is a prefix of want (NUL-terminated),
  * else SIZE_MAX. Escapes as cJSON decodes them (a surrogate pair is one code point; a lone
@@ -103,28 +107,10 @@ static int read_string(const struct text *t, size_t *pos, const char *want, size
 				return -EINVAL;
 			unsigned char e = t->s[i + 1];
 			i += 2;
-			switch (e) {
-			case '"':
-			case '\\':
-			case '/':
-				out[0] = e;
-				break;
-			case 'b':
-				out[0] = '\b';
-				break;
-			case 'f':
-				out[0] = '\f';
-				break;
-			case 'n':
-				out[0] = '\n';
-				break;
-			case 'r':
-				out[0] = '\r';
-				break;
-			case 't':
-				out[0] = '\t';
-				break;
-			case 'u': {
+			const char *simple = e ? strchr(simple_escapes, e) : NULL;
+			if (simple) {
+				out[0] = (unsigned char)simple_escaped[simple - simple_escapes];
+			} else if (e == 'u') {
 				unsigned cp, lo;
 				if (hex4(t, i, &cp) < 0)
 					return -EINVAL;
@@ -139,9 +125,7 @@ static int read_string(const struct text *t, size_t *pos, const char *want, size
 					cp = 0x10000 + (((cp & 0x3ff) << 10) | (lo & 0x3ff));
 				}
 				k = utf8_encode(cp, out);
-				break;
-			}
-			default:
+			} else {
 				return -EINVAL;
 			}
 		}
@@ -258,6 +242,21 @@ static int skip_value(const struct text *t, size_t *pos, unsigned depth)
 	}
 }
 
+/* Steps into the array or object (between open and close) at *pos, depth deep: leaves *pos at its
+ * first element or key. Returns 0, -ENOENT (none there, or empty) or -E2BIG (too deep). */
+static int enter(const struct text *t, size_t *pos, unsigned depth, char open, char close)
+{
+	if (!at(t, *pos, open))
+		return -ENOENT;
+	if (depth >= JSON_LOCATE_MAX_DEPTH)
+		return -E2BIG;
+	size_t i = skip_ws(t, *pos + 1);
+	if (at(t, i, close))
+		return -ENOENT;
+	*pos = i;
+	return 0;
+}
+
 /* The array element `index` of the array at *pos: leaves *pos at its first byte (of a whole value). Returns
  * 0, -ENOENT (no array, or fewer elements), -EINVAL or -E2BIG. */
 static int find_element(const struct text *t, size_t *pos, unsigned depth, size_t index)
@@ -265,13 +264,8 @@ static int find_element(const struct text *t, size_t *pos, unsigned depth, size_
 	size_t i = *pos;
 	int r;
 
-	if (!at(t, i, '['))
-		return -ENOENT;
-	if (depth >= JSON_LOCATE_MAX_DEPTH)
-		return -E2BIG;
-	i = skip_ws(t, i + 1);
-	if (at(t, i, ']'))
-		return -ENOENT;
+	if ((r = enter(t, &i, depth, '[', ']')) < 0)
+		return r;
 	for (size_t k = 0;; k++) {
 		size_t start = i;
 		if ((r = skip_value(t, &i, depth + 1)) < 0)
@@ -300,13 +294,8 @@ static int find_member(const struct text *t, size_t *pos, unsigned depth, const 
 	unsigned seen = 0;
 	int r;
 
-	if (!at(t, i, '{'))
-		return -ENOENT;
-	if (depth >= JSON_LOCATE_MAX_DEPTH)
-		return -E2BIG;
-	i = skip_ws(t, i + 1);
-	if (at(t, i, '}'))
-		return -ENOENT;
+	if ((r = enter(t, &i, depth, '{', '}')) < 0)
+		return r;
 	for (;;) {
 		size_t k = i, n;
 		if (!at(t, i, '"'))

@@ -181,6 +181,19 @@ int want_string(struct want_ctx *w, const cJSON *it, const char *path, const cha
 	return 0;
 }
 
+int want_name(struct want_ctx *w, const cJSON *it, const char *path, int (*from_name)(const char *s),
+              const char *unknown)
+{
+	const char *s = NULL;
+	int r = want_string(w, it, path, &s);
+	if (r < 0)
+		return r;
+	int v = from_name(s);
+	if (v < 0)
+		return want_fail(w, path, unknown, s);
+	return v;
+}
+
 int want_nonempty_string(struct want_ctx *w, const cJSON *it, const char *path, const char **ret)
 {
 	const char *s = NULL;
@@ -237,6 +250,21 @@ int want_percent(struct want_ctx *w, const cJSON *it, const char *path, double *
 	return 0;
 }
 
+/* The string it read by parse (units_parse_size or units_parse_duration) into ret. what names the
+ * unit in the errors, expected what a valid string looks like. */
+static int want_unit_string(struct want_ctx *w, const cJSON *it, const char *path,
+                            int (*parse)(const char *s, uint64_t *ret), const char *what,
+                            const char *expected, uint64_t *ret)
+{
+	int r = parse(it->valuestring, ret);
+	if (r == -ERANGE)
+		return want_fail(w, path, "%s \"%.64s\" is too large", what, it->valuestring);
+	if (r < 0)
+		return want_fail(w, path, "invalid %s \"%.64s\" (expected %s)", what, it->valuestring,
+		                 expected);
+	return 0;
+}
+
 int want_size(struct want_ctx *w, const cJSON *it, const char *path, uint64_t *ret)
 {
 	if (cJSON_IsNumber(it)) {
@@ -252,42 +280,41 @@ int want_size(struct want_ctx *w, const cJSON *it, const char *path, uint64_t *r
 	}
 	if (!cJSON_IsString(it))
 		return want_fail(w, path, "must be a size (a number of bytes or a string like \"64Mi\")");
-	int r = units_parse_size(it->valuestring, ret);
-	if (r == -ERANGE)
-		return want_fail(w, path, "size \"%.64s\" is too large", it->valuestring);
-	if (r < 0)
-		return want_fail(w, path,
-		                 "invalid size \"%.64s\" (expected a whole number with an optional suffix "
-		                 "K, Ki, M, Mi, G, Gi, T, Ti)",
-		                 it->valuestring);
-	return 0;
+	return want_unit_string(w, it, path, units_parse_size, "size",
+	                        "a whole number with an optional suffix K, Ki, M, Mi, G, Gi, T, Ti", ret);
 }
 
 int want_duration(struct want_ctx *w, const cJSON *it, const char *path, uint64_t *ret)
 {
 	if (!cJSON_IsString(it))
 		return want_fail(w, path, "must be a duration string like \"10s\"");
-	int r = units_parse_duration(it->valuestring, ret);
-	if (r == -ERANGE)
-		return want_fail(w, path, "duration \"%.64s\" is too large", it->valuestring);
-	if (r < 0)
-		return want_fail(w, path,
-		                 "invalid duration \"%.64s\" (expected a whole number with a unit: us, ms, "
-		                 "s, m, h)",
-		                 it->valuestring);
-	return 0;
+	return want_unit_string(w, it, path, units_parse_duration, "duration",
+	                        "a whole number with a unit: us, ms, s, m, h", ret);
 }
 
-int want_positive_duration(struct want_ctx *w, const cJSON *it, const char *path, uint64_t *ret)
+/* v, read by a reader that returned r, into ret unless the reader failed or v is 0. */
+static int want_nonzero(struct want_ctx *w, const char *path, int r, uint64_t v, uint64_t *ret)
 {
-	uint64_t v = 0;
-	int r = want_duration(w, it, path, &v);
 	if (r < 0)
 		return r;
 	if (v == 0)
 		return want_fail(w, path, "must be greater than 0");
 	*ret = v;
 	return 0;
+}
+
+int want_positive_size(struct want_ctx *w, const cJSON *it, const char *path, uint64_t *ret)
+{
+	uint64_t v = 0;
+	int r = want_size(w, it, path, &v);
+	return want_nonzero(w, path, r, v, ret);
+}
+
+int want_positive_duration(struct want_ctx *w, const cJSON *it, const char *path, uint64_t *ret)
+{
+	uint64_t v = 0;
+	int r = want_duration(w, it, path, &v);
+	return want_nonzero(w, path, r, v, ret);
 }
 
 int want_argv(struct want_ctx *w, const cJSON *it, const char *path, char ***ret)
@@ -305,9 +332,7 @@ int want_argv(struct want_ctx *w, const cJSON *it, const char *path, char ***ret
 		return want_oom(w);
 	size_t i = 0;
 	for (const cJSON *a = it->child; a; a = a->next, i++) {
-		_cleanup_free_ char *ip = want_path_index(path, i);
-		if (!ip)
-			return want_oom(w);
+		WANT_PATH_INDEX(ip, w, path, i);
 		const char *arg = NULL;
 		int r = want_string(w, a, ip, &arg);
 		if (r < 0)

@@ -45,6 +45,18 @@ char *want_path_index(const char *base, size_t i);
 	if (!var)                                            \
 	return want_oom(w)
 
+/* Declares `var` = base[i], as WANT_PATH_KEY. */
+#define WANT_PATH_INDEX(var, w, base, i)                     \
+	_cleanup_free_ char *var = want_path_index(base, i); \
+	if (!var)                                            \
+	return want_oom(w)
+
+/* WANT_PATH_KEY, then it = obj's member key; without one, fails with "base.key: is required". */
+#define WANT_REQUIRED_KEY(var, it, w, obj, base, key)             \
+	WANT_PATH_KEY(var, w, base, key);                         \
+	if (!((it) = cJSON_GetObjectItemCaseSensitive(obj, key))) \
+	return want_fail(w, var, "is required")
+
 /* Fails on a key not in allowed (NULL-terminated), with "path.key: <unknown_msg>", and on a key
  * given twice ("duplicate key"). Returns 0 or -EINVAL. */
 int want_keys(struct want_ctx *w, const struct cJSON *obj, const char *path, const char *const *allowed,
@@ -66,6 +78,11 @@ int want_max_chars(struct want_ctx *w, const char *s, const char *path, size_t m
  * characters. */
 int want_object(struct want_ctx *w, const struct cJSON *it, const char *path);
 int want_string(struct want_ctx *w, const struct cJSON *it, const char *path, const char **ret);
+/* A string that from_name (one of names.h's *_from_name) knows. unknown is the reason given for one it
+ * does not know: a printf format given the string as its one argument, which it may leave out.
+ * Returns the value (>= 0), or -EINVAL. */
+int want_name(struct want_ctx *w, const struct cJSON *it, const char *path, int (*from_name)(const char *s),
+              const char *unknown);
 int want_nonempty_string(struct want_ctx *w, const struct cJSON *it, const char *path, const char **ret);
 /* A non-empty string, strdup'd into *ret (the previous *ret is freed). -ENOMEM when out of memory. */
 int want_dup_string(struct want_ctx *w, const struct cJSON *it, const char *path, char **ret);
@@ -76,6 +93,8 @@ int want_integer(struct want_ctx *w, const struct cJSON *it, const char *path, l
 int want_percent(struct want_ctx *w, const struct cJSON *it, const char *path, double *ret);
 /* A size: a whole JSON number of bytes, or a string "64Mi" (units_parse_size). */
 int want_size(struct want_ctx *w, const struct cJSON *it, const char *path, uint64_t *ret);
+/* want_size that also refuses 0 ("must be greater than 0"). */
+int want_positive_size(struct want_ctx *w, const struct cJSON *it, const char *path, uint64_t *ret);
 /* A duration string "10s" (units_parse_duration); want_positive_duration also refuses 0. */
 int want_duration(struct want_ctx *w, const struct cJSON *it, const char *path, uint64_t *ret);
 int want_positive_duration(struct want_ctx *w, const struct cJSON *it, const char *path, uint64_t *ret);

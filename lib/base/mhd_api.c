@@ -1,18 +1,16 @@
 #include "base/mhd_api.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
+
+#include "base/util.h"
 
 struct mhd_api mhd_api;
 static void *mhd_handle;
 
 int mhd_api_load(char *err, size_t err_size)
 {
-	static const struct {
-		const char *name;
-		size_t offset;
-	} syms[] = {
+	static const struct dl_symbol syms[] = {
 #define SYM(field) { "MHD_" #field, offsetof(struct mhd_api, field) }
 		SYM(start_daemon),
 		SYM(stop_daemon),
@@ -30,22 +28,12 @@ int mhd_api_load(char *err, size_t err_size)
 	};
 	if (mhd_handle)
 		return 0;
-	void *h = dlopen("libmicrohttpd.so.12", RTLD_NOW | RTLD_LOCAL);
-	if (!h) {
-		snprintf(err, err_size, "cannot load libmicrohttpd: %s", dlerror());
-		return -ENOPKG;
-	}
 	struct mhd_api api;
-	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
-		void *f = dlsym(h, syms[i].name);
-		if (!f) {
-			snprintf(err, err_size, "libmicrohttpd.so.12 lacks %s", syms[i].name);
-			dlclose(h);
-			return -ENOPKG;
-		}
-		/* POSIX guarantees object and function pointers convert through dlsym's void *. */
-		*(void **)((char *)&api + syms[i].offset) = f;
-	}
+	void *h;
+	int r = dl_load_symbols("libmicrohttpd.so.12", "libmicrohttpd", syms, ARRAY_SIZE(syms), &api, &h, err,
+	                        err_size);
+	if (r < 0)
+		return r;
 	mhd_api = api;
 	mhd_handle = h;
 	return 0;

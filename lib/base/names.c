@@ -29,7 +29,7 @@ static const char *const usage_kind_names[USAGE_KINDS] = {
 	[USAGE_ANON] = "anon",
 };
 
-static const char *const action_names[ACTION_KINDS] = {
+static const char *const action_kind_names[ACTION_KINDS] = {
 	[ACTION_WEBHOOK] = "webhook", [ACTION_SIGNAL] = "signal",           [ACTION_RECLAIM] = "reclaim",
 	[ACTION_EXEC] = "exec",       [ACTION_MEMORY_HIGH] = "memory_high",
 };
@@ -86,25 +86,15 @@ static int reverse(const char *const *names, size_t n, const char *s)
 	return -EINVAL;
 }
 
-/* The pair of lookups for one enum and its table. */
-#define NAME_LOOKUPS(prefix, type, table)                        \
-	const char *prefix##_name(type v)                        \
-	{                                                        \
-		return lookup(table, ARRAY_SIZE(table), (int)v); \
-	}                                                        \
-	int prefix##_from_name(const char *s)                    \
-	{                                                        \
-		return reverse(table, ARRAY_SIZE(table), s);     \
+/* The pair of lookups for one enum of NAMED_ENUMS and its table, prefix_names. */
+#define NAME_LOOKUPS(prefix, type)                                                 \
+	const char *prefix##_name(type v)                                          \
+	{                                                                          \
+		return lookup(prefix##_names, ARRAY_SIZE(prefix##_names), (int)v); \
+	}                                                                          \
+	int prefix##_from_name(const char *s)                                      \
+	{                                                                          \
+		return reverse(prefix##_names, ARRAY_SIZE(prefix##_names), s);     \
 	}
 
-NAME_LOOKUPS(psi_kind, enum psi_kind, psi_kind_names)
-NAME_LOOKUPS(psi_window, enum psi_window, psi_window_names)
-NAME_LOOKUPS(memevent, enum memevent, memevent_names)
-NAME_LOOKUPS(usage_kind, enum usage_kind, usage_kind_names)
-NAME_LOOKUPS(action_kind, enum action_kind, action_names)
-NAME_LOOKUPS(webhook_signature, enum webhook_signature, webhook_signature_names)
-NAME_LOOKUPS(log_level, enum log_level, log_level_names)
-NAME_LOOKUPS(log_format, enum log_format, log_format_names)
-NAME_LOOKUPS(action_result, enum action_result, action_result_names)
-NAME_LOOKUPS(level_direction, enum level_direction, level_direction_names)
-NAME_LOOKUPS(trace_format, enum trace_format, trace_format_names)
+NAMED_ENUMS(NAME_LOOKUPS)

@@ -68,27 +68,23 @@ enum level_direction { LEVEL_UP, LEVEL_DOWN, LEVEL_DIRECTIONS };
 /* Trace formats (memhook record --format, lib/output/trace.h): CSV with a header line, or JSON lines. */
 enum trace_format { TRACE_FORMAT_CSV, TRACE_FORMAT_JSONL, TRACE_FORMATS };
 
-/* Each *_name returns the name, or "unknown" for a value out of range. Each *_from_name returns the
- * value whose name is exactly s (case-sensitive), or -EINVAL (also for NULL). */
-const char *psi_kind_name(enum psi_kind k);
-int psi_kind_from_name(const char *s);
-const char *psi_window_name(enum psi_window w);
-int psi_window_from_name(const char *s);
-const char *memevent_name(enum memevent e);
-int memevent_from_name(const char *s);
-const char *usage_kind_name(enum usage_kind k);
-int usage_kind_from_name(const char *s);
-const char *action_kind_name(enum action_kind k);
-int action_kind_from_name(const char *s);
-const char *webhook_signature_name(enum webhook_signature s);
-int webhook_signature_from_name(const char *s);
-const char *log_level_name(enum log_level l);
-int log_level_from_name(const char *s);
-const char *log_format_name(enum log_format f);
-int log_format_from_name(const char *s);
-const char *action_result_name(enum action_result r);
-int action_result_from_name(const char *s);
-const char *level_direction_name(enum level_direction d);
-int level_direction_from_name(const char *s);
-const char *trace_format_name(enum trace_format f);
-int trace_format_from_name(const char *s);
+/* The enums with a table of names in names.c, as X(prefix, type): each has prefix_name(), the name,
+ * or "unknown" for a value out of range, and prefix_from_name(), the value whose name is exactly s
+ * (case-sensitive), or -EINVAL (also for NULL). */
+#define NAMED_ENUMS(X)                               \
+	X(psi_kind, enum psi_kind)                   \
+	X(psi_window, enum psi_window)               \
+	X(memevent, enum memevent)                   \
+	X(usage_kind, enum usage_kind)               \
+	X(action_kind, enum action_kind)             \
+	X(webhook_signature, enum webhook_signature) \
+	X(log_level, enum log_level)                 \
+	X(log_format, enum log_format)               \
+	X(action_result, enum action_result)         \
+	X(level_direction, enum level_direction)     \
+	X(trace_format, enum trace_format)
+
+#define NAME_LOOKUPS_DECLARE(prefix, type) \
+	const char *prefix##_name(type v); \
+	int prefix##_from_name(const char *s);
+NAMED_ENUMS(NAME_LOOKUPS_DECLARE)

@@ -1,6 +1,7 @@
 #include "base/util.h"
 
 #include <cjson/cJSON.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
@@ -216,4 +217,26 @@ int open_nofollow_at(int at_fd, const char *path, int flags)
 	if (errno != ENOSYS && errno != EPERM)
 		return -errno;
 	return open_nofollow_walk(at_fd, path, flags);
+}
+
+int dl_load_symbols(const char *soname, const char *label, const struct dl_symbol *syms, size_t n, void *api,
+                    void **ret_handle, char *err, size_t err_size)
+{
+	void *h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		snprintf(err, err_size, "cannot load %s: %s", label, dlerror());
+		return -ENOPKG;
+	}
+	for (size_t i = 0; i < n; i++) {
+		void *f = dlsym(h, syms[i].name);
+		if (!f) {
+			snprintf(err, err_size, "%s lacks %s", soname, syms[i].name);
+			dlclose(h);
+			return -ENOPKG;
+		}
+		/* POSIX guarantees object and function pointers convert through dlsym's void *. */
+		*(void **)((char *)api + syms[i].offset) = f;
+	}
+	*ret_handle = h;
+	return 0;
 }

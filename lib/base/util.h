@@ -53,6 +53,32 @@ static inline void closep(int *fd)
 /* The struct of type holding member at ptr. */
 #define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
+/* A doubly linked list threaded through the items' prev and next fields (named, so one item can be on
+ * two lists), with its ends in head and tail. LIST_APPEND puts item last; LIST_REMOVE takes it out
+ * and clears its links. */
+#define LIST_APPEND(head, tail, item, prev, next) \
+	do {                                      \
+		(item)->prev = (tail);            \
+		(item)->next = NULL;              \
+		if (tail)                         \
+			(tail)->next = (item);    \
+		else                              \
+			(head) = (item);          \
+		(tail) = (item);                  \
+	} while (0)
+#define LIST_REMOVE(head, tail, item, prev, next)          \
+	do {                                               \
+		if ((item)->prev)                          \
+			(item)->prev->next = (item)->next; \
+		else                                       \
+			(head) = (item)->next;             \
+		if ((item)->next)                          \
+			(item)->next->prev = (item)->prev; \
+		else                                       \
+			(tail) = (item)->prev;             \
+		(item)->prev = (item)->next = NULL;        \
+	} while (0)
+
 /* Frees a NULL-terminated array of strings and the strings; accepts NULL. */
 void strv_free(char **v);
 /* A copy of a NULL-terminated array of strings; NULL on allocation failure. */
@@ -116,3 +142,15 @@ ssize_t pread_all(int fd, char *buf, size_t size);
  * Returns the fd (mode 0644, O_CLOEXEC) with its name in tmp,
  * or -errno. */
 int open_temp_beside(const char *path, char tmp[static PATH_MAX]);
+
+/* One function of a library loaded with dlopen: its symbol and where its pointer goes in the
+ * struct of the library's functions. */
+struct dl_symbol {
+	const char *name;
+	size_t offset;
+};
+/* dlopen()s soname (RTLD_NOW | RTLD_LOCAL) and stores each of syms' n functions in api at its
+ * offset. label names the library in the error ("cannot load <label>: ..."). Returns 0 with the
+ * handle in ret_handle, or -ENOPKG with the reason in err and nothing loaded. */
+int dl_load_symbols(const char *soname, const char *label, const struct dl_symbol *syms, size_t n, void *api,
+                    void **ret_handle, char *err, size_t err_size);

@@ -174,28 +174,10 @@ static struct delivery_dest *dest_get(struct delivery_queue *q, const char *key)
 
 static void job_unlink(struct delivery_queue *q, struct delivery_job *j)
 {
-	if (j->prev)
-		j->prev->next = j->next;
-	else
-		q->head = j->next;
-	if (j->next)
-		j->next->prev = j->prev;
-	else
-		q->tail = j->prev;
-	j->prev = j->next = NULL;
+	LIST_REMOVE(q->head, q->tail, j, prev, next);
 	q->n_jobs--;
-
-	struct delivery_dest *d = j->d;
-	if (j->d_prev)
-		j->d_prev->d_next = j->d_next;
-	else
-		d->head = j->d_next;
-	if (j->d_next)
-		j->d_next->d_prev = j->d_prev;
-	else
-		d->tail = j->d_prev;
-	j->d_prev = j->d_next = NULL;
-	d->n_jobs--;
+	LIST_REMOVE(j->d->head, j->d->tail, j, d_prev, d_next);
+	j->d->n_jobs--;
 }
 
 /* Takes j out of the queue and off the timers and frees it (and its destination when that has
@@ -420,22 +402,9 @@ int delivery_add(struct delivery_queue *q, struct delivery_job *j)
 	j->timer_id = 0;
 	j->deadline_usec = j->max_age_usec ? now_mono_usec() + j->max_age_usec : UINT64_MAX;
 
-	j->prev = q->tail;
-	j->next = NULL;
-	if (q->tail)
-		q->tail->next = j;
-	else
-		q->head = j;
-	q->tail = j;
+	LIST_APPEND(q->head, q->tail, j, prev, next);
 	q->n_jobs++;
-
-	j->d_prev = d->tail;
-	j->d_next = NULL;
-	if (d->tail)
-		d->tail->d_next = j;
-	else
-		d->head = j;
-	d->tail = j;
+	LIST_APPEND(d->head, d->tail, j, d_prev, d_next);
 	d->n_jobs++;
 	j->dropped_before = d->carry;
 	d->carry = 0;

@@ -195,6 +195,21 @@ static void on_target_exit(struct loop *l, int fd, uint32_t events _unused_, voi
 	w->wake(w->userdata);
 }
 
+/* Registers a v1 notification on the file of file_fd (arg as cg_event_register's) and watches its
+ * eventfd on the loop. Returns the eventfd, or -errno after logging what failed. */
+static int v1_register(struct watch *w, int file_fd, const char *arg, const char *what)
+{
+	int fd = cg_event_register(w->target.cg.dirfd, file_fd, arg);
+	int r = fd < 0 ? fd : loop_add_fd(w->loop, fd, EPOLLIN, on_v1_event, w);
+	if (r < 0) {
+		if (fd >= 0)
+			close(fd);
+		log_v1_failure(w, what, r);
+		return r;
+	}
+	return fd;
+}
+
 /* Wakes a check when the main process exits (its pidfd), on memory.events changes (POLLPRI) and,
  * when the policy looks at pressure, on a PSI trigger. All are optional: without them the interval
  * still catches everything. */
@@ -206,15 +221,9 @@ static void arm(struct watch *w)
 		w->pidfd_watched = true;
 	if (v1_notifications(w) && (w->sample_what & CG_SAMPLE_EVENTS) && cg->events_fd >= 0) {
 		/* the usage thresholds come at the first check, which knows the limit */
-		int fd = cg_event_register(cg->dirfd, cg->events_fd, NULL);
-		int r = fd < 0 ? fd : loop_add_fd(w->loop, fd, EPOLLIN, on_v1_event, w);
-		if (r < 0) {
-			if (fd >= 0)
-				close(fd);
-			log_v1_failure(w, "the OOM notifier (memory.oom_control)", r);
-		} else {
+		int fd = v1_register(w, cg->events_fd, NULL, "the OOM notifier (memory.oom_control)");
+		if (fd >= 0)
 			w->oom_fd = fd;
-		}
 	}
 	if (cg->version != CG_V2)
 		return;
@@ -350,14 +359,9 @@ void watch_thresholds(struct watch *w, const struct policy *p, const struct samp
 	for (size_t i = 0; i < n; i++) {
 		char arg[24];
 		snprintf(arg, sizeof(arg), "%llu", (unsigned long long)bytes[i]);
-		int fd = cg_event_register(cg->dirfd, cg->usage_fd, arg);
-		int r = fd < 0 ? fd : loop_add_fd(w->loop, fd, EPOLLIN, on_v1_event, w);
-		if (r < 0) {
-			if (fd >= 0)
-				close(fd);
-			log_v1_failure(w, "usage thresholds (memory.usage_in_bytes)", r);
+		int fd = v1_register(w, cg->usage_fd, arg, "usage thresholds (memory.usage_in_bytes)");
+		if (fd < 0)
 			break;
-		}
 		w->thr_fds[w->n_thr] = fd;
 		w->thr_woke_usec[w->n_thr] = 0;
 		w->thr_bytes[w->n_thr++] = bytes[i];

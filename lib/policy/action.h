@@ -30,6 +30,17 @@ extern const struct action_ops action_schema_webhook, action_schema_signal, acti
  * or -EINVAL. */
 int action_parse_percent(const char *s, double *ret);
 
+/* An amount: "64Mi" | 67108864 | "5%"  or  {"amount": one of those}; a size greater than 0 into
+ * ret_bytes (ret_percent 0) or a percent, greater than 0 and at most 100, into ret_percent
+ * (ret_bytes 0). size_example and percent_example are the action's, for the messages. Returns 0 or
+ * the want_* error; ret_* are untouched on failure. */
+int action_parse_amount(struct policy_ctx *c, const struct cJSON *j, const char *path,
+                        const char *size_example, const char *percent_example, uint64_t *ret_bytes,
+                        double *ret_percent);
+/* Writes an amount action_parse_amount read: the size ("64Mi"), or the percent followed by
+ * percent_of ("80%" and " of the limit"). */
+void action_describe_amount(uint64_t bytes, double percent, const char *percent_of, FILE *out);
+
 /* The row of kind k, or NULL when k is out of range. */
 const struct action_ops *action_ops(enum action_kind k);
 

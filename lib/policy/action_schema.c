@@ -47,9 +47,7 @@ static int signal_parse(struct policy_ctx *c, const cJSON *j, const char *path, 
 		return want_signo(&c->w, j, path, &s->signo);
 	if ((r = want_keys(&c->w, j, path, keys, "unknown key")) < 0)
 		return r;
-	WANT_PATH_KEY(sp, &c->w, path, "signal");
-	if (!(it = cJSON_GetObjectItemCaseSensitive(j, "signal")))
-		return want_fail(&c->w, sp, "is required");
+	WANT_REQUIRED_KEY(sp, it, &c->w, j, path, "signal");
 	if ((r = want_signo(&c->w, it, sp, &s->signo)) < 0)
 		return r;
 	if ((it = cJSON_GetObjectItemCaseSensitive(j, "to"))) {
@@ -106,59 +104,68 @@ int action_parse_percent(const char *s, double *ret)
 	return 0;
 }
 
-static int want_reclaim_amount(struct want_ctx *w, const cJSON *it, const char *path, struct reclaim_cfg *rc)
+/* "64Mi" | 67108864 | "5%": see action_parse_amount. */
+static int want_amount(struct want_ctx *w, const cJSON *it, const char *path, const char *size_example,
+                       const char *percent_example, uint64_t *ret_bytes, double *ret_percent)
 {
-	int r;
-
 	if (cJSON_IsString(it) && it->valuestring && strchr(it->valuestring, '%')) {
 		double pct = 0.0;
 		if (action_parse_percent(it->valuestring, &pct) < 0)
-			return want_fail(w, path, "invalid percent \"%.32s\" (expected e.g. \"5%%\")",
-			                 it->valuestring);
+			return want_fail(w, path, "invalid percent \"%.32s\" (expected e.g. \"%s\")",
+			                 it->valuestring, percent_example);
 		if (!(pct > 0.0 && pct <= 100.0))
 			return want_fail(w, path, "percent must be greater than 0 and at most 100");
-		rc->percent = pct;
-		rc->bytes = 0;
+		*ret_bytes = 0;
+		*ret_percent = pct;
 		return 0;
 	}
 	if (!cJSON_IsString(it) && !cJSON_IsNumber(it))
-		return want_fail(w, path, "must be a size like \"64Mi\" or a percent like \"5%%\"");
+		return want_fail(w, path, "must be a size like \"%s\" or a percent like \"%s\"", size_example,
+		                 percent_example);
 	uint64_t bytes = 0;
-	if ((r = want_size(w, it, path, &bytes)) < 0)
+	int r = want_positive_size(w, it, path, &bytes);
+	if (r < 0)
 		return r;
-	if (bytes == 0)
-		return want_fail(w, path, "must be greater than 0");
-	rc->bytes = bytes;
-	rc->percent = 0.0;
+	*ret_bytes = bytes;
+	*ret_percent = 0.0;
 	return 0;
 }
 
-/* "64Mi" | "5%"  or  {"amount": "64Mi"|"5%"} */
-static int reclaim_parse(struct policy_ctx *c, const cJSON *j, const char *path, struct handler *h)
+int action_parse_amount(struct policy_ctx *c, const cJSON *j, const char *path, const char *size_example,
+                        const char *percent_example, uint64_t *ret_bytes, double *ret_percent)
 {
 	static const char *const keys[] = { "amount", NULL };
 	const cJSON *it;
 	int r;
 
-	c->p->needs_reclaim = true;
 	if (!cJSON_IsObject(j))
-		return want_reclaim_amount(&c->w, j, path, &h->reclaim);
+		return want_amount(&c->w, j, path, size_example, percent_example, ret_bytes, ret_percent);
 	if ((r = want_keys(&c->w, j, path, keys, "unknown key")) < 0)
 		return r;
-	WANT_PATH_KEY(ap, &c->w, path, "amount");
-	if (!(it = cJSON_GetObjectItemCaseSensitive(j, "amount")))
-		return want_fail(&c->w, ap, "is required");
-	return want_reclaim_amount(&c->w, it, ap, &h->reclaim);
+	WANT_REQUIRED_KEY(ap, it, &c->w, j, path, "amount");
+	return want_amount(&c->w, it, ap, size_example, percent_example, ret_bytes, ret_percent);
+}
+
+/* "64Mi" | "5%"  or  {"amount": "64Mi"|"5%"} */
+static int reclaim_parse(struct policy_ctx *c, const cJSON *j, const char *path, struct handler *h)
+{
+	c->p->needs_reclaim = true;
+	return action_parse_amount(c, j, path, "64Mi", "5%", &h->reclaim.bytes, &h->reclaim.percent);
+}
+
+void action_describe_amount(uint64_t bytes, double percent, const char *percent_of, FILE *out)
+{
+	char buf[64];
+	if (bytes)
+		fputs(units_format_size(bytes, buf, sizeof(buf)), out);
+	else
+		fprintf(out, "%g%%%s", percent, percent_of);
 }
 
 /* "64Mi" or "2.5%" */
 static void reclaim_describe(const struct handler *h, FILE *out)
 {
-	char buf[64];
-	if (h->reclaim.bytes)
-		fputs(units_format_size(h->reclaim.bytes, buf, sizeof(buf)), out);
-	else
-		fprintf(out, "%g%%", h->reclaim.percent);
+	action_describe_amount(h->reclaim.bytes, h->reclaim.percent, "", out);
 }
 
 const struct action_ops action_schema_reclaim = {
@@ -183,9 +190,7 @@ static int exec_parse(struct policy_ctx *c, const cJSON *j, const char *path, st
 		return want_argv(&c->w, j, path, &e->argv);
 	if ((r = want_keys(&c->w, j, path, keys, "unknown key")) < 0)
 		return r;
-	WANT_PATH_KEY(cp, &c->w, path, "command");
-	if (!(it = cJSON_GetObjectItemCaseSensitive(j, "command")))
-		return want_fail(&c->w, cp, "is required");
+	WANT_REQUIRED_KEY(cp, it, &c->w, j, path, "command");
 	if ((r = want_argv(&c->w, it, cp, &e->argv)) < 0)
 		return r;
 	if ((it = cJSON_GetObjectItemCaseSensitive(j, "detach"))) {

@@ -161,13 +161,10 @@ static int parse_signatures(struct want_ctx *w, const cJSON *j, const char *path
 	for (const cJSON *it = j->child; it; it = it->next, i++) {
 		char ip[256];
 		snprintf(ip, sizeof(ip), "%s[%zu]", path, i);
-		const char *name = NULL;
-		int r = want_string(w, it, ip, &name);
-		if (r < 0)
-			return r;
-		int v = webhook_signature_from_name(name);
+		int v = want_name(w, it, ip, webhook_signature_from_name,
+		                  "must be \"standard\" or \"memhook\"");
 		if (v < 0)
-			return want_fail(w, ip, "must be \"standard\" or \"memhook\"");
+			return v;
 		if (bits & (1u << v))
 			return want_fail(w, ip, "named twice");
 		bits |= 1u << v;
@@ -202,9 +199,7 @@ static int webhook_parse(struct policy_ctx *c, const cJSON *j, const char *path,
 	if ((r = want_object(w, j, path)) < 0 || (r = want_keys(w, j, path, keys, "unknown key")) < 0)
 		return r;
 
-	WANT_PATH_KEY(up, w, path, "url");
-	if (!(it = cJSON_GetObjectItemCaseSensitive(j, "url")))
-		return want_fail(w, up, "is required");
+	WANT_REQUIRED_KEY(up, it, w, j, path, "url");
 	if ((r = want_url(w, it, up, &wh->url)) < 0)
 		return r;
 	wh->url_log = url_redact(wh->url);

@@ -9,16 +9,11 @@
 
 static int want_memevent(struct want_ctx *w, const cJSON *it, const char *path, enum memevent *ret)
 {
-	const char *s = NULL;
-	int r = want_string(w, it, path, &s);
-	if (r < 0)
-		return r;
-	int e = memevent_from_name(s);
+	int e = want_name(w, it, path, memevent_from_name,
+	                  "unknown memory event \"%.64s\" (expected low, high, max, oom, oom_kill or "
+	                  "oom_group_kill)");
 	if (e < 0)
-		return want_fail(w, path,
-		                 "unknown memory event \"%.64s\" (expected low, high, max, oom, oom_kill or "
-		                 "oom_group_kill)",
-		                 s);
+		return e;
 	*ret = (enum memevent)e;
 	return 0;
 }
@@ -37,9 +32,7 @@ static int events_parse(struct policy_ctx *c, const cJSON *j, const char *path, 
 		return want_fail(&c->w, path, "must be an event name or an object");
 	if ((r = want_keys(&c->w, j, path, keys, "unknown key")) < 0)
 		return r;
-	WANT_PATH_KEY(cp, &c->w, path, "counter");
-	if (!(it = cJSON_GetObjectItemCaseSensitive(j, "counter")))
-		return want_fail(&c->w, cp, "is required");
+	WANT_REQUIRED_KEY(cp, it, &c->w, j, path, "counter");
 	if ((r = want_memevent(&c->w, it, cp, &cond->memevent)) < 0)
 		return r;
 	if ((it = cJSON_GetObjectItemCaseSensitive(j, "increased_by"))) {
@@ -62,11 +55,8 @@ static bool events_eval(const struct condition *c, const struct sample *s, _unus
 /* value: the counter's increase (null without memory.events); threshold: increased_by */
 static void events_explain(cJSON *o, const struct condition *c, const struct sample *s)
 {
-	if (s->has_events)
-		cJSON_AddNumberToObject(o, "value", (double)s->events_delta[c->memevent]);
-	else
-		cJSON_AddNullToObject(o, "value");
-	cJSON_AddNumberToObject(o, "threshold", (double)c->increased_by);
+	condition_explain_value(o, s->has_events, (double)s->events_delta[c->memevent],
+	                        (double)c->increased_by);
 }
 
 /* "events oom_kill increased by >= 1" */

@@ -22,9 +22,7 @@ static int children_parse(struct policy_ctx *c, const cJSON *j, const char *path
 	cond->n_children = (size_t)n;
 	size_t i = 0;
 	for (const cJSON *it = j->child; it; it = it->next, i++) {
-		_cleanup_free_ char *ip = want_path_index(path, i);
-		if (!ip)
-			return want_oom(&c->w);
+		WANT_PATH_INDEX(ip, &c->w, path, i);
 		int r = condition_parse(c, it, ip, &cond->children[i]);
 		if (r < 0)
 			return r;

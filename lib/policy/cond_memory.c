@@ -12,14 +12,10 @@
 
 int want_usage_kind(struct want_ctx *w, const cJSON *it, const char *path, enum usage_kind *ret)
 {
-	const char *s = NULL;
-	int r = want_string(w, it, path, &s);
-	if (r < 0)
-		return r;
-	int k = usage_kind_from_name(s);
+	int k = want_name(w, it, path, usage_kind_from_name,
+	                  "unknown usage \"%.64s\" (expected current, working_set or anon)");
 	if (k < 0)
-		return want_fail(w, path, "unknown usage \"%.64s\" (expected current, working_set or anon)",
-		                 s);
+		return k;
 	*ret = (enum usage_kind)k;
 	return 0;
 }
@@ -48,9 +44,7 @@ static int parse_local(struct policy_ctx *c, const cJSON *j, const char *path, s
 	if (cJSON_IsObject(j)) {
 		if ((r = want_keys(&c->w, j, path, keys, "unknown key")) < 0)
 			return r;
-		WANT_PATH_KEY(bp, &c->w, path, "below");
-		if (!(it = cJSON_GetObjectItemCaseSensitive(j, "below")))
-			return want_fail(&c->w, bp, "is required");
+		WANT_REQUIRED_KEY(bp, it, &c->w, j, path, "below");
 		if ((r = want(&c->w, it, bp, threshold)) < 0)
 			return r;
 		if ((it = cJSON_GetObjectItemCaseSensitive(j, "usage"))) {
@@ -176,11 +170,6 @@ static bool local_relative_threshold(const struct condition *c, const struct sam
 	return true;
 }
 
-static void explain(cJSON *o, double value, double threshold)
-{
-	cJSON_AddNumberToObject(o, "value", value);
-	cJSON_AddNumberToObject(o, "threshold", threshold);
-}
 /* Local conditions also say what "used" meant for them, when it is not current (the default). */
 static void explain_usage(cJSON *o, const struct condition *c)
 {
@@ -189,20 +178,20 @@ static void explain_usage(cJSON *o, const struct condition *c)
 }
 static void global_absolute_explain(cJSON *o, const struct condition *c, const struct sample *s)
 {
-	explain(o, global_absolute_value(s), (double)c->bytes);
+	condition_explain_value(o, true, global_absolute_value(s), (double)c->bytes);
 }
 static void global_relative_explain(cJSON *o, const struct condition *c, const struct sample *s)
 {
-	explain(o, global_relative_value(s), c->percent);
+	condition_explain_value(o, true, global_relative_value(s), c->percent);
 }
 static void local_absolute_explain(cJSON *o, const struct condition *c, const struct sample *s)
 {
-	explain(o, local_absolute_value(c, s), (double)c->bytes);
+	condition_explain_value(o, true, local_absolute_value(c, s), (double)c->bytes);
 	explain_usage(o, c);
 }
 static void local_relative_explain(cJSON *o, const struct condition *c, const struct sample *s)
 {
-	explain(o, local_relative_value(c, s), c->percent);
+	condition_explain_value(o, true, local_relative_value(c, s), c->percent);
 	explain_usage(o, c);
 }
 

@@ -11,7 +11,6 @@ static int pressure_parse(struct policy_ctx *c, const cJSON *j, const char *path
 {
 	static const char *const keys[] = { "kind", "window", "above", NULL };
 	const cJSON *it;
-	const char *s = NULL;
 	int r;
 
 	if ((r = want_object(&c->w, j, path)) < 0 || (r = want_keys(&c->w, j, path, keys, "unknown key")) < 0)
@@ -20,25 +19,18 @@ static int pressure_parse(struct policy_ctx *c, const cJSON *j, const char *path
 	cond->psi_window = PSI_AVG10;
 	if ((it = cJSON_GetObjectItemCaseSensitive(j, "kind"))) {
 		WANT_PATH_KEY(kp, &c->w, path, "kind");
-		if ((r = want_string(&c->w, it, kp, &s)) < 0)
+		if ((r = want_name(&c->w, it, kp, psi_kind_from_name, "must be \"some\" or \"full\"")) < 0)
 			return r;
-		int k = psi_kind_from_name(s);
-		if (k < 0)
-			return want_fail(&c->w, kp, "must be \"some\" or \"full\"");
-		cond->psi_kind = (enum psi_kind)k;
+		cond->psi_kind = (enum psi_kind)r;
 	}
 	if ((it = cJSON_GetObjectItemCaseSensitive(j, "window"))) {
 		WANT_PATH_KEY(wp, &c->w, path, "window");
-		if ((r = want_string(&c->w, it, wp, &s)) < 0)
+		if ((r = want_name(&c->w, it, wp, psi_window_from_name,
+		                   "must be \"avg10\", \"avg60\" or \"avg300\"")) < 0)
 			return r;
-		int w = psi_window_from_name(s);
-		if (w < 0)
-			return want_fail(&c->w, wp, "must be \"avg10\", \"avg60\" or \"avg300\"");
-		cond->psi_window = (enum psi_window)w;
+		cond->psi_window = (enum psi_window)r;
 	}
-	WANT_PATH_KEY(ap, &c->w, path, "above");
-	if (!(it = cJSON_GetObjectItemCaseSensitive(j, "above")))
-		return want_fail(&c->w, ap, "is required");
+	WANT_REQUIRED_KEY(ap, it, &c->w, j, path, "above");
 	return want_percent(&c->w, it, ap, &cond->percent);
 }
 
@@ -50,11 +42,7 @@ static bool pressure_eval(const struct condition *c, const struct sample *s, _un
 /* value: the average (null without PSI); threshold: the percent */
 static void pressure_explain(cJSON *o, const struct condition *c, const struct sample *s)
 {
-	if (s->has_psi)
-		cJSON_AddNumberToObject(o, "value", s->psi.avg[c->psi_kind][c->psi_window]);
-	else
-		cJSON_AddNullToObject(o, "value");
-	cJSON_AddNumberToObject(o, "threshold", c->percent);
+	condition_explain_value(o, s->has_psi, s->psi.avg[c->psi_kind][c->psi_window], c->percent);
 }
 
 /* "pressure full avg60 > 2.5%" */

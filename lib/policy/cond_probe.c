@@ -45,10 +45,8 @@ static int custom_parse(struct policy_ctx *c, const cJSON *j, const char *path, 
 
 	if ((r = want_object(&c->w, j, path)) < 0 || (r = want_keys(&c->w, j, path, keys, "unknown key")) < 0)
 		return r;
-	WANT_PATH_KEY(cp, &c->w, path, "command");
-	const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(j, "command");
-	if (!cmd)
-		return want_fail(&c->w, cp, "is required");
+	const cJSON *cmd;
+	WANT_REQUIRED_KEY(cp, cmd, &c->w, j, path, "command");
 	char **argv = NULL;
 	if ((r = want_argv(&c->w, cmd, cp, &argv)) < 0)
 		return r;

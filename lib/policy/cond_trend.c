@@ -19,9 +19,7 @@ static int parse_common(struct policy_ctx *c, const cJSON *j, const char *path, 
 	const cJSON *it;
 	int r;
 
-	WANT_PATH_KEY(wp, &c->w, path, "window");
-	if (!(it = cJSON_GetObjectItemCaseSensitive(j, "window")))
-		return want_fail(&c->w, wp, "is required");
+	WANT_REQUIRED_KEY(wp, it, &c->w, j, path, "window");
 	if ((r = want_duration(&c->w, it, wp, &cond->window_usec)) < 0)
 		return r;
 	if (cond->window_usec < TREND_WINDOW_MIN_USEC || cond->window_usec > TREND_WINDOW_MAX_USEC)
@@ -53,9 +51,7 @@ static int time_to_limit_parse(struct policy_ctx *c, const cJSON *j, const char 
 
 	if ((r = want_object(&c->w, j, path)) < 0 || (r = want_keys(&c->w, j, path, keys, "unknown key")) < 0)
 		return r;
-	WANT_PATH_KEY(bp, &c->w, path, "below");
-	if (!(it = cJSON_GetObjectItemCaseSensitive(j, "below")))
-		return want_fail(&c->w, bp, "is required");
+	WANT_REQUIRED_KEY(bp, it, &c->w, j, path, "below");
 	if ((r = want_positive_duration(&c->w, it, bp, &cond->below_usec)) < 0)
 		return r;
 	return parse_common(c, j, path, cond);
@@ -69,9 +65,7 @@ static int growth_parse(struct policy_ctx *c, const cJSON *j, const char *path, 
 
 	if ((r = want_object(&c->w, j, path)) < 0 || (r = want_keys(&c->w, j, path, keys, "unknown key")) < 0)
 		return r;
-	WANT_PATH_KEY(ap, &c->w, path, "above");
-	if (!(it = cJSON_GetObjectItemCaseSensitive(j, "above")))
-		return want_fail(&c->w, ap, "is required");
+	WANT_REQUIRED_KEY(ap, it, &c->w, j, path, "above");
 	if ((r = want_rate(&c->w, it, ap, &cond->rate_bytes_per_sec)) < 0)
 		return r;
 	return parse_common(c, j, path, cond);
@@ -113,22 +107,15 @@ static bool growth_eval(const struct condition *c, const struct sample *s, _unus
 static void time_to_limit_explain(cJSON *o, const struct condition *c, const struct sample *s)
 {
 	const struct trend_fit *f = fit_of(c, s);
-	if (f && isfinite(f->time_to_limit_sec))
-		cJSON_AddNumberToObject(o, "value", f->time_to_limit_sec);
-	else
-		cJSON_AddNullToObject(o, "value");
-	cJSON_AddNumberToObject(o, "threshold", (double)c->below_usec / 1e6);
+	bool known = f && isfinite(f->time_to_limit_sec);
+	condition_explain_value(o, known, known ? f->time_to_limit_sec : 0.0, (double)c->below_usec / 1e6);
 }
 
 /* value: the slope in bytes per second (null: no fit yet); threshold: the rate */
 static void growth_explain(cJSON *o, const struct condition *c, const struct sample *s)
 {
 	const struct trend_fit *f = fit_of(c, s);
-	if (f)
-		cJSON_AddNumberToObject(o, "value", f->slope_bytes_per_sec);
-	else
-		cJSON_AddNullToObject(o, "value");
-	cJSON_AddNumberToObject(o, "threshold", c->rate_bytes_per_sec);
+	condition_explain_value(o, f != NULL, f ? f->slope_bytes_per_sec : 0.0, c->rate_bytes_per_sec);
 }
 
 /* "time_to_limit < 30s (working_set over 20s)" */

@@ -57,6 +57,15 @@ void condition_explain_nothing(_unused_ struct cJSON *o, _unused_ const struct c
 {
 }
 
+void condition_explain_value(struct cJSON *o, bool known, double value, double threshold)
+{
+	if (known)
+		cJSON_AddNumberToObject(o, "value", value);
+	else
+		cJSON_AddNullToObject(o, "value");
+	cJSON_AddNumberToObject(o, "threshold", threshold);
+}
+
 static bool is_condition_key(const char *key)
 {
 	return cond_kind_from_name(key) >= 0;

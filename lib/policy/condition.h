@@ -61,6 +61,8 @@ int cond_kind_from_name(const char *s);
 
 /* explain for kinds without a measured value: adds nothing. */
 void condition_explain_nothing(struct cJSON *o, const struct condition *cond, const struct sample *s);
+/* An explain's two members: "value" (null when not known) and "threshold". */
+void condition_explain_value(struct cJSON *o, bool known, double value, double threshold);
 
 /* memhook check's text for cond (dispatching on its kind). */
 void condition_describe(const struct policy *p, const struct condition *cond, FILE *out);

@@ -31,9 +31,7 @@ static int parse_trigger(struct policy_ctx *c, const cJSON *j, const char *path,
 	const cJSON *it;
 	int r;
 
-	WANT_PATH_KEY(op, w, path, "on");
-	if (!(it = cJSON_GetObjectItemCaseSensitive(j, "on")))
-		return want_fail(w, op, "is required");
+	WANT_REQUIRED_KEY(op, it, w, j, path, "on");
 	const char *on = NULL;
 	if ((r = want_string(w, it, op, &on)) < 0)
 		return r;
@@ -120,9 +118,7 @@ int handler_parse_all(struct policy_ctx *c, const cJSON *j)
 	p->n_handlers = (size_t)n;
 	size_t i = 0;
 	for (const cJSON *it = j->child; it; it = it->next, i++) {
-		_cleanup_free_ char *hp = want_path_index("handlers", i);
-		if (!hp)
-			return want_oom(&c->w);
+		WANT_PATH_INDEX(hp, &c->w, "handlers", i);
 		int r = handler_parse(c, it, hp, &p->handlers[i]);
 		if (r < 0)
 			return r;

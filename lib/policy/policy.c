@@ -61,16 +61,12 @@ static int parse_levels(struct policy_ctx *c, const cJSON *j)
 	size_t i = 0;
 	for (const cJSON *it = j->child; it; it = it->next, i++) {
 		struct level *l = &p->levels[i];
-		_cleanup_free_ char *lp = want_path_index("levels", i);
-		if (!lp)
-			return want_oom(w);
+		WANT_PATH_INDEX(lp, w, "levels", i);
 		if ((r = want_object(w, it, lp)) < 0 || (r = want_keys(w, it, lp, keys, "unknown key")) < 0)
 			return r;
 
-		WANT_PATH_KEY(np, w, lp, "name");
-		const cJSON *name = cJSON_GetObjectItemCaseSensitive(it, "name");
-		if (!name)
-			return want_fail(w, np, "is required");
+		const cJSON *name;
+		WANT_REQUIRED_KEY(np, name, w, it, lp, "name");
 		if ((r = want_dup_string(w, name, np, &l->name)) < 0)
 			return r;
 		if ((r = want_max_chars(w, l->name, np, POLICY_NAME_MAX_CHARS)) < 0)
@@ -80,10 +76,8 @@ static int parse_levels(struct policy_ctx *c, const cJSON *j)
 				return want_fail(w, np, "duplicate level name \"%.64s\" (also levels[%zu])",
 				                 l->name, k);
 
-		WANT_PATH_KEY(wp, w, lp, "when");
-		const cJSON *when = cJSON_GetObjectItemCaseSensitive(it, "when");
-		if (!when)
-			return want_fail(w, wp, "is required");
+		const cJSON *when;
+		WANT_REQUIRED_KEY(wp, when, w, it, lp, "when");
 		if ((r = condition_parse(c, when, wp, &l->when)) < 0)
 			return r;
 
