@@ -35,6 +35,7 @@ static inline void closep(int *fd)
 #define _cleanup_close_ _cleanup_(closep)
 #define _unused_        __attribute__((unused))
 #define _printf_(a, b)  __attribute__((format(printf, a, b)))
+#define _noinline_      __attribute__((noinline))
 
 /* Hands ownership on: returns the pointer and clears the variable. */
 #define TAKE_PTR(p)                     \

@@ -29,16 +29,24 @@
  * when the policy asks. Decides whether a line is written before formatting anything: a steady
  * check's `remaining` step, or any step at a log level that hides it, costs no formatting (the bulk
  * of a check's instructions). */
+/* Formats and writes ev's line (log_event decided it is written). Apart so that a check whose
+ * step writes nothing (remaining, every check) sets up no 512-byte line. */
+static _noinline_ void write_event_line(const struct monitor *m, const struct event_kind_row *row,
+                                        const struct event *ev, const struct sample *s)
+{
+	char line[512];
+	row->log_line(ev, s, policy_level_name(m->policy, ev->level),
+	              policy_level_name(m->policy, ev->previous_level), line, sizeof(line));
+	log_msg_about(row->log_level, row->name, "%s", line); /* folded apart per kind */
+}
+
 static void log_event(const struct monitor *m, const struct event *ev, const struct sample *s)
 {
 	const struct event_kind_row *row = event_kind_row(ev->kind);
 	if (!s || !row || !row->log_line || (row->log_transitions_only && !m->policy->log_transitions) ||
 	    !log_enabled(row->log_level))
 		return; /* remaining (every check), target events: no line */
-	char line[512];
-	row->log_line(ev, s, policy_level_name(m->policy, ev->level),
-	              policy_level_name(m->policy, ev->previous_level), line, sizeof(line));
-	log_msg_about(row->log_level, row->name, "%s", line); /* folded apart per kind */
+	write_event_line(m, row, ev, s);
 }
 
 /* Marks the handlers that take ev now (recording when they fired). Returns how many. */

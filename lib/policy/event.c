@@ -185,11 +185,6 @@ const struct event_kind_row event_kinds[EVENT_KINDS] = {
 	                          .log_level = LOG_LEVEL_INFO },
 };
 
-const struct event_kind_row *event_kind_row(enum event_kind k)
-{
-	return (unsigned)k < EVENT_KINDS ? &event_kinds[k] : NULL;
-}
-
 const char *event_kind_name(enum event_kind k)
 {
 	const struct event_kind_row *row = event_kind_row(k);
@@ -239,12 +234,6 @@ int event_handler_level(const struct event *ev)
 {
 	const struct event_kind_row *row = event_kind_row(ev->kind);
 	return row && row->level_is_previous ? ev->previous_level : ev->level;
-}
-
-bool event_has_sample(const struct event *ev)
-{
-	const struct event_kind_row *row = event_kind_row(ev->kind);
-	return row && row->about != EVENT_CLASS_TARGET;
 }
 
 void event_kind_names_list(char *ret, size_t size)

@@ -83,8 +83,11 @@ struct event_kind_row {
 /* The rows, indexed by kind. */
 extern const struct event_kind_row event_kinds[EVENT_KINDS];
 
-/* The row of kind k, or NULL when k is out of range. */
-const struct event_kind_row *event_kind_row(enum event_kind k);
+/* The row of kind k, or NULL when k is out of range. Inline: every check asks, for its steps. */
+static inline const struct event_kind_row *event_kind_row(enum event_kind k)
+{
+	return (unsigned)k < EVENT_KINDS ? &event_kinds[k] : NULL;
+}
 
 /* The name of k, or "unknown" for a value out of range. */
 const char *event_kind_name(enum event_kind k);
@@ -99,8 +102,13 @@ int event_kind_min_level(enum event_kind k);
 bool event_kind_at_level(enum event_kind k, int level);
 /* The level a handler's "level" matches for ev (the level left for a left). */
 int event_handler_level(const struct event *ev);
-/* Whether ev carries its check's sample (all but the target's appearance and loss). */
-bool event_has_sample(const struct event *ev);
+/* Whether ev carries its check's sample (all but the target's appearance and loss). Inline, as
+ * event_kind_row. */
+static inline bool event_has_sample(const struct event *ev)
+{
+	const struct event_kind_row *row = event_kind_row(ev->kind);
+	return row && row->about != EVENT_CLASS_TARGET;
+}
 
 /* "a, b, c or d": every kind's name, into ret (size >= 128). */
 void event_kind_names_list(char *ret, size_t size);
