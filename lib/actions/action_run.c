@@ -1,11 +1,9 @@
 /* The table of the actions' run rows, by kind (action_run.h). */
 #include "actions/action_run.h"
 
-const struct action_run_ops *const action_runs[ACTION_KINDS] = {
-	[ACTION_WEBHOOK] = &action_run_webhook,         [ACTION_SIGNAL] = &action_run_signal,
-	[ACTION_RECLAIM] = &action_run_reclaim,         [ACTION_EXEC] = &action_run_exec,
-	[ACTION_MEMORY_HIGH] = &action_run_memory_high,
-};
+#define ACTION_RUN_ROW(NAME, name) [ACTION_##NAME] = &action_run_##name,
+const struct action_run_ops *const action_runs[ACTION_KINDS] = { ACTION_KIND_LIST(ACTION_RUN_ROW) };
+#undef ACTION_RUN_ROW
 
 const struct action_run_ops *action_run(enum action_kind k)
 {

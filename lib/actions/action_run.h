@@ -80,8 +80,9 @@ struct action_run_ops {
 };
 
 /* The rows (lib/actions/action_run_<kind>.c) and the table of them, by kind (action_run.c). */
-extern const struct action_run_ops action_run_webhook, action_run_signal, action_run_reclaim, action_run_exec,
-        action_run_memory_high;
+#define ACTION_RUN_DECLARE(NAME, name) extern const struct action_run_ops action_run_##name;
+ACTION_KIND_LIST(ACTION_RUN_DECLARE)
+#undef ACTION_RUN_DECLARE
 extern const struct action_run_ops *const action_runs[ACTION_KINDS];
 
 /* The row of kind k, or NULL when k is out of range. */

@@ -29,10 +29,9 @@ static const char *const usage_kind_names[USAGE_KINDS] = {
 	[USAGE_ANON] = "anon",
 };
 
-static const char *const action_kind_names[ACTION_KINDS] = {
-	[ACTION_WEBHOOK] = "webhook", [ACTION_SIGNAL] = "signal",           [ACTION_RECLAIM] = "reclaim",
-	[ACTION_EXEC] = "exec",       [ACTION_MEMORY_HIGH] = "memory_high",
-};
+#define ACTION_KIND_NAME(NAME, name) [ACTION_##NAME] = #name,
+static const char *const action_kind_names[ACTION_KINDS] = { ACTION_KIND_LIST(ACTION_KIND_NAME) };
+#undef ACTION_KIND_NAME
 
 static const char *const webhook_signature_names[WEBHOOK_SIGNATURES] = {
 	[WEBHOOK_SIGNATURE_STANDARD] = "standard",

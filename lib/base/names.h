@@ -22,33 +22,42 @@ enum memevent {
  * inactive file pages (kubelet's working set); anonymous memory (v2 anon, v1 total_rss). */
 enum usage_kind { USAGE_CURRENT, USAGE_WORKING_SET, USAGE_ANON, USAGE_KINDS };
 
-/* Condition kinds: the keys of a policy's condition objects (lib/policy/condition.h has their table,
- * names included: cond_kind_name). */
-enum cond_kind {
-	COND_GLOBAL_ABSOLUTE,
-	COND_GLOBAL_RELATIVE,
-	COND_LOCAL_ABSOLUTE,
-	COND_LOCAL_RELATIVE,
-	COND_CUSTOM,
-	COND_ALL,
-	COND_ANY,
-	COND_NOT,
-	COND_PRESSURE,
-	COND_EVENTS,
-	COND_TIME_TO_LIMIT,
-	COND_GROWTH,
-	COND_KINDS,
-};
+/* Condition kinds, each once as X(NAME, name): the value COND_<NAME> and the row cond_<name>
+ * (struct cond_ops, defined beside its functions in lib/policy/cond_*.c, its name the policy's
+ * key); lib/policy/condition.c makes the table of rows from this list. */
+#define COND_KIND_LIST(X)                   \
+	X(GLOBAL_ABSOLUTE, global_absolute) \
+	X(GLOBAL_RELATIVE, global_relative) \
+	X(LOCAL_ABSOLUTE, local_absolute)   \
+	X(LOCAL_RELATIVE, local_relative)   \
+	X(CUSTOM, custom)                   \
+	X(ALL, all)                         \
+	X(ANY, any)                         \
+	X(NOT, not )                        \
+	X(PRESSURE, pressure)               \
+	X(EVENTS, events)                   \
+	X(TIME_TO_LIMIT, time_to_limit)     \
+	X(GROWTH, growth)
 
-/* Handler actions: the action keys of a handler (lib/policy/action.h has their table). */
-enum action_kind {
-	ACTION_WEBHOOK,
-	ACTION_SIGNAL,
-	ACTION_RECLAIM,
-	ACTION_EXEC,
-	ACTION_MEMORY_HIGH, /* sets memory.high (v2), restored on normal and at exit */
-	ACTION_KINDS,
-};
+#define COND_KIND_VALUE(NAME, name) COND_##NAME,
+enum cond_kind { COND_KIND_LIST(COND_KIND_VALUE) COND_KINDS };
+#undef COND_KIND_VALUE
+
+/* Handler actions, each once as X(NAME, name): the value ACTION_<NAME>, its name in policies,
+ * logs and metrics, its schema row action_schema_<name> (lib/policy/action_*.c) and its run row
+ * action_run_<name> (lib/actions/action_run_<name>.c); lib/policy/handler.c and
+ * lib/actions/action_run.c make their tables from this list. memory_high sets memory.high (v2),
+ * restored on normal and at exit. */
+#define ACTION_KIND_LIST(X) \
+	X(WEBHOOK, webhook) \
+	X(SIGNAL, signal)   \
+	X(RECLAIM, reclaim) \
+	X(EXEC, exec)       \
+	X(MEMORY_HIGH, memory_high)
+
+#define ACTION_KIND_VALUE(NAME, name) ACTION_##NAME,
+enum action_kind { ACTION_KIND_LIST(ACTION_KIND_VALUE) ACTION_KINDS };
+#undef ACTION_KIND_VALUE
 
 /* The signature headers a webhook sends ("signature" in a policy): Standard Webhooks (webhook-id,
  * webhook-timestamp, webhook-signature) and memhook's own X-Memhook-Signature. */

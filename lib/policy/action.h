@@ -21,10 +21,11 @@ struct action_ops {
 	                      * NULL: works on v1 */
 };
 
-/* The rows (lib/policy/action_webhook.c; lib/policy/action_schema.c for signal, reclaim and exec;
- * lib/policy/action_memory_high.c). */
-extern const struct action_ops action_schema_webhook, action_schema_signal, action_schema_reclaim,
-        action_schema_exec, action_schema_memory_high;
+/* The rows, one per kind of names.h's list (lib/policy/action_webhook.c; lib/policy/action_schema.c
+ * for signal, reclaim and exec; lib/policy/action_memory_high.c). */
+#define ACTION_SCHEMA_DECLARE(NAME, name) extern const struct action_ops action_schema_##name;
+ACTION_KIND_LIST(ACTION_SCHEMA_DECLARE)
+#undef ACTION_SCHEMA_DECLARE
 
 /* "5%", "2.5%": digits, an optional fraction of at most 6 digits, '%' (no range check). Returns 0
  * or -EINVAL. */

@@ -10,26 +10,15 @@
 #include "policy/policy_parse.h"
 #include "base/util.h"
 
-/* The rows, one per kind, each defined beside its functions (lib/policy/cond_memory.c, cond_probe.c,
- * cond_logic.c, cond_pressure.c, cond_events.c, cond_trend.c). */
-extern const struct cond_ops cond_global_absolute, cond_global_relative, cond_local_absolute,
-        cond_local_relative, cond_custom, cond_all, cond_any, cond_not, cond_pressure, cond_events,
-        cond_time_to_limit, cond_growth;
+/* The rows, one per kind, each defined beside its functions (lib/policy/cond_*.c), and their table:
+ * both from names.h's list of kinds. */
+#define COND_ROW_DECLARE(NAME, name) extern const struct cond_ops cond_##name;
+COND_KIND_LIST(COND_ROW_DECLARE)
+#undef COND_ROW_DECLARE
 
-static const struct cond_ops *const table[COND_KINDS] = {
-	[COND_GLOBAL_ABSOLUTE] = &cond_global_absolute,
-	[COND_GLOBAL_RELATIVE] = &cond_global_relative,
-	[COND_LOCAL_ABSOLUTE] = &cond_local_absolute,
-	[COND_LOCAL_RELATIVE] = &cond_local_relative,
-	[COND_CUSTOM] = &cond_custom,
-	[COND_ALL] = &cond_all,
-	[COND_ANY] = &cond_any,
-	[COND_NOT] = &cond_not,
-	[COND_PRESSURE] = &cond_pressure,
-	[COND_EVENTS] = &cond_events,
-	[COND_TIME_TO_LIMIT] = &cond_time_to_limit,
-	[COND_GROWTH] = &cond_growth,
-};
+#define COND_ROW(NAME, name) [COND_##NAME] = &cond_##name,
+static const struct cond_ops *const table[COND_KINDS] = { COND_KIND_LIST(COND_ROW) };
+#undef COND_ROW
 
 const struct cond_ops *condition_ops(enum cond_kind k)
 {

@@ -7,11 +7,9 @@
 #include "policy/policy_parse.h"
 #include "base/units.h"
 
-static const struct action_ops *const table[ACTION_KINDS] = {
-	[ACTION_WEBHOOK] = &action_schema_webhook,         [ACTION_SIGNAL] = &action_schema_signal,
-	[ACTION_RECLAIM] = &action_schema_reclaim,         [ACTION_EXEC] = &action_schema_exec,
-	[ACTION_MEMORY_HIGH] = &action_schema_memory_high,
-};
+#define ACTION_SCHEMA_ROW(NAME, name) [ACTION_##NAME] = &action_schema_##name,
+static const struct action_ops *const table[ACTION_KINDS] = { ACTION_KIND_LIST(ACTION_SCHEMA_ROW) };
+#undef ACTION_SCHEMA_ROW
 
 const struct action_ops *action_ops(enum action_kind k)
 {
