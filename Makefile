@@ -55,7 +55,7 @@ FUZZ_DEPS := clang libclang-rt-dev
 DEPS_STAMP := build/.deps-$(shell echo $(BUILD_DEPS) $(TEST_DEPS) | cksum | cut -d' ' -f1)
 
 .PHONY: all deps test-deps examples-deps promtool unit bats test test-asan test-vm test-container bench bench-race bench-deps demo clean format format-check docs-check layers test-layout \
-	fuzz fuzz-build fuzz-deps fuzz-replay contract contract-deps
+	fuzz fuzz-build fuzz-deps fuzz-replay contract contract-deps plots test-browser browser-deps
 
 all: deps
 	@$(MAKE) --no-print-directory $(BUILD)/memhook
@@ -256,6 +256,10 @@ contract: test-deps contract-deps
 	@$(MAKE) --no-print-directory $(BUILD)/memhook
 	MEMHOOK=$(CURDIR)/$(BUILD)/memhook python3 tests/contract/policy_contract.py
 	MEMHOOK=$(CURDIR)/$(BUILD)/memhook bats --timing tests/contract
+
+# The README's pictures of the shipped traces (policies/traces/*.svg), drawn again by this memhook.
+plots: all
+	bash policies/traces/plots.sh $(CURDIR)/$(BUILD)/memhook
 
 # lib/'s layers: no include of a layer above, no circle, no file outside a layer (lib/README.md).
 layers:
