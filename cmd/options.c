@@ -221,8 +221,12 @@ int options_parse(int argc, char **argv, struct options *o)
 		return EXIT_USAGE;
 	}
 	bool replays = o->command == CMD_SIMULATE || o->command == CMD_PLOT;
-	if ((o->trace_path || o->all || o->compare_path) && !replays) {
-		fputs("memhook: --trace, --all and --compare go with simulate and plot\n", stderr);
+	if ((o->trace_path || o->all) && !replays) {
+		fputs("memhook: --trace and --all go with simulate and plot\n", stderr);
+		return EXIT_USAGE;
+	}
+	if (o->compare_path && !replays) {
+		fputs("memhook: --compare goes with simulate and plot\n", stderr);
 		return EXIT_USAGE;
 	}
 	if ((o->html_path || o->svg_path) && !replays && o->command != CMD_RECORD) {

@@ -67,6 +67,9 @@ event_lines() { grep -c '^{"event"' "$1" || true; }
 	run "$MEMHOOK" plot --trace - --compare "$REPO/policies/default.json" --svg "$T/x.svg" < "$f"
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"--compare reads the trace twice"* ]]
+	run "$MEMHOOK" run --compare "$REPO/policies/default.json" --cgroup /tmp
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--compare goes with simulate and plot"* ]]
 	run "$MEMHOOK" check --html "$T/x.html"
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"--html and --svg go with simulate, plot and record"* ]]
