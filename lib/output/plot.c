@@ -146,9 +146,18 @@ static void run_columns(const struct frame *fr, const struct plot_samples *ps, c
 			lv[c] = r->level[i];
 		held[c] |= r->held[i];
 	}
-	int last = 0; /* a column without a sample keeps the level before it */
-	for (size_t c = 0; c < PLOT_COLUMNS; c++)
-		lv[c] = lv[c] < 0 ? last : (last = lv[c]);
+	/* a column without a sample keeps the level and the hold of the one before it */
+	int last = 0;
+	uint8_t last_held = 0;
+	for (size_t c = 0; c < PLOT_COLUMNS; c++) {
+		if (lv[c] < 0) {
+			lv[c] = last;
+			held[c] = last_held;
+		} else {
+			last = lv[c];
+			last_held = held[c];
+		}
+	}
 }
 
 /* Rectangles over the runs of equal levels in columns, from y to y + h. */
