@@ -277,7 +277,7 @@ browser-deps:
 
 test-browser: browser-deps
 	@$(MAKE) --no-print-directory $(BUILD)/memhook
-	MEMHOOK=$(CURDIR)/$(BUILD)/memhook node --test tests/browser/
+	MEMHOOK=$(CURDIR)/$(BUILD)/memhook node --test tests/browser/plot.test.js
 
 # lib/'s layers: no include of a layer above, no circle, no file outside a layer (lib/README.md).
 layers:

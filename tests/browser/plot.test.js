@@ -1,12 +1,12 @@
 // memhook's pictures in a real browser: Debian's Chromium driven by playwright-core (no browser
 // download), headless, offline. Run by `make test-browser`:
-//   MEMHOOK=build/memhook node --test tests/browser/
+//   MEMHOOK=build/memhook node --test tests/browser/plot.test.js
 // The page of the shipped example loads with no console error and no request but its own file;
 // it has one marker per event simulate printed, and hovering a marker shows its seq. A day at one
 // sample a second makes a file under 2 MB whose chart is drawn within a second of navigation.
 // Artifacts (not in the repo): build/browser/leak.html, leak.png, day.html, figures.json.
 'use strict';
-const test = require('node:test');
+const { test, before, after } = require('node:test');
 const assert = require('node:assert');
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -26,7 +26,7 @@ const figures = {};
 
 let context, userDataDir;
 
-test.before(async () => {
+before(async () => {
   fs.mkdirSync(OUT, { recursive: true });
   userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'memhook-chromium-'));
   context = await chromium.launchPersistentContext(userDataDir, {
@@ -39,7 +39,7 @@ test.before(async () => {
   });
 });
 
-test.after(async () => {
+after(async () => {
   if (context) await context.close();
   if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
   fs.writeFileSync(path.join(OUT, 'figures.json'), JSON.stringify(figures, null, 2) + '\n');
