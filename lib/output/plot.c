@@ -316,8 +316,33 @@ static void put_legend(FILE *f, const struct plot_run *r, double y)
 	}
 }
 
-/* The summary: per run, the time at each level and the events of each kind. Returns its height. */
-static double put_summary(const struct frame *fr, const struct plot_run *runs, size_t n_runs, double y)
+/* Whether the summary lists kind e: the kinds a replay gives (the target is always there). */
+static bool summary_kind(int e)
+{
+	int about = (int)event_kind_row((enum event_kind)e)->about;
+	return about >= EVENT_CLASS_STEP && about < EVENT_CLASS_TARGET;
+}
+
+/* The summary's rows for r: a level a row beside an event kind a row. */
+static size_t summary_rows(const struct plot_run *r)
+{
+	size_t levels = r->n_levels + 1, kinds = 0;
+	for (int e = 0; e < EVENT_KINDS; e++)
+		kinds += summary_kind(e);
+	return levels > kinds ? levels : kinds;
+}
+
+/* The summary's height from its header line on. */
+static double summary_height(const struct plot_run *runs, size_t n_runs)
+{
+	double h = ROW_HEIGHT;
+	for (size_t k = 0; k < n_runs; k++)
+		h += (double)summary_rows(&runs[k]) * ROW_HEIGHT + 8;
+	return h;
+}
+
+/* The summary: per run, the time at each level and the events of each kind. */
+static void put_summary(const struct frame *fr, const struct plot_run *runs, size_t n_runs, double y)
 {
 	FILE *f = fr->f;
 	char dur[32];
@@ -358,9 +383,9 @@ static double put_summary(const struct frame *fr, const struct plot_run *runs, s
 			        total ? (double)r->level_usec[l] * 100.0 / (double)total : 0.0);
 		}
 		size_t erows = 0;
-		for (int c = EVENT_CLASS_STEP; c < EVENT_CLASS_TARGET; c++) /* the kinds a replay gives */
+		for (int c = EVENT_CLASS_STEP; c < EVENT_CLASS_TARGET; c++) /* steps first, as simulate */
 			for (int e = 0; e < EVENT_KINDS; e++)
-				if ((int)event_kind_row((enum event_kind)e)->about == c) {
+				if ((int)event_kind_row((enum event_kind)e)->about == c && summary_kind(e)) {
 					double yy = row + (double)erows++ * ROW_HEIGHT;
 					fprintf(f,
 					        "<text x=\"%d\" y=\"%.1f\" class=\"kind\">%s</text><text "
@@ -369,10 +394,9 @@ static double put_summary(const struct frame *fr, const struct plot_run *runs, s
 					        PLOT_X0 + 560, yy, event_kind_name((enum event_kind)e),
 					        PLOT_X0 + 720, yy, r->kind_count[e]);
 				}
-		row += (double)(rows > erows ? rows : erows) * ROW_HEIGHT + 8;
+		row += (double)summary_rows(r) * ROW_HEIGHT + 8;
 	}
 	fputs("</g>\n", f);
-	return row - y;
 }
 
 static const char html_head[] =
@@ -425,20 +449,7 @@ static int render(FILE *f, const struct plot_samples *ps, const struct plot_run 
 	double lanes_y = CHART_BOTTOM + 34;
 	double axis_y = lanes_y + (double)n_runs * LANE_GAP;
 	double legend_y = axis_y + 26, summary_y = legend_y + 48;
-	double height = summary_y + (double)n_runs * ((POLICY_MAX_LEVELS + 2) * ROW_HEIGHT);
-	/* the height is known once the summary is written: measure it on a scratch stream first */
-	{
-		char *scratch = NULL;
-		size_t len = 0;
-		FILE *s = open_memstream(&scratch, &len);
-		if (!s)
-			return -ENOMEM;
-		struct frame sf = fr;
-		sf.f = s;
-		height = summary_y + put_summary(&sf, runs, n_runs, summary_y) + 8;
-		fclose(s);
-		free(scratch);
-	}
+	double height = summary_y + summary_height(runs, n_runs) + 8;
 	if (html)
 		fputs(html_head, f);
 	fprintf(f,

@@ -6,7 +6,8 @@
 set -euo pipefail
 MEMHOOK="${1:?usage: plots.sh MEMHOOK [DIR]}"
 HERE="$(cd "$(dirname "$0")" && pwd)"
-DIR="${2:-$HERE}"
+DIR="$(cd "${2:-$HERE}" && pwd)"
+case "$MEMHOOK" in */*) MEMHOOK="$(cd "$(dirname "$MEMHOOK")" && pwd)/$(basename "$MEMHOOK")" ;; esac
 cd "$HERE"
 for trace in leak.jsonl cache-reader.csv; do
 	"$MEMHOOK" plot --policy tuned.json --compare ../default.json --trace "$trace" \
