@@ -219,6 +219,8 @@ static void put_markers(const struct frame *fr, const struct plot_samples *ps, c
                         size_t run, double lane_y)
 {
 	char details[512];
+	if (ps->n == 0) /* nothing to place a marker at */
+		return;
 	for (size_t e = 0; e < r->n_events; e++) {
 		const struct plot_event *ev = &r->events[e];
 		size_t i = ev->sample < ps->n ? ev->sample : 0;
@@ -403,12 +405,10 @@ static const char html_head[] =
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src "
         "'unsafe-inline'; "
-        "script-src 'unsafe-inline'; img-src data:\">\n"
-        "<title>memhook plot</title>\n"
+        "script-src 'unsafe-inline'\">\n"
         "<style>body{margin:12px;font-family:sans-serif}.ev{cursor:pointer}.ev:hover{stroke:#000}"
         "#tip{position:absolute;display:none;background:#fff;border:1px solid #757575;padding:4px 8px;"
-        "font:12px sans-serif;white-space:pre;pointer-events:none;box-shadow:0 1px 4px #0003}</style>\n"
-        "</head><body>\n";
+        "font:12px sans-serif;white-space:pre;pointer-events:none;box-shadow:0 1px 4px #0003}</style>\n";
 /* Hover: one listener for every marker; the details come from the marker's data-tip. */
 static const char html_tail[] = "<div id=\"tip\" role=\"tooltip\"></div>\n<script>\n"
                                 "(function () {\n"
@@ -450,8 +450,12 @@ static int render(FILE *f, const struct plot_samples *ps, const struct plot_run 
 	double axis_y = lanes_y + (double)n_runs * LANE_GAP;
 	double legend_y = axis_y + 26, summary_y = legend_y + 48;
 	double height = summary_y + summary_height(runs, n_runs) + 8;
-	if (html)
+	if (html) {
 		fputs(html_head, f);
+		fputs("<title>memhook: ", f);
+		put_escaped(f, ps->name);
+		fputs("</title>\n</head><body>\n", f);
+	}
 	fprintf(f,
 	        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%.0f\" viewBox=\"0 0 %d "
 	        "%.0f\" "

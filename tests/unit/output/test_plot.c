@@ -142,6 +142,18 @@ static void test_refuses_runs_of_another_trace(void **state)
 	assert_null(text);
 	runs[1].n++;
 	release(&ps, runs);
+	/* no sample: a frame without lines or markers, even with an event marked */
+	struct plot_samples none = { 0 };
+	struct plot_run empty;
+	struct event ev = { .kind = EVENT_ENTERED, .level = 1 };
+	struct sample s = { 0 };
+	plot_run_init(&empty, p, "empty");
+	assert_int_equal(plot_run_event(&empty, p, &ev, &s, true), 0);
+	assert_int_equal(plot_render(&none, &empty, 1, PLOT_HTML, &text), 0);
+	assert_int_equal(count(text, "class=\"ev\""), 0);
+	assert_non_null(strstr(text, "(0 samples)"));
+	free(text);
+	plot_run_free(&empty);
 	policy_free(p);
 }
 
