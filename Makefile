@@ -55,7 +55,7 @@ FUZZ_DEPS := clang libclang-rt-dev
 DEPS_STAMP := build/.deps-$(shell echo $(BUILD_DEPS) $(TEST_DEPS) | cksum | cut -d' ' -f1)
 
 .PHONY: all deps test-deps examples-deps promtool unit bats test test-asan test-vm test-container bench bench-race bench-deps demo clean format format-check docs-check layers test-layout \
-	fuzz fuzz-build fuzz-deps fuzz-replay contract contract-deps
+	fuzz fuzz-build fuzz-deps fuzz-replay contract contract-deps plots test-browser browser-deps
 
 all: deps
 	@$(MAKE) --no-print-directory $(BUILD)/memhook
@@ -138,6 +138,7 @@ test-asan:
 test: test-deps
 	@$(MAKE) --no-print-directory format-check docs-check layers test-layout
 	@$(MAKE) --no-print-directory unit bats
+	@$(MAKE) --no-print-directory test-browser
 	@$(MAKE) --no-print-directory test-asan
 	@$(MAKE) --no-print-directory test-vm
 	@$(MAKE) --no-print-directory test-container
@@ -256,6 +257,27 @@ contract: test-deps contract-deps
 	@$(MAKE) --no-print-directory $(BUILD)/memhook
 	MEMHOOK=$(CURDIR)/$(BUILD)/memhook python3 tests/contract/policy_contract.py
 	MEMHOOK=$(CURDIR)/$(BUILD)/memhook bats --timing tests/contract
+
+# The README's pictures of the shipped traces (policies/traces/*.svg), drawn again by this memhook.
+plots: all
+	bash policies/traces/plots.sh $(CURDIR)/$(BUILD)/memhook
+
+# The pictures in a real browser (tests/browser/): Debian's Chromium driven by playwright-core from
+# tests/browser's lockfile (`npm ci`, the npm registry only; no browser is ever downloaded).
+# Artifacts in build/browser/: the shipped example's page and screenshot, the day-long page, figures.
+BROWSER_DEPS := chromium
+browser-deps:
+	@$(MAKE) --no-print-directory deps BUILD_DEPS="$(BROWSER_DEPS)"
+	@if ! command -v node >/dev/null || ! command -v npm >/dev/null; then \
+	  $(MAKE) --no-print-directory deps BUILD_DEPS="$(EXAMPLE_DEPS)"; fi
+	@if [ ! -f tests/browser/node_modules/.package-lock.json ] || \
+	    [ tests/browser/package-lock.json -nt tests/browser/node_modules/.package-lock.json ]; then \
+	  echo "make: npm ci in tests/browser"; \
+	  npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error; fi
+
+test-browser: browser-deps
+	@$(MAKE) --no-print-directory $(BUILD)/memhook
+	MEMHOOK=$(CURDIR)/$(BUILD)/memhook node --test tests/browser/plot.test.js
 
 # lib/'s layers: no include of a layer above, no circle, no file outside a layer (lib/README.md).
 layers:

@@ -127,6 +127,27 @@ int cmd_once(const struct target_spec *spec, struct policy *p)
 	return EXIT_OK;
 }
 
+/* record --html/--svg: the trace it wrote, drawn with --policy's (or the default) levels. */
+static int cmd_record_draw(const struct options *o)
+{
+	char err[1024] = "";
+	struct policy *p = NULL;
+	int r = cmd_load_policy(o->policy_path, NULL, &p);
+	if (r)
+		return r;
+	struct simulate_picture pic = { o->html_path, o->svg_path, o->policy_path, NULL, NULL };
+	if (simulate_check_policy(p, err, sizeof(err)) == 0)
+		r = simulate_draw(p, o->output, false, NULL, &pic, err, sizeof(err));
+	else
+		r = -EOPNOTSUPP;
+	policy_free(p);
+	if (r < 0) {
+		fprintf(stderr, "memhook: record: drawing %s: %s\n", o->output, err[0] ? err : strerror(-r));
+		return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
 int cmd_record(const struct options *o, const struct target_spec *spec)
 {
 	struct record_config cfg = {
@@ -157,6 +178,11 @@ int cmd_record(const struct options *o, const struct target_spec *spec)
 		}
 		cfg.format = (enum trace_format)f;
 	}
+	if ((o->html_path || o->svg_path) && (!o->output || strcmp(o->output, "-") == 0)) {
+		fputs("memhook: record: --html and --svg draw the trace it wrote: give --output FILE\n",
+		      stderr);
+		return EXIT_USAGE;
+	}
 	if (o->output && strcmp(o->output, "-") != 0) {
 		cfg.out_fd = record_open_output(o->output);
 		if (cfg.out_fd < 0) {
@@ -174,36 +200,63 @@ int cmd_record(const struct options *o, const struct target_spec *spec)
 		fprintf(stderr, "memhook: --output: %s: %s\n", o->output, strerror(errno));
 		r = -EIO;
 	}
-	return r < 0 ? EXIT_RUNTIME : EXIT_OK;
+	if (r < 0)
+		return EXIT_RUNTIME;
+	return o->html_path || o->svg_path ? cmd_record_draw(o) : EXIT_OK;
 }
 
 int cmd_simulate(const struct options *o)
 {
 	char err[1024];
-	struct policy *p = NULL;
+	struct policy *p = NULL, *q = NULL;
 	struct trace_reader tr;
+	const char *cmd = o->command == CMD_PLOT ? "plot" : "simulate";
+	bool draw = o->html_path || o->svg_path;
 	if (!o->trace_path) {
-		fputs("memhook: simulate needs --trace FILE\n", stderr);
+		fprintf(stderr, "memhook: %s needs --trace FILE\n", cmd);
+		return EXIT_USAGE;
+	}
+	if (!draw && (o->command == CMD_PLOT || o->compare_path)) {
+		fprintf(stderr, "memhook: %s needs --html FILE or --svg FILE\n",
+		        o->compare_path ? "--compare" : "plot");
+		return EXIT_USAGE;
+	}
+	if (o->compare_path && strcmp(o->trace_path, "-") == 0) {
+		fputs("memhook: --compare reads the trace twice: give a file, not stdin\n", stderr);
 		return EXIT_USAGE;
 	}
 	int r = cmd_load_policy(o->policy_path, NULL, &p);
+	if (r == 0 && o->compare_path && (r = cmd_load_policy(o->compare_path, NULL, &q)) != 0)
+		policy_free(p);
 	if (r)
 		return r;
 	if (simulate_check_policy(p, err, sizeof(err)) < 0 ||
+	    (q && simulate_check_policy(q, err, sizeof(err)) < 0) ||
 	    trace_reader_open(o->trace_path, &tr, err, sizeof(err)) < 0) {
 		fprintf(stderr, "memhook: %s\n", err);
 		policy_free(p);
+		policy_free(q);
 		return EXIT_USAGE;
 	}
-	r = simulate_run(p, &tr, o->all, stdout, err, sizeof(err));
-	trace_reader_close(&tr);
+	FILE *out = o->command == CMD_PLOT ? NULL : stdout;
+	err[0] = '\0';
+	if (draw) {
+		struct simulate_picture pic = { o->html_path, o->svg_path, o->policy_path, q,
+			                        o->compare_path };
+		trace_reader_close(&tr); /* read again by simulate_draw */
+		r = simulate_draw(p, o->trace_path, o->all, out, &pic, err, sizeof(err));
+	} else {
+		r = simulate_run(p, &tr, o->all, out, err, sizeof(err));
+		trace_reader_close(&tr);
+	}
 	policy_free(p);
-	if (r == -EIO) {
-		fprintf(stderr, "memhook: simulate: writing the output: %s\n", strerror(EIO));
+	policy_free(q);
+	if (r == -EIO && !err[0]) {
+		fprintf(stderr, "memhook: %s: writing the output: %s\n", cmd, strerror(EIO));
 		return EXIT_RUNTIME;
 	}
 	if (r < 0) {
-		fprintf(stderr, "memhook: %s\n", r == -EBADMSG ? err : strerror(-r));
+		fprintf(stderr, "memhook: %s\n", err[0] ? err : strerror(-r));
 		return r == -EBADMSG ? EXIT_USAGE : EXIT_RUNTIME;
 	}
 	return EXIT_OK;

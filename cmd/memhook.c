@@ -82,7 +82,7 @@ int main(int argc, char **argv)
 		return r;
 	if (o.command == CMD_STATUS)
 		return cmd_status(&o);
-	if (o.command == CMD_SIMULATE)
+	if (o.command == CMD_SIMULATE || o.command == CMD_PLOT)
 		return cmd_simulate(&o);
 
 	struct target_spec spec;

@@ -24,6 +24,8 @@ static const char usage_text[] =
         "       memhook simulate --trace FILE [--policy FILE] [--all]\n"
         "                                        replay a trace through the policy; print the events\n"
         "                                        that would have fired and a summary as JSON lines\n"
+        "       memhook plot --trace FILE [--policy FILE] [--compare FILE] --html FILE|--svg FILE\n"
+        "                                        draw a replay: usage, thresholds, levels, events\n"
         "\n"
         "Target (exactly one):\n"
         "  -c, --cgroup DIR       a cgroup directory (v2 memory.current/max or v1 memory.usage_in_bytes/\n"
@@ -52,6 +54,10 @@ static const char usage_text[] =
         "      --output FILE      record: write the trace to FILE (default: stdout)\n"
         "      --trace FILE       simulate: the trace to replay (csv or jsonl; - for stdin)\n"
         "      --all              simulate: print remaining events too\n"
+        "      --html FILE        simulate, plot, record: draw the trace and the policy's levels and\n"
+        "                         events as one self-contained HTML page (record: when it ends)\n"
+        "      --svg FILE         the same picture as SVG, tooltips without script\n"
+        "      --compare FILE     simulate, plot: draw this policy's levels and events beside\n"
         "      --dry-run          run: evaluate and log each action as what it would do (would send,\n"
         "                         would signal, would reclaim, would run); do none  [MEMHOOK_DRY_RUN]\n"
         "      --kubernetes-events\n"
@@ -104,6 +110,9 @@ static const struct option_row {
 	{ "output", 'o', offsetof(struct options, output), NULL, false, false },
 	{ "trace", 0, offsetof(struct options, trace_path), NULL, false, false },
 	{ "all", 0, offsetof(struct options, all), NULL, false, true },
+	{ "html", 0, offsetof(struct options, html_path), NULL, false, false },
+	{ "svg", 0, offsetof(struct options, svg_path), NULL, false, false },
+	{ "compare", 0, offsetof(struct options, compare_path), NULL, false, false },
 };
 /* getopt values of the rows without a short name */
 #define OPT_ROW_BASE 256
@@ -131,7 +140,7 @@ static const char *env_value(const char *env_name)
  * 0 when none was given, EXIT_USAGE after printing why. */
 static int parse_command(int argc, char **argv, enum command *ret)
 {
-	static const char *const names[] = { "run", "check", "dump", "status", "record", "simulate" };
+	static const char *const names[] = { "run", "check", "dump", "status", "record", "simulate", "plot" };
 	if (argc < 2 || argv[1][0] == '-')
 		return 0;
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
@@ -139,7 +148,7 @@ static int parse_command(int argc, char **argv, enum command *ret)
 			*ret = (enum command)i;
 			return 1;
 		}
-	fprintf(stderr, "memhook: unknown command '%s' (run, check, dump, status, record, simulate)\n",
+	fprintf(stderr, "memhook: unknown command '%s' (run, check, dump, status, record, simulate, plot)\n",
 	        argv[1]);
 	return EXIT_USAGE;
 }
@@ -211,8 +220,17 @@ int options_parse(int argc, char **argv, struct options *o)
 		fputs("memhook: --interval, --duration, --format and --output go with record\n", stderr);
 		return EXIT_USAGE;
 	}
-	if ((o->trace_path || o->all) && o->command != CMD_SIMULATE) {
-		fputs("memhook: --trace and --all go with simulate\n", stderr);
+	bool replays = o->command == CMD_SIMULATE || o->command == CMD_PLOT;
+	if ((o->trace_path || o->all) && !replays) {
+		fputs("memhook: --trace and --all go with simulate and plot\n", stderr);
+		return EXIT_USAGE;
+	}
+	if (o->compare_path && !replays) {
+		fputs("memhook: --compare goes with simulate and plot\n", stderr);
+		return EXIT_USAGE;
+	}
+	if ((o->html_path || o->svg_path) && !replays && o->command != CMD_RECORD) {
+		fputs("memhook: --html and --svg go with simulate, plot and record\n", stderr);
 		return EXIT_USAGE;
 	}
 	/* Flags win over the environment; a target flag wins over every target variable. */

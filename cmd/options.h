@@ -12,7 +12,7 @@
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE   2
 
-enum command { CMD_RUN, CMD_CHECK, CMD_DUMP, CMD_STATUS, CMD_RECORD, CMD_SIMULATE };
+enum command { CMD_RUN, CMD_CHECK, CMD_DUMP, CMD_STATUS, CMD_RECORD, CMD_SIMULATE, CMD_PLOT };
 
 struct options {
 	enum command command;
@@ -37,6 +37,9 @@ struct options {
 	const char *output;
 	const char *trace_path; /* simulate */
 	bool all;
+	const char *html_path; /* simulate, plot, record: the picture */
+	const char *svg_path;
+	const char *compare_path; /* simulate, plot: a second policy drawn beside */
 };
 
 /* Parses argv (and the environment, which flags win over) into ret; --help and --version print and

@@ -144,6 +144,12 @@ static void replay_step(const struct policy *p, struct check_state *st, const st
 int simulate_run(const struct policy *p, struct trace_reader *tr, bool all, FILE *out, char *err,
                  size_t err_size)
 {
+	return simulate_replay(p, tr, all, out, NULL, NULL, err, err_size);
+}
+
+int simulate_replay(const struct policy *p, struct trace_reader *tr, bool all, FILE *out,
+                    struct plot_samples *samples, struct plot_run *run, char *err, size_t err_size)
+{
 	const unsigned needs = eval_needs(p);
 	_cleanup_free_ struct tally *t = calloc(1, sizeof(*t));
 	_cleanup_free_ uint64_t *last_fired = calloc(p->n_handlers + 1, sizeof(*last_fired));
@@ -181,10 +187,18 @@ int simulate_run(const struct policy *p, struct trace_reader *tr, bool all, FILE
 		t->last_real_usec = s.real_usec;
 
 		replay_step(p, st, &s, &res);
+		uint64_t elapsed_usec = s.mono_usec - t->first_usec;
+		if ((samples && plot_samples_add(samples, &s, elapsed_usec) < 0) ||
+		    (run && plot_run_add(run, &res.sample, elapsed_usec, res.level,
+		                         hysteresis_held(p, &st->hys, res.level)) < 0))
+			return -ENOMEM;
 		for (size_t i = 0; i < res.n_events; i++) {
 			const struct event *ev = &res.events[i];
+			bool printed = all || event_kinds[ev->kind].about != EVENT_CLASS_STAY;
 			tally_event(t, ev);
-			if (event_kinds[ev->kind].about == EVENT_CLASS_STAY && !all)
+			if (run && plot_run_event(run, p, ev, &res.sample, printed) < 0)
+				return -ENOMEM;
+			if (!printed || !out)
 				continue;
 			int pr = print_line(out, event_json(p, ev, &res.sample, last_fired, s.mono_usec));
 			if (pr < 0)
@@ -194,8 +208,76 @@ int simulate_run(const struct policy *p, struct trace_reader *tr, bool all, FILE
 	}
 	if (r < 0)
 		return r == -EIO ? -EBADMSG : r; /* a trace that cannot be read is a bad input */
+	if (!out)
+		return 0;
 	r = print_line(out, summary_json(p, t, level));
 	if (r == 0 && fflush(out) != 0)
 		r = -EIO;
+	return r;
+}
+
+/* The last part of path, for a name in the picture. */
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash && slash[1] ? slash + 1 : path;
+}
+
+/* Writes text to path whole. Returns 0 or -errno with "<path>: <reason>" in err. */
+static int write_file(const char *path, const char *text, char *err, size_t err_size)
+{
+	FILE *f = fopen(path, "we");
+	int r = 0;
+	if (!f || fputs(text, f) < 0)
+		r = -errno;
+	if (f && fclose(f) != 0 && r == 0)
+		r = -errno;
+	if (r < 0)
+		snprintf(err, err_size, "%s: %s", path, strerror(-r));
+	return r;
+}
+
+/* Replays trace_path through p into samples (when not NULL) and run, printing to out (when not
+ * NULL). */
+static int replay_file(const struct policy *p, const char *trace_path, bool all, FILE *out,
+                       struct plot_samples *samples, struct plot_run *run, char *err, size_t err_size)
+{
+	struct trace_reader tr;
+	int r = trace_reader_open(trace_path, &tr, err, err_size);
+	if (r < 0)
+		return r;
+	r = simulate_replay(p, &tr, all, out, samples, run, err, err_size);
+	trace_reader_close(&tr);
+	return r;
+}
+
+int simulate_draw(const struct policy *p, const char *trace_path, bool all, FILE *out,
+                  const struct simulate_picture *pic, char *err, size_t err_size)
+{
+	struct plot_samples samples = { 0 };
+	struct plot_run runs[2];
+	size_t n_runs = pic->compare ? 2 : 1;
+	int r;
+
+	snprintf(samples.name, sizeof(samples.name), "%s", base_name(trace_path));
+	plot_run_init(&runs[0], p, pic->name ? base_name(pic->name) : "default policy");
+	if (pic->compare)
+		plot_run_init(&runs[1], pic->compare,
+		              pic->compare_name ? base_name(pic->compare_name) : "default policy");
+	r = replay_file(p, trace_path, all, out, &samples, &runs[0], err, err_size);
+	if (r == 0 && pic->compare)
+		r = replay_file(pic->compare, trace_path, all, NULL, NULL, &runs[1], err, err_size);
+	const char *paths[] = { pic->svg_path, pic->html_path };
+	for (int f = PLOT_SVG; r == 0 && f <= PLOT_HTML; f++) {
+		_cleanup_free_ char *text = NULL;
+		if (!paths[f])
+			continue;
+		r = plot_render(&samples, runs, n_runs, (enum plot_format)f, &text);
+		if (r == 0)
+			r = write_file(paths[f], text, err, err_size);
+	}
+	for (size_t k = 0; k < n_runs; k++)
+		plot_run_free(&runs[k]);
+	plot_samples_free(&samples);
 	return r;
 }

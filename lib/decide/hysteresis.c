@@ -56,3 +56,16 @@ int hysteresis_step(const struct policy *p, struct hysteresis *h, int level,
 		h->clear[--to].running = false;
 	return to;
 }
+
+struct hysteresis_hold hysteresis_held(const struct policy *p, const struct hysteresis *h, int level)
+{
+	struct hysteresis_hold hold = { 0, false };
+	int n = (int)p->n_levels;
+	for (int l = n; l > level && l > 0; l--)
+		if (h->held[l - 1].running) {
+			hold.up = l;
+			break;
+		}
+	hold.down = level > 0 && level <= n && h->clear[level - 1].running;
+	return hold;
+}

@@ -40,3 +40,14 @@ void hysteresis_restart(struct hysteresis *h);
  * clear_for. The clear timers of levels above the returned level are stopped. */
 int hysteresis_step(const struct policy *p, struct hysteresis *h, int level,
                     const struct hysteresis_input *in);
+
+/* What h holds back after a step to level (hysteresis_step's result), as a plot shades it. */
+struct hysteresis_hold {
+	int up;    /* the highest level above level whose when holds while its for runs; 0: none */
+	bool down; /* level's clear condition holds while its clear_for runs */
+};
+
+/* The changes h's timers hold back at level: a when that holds above level can only be waiting for
+ * its for (an elapsed one would have stepped up), and a running clear timer of level itself only
+ * for its clear_for. Pure; all false for a policy without hysteresis (no timer runs). */
+struct hysteresis_hold hysteresis_held(const struct policy *p, const struct hysteresis *h, int level);

@@ -4,6 +4,7 @@
 #include "unit.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -132,12 +133,80 @@ static void test_refusals(void **state)
 	free(out);
 }
 
+/* The lines simulate prints (a summary not counted). */
+static size_t event_lines(const char *out)
+{
+	size_t n = 0;
+	for (const char *l = out; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		n += strncmp(l, "{\"event\"", 8) == 0;
+	return n;
+}
+
+/* The picture marks exactly the events printed (remaining only with all), in their order, and
+ * simulate_draw writes one file of each format; without out nothing is printed. */
+static void test_replay_marks_what_it_prints(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/memhook-sim-XXXXXX", svg[] = "/tmp/memhook-svg-XXXXXX", err[512];
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, trace_csv, strlen(trace_csv)), (ssize_t)strlen(trace_csv));
+	close(fd);
+	assert_true((fd = mkstemp(svg)) >= 0);
+	close(fd);
+	struct policy *p = NULL;
+	assert_int_equal(policy_parse(policy_json, strlen(policy_json), &p, err, sizeof(err)), 0);
+	for (int all = 0; all <= 1; all++) {
+		struct trace_reader tr;
+		struct plot_samples ps = { 0 };
+		struct plot_run run;
+		char *out = NULL;
+		size_t len = 0;
+		plot_run_init(&run, p, "p");
+		assert_int_equal(trace_reader_open(path, &tr, err, sizeof(err)), 0);
+		FILE *f = open_memstream(&out, &len);
+		assert_int_equal(simulate_replay(p, &tr, all, f, &ps, &run, err, sizeof(err)), 0);
+		fclose(f);
+		trace_reader_close(&tr);
+		assert_int_equal(ps.n, 7);
+		assert_int_equal(run.n, 7);
+		assert_int_equal(run.n_events, event_lines(out));
+		assert_int_equal(run.n_events,
+		                 all ? 9 : 5); /* entered 1 and 2, left 1, left 0, normal; 4 remaining */
+		assert_int_equal(run.events[all].kind,
+		                 EVENT_ENTERED); /* after the first remaining with all */
+		assert_int_equal(run.events[all].sample, 1);
+		assert_int_equal(run.level_usec[2], 4000000); /* 1 s to 5 s, as the summary */
+		free(out);
+		plot_run_free(&run);
+		plot_samples_free(&ps);
+	}
+	struct simulate_picture pic = { .svg_path = svg, .name = "policies/app.json", .compare = p };
+	assert_int_equal(simulate_draw(p, path, false, NULL, &pic, err, sizeof(err)), 0);
+	char buf[1 << 16];
+	fd = open(svg, O_RDONLY);
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_non_null(strstr(buf, "app.json against default policy"));
+	assert_non_null(strstr(buf, "data-policy=\"1\""));
+	/* a file that cannot be written: its name in err */
+	pic.svg_path = "/nonexistent/dir/x.svg";
+	assert_int_equal(simulate_draw(p, path, false, NULL, &pic, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "/nonexistent/dir/x.svg: "));
+	policy_free(p);
+	unlink(path);
+	unlink(svg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_event_sequence_and_summary),
 		cmocka_unit_test(test_all_with_every),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_replay_marks_what_it_prints),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

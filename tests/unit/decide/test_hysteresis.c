@@ -601,6 +601,47 @@ static void test_policy_keys(void **state)
 	policy_free(p);
 }
 
+/* hysteresis_held: a when waiting for its for holds the level up, a clear condition waiting for
+ * its clear_for holds it down; nothing once the change is made or the condition stops. */
+static void test_held_names_what_for_and_clear_for_hold_back(void **state)
+{
+	(void)state;
+	struct policy *up = parse(for_2s), *down = parse(clear_5s);
+	struct check_state st;
+	struct check_result r;
+	struct hysteresis_hold h;
+
+	check_state_init(&st);
+	check(up, &st, 50, 0, &r);
+	h = hysteresis_held(up, &st.hys, st.level);
+	assert_int_equal(h.up, 0);
+	assert_false(h.down);
+	check(up, &st, 5, 1 * SEC, &r); /* holds, for not elapsed */
+	h = hysteresis_held(up, &st.hys, st.level);
+	assert_int_equal(h.up, 1);
+	assert_false(h.down);
+	check(up, &st, 5, 3 * SEC, &r); /* entered: nothing held */
+	assert_string_equal(events_str(&r), "entered:1");
+	h = hysteresis_held(up, &st.hys, st.level);
+	assert_int_equal(h.up, 0);
+	assert_false(h.down);
+
+	check_state_init(&st);
+	check(down, &st, 5, 0, &r);
+	check(down, &st, 50, 1 * SEC, &r); /* cleared, clear_for not elapsed */
+	h = hysteresis_held(down, &st.hys, st.level);
+	assert_int_equal(h.up, 0);
+	assert_true(h.down);
+	check(down, &st, 5, 2 * SEC, &r); /* back below: nothing held */
+	assert_false(hysteresis_held(down, &st.hys, st.level).down);
+	check(down, &st, 50, 3 * SEC, &r);
+	check(down, &st, 50, 8 * SEC, &r);
+	assert_string_equal(events_str(&r), "left:0 normal:0");
+	assert_false(hysteresis_held(down, &st.hys, st.level).down);
+	policy_free(up);
+	policy_free(down);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -621,6 +662,7 @@ int main(void)
 		cmocka_unit_test(test_without_hysteresis_it_is_satella),
 		cmocka_unit_test(test_core_without_holds_is_highest_holding),
 		cmocka_unit_test(test_policy_keys),
+		cmocka_unit_test(test_held_names_what_for_and_clear_for_hold_back),
 	};
 	return cmocka_run_group_tests_name("hysteresis", tests, NULL, NULL);
 }
