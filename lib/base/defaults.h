@@ -234,6 +234,27 @@
 /* Connections the kernel queues before memhook accepts them (listen(2) backlog; SOMAXCONN is 4096
  * since Linux 5.4): memhook accepts at every wakeup, at its limit too, so the queue drains. */
 #define HTTP_LISTEN_BACKLOG 64
+/* ---- the event stream (GET /events: lib/output/event_stream.c) ---- */
+
+/* Recent events kept for a subscriber that reconnects with Last-Event-ID: at the default policy's
+ * pace (a step every few seconds) minutes of events; each is its SSE text (a payload is under
+ * 1 KiB), so at most about 256 KiB. */
+#define SSE_RING_EVENTS 256
+/* Subscribers at once; one more is answered 503. Streams are not counted against
+ * HTTP_CONNECTION_LIMIT (a scrape or a probe is never refused for them); each costs a descriptor
+ * and a few hundred bytes (the events are sent from the ring, not copied). */
+#define SSE_SUBSCRIBERS_MAX 128
+/* A subscriber further behind than this, in bytes not yet taken by its socket, when an event comes
+ * (or that has not taken the previous keep-alive by the next) is cut and counted: a slow reader
+ * costs memhook nothing and never holds the loop. 64 KiB is about 90 events. */
+#define SSE_BACKLOG_MAX_BYTES (64 * 1024)
+/* The socket send buffer of a stream (SO_SNDBUF; the kernel doubles it): with autotuning it
+ * could grow to megabytes, hiding a reader that stopped. */
+#define SSE_SNDBUF_BYTES (16 * 1024)
+/* A keep-alive comment (": ping") this often: proxies and load balancers close a stream idle for
+ * 60 s by default (nginx proxy_read_timeout, AWS ALB idle timeout). */
+#define SSE_PING_USEC (15 * USEC_PER_SEC)
+
 /* /healthz answers 200 while a check finished within this many check intervals (issue 12). */
 #define HEALTH_CHECK_INTERVALS 3
 
