@@ -51,6 +51,7 @@ struct metrics_view {
 	bool kube_events;
 	uint64_t kube_sent, kube_failed, kube_dropped;
 	uint64_t log_lines_dropped; /* log_lines_dropped(): stderr's reader did not take them */
+	bool pressure_watch;        /* the policy serves a memory-pressure socket: its counter is shown */
 	/* GET /events (struct event_stream_stats), shown when events_stream is set (--listen) */
 	bool events_stream;
 	uint64_t subscribers, subscribers_cut;
