@@ -255,6 +255,23 @@
  * 60 s by default (nginx proxy_read_timeout, AWS ALB idle timeout). */
 #define SSE_PING_USEC (15 * USEC_PER_SEC)
 
+/* ---- pressure_watch: systemd's memory-pressure socket (lib/actions/pressure_socket.c) ---- */
+
+/* Notifications at most this often by default: systemd's own default PSI trigger for a service is
+ * "some 200ms 2s" (sd_event_add_memory_pressure), which the kernel fires at most once per 2 s
+ * window; an app written for it expects no more. */
+#define PRESSURE_MIN_INTERVAL_DEFAULT_USEC (2 * USEC_PER_SEC)
+/* ... and no slower than this may be asked: a notification an hour late is none. */
+#define PRESSURE_MIN_INTERVAL_MAX_USEC (3600 * USEC_PER_SEC)
+/* Clients connected at once to one socket (one app has one or a few sd-event loops); one more is
+ * closed at once. */
+#define PRESSURE_CLIENTS_MAX 64
+/* What a client may write (MEMORY_PRESSURE_WRITE: a PSI trigger line, under 64 bytes), read and
+ * ignored per wakeup and in total; a client that writes more is closed. */
+#define PRESSURE_CLIENT_WRITE_MAX_BYTES 4096
+/* The path's length: sun_path holds 108 bytes with the NUL. */
+#define PRESSURE_PATH_MAX_CHARS 107
+
 /* /healthz answers 200 while a check finished within this many check intervals (issue 12). */
 #define HEALTH_CHECK_INTERVALS 3
 

@@ -301,6 +301,7 @@ static int install_policy(struct monitor *m, struct policy *p)
 		         level);
 	}
 	check_state_restart(p, &m->state); /* the level, clamped; every timer afresh */
+	dispatch_policy_installed(&m->dispatch, p->handlers, p->n_handlers);
 	return 0;
 }
 
