@@ -1,4 +1,4 @@
-/* Runs a handler's action for one event: webhook, signal, reclaim, exec or memory_high. It only acts and logs
+/* Runs a handler's action for one event (each kind's run row, action_run.h). It only acts and logs
  * what happened; a failure is logged with the handler's path and counted, never returned, so one
  * failing action never stops the others or the monitoring.
  *

@@ -136,7 +136,7 @@ static int server_open(struct pw_server *srv)
 		if (unlink(srv->path) < 0)
 			return -errno;
 	}
-	mode_t old = umask(0);
+	mode_t old = umask(srv->fifo ? 0 : 0111); /* bind makes the socket 0777 & ~umask */
 	int fd = -1, r = 0;
 	if (srv->fifo) {
 		if (mkfifo(srv->path, 0666) < 0)
