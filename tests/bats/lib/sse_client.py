@@ -3,10 +3,11 @@
 
 usage:
   sse_client.py one PORT OUT [LAST_EVENT_ID]
-      one subscriber; each event as a JSON line {"id", "event", "data"} appended to OUT as it
-      comes (comments as {"comment": text}); "open" into OUT.open once the headers came.
+      one subscriber; each event as a JSON line {"id", "event", "data", "t"} appended to OUT as it
+      comes (t: CLOCK_MONOTONIC seconds) (comments as {"comment": text}); "open" into OUT.open once the headers came.
   sse_client.py crowd PORT N OUT
-      N subscribers on one selector; each event as a line "CONN ID EVENT" in OUT; "N open" into
+      N subscribers on one selector; each event as a line "CONN ID EVENT LEVEL CLOCK_MONOTONIC"
+      in OUT; "N open" into
       OUT.open once every one had its headers.
   sse_client.py stuck PORT OUT
       one subscriber with a tiny receive buffer that never reads a byte; "open" into OUT once
@@ -17,6 +18,7 @@ import json
 import select
 import socket
 import sys
+import time
 
 
 def connect(port, last_id=None, rcvbuf=None):
@@ -84,6 +86,7 @@ def one(port, out, last_id):
                 return
             was_open = st.headers is not None
             for ev in st.feed(data):
+                ev["t"] = time.monotonic()
                 f.write(json.dumps(ev) + "\n")
             f.flush()
             if not was_open and st.headers is not None:
@@ -113,7 +116,8 @@ def crowd(port, n, out):
                 was_open = st.headers is not None
                 for ev in st.feed(data):
                     if "id" in ev:
-                        f.write("%d %s %s\n" % (i, ev["id"], ev.get("event")))
+                        level = json.loads(ev["data"]).get("level")
+                        f.write("%d %s %s %s %.6f\n" % (i, ev["id"], ev.get("event"), level, time.monotonic()))
                 f.flush()
                 if not was_open and st.headers is not None:
                     opened += 1
