@@ -94,6 +94,11 @@ for ev in evs:
 PY
 	wait_for 5 metric_is memhook_subscribers 1
 	[ "$(metric memhook_subscribers_cut_total)" = 0 ]
+	# a stop with a subscriber asleep on the stream: clean (the sanitizer build checks it)
+	memhook_stop
+	[ "$MH_RC" = 0 ]
+	wait_for 5 grep -q '"end": true' "$T/a.jsonl"
+	! grep -q Sanitizer "$T/memhook.log"
 }
 
 @test "a reconnect with Last-Event-ID gets exactly the missed events; beyond the ring, how many were lost" {
@@ -183,4 +188,7 @@ assert len(by) == 100
 for c, ids in by.items():
     assert ids == list(range(ids[0], ids[0] + len(ids))), (c, ids[:5])
 PY
+	memhook_stop
+	[ "$MH_RC" = 0 ]
+	! grep -q Sanitizer "$T/memhook.log"
 }
