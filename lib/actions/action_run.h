@@ -71,6 +71,9 @@ struct action_run_ops {
 	/* Logs and counts what j's write did, when its worker (worker.c) has reported. NULL: the kind
 	 * hands no write to a worker. */
 	void (*finish)(struct dispatch_job *j);
+	/* A policy was installed (at start and at each reload), with its handlers hs[0..n): sets up
+	 * what the kind serves before any event (pressure_watch: its sockets). NULL: nothing. */
+	void (*installed)(struct dispatch *d, const struct handler *hs, size_t n);
 	/* At stop, once the workers had their bounded wait: puts back what the kind left changed
 	 * (memory_high: memory.high, memory_high_restore.c). NULL: nothing to put back. */
 	void (*at_stop)(struct dispatch *d);

@@ -26,6 +26,13 @@ static const char *failure_text(int r)
 	}
 }
 
+void dispatch_policy_installed(struct dispatch *d, const struct handler *hs, size_t n)
+{
+	for (size_t k = 0; k < ARRAY_SIZE(action_runs); k++)
+		if (action_runs[k]->installed)
+			action_runs[k]->installed(d, hs, n);
+}
+
 void dispatch_count_failure(struct dispatch *d, enum action_kind kind, const char *tag, const char *what,
                             int r)
 {

@@ -1,4 +1,4 @@
-/* Runs a handler's action for one event: webhook, signal, reclaim, exec or memory_high. It only acts and logs
+/* Runs a handler's action for one event (each kind's run row, action_run.h). It only acts and logs
  * what happened; a failure is logged with the handler's path and counted, never returned, so one
  * failing action never stops the others or the monitoring.
  *
@@ -51,8 +51,9 @@ struct dispatch {
 	struct dispatch_job *side; /* running without holding the stream: detached, or past its hold */
 	int done_pipe[2];          /* reclaim workers write their finished job here (when pipe_open) */
 	bool pipe_open;
-	unsigned reclaims_running;     /* worker threads not reported yet (reclaim, memory_high) */
-	struct memory_high_state high; /* what memory.high held before memhook changed it */
+	unsigned reclaims_running;         /* worker threads not reported yet (reclaim, memory_high) */
+	struct memory_high_state high;     /* what memory.high held before memhook changed it */
+	struct pressure_sockets *pressure; /* pressure_watch's sockets; NULL until a policy names one */
 };
 
 /* One event being dispatched: what its actions need. The webhook body is built on first use and
@@ -70,6 +71,10 @@ void dispatch_action(struct dispatch *d, const struct handler *h, struct dispatc
 /* Level 0 is back: queues the restore of memory.high behind the ordered actions, when memhook
  * changed it (or a memory_high action is waiting). Nothing otherwise, and nothing in a dry run. */
 void dispatch_memory_high_normal(struct dispatch *d);
+
+/* The policy with handlers hs[0..n) is installed (at start, at each reload): each kind sets up
+ * what it serves before any event (action_run.h's installed). */
+void dispatch_policy_installed(struct dispatch *d, const struct handler *hs, size_t n);
 
 /* Frees what dispatching the event built. */
 void dispatch_event_done(struct dispatch_event *e);

@@ -234,6 +234,44 @@
 /* Connections the kernel queues before memhook accepts them (listen(2) backlog; SOMAXCONN is 4096
  * since Linux 5.4): memhook accepts at every wakeup, at its limit too, so the queue drains. */
 #define HTTP_LISTEN_BACKLOG 64
+/* ---- the event stream (GET /events: lib/output/event_stream.c) ---- */
+
+/* Recent events kept for a subscriber that reconnects with Last-Event-ID: at the default policy's
+ * pace (a step every few seconds) minutes of events; each is its SSE text (a payload is under
+ * 1 KiB), so at most about 256 KiB. */
+#define SSE_RING_EVENTS 256
+/* Subscribers at once; one more is answered 503. Streams are not counted against
+ * HTTP_CONNECTION_LIMIT (a scrape or a probe is never refused for them); each costs a descriptor
+ * and a few hundred bytes (the events are sent from the ring, not copied). */
+#define SSE_SUBSCRIBERS_MAX 128
+/* A subscriber further behind than this, in bytes not yet taken by its socket, when an event comes
+ * (or that has not taken the previous keep-alive by the next) is cut and counted: a slow reader
+ * costs memhook nothing and never holds the loop. 64 KiB is about 90 events. */
+#define SSE_BACKLOG_MAX_BYTES (64 * 1024)
+/* The socket send buffer of a stream (SO_SNDBUF; the kernel doubles it): with autotuning it
+ * could grow to megabytes, hiding a reader that stopped. */
+#define SSE_SNDBUF_BYTES (16 * 1024)
+/* A keep-alive comment (": ping") this often: proxies and load balancers close a stream idle for
+ * 60 s by default (nginx proxy_read_timeout, AWS ALB idle timeout). */
+#define SSE_PING_USEC (15 * USEC_PER_SEC)
+
+/* ---- pressure_watch: systemd's memory-pressure socket (lib/actions/pressure_socket.c) ---- */
+
+/* Notifications at most this often by default: systemd's own default PSI trigger for a service is
+ * "some 200ms 2s" (sd_event_add_memory_pressure), which the kernel fires at most once per 2 s
+ * window; an app written for it expects no more. */
+#define PRESSURE_MIN_INTERVAL_DEFAULT_USEC (2 * USEC_PER_SEC)
+/* ... and no slower than this may be asked: a notification an hour late is none. */
+#define PRESSURE_MIN_INTERVAL_MAX_USEC (3600 * USEC_PER_SEC)
+/* Clients connected at once to one socket (one app has one or a few sd-event loops); one more is
+ * closed at once. */
+#define PRESSURE_CLIENTS_MAX 64
+/* What a client may write (MEMORY_PRESSURE_WRITE: a PSI trigger line, under 64 bytes), read and
+ * ignored per wakeup and in total; a client that writes more is closed. */
+#define PRESSURE_CLIENT_WRITE_MAX_BYTES 4096
+/* The path's length: sun_path holds 108 bytes with the NUL. */
+#define PRESSURE_PATH_MAX_CHARS 107
+
 /* /healthz answers 200 while a check finished within this many check intervals (issue 12). */
 #define HEALTH_CHECK_INTERVALS 3
 

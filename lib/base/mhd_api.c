@@ -24,6 +24,10 @@ int mhd_api_load(char *err, size_t err_size)
 		SYM(destroy_response),
 		SYM(add_connection),
 		SYM(get_connection_values),
+		SYM(lookup_connection_value),
+		SYM(create_response_from_callback),
+		SYM(suspend_connection),
+		SYM(resume_connection),
 #undef SYM
 	};
 	if (mhd_handle)

@@ -29,6 +29,13 @@ struct mhd_api {
 	                                  const struct sockaddr *addr, socklen_t addrlen);
 	int (*get_connection_values)(struct MHD_Connection *connection, enum MHD_ValueKind kind,
 	                             MHD_KeyValueIterator iterator, void *iterator_cls);
+	const char *(*lookup_connection_value)(struct MHD_Connection *connection, enum MHD_ValueKind kind,
+	                                       const char *key);
+	struct MHD_Response *(*create_response_from_callback)(uint64_t size, size_t block_size,
+	                                                      MHD_ContentReaderCallback crc, void *crc_cls,
+	                                                      MHD_ContentReaderFreeCallback crfc);
+	void (*suspend_connection)(struct MHD_Connection *connection);
+	void (*resume_connection)(struct MHD_Connection *connection);
 };
 
 /* Filled by mhd_api_load(); all NULL before. */

@@ -47,13 +47,15 @@ enum cond_kind { COND_KIND_LIST(COND_KIND_VALUE) COND_KINDS };
  * logs and metrics, its schema row action_schema_<name> (lib/policy/action_*.c) and its run row
  * action_run_<name> (lib/actions/action_run_<name>.c); lib/policy/handler.c and
  * lib/actions/action_run.c make their tables from this list. memory_high sets memory.high (v2),
- * restored on normal and at exit. */
-#define ACTION_KIND_LIST(X) \
-	X(WEBHOOK, webhook) \
-	X(SIGNAL, signal)   \
-	X(RECLAIM, reclaim) \
-	X(EXEC, exec)       \
-	X(MEMORY_HIGH, memory_high)
+ * restored on normal and at exit; pressure_watch makes the clients of a memory-pressure socket
+ * readable. */
+#define ACTION_KIND_LIST(X)         \
+	X(WEBHOOK, webhook)         \
+	X(SIGNAL, signal)           \
+	X(RECLAIM, reclaim)         \
+	X(EXEC, exec)               \
+	X(MEMORY_HIGH, memory_high) \
+	X(PRESSURE_WATCH, pressure_watch)
 
 #define ACTION_KIND_VALUE(NAME, name) ACTION_##NAME,
 enum action_kind { ACTION_KIND_LIST(ACTION_KIND_VALUE) ACTION_KINDS };

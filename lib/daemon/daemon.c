@@ -15,13 +15,15 @@
 #include "base/log.h"
 #include "base/loop.h"
 #include "base/util.h"
+#include "output/event_stream.h"
 #include "output/http_server.h"
 #include "output/metrics.h"
 
 struct daemon {
 	struct loop *loop;
 	struct monitor *monitor;
-	struct http_server *http; /* --listen; NULL: off */
+	struct http_server *http;    /* --listen; NULL: off */
+	struct event_stream *stream; /* GET /events, with --listen */
 	int signal_fd;
 	bool paused;   /* SIGUSR2 */
 	bool stop_now; /* a second SIGTERM/SIGINT: no more grace */
@@ -117,6 +119,11 @@ static void route_metrics(void *userdata, struct http_reply *ret)
 	struct sample scratch;
 	struct metrics_view v;
 	monitor_metrics_view(d->monitor, &scratch, &v);
+	struct event_stream_stats st;
+	event_stream_get_stats(d->stream, &st);
+	v.events_stream = true;
+	v.subscribers = st.subscribers;
+	v.subscribers_cut = st.cut;
 	ret->body = metrics_format(&v, &ret->len);
 	ret->status = 200;
 	ret->content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -144,22 +151,73 @@ static void route_readyz(void *userdata, struct http_reply *ret)
 	plain(ret, monitor_ready(d->monitor), "the target is not found\n");
 }
 
-static const struct http_route http_routes[] = {
-	{ "/metrics", route_metrics },
-	{ "/healthz", route_healthz },
-	{ "/readyz", route_readyz },
+/* GET /events: a subscriber of the event stream per connection. */
+static int events_open(void *userdata, struct http_stream *st, void **ret_cls)
+{
+	struct daemon *d = userdata;
+	struct event_sub *sub;
+	int r = event_stream_subscribe(d->stream, st, http_stream_header(st, "Last-Event-ID"), &sub);
+	if (r < 0)
+		return r;
+	*ret_cls = sub;
+	return 0;
+}
+
+static size_t events_read(void *userdata, void *cls, char *buf, size_t max)
+{
+	struct daemon *d = userdata;
+	return event_stream_read(d->stream, cls, buf, max);
+}
+
+static void events_closed(void *userdata, void *cls)
+{
+	struct daemon *d = userdata;
+	event_stream_unsubscribe(d->stream, cls);
+}
+
+static const struct http_stream_source events_source = {
+	.content_type = "text/event-stream; charset=utf-8",
+	.open = events_open,
+	.read = events_read,
+	.closed = events_closed,
 };
 
-static int start_http(struct daemon *d, const char *listen)
+static void events_wake(void *conn)
+{
+	http_stream_wake(conn);
+}
+
+static void events_cut(void *conn)
+{
+	http_stream_cut(conn);
+}
+
+static const struct event_stream_transport events_transport = { .wake = events_wake, .cut = events_cut };
+
+static const struct http_route http_routes[] = {
+	{ "/metrics", route_metrics, NULL },
+	{ "/healthz", route_healthz, NULL },
+	{ "/readyz", route_readyz, NULL },
+	{ "/events", NULL, &events_source },
+};
+
+static int start_http(struct daemon *d, const char *listen, const char *instance)
 {
 	char err[512];
+	d->stream = event_stream_new(d->loop, instance, &events_transport);
+	if (!d->stream) {
+		log_error("--listen: %s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	monitor_set_event_stream(d->monitor, d->stream);
 	int r = http_server_new(d->loop, listen, http_routes, ARRAY_SIZE(http_routes), d, &d->http, err,
 	                        sizeof(err));
 	if (r < 0) {
 		log_error("--listen: %s", err);
 		return r;
 	}
-	log_info("listening on http://%s (/metrics, /healthz, /readyz)", http_server_address(d->http));
+	log_info("listening on http://%s (/metrics, /healthz, /readyz, /events)",
+	         http_server_address(d->http));
 	return 0;
 }
 
@@ -210,7 +268,7 @@ static int daemon_setup(struct daemon *d, const struct daemon_config *cfg, struc
 		log_error("event loop: %s", strerror(-r));
 		return r;
 	}
-	if (cfg->listen && (r = start_http(d, cfg->listen)) < 0)
+	if (cfg->listen && (r = start_http(d, cfg->listen, cfg->monitor.origin->instance)) < 0)
 		return r;
 	log_on_backlog(on_log_backlog, d);
 	return 0;
@@ -219,7 +277,9 @@ static int daemon_setup(struct daemon *d, const struct daemon_config *cfg, struc
 static void daemon_teardown(struct daemon *d)
 {
 	log_on_backlog(NULL, NULL);
-	http_server_free(d->http);
+	http_server_free(d->http); /* its streams' subscribers leave the event stream */
+	monitor_set_event_stream(d->monitor, NULL);
+	event_stream_free(d->stream);
 	monitor_free(d->monitor);
 	if (d->signal_fd >= 0)
 		close(d->signal_fd);

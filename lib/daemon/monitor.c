@@ -22,6 +22,7 @@
 #include "delivery/kube_events.h"
 #include "delivery/webhook.h"
 #include "kernel/probes.h"
+#include "output/event_stream.h"
 
 /* ---- emitting a check's events ---- */
 
@@ -83,6 +84,14 @@ static void emit(struct monitor *m, const struct event *ev, const struct sample 
 		.sample = s,
 	};
 	struct dispatch_event de = { .ctx = &ctx, .target = t };
+	if (m->stream) { /* the body built once, for the stream and the webhooks */
+		const struct event_kind_row *row = event_kind_row(ev->kind);
+		de.body = payload_build_json(&ctx, &de.body_len);
+		if (!de.body ||
+		    event_stream_publish(m->stream, ctx.seq, row ? row->name : "?", de.body, de.body_len) < 0)
+			log_warn("event stream: event %llu not published: %s", (unsigned long long)ctx.seq,
+			         strerror(ENOMEM));
+	}
 	for (size_t i = 0; i < p->n_handlers; i++)
 		if (m->handlers[i].fires)
 			dispatch_action(&m->dispatch, &p->handlers[i], &de);
@@ -104,7 +113,10 @@ static void emit_result(struct monitor *m, struct check_result *r)
 		m->state.level = ev->level;
 		if (ev->kind == EVENT_NORMAL) /* before normal's own actions */
 			dispatch_memory_high_normal(&m->dispatch);
-		if (!select_handlers(m, ev))
+		/* the stream takes what --webhook takes, numbered as if a handler took it */
+		const struct event_kind_row *row = event_kind_row(ev->kind);
+		bool streamed = m->stream && row && row->webhook;
+		if (!select_handlers(m, ev) && !streamed)
 			continue;
 		if (s && !m->host.fresh && sampler_host_refresh(&m->host, &r->sample) < 0)
 			log_debug("meminfo unreadable; the event carries the last host figures");
@@ -289,6 +301,7 @@ static int install_policy(struct monitor *m, struct policy *p)
 		         level);
 	}
 	check_state_restart(p, &m->state); /* the level, clamped; every timer afresh */
+	dispatch_policy_installed(&m->dispatch, p->handlers, p->n_handlers);
 	return 0;
 }
 
@@ -339,6 +352,12 @@ void monitor_reload(struct monitor *m)
 		m->reload_pending = true;
 	else
 		apply_reload(m);
+}
+
+void monitor_set_event_stream(struct monitor *m, struct event_stream *es)
+{
+	if (m)
+		m->stream = es;
 }
 
 void monitor_set_paused(struct monitor *m, bool paused)

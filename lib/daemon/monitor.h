@@ -51,6 +51,11 @@ void monitor_reload(struct monitor *m);
 /* Pauses or resumes evaluation (SIGUSR2); a resumed check starts every timer afresh. */
 void monitor_set_paused(struct monitor *m, bool paused);
 
+struct event_stream;
+/* Every event of the --webhook set is numbered from now on, and every numbered event is published
+ * to es (GET /events), which the caller keeps until it sets NULL. NULL m ok. */
+void monitor_set_event_stream(struct monitor *m, struct event_stream *es);
+
 /* The present target's cgroup path, NULL while it is missing. */
 const char *monitor_target_path(const struct monitor *m);
 /* Writes the target's memory breakdown to out (SIGUSR1). Returns 0, -ENOENT when the target is

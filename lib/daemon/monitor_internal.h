@@ -29,6 +29,7 @@ struct monitor {
 	struct loop *loop;              /* the caller's: it outlives the monitor */
 	struct dispatch dispatch;       /* the actions: webhooks, children, failure count */
 	struct kube_events *kube;       /* --kubernetes-events; NULL: off */
+	struct event_stream *stream;    /* GET /events (--listen); NULL: off */
 	struct sampler_host host;
 	struct watch watch; /* the target and its wakeups */
 	int timer_fd;

@@ -98,6 +98,7 @@ void monitor_metrics_view(struct monitor *m, struct sample *scratch, struct metr
 		.webhook_dropped = st.dropped,
 		.webhook_queue_length = webhook_pending(m->dispatch.webhooks),
 		.log_lines_dropped = log_lines_dropped(),
+		.pressure_watch = m->dispatch.pressure != NULL, /* served since a policy named one */
 	};
 	for (size_t l = 0; l <= ret->n_levels && l <= POLICY_MAX_LEVELS; l++)
 		ret->level_names[l] = policy_level_name(m->policy, (int)l);

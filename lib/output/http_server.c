@@ -28,6 +28,7 @@ struct http_conn {
 	uint64_t deadline_usec; /* a whole request must have come by then */
 	bool answering;         /* a request was answered and the answer is being sent */
 	bool cut;               /* shut down (deadline, or to make room): MHD closes it */
+	bool stream;            /* a streaming answer: no deadline, not counted in the limits */
 	struct sockaddr_storage addr;
 	char peer[INET6_ADDRSTRLEN + 8];
 	struct http_conn *next;
@@ -44,7 +45,23 @@ struct http_server {
 	size_t n_routes;
 	void *userdata;
 	struct http_conn *conns;
+	struct http_stream *streams;
+	bool stopping;
 	char address[INET6_ADDRSTRLEN + 8];
+};
+
+/* One streaming answer (struct http_stream_source): from the request to libmicrohttpd's release
+ * of the answer. */
+struct http_stream {
+	struct http_server *s;
+	struct MHD_Connection *c;
+	const struct http_stream_source *src;
+	void *cls;      /* the source's */
+	bool opened;    /* src->open succeeded: closed() is owed */
+	bool suspended; /* out of MHD's work until woken */
+	bool cut;
+	int fd;
+	struct http_stream *next;
 };
 
 /* ---- the address ---- */
@@ -208,6 +225,131 @@ static const char *bad_request(struct MHD_Connection *c, void *req_cls)
 	return cl.conflict ? lengths_disagree : NULL;
 }
 
+/* ---- streams ---- */
+
+static void stream_unlink(struct http_stream *st)
+{
+	for (struct http_stream **pp = &st->s->streams; *pp; pp = &(*pp)->next)
+		if (*pp == st) {
+			*pp = st->next;
+			return;
+		}
+}
+
+/* libmicrohttpd asks for the next bytes: the source's, or a sleep until http_stream_wake. */
+static ssize_t stream_reader(void *cls, uint64_t pos _unused_, char *buf, size_t max)
+{
+	struct http_stream *st = cls;
+	if (st->cut)
+		return MHD_CONTENT_READER_END_WITH_ERROR; /* MHD closes the connection */
+	size_t n = st->src->read(st->s->userdata, st->cls, buf, max);
+	if (n)
+		return (ssize_t)n;
+	/* 0 would have MHD ask again at once, for ever (external epoll): it sleeps instead */
+	mhd_api.suspend_connection(st->c);
+	st->suspended = true;
+	return 0;
+}
+
+/* The answer is released: the connection is done with it. */
+static void stream_free(void *cls)
+{
+	struct http_stream *st = cls;
+	if (st->opened)
+		st->src->closed(st->s->userdata, st->cls);
+	stream_unlink(st);
+	free(st);
+}
+
+const char *http_stream_header(struct http_stream *st, const char *name)
+{
+	return mhd_api.lookup_connection_value(st->c, MHD_HEADER_KIND, name);
+}
+
+static void kick(struct http_server *s);
+
+void http_stream_wake(struct http_stream *st)
+{
+	if (!st->suspended)
+		return;
+	st->suspended = false;
+	mhd_api.resume_connection(st->c);
+	kick(st->s);
+}
+
+void http_stream_cut(struct http_stream *st)
+{
+	if (st->cut)
+		return;
+	st->cut = true;
+	if (st->fd >= 0) {
+		/* its unsent bytes are dropped: a reset, not a FIN queued behind them that a reader
+		 * which stopped would never see */
+		struct linger abort_close = { .l_onoff = 1, .l_linger = 0 };
+		(void)setsockopt(st->fd, SOL_SOCKET, SO_LINGER, &abort_close, sizeof(abort_close));
+		shutdown(st->fd, SHUT_RDWR);
+	}
+	if (st->suspended) {
+		st->suspended = false;
+		mhd_api.resume_connection(st->c); /* the reader answers the end */
+		kick(st->s);
+	}
+}
+
+static enum MHD_Result answer(struct MHD_Connection *c, unsigned status, const char *content_type, void *body,
+                              size_t len, enum MHD_ResponseMemoryMode mode);
+
+/* A stream route's answer: 200 and the source's bytes as they come (chunked), or 503 / 400 when
+ * the source will not open. HEAD: the headers only. */
+static enum MHD_Result start_stream(struct http_server *s, struct MHD_Connection *c,
+                                    const struct http_stream_source *src, bool head)
+{
+	static const char text[] = "text/plain; charset=utf-8";
+	static const char busy[] = "too many subscribers\n";
+	static const char bad[] = "bad request: Last-Event-ID is not a number\n";
+	if (head)
+		return answer(c, MHD_HTTP_OK, src->content_type, (char *)"", 0, MHD_RESPMEM_PERSISTENT);
+	const union MHD_ConnectionInfo *ci =
+	        mhd_api.get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct http_conn *hc = ci ? ci->socket_context : NULL;
+	struct http_stream *st = calloc(1, sizeof(*st));
+	if (!st)
+		return MHD_NO;
+	*st = (struct http_stream){ .s = s, .c = c, .src = src, .fd = hc ? hc->fd : -1 };
+	int r = src->open(s->userdata, st, &st->cls);
+	if (r < 0) {
+		free(st);
+		if (r == -EBUSY)
+			return answer(c, MHD_HTTP_SERVICE_UNAVAILABLE, text, (char *)busy, strlen(busy),
+			              MHD_RESPMEM_PERSISTENT);
+		if (r == -EINVAL)
+			return answer(c, MHD_HTTP_BAD_REQUEST, text, (char *)bad, strlen(bad),
+			              MHD_RESPMEM_PERSISTENT);
+		return MHD_NO;
+	}
+	st->opened = true;
+	st->next = s->streams;
+	s->streams = st;
+	struct MHD_Response *resp =
+	        mhd_api.create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_reader, st, stream_free);
+	if (!resp) {
+		stream_free(st);
+		return MHD_NO;
+	}
+	if (hc) {
+		hc->stream = true;
+		hc->answering = true;
+		int sndbuf = SSE_SNDBUF_BYTES; /* no autotuning: a reader that stopped shows */
+		(void)setsockopt(hc->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	}
+	mhd_api.add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, src->content_type);
+	mhd_api.add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	mhd_api.add_response_header(resp, "X-Accel-Buffering", "no"); /* nginx: pass each event on */
+	enum MHD_Result ok = mhd_api.queue_response(c, MHD_HTTP_OK, resp);
+	mhd_api.destroy_response(resp); /* stream_free when the connection lets it go */
+	return ok;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                                   const char *version _unused_, const char *upload_data _unused_,
                                   size_t *upload_data_size _unused_, void **req_cls)
@@ -227,6 +369,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	for (size_t i = 0; i < s->n_routes; i++) {
 		if (strcmp(url, s->routes[i].path) != 0)
 			continue;
+		if (s->routes[i].stream)
+			return start_stream(s, c, s->routes[i].stream,
+			                    strcmp(method, MHD_HTTP_METHOD_HEAD) == 0);
 		struct http_reply reply = { .status = MHD_HTTP_INTERNAL_SERVER_ERROR, .content_type = text };
 		s->routes[i].fn(s->userdata, &reply);
 		if (!reply.body)
@@ -296,7 +441,7 @@ static uint64_t cut_late(struct http_server *s, uint64_t now)
 {
 	uint64_t next = UINT64_MAX;
 	for (struct http_conn *hc = s->conns; hc; hc = hc->next) {
-		if (hc->cut)
+		if (hc->cut || hc->stream)
 			continue;
 		if (hc->deadline_usec <= now) {
 			log_debug("http: closing the connection from %s: no whole request within %llu s",
@@ -343,7 +488,8 @@ static int make_room_for_fd(struct http_server *s)
 {
 	struct http_conn *oldest = NULL;
 	for (struct http_conn *hc = s->conns; hc; hc = hc->next)
-		if (!hc->cut && !hc->answering && (!oldest || hc->deadline_usec <= oldest->deadline_usec))
+		if (!hc->cut && !hc->answering && !hc->stream &&
+		    (!oldest || hc->deadline_usec <= oldest->deadline_usec))
 			oldest = hc;
 	if (!oldest)
 		return 0;
@@ -363,7 +509,7 @@ static int make_room(struct http_server *s, const struct sockaddr_storage *addr)
 	struct http_conn *oldest_all = NULL, *oldest_host = NULL;
 	/* newest first: "<=" leaves the oldest of equal deadlines */
 	for (struct http_conn *hc = s->conns; hc; hc = hc->next) {
-		if (hc->cut)
+		if (hc->cut || hc->stream)
 			continue;
 		bool host = same_host(&hc->addr, addr);
 		n_all++;
@@ -477,6 +623,18 @@ static void on_timer(struct loop *l _unused_, void *userdata)
 	service(s);
 }
 
+/* A resumed connection is MHD's to process at its next run, which nothing else may bring soon (in
+ * external epoll mode MHD's ITC did not wake its epoll fd: seen with 0.9.75): the timer now, once
+ * for however many streams a publish woke. */
+static void kick(struct http_server *s)
+{
+	if (s->stopping)
+		return;
+	if (s->timer)
+		loop_cancel_timer(s->loop, s->timer);
+	s->timer = loop_add_timer(s->loop, 0, on_timer, s);
+}
+
 static void on_ready(struct loop *l _unused_, int fd _unused_, uint32_t events _unused_, void *userdata)
 {
 	service(userdata);
@@ -523,9 +681,10 @@ int http_server_new(struct loop *l, const char *listen, const struct http_route 
 	 * (make_room). MHD's own limit is a backstop twice as high: a connection shut down to make
 	 * room still counts for MHD until its next run closes it. */
 	s->daemon = mhd_api.start_daemon(
-	        MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, s,
-	        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, /* first: else MHD warns on stderr */
-	        MHD_OPTION_CONNECTION_LIMIT, (unsigned)(2 * HTTP_CONNECTION_LIMIT),
+	        MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME, 0,
+	        NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+	        s, /* first: else MHD warns on stderr */
+	        MHD_OPTION_CONNECTION_LIMIT, (unsigned)(2 * HTTP_CONNECTION_LIMIT + SSE_SUBSCRIBERS_MAX),
 	        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT_SEC,
 	        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY_LIMIT_BYTES,
 	        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
@@ -569,6 +728,10 @@ void http_server_free(struct http_server *s)
 		loop_del_fd(s->loop, s->listen_fd);
 		close(s->listen_fd);
 	}
+	/* MHD must not stop with a connection suspended (microhttpd.h): each is woken to its end */
+	s->stopping = true;
+	for (struct http_stream *st = s->streams; st; st = st->next)
+		http_stream_cut(st);
 	if (s->daemon)
 		mhd_api.stop_daemon(s->daemon); /* closes the connections (each notified) */
 	for (struct http_conn *hc = s->conns, *n; hc; hc = n) {

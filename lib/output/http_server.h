@@ -6,7 +6,8 @@
  * request makes room for the new one), idle time, time to send a whole request (slowloris), memory
  * per connection (lib/base/defaults.h). GET and HEAD only (405 otherwise), unknown paths 404, garbage
  * 400 (MHD's own answer), and 400 for an encoded NUL in the path or Content-Length headers that
- * disagree. */
+ * disagree. A stream route (GET /events) answers for as long as its source has something: such a
+ * connection is bounded by the source, not by the limits above, and never counted in them. */
 #pragma once
 
 #include <stdbool.h>
@@ -26,10 +27,34 @@ struct http_reply {
 
 typedef void (*http_route_fn)(void *userdata, struct http_reply *ret);
 
+/* A streaming answer (GET only; HEAD gets its headers): the server's handle of one connection. */
+struct http_stream;
+
+/* The source of a stream route's bytes. */
+struct http_stream_source {
+	const char *content_type;
+	/* A GET came: opens the source for st (http_stream_header reads its headers). Returns 0 with
+	 * the source's own pointer in ret_cls, -EBUSY (503: too many), -EINVAL (400), -ENOMEM. */
+	int (*open)(void *userdata, struct http_stream *st, void **ret_cls);
+	/* Copies up to max bytes to send next into buf; 0: nothing now (the connection sleeps, out of
+	 * libmicrohttpd's work, until http_stream_wake). */
+	size_t (*read)(void *userdata, void *cls, char *buf, size_t max);
+	/* The connection is gone (the client left, it was cut, or the server stops). */
+	void (*closed)(void *userdata, void *cls);
+};
+
 struct http_route {
 	const char *path; /* exact, without the query string */
 	http_route_fn fn;
+	const struct http_stream_source *stream; /* instead of fn: a streaming answer */
 };
+
+/* The value of request header name on st's connection, or NULL. */
+const char *http_stream_header(struct http_stream *st, const char *name);
+/* st's source has bytes to send: it is read again. */
+void http_stream_wake(struct http_stream *st);
+/* Closes st's connection (its closed() comes when libmicrohttpd lets it go). */
+void http_stream_cut(struct http_stream *st);
 
 /* Parses --listen's "ADDR:PORT": "127.0.0.1:9100", "0.0.0.0:9100", ":9100" (every IPv4 address),
  * "[::]:9100", "[::1]:9100" (numeric addresses: no name is resolved); port 0 picks a free port.

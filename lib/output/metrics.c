@@ -139,6 +139,16 @@ static void write_counters(FILE *f, const struct metrics_view *v)
 	single_u64(f, "memhook_log_lines_dropped_total", "counter",
 	           "Log lines dropped because stderr's reader did not take them in time.",
 	           v->log_lines_dropped);
+	if (v->pressure_watch)
+		single_u64(f, "memhook_pressure_notifications_total", "counter",
+		           "Clients of a pressure_watch socket or FIFO made readable by a handler firing.",
+		           c->pressure_notifications);
+	if (v->events_stream) {
+		single_u64(f, "memhook_subscribers", "gauge", "Subscribers of GET /events connected now.",
+		           v->subscribers);
+		single_u64(f, "memhook_subscribers_cut_total", "counter",
+		           "Subscribers of GET /events cut for falling too far behind.", v->subscribers_cut);
+	}
 	if (v->kube_events) {
 		family(f, "memhook_kubernetes_events_total", "counter",
 		       "Kubernetes Events by outcome: ok (created, or its series patched), failed, dropped.");

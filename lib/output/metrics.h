@@ -21,6 +21,8 @@ struct metrics {
 	/* actions done by dispatch (webhooks: only those that failed before being queued; the queue's
 	 * own outcomes come from its statistics, struct metrics_view) */
 	uint64_t actions[ACTION_KINDS][ACTION_RESULTS];
+	/* pressure_watch: a client of a memory-pressure socket (or a FIFO) made readable */
+	uint64_t pressure_notifications;
 };
 
 /* Counts an event's level step: entered L is up at L, left L is down at L (ev->previous_level).
@@ -49,6 +51,10 @@ struct metrics_view {
 	bool kube_events;
 	uint64_t kube_sent, kube_failed, kube_dropped;
 	uint64_t log_lines_dropped; /* log_lines_dropped(): stderr's reader did not take them */
+	bool pressure_watch;        /* the policy serves a memory-pressure socket: its counter is shown */
+	/* GET /events (struct event_stream_stats), shown when events_stream is set (--listen) */
+	bool events_stream;
+	uint64_t subscribers, subscribers_cut;
 };
 
 /* The text exposition of v with HELP and TYPE lines, NUL-terminated, malloc'ed; its length

@@ -22,7 +22,7 @@ struct action_ops {
 };
 
 /* The rows, one per kind of names.h's list (lib/policy/action_webhook.c; lib/policy/action_schema.c
- * for signal, reclaim and exec; lib/policy/action_memory_high.c). */
+ * for signal, reclaim and exec; lib/policy/action_memory_high.c; lib/policy/action_pressure_watch.c). */
 #define ACTION_SCHEMA_DECLARE(NAME, name) extern const struct action_ops action_schema_##name;
 ACTION_KIND_LIST(ACTION_SCHEMA_DECLARE)
 #undef ACTION_SCHEMA_DECLARE

@@ -1,6 +1,7 @@
 /* Handlers: an event (and optionally a level and a rate) mapped to one action, whose schema comes
  * from the action table. */
 #include <cjson/cJSON.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "policy/action.h"
@@ -88,8 +89,16 @@ int handler_parse(struct policy_ctx *c, const cJSON *j, const char *path, struct
 			                 action_kind_name((enum action_kind)k));
 		first = k;
 	}
-	if (first < 0)
-		return want_fail(w, path, "needs one action: webhook, signal, reclaim, exec or memory_high");
+	if (first < 0) { /* "webhook, signal, ... or memory_high", from the table */
+		char names[256] = "";
+		for (int k = 0; k < ACTION_KINDS; k++)
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+			         k == 0                  ? ""
+			         : k == ACTION_KINDS - 1 ? " or "
+			                                 : ", ",
+			         action_kind_name((enum action_kind)k));
+		return want_fail(w, path, "needs one action: %s", names);
+	}
 
 	h->action = (enum action_kind)first;
 	const char *name = action_kind_name(h->action);

@@ -373,6 +373,7 @@ void policy_free(struct policy *p)
 		free(h->webhook.secret_env);
 		free(h->webhook.signature_header);
 		strv_free(h->exec.argv);
+		free(h->pressure_watch.path);
 	}
 	free(p->handlers);
 	for (size_t i = 0; i < p->n_probes; i++)

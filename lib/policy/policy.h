@@ -138,6 +138,13 @@ struct exec_cfg {
 	bool detach;           /* runs at once beside the ordered actions, holding none back */
 };
 
+/* pressure_watch: systemd's memory-pressure protocol served at path (lib/actions/pressure_socket.h) */
+struct pressure_watch_cfg {
+	char *path;                 /* absolute: an AF_UNIX stream socket, or a FIFO */
+	bool fifo;                  /* a FIFO instead of a socket */
+	uint64_t min_interval_usec; /* notifications at most this often; a firing within waits */
+};
+
 struct handler {
 	char *path; /* "handlers[3]" */
 	enum event_kind on;
@@ -149,6 +156,7 @@ struct handler {
 	struct reclaim_cfg reclaim;
 	struct exec_cfg exec;
 	struct memory_high_cfg memory_high;
+	struct pressure_watch_cfg pressure_watch;
 };
 
 struct policy {

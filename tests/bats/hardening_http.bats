@@ -22,6 +22,9 @@ CONNS() { python3 "$HERE_LIB/http_conns.py" "$@"; }
 
 # listen_start: memhook on a free loopback port, checking every 100 ms; sets PORT.
 listen_start() {
+	# emptied first: memhook_start truncates it in the background, after which the last run's
+	# "listening on" line could still have been matched and then gone
+	: > "$T/memhook.log"
 	memhook_start --listen 127.0.0.1:0 --policy "$T/p.json" --cgroup "$T/cg" --proc-root "$T/proc"
 	wait_for 10 log_has 'listening on http://127\.0\.0\.1:[0-9]+ '
 	PORT="$(grep -Eo 'http://127\.0\.0\.1:[0-9]+' "$T/memhook.log" | head -n 1)"

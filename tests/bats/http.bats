@@ -83,7 +83,7 @@ JSON
 	# v1: memory.oom_control has oom_kill only; no PSI
 	[ "$(metric 'memhook_target_memory_events_total{event="oom_kill"}')" = 0 ]
 	! grep -q 'event="high"' "$T/metrics.txt"
-	! grep -q pressure "$T/metrics.txt"
+	! grep -q memhook_target_pressure "$T/metrics.txt"
 	[ "$(metric 'memhook_actions_total{action="webhook",result="failed"}')" = 0 ]
 	[ "$(metric memhook_webhook_queue_length)" = 0 ]
 	# checks go on between scrapes

@@ -43,6 +43,10 @@ PARSER_ONLY = {
     "trend-count": "at most 8 trend conditions in the whole policy: a count across the tree, not in one array",
     "header-signature-clash": "a header named as the handler's signature_header (default X-Memhook-Signature): a "
                               "header name compared with another key's value",
+    "pressure-min-interval-bound": "a pressure_watch's min_interval is at most 1h: a bound on a duration's "
+                                   "value in any of five units; a regex sees digits, not values",
+    "pressure-path-kind": "two pressure_watch handlers on one path must agree on socket or FIFO: a value "
+                          "compared with another handler's",
     "min-interval-bound": "min_interval is at most check_interval (1s when absent): a bound between two keys' "
                           "duration values in any of five units",
 }
@@ -350,6 +354,7 @@ def gen_handlers():
         "reclaim": "64Mi",
         "exec": ["/bin/true"],
         "memory_high": "80%",
+        "pressure_watch": "/tmp/memhook-contract.sock",
     }
     events = ["entered", "left", "remaining", "normal", "target_lost", "target_found", "oom_kill", "limit_changed"]
     for ev in events:
@@ -407,6 +412,27 @@ def gen_handlers():
     case("memory_high object empty", with_handler({"on": "entered", "memory_high": {}}))
     case("memory_high object unknown key", with_handler({"on": "entered", "memory_high": {"amount": "5%", "x": 1}}))
     case("memory_high and reclaim", with_handler({"on": "entered", "memory_high": "5%", "reclaim": "5%"}))
+    # pressure_watch, short and object form
+    sock = "/tmp/memhook-contract.sock"
+    for v in [sock, "/" + "a" * 106, {"path": sock}, {"path": sock, "fifo": True}, {"path": sock, "fifo": False},
+              {"path": sock, "min_interval": "0s"}, {"path": sock, "min_interval": "1h"},
+              {"path": sock, "min_interval": "3600000ms"}, {"path": sock, "fifo": True, "min_interval": "250ms"}]:
+        case("pressure_watch=%r" % (v,), with_handler({"on": "entered", "pressure_watch": v}))
+    for v in ["", "relative.sock", "/" + "a" * 107, "/a\u0000b", 1, None, True, [], {}, {"fifo": True},
+              {"path": ""}, {"path": "x"}, {"path": sock, "fifo": 1}, {"path": sock, "fifo": "yes"},
+              {"path": sock, "min_interval": "1"}, {"path": sock, "min_interval": 1}, {"path": sock, "x": 1}]:
+        case("pressure_watch=%r" % (v,), with_handler({"on": "entered", "pressure_watch": v}))
+    for v in ["61m", "2h", "3600001ms"]:
+        case("pressure_watch min_interval=%r" % v,
+             with_handler({"on": "entered", "pressure_watch": {"path": sock, "min_interval": v}}),
+             "pressure-min-interval-bound")
+    case("pressure_watch one path, socket and FIFO",
+         dict(with_handler({}), handlers=[{"on": "entered", "pressure_watch": sock},
+                                          {"on": "left", "pressure_watch": {"path": sock, "fifo": True}}]),
+         "pressure-path-kind")
+    case("pressure_watch one path twice", dict(with_handler({}), handlers=[
+        {"on": "entered", "pressure_watch": sock}, {"on": "left", "pressure_watch": {"path": sock}}]))
+    case("pressure_watch and signal", with_handler({"on": "entered", "pressure_watch": sock, "signal": "TERM"}))
     # exec, short and object form
     for v in [["/bin/true"], ["/bin/echo", "a", ""], {"command": ["/bin/true"]},
               {"command": ["/bin/true"], "timeout": "1s"}, {"command": ["/bin/true"], "detach": True},

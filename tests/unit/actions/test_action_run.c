@@ -29,7 +29,8 @@ static void test_every_kind_has_a_row(void **state)
 		if (run->start)
 			assert_non_null(run->prepare);
 		else
-			assert_true(!run->prepare && !run->finish && !run->at_stop);
+			assert_true(!run->prepare &&
+			            !run->finish); /* at_stop: what it served (pressure_watch) */
 	}
 	assert_null(action_run(ACTION_KINDS));
 	assert_null(action_run((enum action_kind) - 1));

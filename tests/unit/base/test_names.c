@@ -32,7 +32,8 @@ WRAP(psi_kind, enum psi_kind) = { "some", "full" };
 WRAP(psi_window, enum psi_window) = { "avg10", "avg60", "avg300" };
 WRAP(memevent, enum memevent) = { "low", "high", "max", "oom", "oom_kill", "oom_group_kill" };
 WRAP(usage_kind, enum usage_kind) = { "current", "working_set", "anon" };
-WRAP(action_kind, enum action_kind) = { "webhook", "signal", "reclaim", "exec", "memory_high" };
+WRAP(action_kind, enum action_kind) = { "webhook", "signal",      "reclaim",
+	                                "exec",    "memory_high", "pressure_watch" };
 WRAP(webhook_signature, enum webhook_signature) = { "standard", "memhook" };
 WRAP(log_level, enum log_level) = { "error", "warn", "info", "debug" };
 WRAP(log_format, enum log_format) = { "text", "json" };

@@ -58,6 +58,11 @@ static void test_listen_addresses(void **state)
 
 struct served {
 	unsigned healthz, readyz; /* calls of each route */
+	/* the stream route: its one open stream, what it has to send, how it ended */
+	struct http_stream *st;
+	char pending[64];
+	unsigned opened, closed;
+	char last_id[32];
 };
 
 static void route_healthz(void *userdata, struct http_reply *ret)
@@ -86,10 +91,56 @@ static void route_nothing(void *userdata, struct http_reply *ret)
 	(void)ret;
 }
 
+/* A stream source: "/stream" sends served.pending whenever there is some; Last-Event-ID "busy"
+ * is refused with -EBUSY, "bad" with -EINVAL. */
+static int stream_open(void *userdata, struct http_stream *st, void **ret_cls)
+{
+	struct served *sv = userdata;
+	const char *id = http_stream_header(st, "Last-Event-ID");
+	snprintf(sv->last_id, sizeof(sv->last_id), "%s", id ? id : "");
+	if (id && strcmp(id, "busy") == 0)
+		return -EBUSY;
+	if (id && strcmp(id, "bad") == 0)
+		return -EINVAL;
+	sv->st = st;
+	sv->opened++;
+	snprintf(sv->pending, sizeof(sv->pending), ": hello\n\n");
+	*ret_cls = sv;
+	return 0;
+}
+
+static size_t stream_read(void *userdata, void *cls, char *buf, size_t max)
+{
+	struct served *sv = userdata;
+	assert_ptr_equal(cls, sv);
+	size_t n = strlen(sv->pending);
+	if (n > max)
+		n = max;
+	memcpy(buf, sv->pending, n);
+	memmove(sv->pending, sv->pending + n, strlen(sv->pending) - n + 1);
+	return n;
+}
+
+static void stream_closed(void *userdata, void *cls)
+{
+	struct served *sv = userdata;
+	assert_ptr_equal(cls, sv);
+	sv->closed++;
+	sv->st = NULL;
+}
+
+static const struct http_stream_source stream_source = {
+	.content_type = "text/event-stream",
+	.open = stream_open,
+	.read = stream_read,
+	.closed = stream_closed,
+};
+
 static const struct http_route routes[] = {
-	{ "/healthz", route_healthz },
-	{ "/readyz", route_readyz },
-	{ "/nothing", route_nothing },
+	{ "/healthz", route_healthz, NULL },
+	{ "/readyz", route_readyz, NULL },
+	{ "/nothing", route_nothing, NULL },
+	{ "/stream", NULL, &stream_source },
 };
 
 struct env {
@@ -195,6 +246,94 @@ static void test_routes_answer(void **state)
 	assert_int_equal(e->served.readyz, 1);
 }
 
+/* Connects and sends raw; returns the fd, non-blocking. */
+static int open_conn(struct env *e, const char *raw)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(e->port) };
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(write(fd, raw, strlen(raw)), (ssize_t)strlen(raw));
+	assert_int_equal(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
+	return fd;
+}
+
+/* Runs the loop, appending what fd receives to buf, until buf has needle or fd ends (2 s).
+ * Returns whether fd ended. */
+static bool read_until(struct env *e, int fd, char *buf, size_t size, const char *needle)
+{
+	size_t len = strlen(buf);
+	uint64_t deadline = now_mono_usec() + 2 * USEC_PER_SEC;
+	while (now_mono_usec() < deadline && !(needle && strstr(buf, needle))) {
+		assert_true(loop_iterate(e->loop, 10 * 1000) >= 0);
+		ssize_t n = read(fd, buf + len, size - 1 - len);
+		if (n == 0 || (n < 0 && errno != EAGAIN))
+			return true;
+		if (n > 0)
+			len += (size_t)n;
+		buf[len] = '\0';
+	}
+	return false;
+}
+
+/* A stream route: 200 with its Content-Type, chunked, what the source has at once; nothing more
+ * until it is woken, then the new bytes; cut, the connection ends and the source hears it. 503
+ * and 400 when the source will not open; HEAD: the headers only. */
+static void test_stream_route(void **state)
+{
+	struct env *e = *state;
+	struct served *sv = &e->served;
+	char buf[4096] = "";
+	int fd = open_conn(e, "GET /stream HTTP/1.1\r\nHost: x\r\nLast-Event-ID: 7\r\n\r\n");
+	assert_false(read_until(e, fd, buf, sizeof(buf), ": hello\n\n"));
+	assert_true(strncmp(buf, "HTTP/1.1 200 OK\r\n", 17) == 0);
+	assert_has(buf, "Content-Type: text/event-stream\r\n");
+	assert_has(buf, "Transfer-Encoding: chunked\r\n");
+	assert_has(buf, "Cache-Control: no-store\r\n");
+	assert_has(buf, "X-Accel-Buffering: no\r\n");
+	assert_string_equal(sv->last_id, "7");
+	assert_int_equal(sv->opened, 1);
+	/* nothing to send: quiet, however long the loop runs */
+	buf[0] = '\0';
+	assert_false(read_until(e, fd, buf, sizeof(buf), NULL));
+	assert_string_equal(buf, "");
+	snprintf(sv->pending, sizeof(sv->pending), "id: 1\n\n");
+	http_stream_wake(sv->st);
+	assert_false(read_until(e, fd, buf, sizeof(buf), "id: 1\n\n"));
+	/* scrapes are answered beside a stream */
+	_cleanup_free_ char *get =
+	        exchange(e, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	assert_true(strncmp(get, "HTTP/1.1 200 OK\r\n", 17) == 0);
+	http_stream_cut(sv->st);
+	buf[0] = '\0';
+	assert_true(read_until(e, fd, buf, sizeof(buf), "never"));
+	close(fd);
+	assert_int_equal(sv->closed, 1);
+
+	_cleanup_free_ char *busy = exchange(
+	        e, "GET /stream HTTP/1.1\r\nHost: x\r\nLast-Event-ID: busy\r\nConnection: close\r\n\r\n");
+	assert_true(strncmp(busy, "HTTP/1.1 503 ", 13) == 0);
+	_cleanup_free_ char *bad = exchange(
+	        e, "GET /stream HTTP/1.1\r\nHost: x\r\nLast-Event-ID: bad\r\nConnection: close\r\n\r\n");
+	assert_true(strncmp(bad, "HTTP/1.1 400 ", 13) == 0);
+	_cleanup_free_ char *head =
+	        exchange(e, "HEAD /stream HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	assert_true(strncmp(head, "HTTP/1.1 200 OK\r\n", 17) == 0);
+	assert_has(head, "Content-Type: text/event-stream\r\n");
+	assert_int_equal(sv->opened, 1);
+
+	/* a stream left asleep when the server stops: woken to its end (env_teardown frees it) */
+	fd = open_conn(e, "GET /stream HTTP/1.1\r\nHost: x\r\n\r\n");
+	buf[0] = '\0';
+	assert_false(read_until(e, fd, buf, sizeof(buf), ": hello\n\n"));
+	assert_int_equal(sv->opened, 2);
+	http_server_free(e->srv);
+	e->srv = NULL;
+	assert_int_equal(sv->closed, 2);
+	close(fd);
+}
+
 /* 404 for a path no route has (a prefix or a trailing slash included), 405 with Allow for a method
  * other than GET and HEAD; no route runs. */
 static void test_not_found_and_not_allowed(void **state)
@@ -295,6 +434,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_not_found_and_not_allowed, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_bad_requests, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_start_errors, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_stream_route, env_setup, env_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -84,7 +84,7 @@ static void test_sample_series_appear_when_read(void **state)
 	assert_true(has_line(t, "memhook_host_memory_available_bytes 77"));
 	assert_null(strstr(t, "working_set"));
 	assert_null(strstr(t, "memhook_target_memory_events_total"));
-	assert_null(strstr(t, "pressure"));
+	assert_null(strstr(t, "memhook_target_pressure")); /* PSI: not read */
 	free(t);
 
 	s.has_stat = true;
@@ -173,6 +173,30 @@ static void test_actions_join_dispatch_and_the_webhook_queue(void **state)
 	free(t);
 }
 
+static void test_stream_and_pressure_counters(void **state)
+{
+	(void)state;
+	struct metrics c = { .pressure_notifications = 6 };
+	struct metrics_view v = base_view(&c);
+	char *t = format(&v);
+	assert_null(strstr(t, "memhook_pressure"));    /* no pressure_watch in the policy */
+	assert_null(strstr(t, "memhook_subscribers")); /* no --listen, no stream */
+	free(t);
+	v.pressure_watch = true;
+	t = format(&v);
+	assert_true(has_line(t, "memhook_pressure_notifications_total 6"));
+	free(t);
+	v.events_stream = true;
+	v.subscribers = 100;
+	v.subscribers_cut = 1;
+	t = format(&v);
+	assert_true(has_line(t, "# TYPE memhook_subscribers gauge"));
+	assert_true(has_line(t, "memhook_subscribers 100"));
+	assert_true(has_line(t, "# TYPE memhook_subscribers_cut_total counter"));
+	assert_true(has_line(t, "memhook_subscribers_cut_total 1"));
+	free(t);
+}
+
 static void test_label_values_escaped(void **state)
 {
 	(void)state;
@@ -220,6 +244,7 @@ int main(void)
 		cmocka_unit_test(test_sample_series_appear_when_read),
 		cmocka_unit_test(test_transitions_counted_by_direction_and_level),
 		cmocka_unit_test(test_actions_join_dispatch_and_the_webhook_queue),
+		cmocka_unit_test(test_stream_and_pressure_counters),
 		cmocka_unit_test(test_label_values_escaped),
 		cmocka_unit_test(test_every_line_is_a_comment_or_a_sample),
 		cmocka_unit_test(test_healthy_within_three_intervals_or_paused),

@@ -104,8 +104,8 @@ static void test_parse_errors(void **state)
 		  "handlers[1]: has two actions (reclaim and exec); use one handler per action" },
 		{ "{\"on\": \"entered\", \"webhook\": {\"url\": \"http://h/\"}, \"memory_high\": \"1Mi\"}",
 		  "handlers[0]: has two actions (webhook and memory_high); use one handler per action" },
-		{ "{\"on\": \"entered\"}",
-		  "handlers[0]: needs one action: webhook, signal, reclaim, exec or memory_high" },
+		{ "{\"on\": \"entered\"}", "handlers[0]: needs one action: webhook, signal, reclaim, exec, "
+		                           "memory_high or pressure_watch" },
 		{ "{\"on\": \"entered\", \"Signal\": 10}", "handlers[0].Signal: unknown key" },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {

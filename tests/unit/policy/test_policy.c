@@ -332,7 +332,7 @@ static const struct bad bad_cases[] = {
 	{ H1("{\"on\": \"entered\", \"signal\": 10}, {\"on\": \"entered\", \"webhok\": {}}"),
 	  "handlers[1].webhok: unknown key" },
 	{ H1("{\"on\": \"entered\"}"),
-	  "handlers[0]: needs one action: webhook, signal, reclaim, exec or memory_high" },
+	  "handlers[0]: needs one action: webhook, signal, reclaim, exec, memory_high or pressure_watch" },
 	{ H1("{\"on\": \"entered\", \"signal\": 10, \"webhook\": {\"url\": \"http://x\"}}"),
 	  "handlers[0]: has two actions (webhook and signal); use one handler per action" },
 	{ H1("{\"on\": \"entered\", \"level\": 2, \"signal\": 10}"),
