@@ -67,6 +67,21 @@ static size_t select_handlers(struct monitor *m, const struct event *ev)
 	return n;
 }
 
+/* A memory_high action about to run takes memory.high over: the tripwire stands down first (its
+ * value gone), so the value the action saves to restore is the one the tripwire replaced. */
+static void tripwire_yield(struct monitor *m)
+{
+	if (m->cfg.dry_run)
+		return;
+	for (size_t i = 0; i < m->policy->n_handlers; i++)
+		if (m->handlers[i].fires && m->policy->handlers[i].action == ACTION_MEMORY_HIGH) {
+			char why[96];
+			snprintf(why, sizeof(why), "%s: memory_high", m->policy->handlers[i].path);
+			watch_tripwire_stand_down(&m->watch, why);
+			return;
+		}
+}
+
 /* Runs the selected handlers' actions for ev, numbering it. s: the sample it carries, or NULL. */
 static void emit(struct monitor *m, const struct event *ev, const struct sample *s)
 {
@@ -84,6 +99,7 @@ static void emit(struct monitor *m, const struct event *ev, const struct sample 
 		.sample = s,
 	};
 	struct dispatch_event de = { .ctx = &ctx, .target = t };
+	tripwire_yield(m);
 	if (m->stream) { /* the body built once, for the stream and the webhooks */
 		const struct event_kind_row *row = event_kind_row(ev->kind);
 		de.body = payload_build_json(&ctx, &de.body_len);
@@ -224,6 +240,8 @@ static void run_check(void *userdata)
 	}
 	/* cgroup v1: the kernel's usage thresholds at this check's limit (registered once per limit) */
 	watch_thresholds(&m->watch, m->policy, &m->sample);
+	/* cgroup v2: memory.high at the next usage threshold (moved only when that changes) */
+	watch_tripwire(&m->watch, m->policy, &m->sample);
 	probes_start(m->probes); /* on_probes_done finishes the check */
 }
 
@@ -330,7 +348,7 @@ static void apply_reload(struct monitor *m)
 		return;
 	}
 	arm_timer(m);
-	watch_rearm(&m->watch, m->needs.sample_what);
+	watch_rearm(&m->watch, m->needs.sample_what, m->policy->tripwire);
 	log_info("SIGHUP: policy %s reloaded: %zu level(s), %zu handler(s)", m->cfg.policy_path, p->n_levels,
 	         p->n_handlers);
 }
@@ -394,7 +412,7 @@ int monitor_new(struct loop *l, const struct monitor_config *cfg, struct policy 
 			policy_free(policy);
 		goto fail;
 	}
-	watch_rearm(&m->watch, m->needs.sample_what);
+	watch_rearm(&m->watch, m->needs.sample_what, m->policy->tripwire);
 	r = hostmem_open(m->watch.target.spec.proc_root, &m->host.mem);
 	if (r < 0) {
 		log_error("cannot open %s/meminfo: %s", m->watch.target.spec.proc_root, strerror(-r));

@@ -18,6 +18,7 @@ void watch_init(struct watch *w, const struct target_spec *spec, struct loop *l,
                 void *userdata)
 {
 	*w = (struct watch){ .loop = l, .psi_fd = -1, .oom_fd = -1, .wake = wake, .userdata = userdata };
+	tripwire_init(&w->trip);
 	target_init_spec(&w->target, spec);
 }
 
@@ -66,6 +67,7 @@ void watch_free(struct watch *w)
 {
 	if (w->loop)
 		disarm(w);
+	tripwire_stop(&w->trip, "stopping");
 	target_release(&w->target);
 }
 
@@ -113,6 +115,20 @@ static void on_wakeup(struct loop *l, int fd, uint32_t events, void *userdata)
 		loop_del_fd(l, fd);
 		close(fd);
 		w->psi_fd = -1;
+		w->wake(w->userdata);
+		return;
+	}
+	/* A charge above the tripwire counts `high`: usage reached the next threshold. That is news
+	 * however soon after the last wakeup (the next level's threshold may follow in 14 ms at
+	 * 3 GB/s): a check at once, once per value armed; later notifications of the same crossing
+	 * (the kernel counts each charge above it, 100 a second at most) fold. */
+	uint64_t usage;
+	if (fd != w->psi_fd && tripwire_armed(&w->trip) && w->trip.generation != w->trip_woke_generation &&
+	    cg_read_usage(w->target.cg.usage_fd, &usage) == 0 && usage >= w->trip.armed_bytes) {
+		log_debug("woken by the tripwire (%llu bytes; usage %llu)",
+		          (unsigned long long)w->trip.armed_bytes, (unsigned long long)usage);
+		w->trip_woke_generation = w->trip.generation;
+		w->last_wake_usec = now_mono_usec();
 		w->wake(w->userdata);
 		return;
 	}
@@ -227,7 +243,11 @@ static void arm(struct watch *w)
 	}
 	if (cg->version != CG_V2)
 		return;
-	if ((w->sample_what & CG_SAMPLE_EVENTS) && cg->events_fd >= 0 &&
+	/* The tripwire: only on cgroupfs (in a fixture tree memory.high is a plain file). */
+	bool trip = w->trip_on && w->target.on_cgroupfs;
+	if (trip && w->trip.high_fd < 0 && !w->trip.stood_down && tripwire_start(&w->trip, cg) < 0)
+		log_debug("tripwire: not started on %s", cg->path);
+	if (((w->sample_what & CG_SAMPLE_EVENTS) || trip) && cg->events_fd >= 0 &&
 	    loop_add_fd(w->loop, cg->events_fd, EPOLLPRI | EPOLLET, on_wakeup, w) == 0)
 		w->events_watched = true;
 	/* Only on cgroupfs: a trigger is a write, and in a fixture tree it would overwrite the file. */
@@ -308,6 +328,8 @@ void watch_lose(struct watch *w, int why, const char *reason)
 	target_describe(&w->target, desc, sizeof(desc));
 	log_warn("target lost: %s: %s", desc, reason);
 	disarm(w);
+	tripwire_stop(&w->trip, "target lost");
+	w->trip.stood_down = false; /* a target found again starts afresh */
 	target_release(&w->target);
 	w->state = WATCH_MISSING;
 	w->missing_reason[0] = '\0';
@@ -321,9 +343,14 @@ bool watch_exit_pending(const struct watch *w)
 	return w->target.present && w->exit_seen;
 }
 
-void watch_rearm(struct watch *w, unsigned sample_what)
+void watch_rearm(struct watch *w, unsigned sample_what, bool tripwire)
 {
 	w->sample_what = sample_what;
+	if (!tripwire && w->trip_on)
+		tripwire_stop(&w->trip, "the policy turns the tripwire off");
+	if (tripwire && !w->trip_on)
+		w->trip.stood_down = false; /* turned on again: a fresh look at memory.high */
+	w->trip_on = tripwire;
 	disarm(w);
 	if (w->target.present)
 		arm(w);
@@ -375,6 +402,18 @@ void watch_thresholds(struct watch *w, const struct policy *p, const struct samp
 	uint64_t usage;
 	if (w->n_thr && cg_read_usage(cg->usage_fd, &usage) == 0 && crossed_between(w, s->usage_bytes, usage))
 		wake_later(w);
+}
+
+void watch_tripwire(struct watch *w, const struct policy *p, const struct sample *s)
+{
+	if (w->trip_on && w->target.present)
+		tripwire_update(&w->trip, p, s);
+}
+
+void watch_tripwire_stand_down(struct watch *w, const char *why)
+{
+	if (w->trip.high_fd >= 0)
+		tripwire_stand_down(&w->trip, why);
 }
 
 void watch_note_check(struct watch *w, uint64_t now_usec)

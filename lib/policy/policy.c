@@ -140,9 +140,10 @@ static void line_col(const char *buf, const char *pos, unsigned *ret_line, unsig
 
 static int parse_root(struct policy_ctx *c, const cJSON *root)
 {
-	static const char *const keys[] = { "check_interval",    "min_interval",    "assume_growth",
-		                            "maximum_available", "log_transitions", "levels",
-		                            "handlers",          "usage",           NULL };
+	static const char *const keys[] = {
+		"check_interval", "min_interval", "assume_growth", "maximum_available", "log_transitions",
+		"levels",         "handlers",     "usage",         "tripwire",          NULL
+	};
 	struct want_ctx *w = &c->w;
 	struct policy *p = c->p;
 	const cJSON *it;
@@ -185,6 +186,9 @@ static int parse_root(struct policy_ctx *c, const cJSON *root)
 	}
 	if ((it = cJSON_GetObjectItemCaseSensitive(root, "log_transitions")))
 		if ((r = want_bool(w, it, "log_transitions", &p->log_transitions)) < 0)
+			return r;
+	if ((it = cJSON_GetObjectItemCaseSensitive(root, "tripwire")))
+		if ((r = want_bool(w, it, "tripwire", &p->tripwire)) < 0)
 			return r;
 
 	/* Before the levels: a local condition without its own usage takes this one. */
@@ -269,6 +273,7 @@ int policy_parse_at(const char *json, size_t len, struct policy **ret, char *err
 	p->check_interval_usec = CHECK_INTERVAL_DEFAULT_USEC;
 	p->min_interval_usec = MIN_INTERVAL_DEFAULT_USEC;
 	p->log_transitions = true;
+	p->tripwire = true;
 	p->usage = USAGE_DEFAULT;
 	c.p = p;
 	int r = parse_root(&c, root);
