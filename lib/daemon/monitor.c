@@ -67,6 +67,13 @@ static size_t select_handlers(struct monitor *m, const struct event *ev)
 	return n;
 }
 
+/* Whether the tripwire may be armed: the policy's key, and never in a dry run (which changes
+ * nothing in the cgroup). */
+static bool tripwire_wanted(const struct monitor *m)
+{
+	return m->policy->tripwire && !m->cfg.dry_run;
+}
+
 /* A memory_high action about to run takes memory.high over: the tripwire stands down first (its
  * value gone), so the value the action saves to restore is the one the tripwire replaced. */
 static void tripwire_yield(struct monitor *m)
@@ -348,7 +355,7 @@ static void apply_reload(struct monitor *m)
 		return;
 	}
 	arm_timer(m);
-	watch_rearm(&m->watch, m->needs.sample_what, m->policy->tripwire);
+	watch_rearm(&m->watch, m->needs.sample_what, tripwire_wanted(m));
 	log_info("SIGHUP: policy %s reloaded: %zu level(s), %zu handler(s)", m->cfg.policy_path, p->n_levels,
 	         p->n_handlers);
 }
@@ -412,7 +419,7 @@ int monitor_new(struct loop *l, const struct monitor_config *cfg, struct policy 
 			policy_free(policy);
 		goto fail;
 	}
-	watch_rearm(&m->watch, m->needs.sample_what, m->policy->tripwire);
+	watch_rearm(&m->watch, m->needs.sample_what, tripwire_wanted(m));
 	r = hostmem_open(m->watch.target.spec.proc_root, &m->host.mem);
 	if (r < 0) {
 		log_error("cannot open %s/meminfo: %s", m->watch.target.spec.proc_root, strerror(-r));
