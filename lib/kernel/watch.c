@@ -247,9 +247,15 @@ static void arm(struct watch *w)
 	bool trip = w->trip_on && w->target.on_cgroupfs;
 	if (trip && w->trip.high_fd < 0 && !w->trip.stood_down && tripwire_start(&w->trip, cg) < 0)
 		log_debug("tripwire: not started on %s", cg->path);
-	if (((w->sample_what & CG_SAMPLE_EVENTS) || trip) && cg->events_fd >= 0 &&
-	    loop_add_fd(w->loop, cg->events_fd, EPOLLPRI | EPOLLET, on_wakeup, w) == 0)
-		w->events_watched = true;
+	if (((w->sample_what & CG_SAMPLE_EVENTS) || trip) && cg->events_fd >= 0) {
+		/* kernfs reports POLLPRI for any change since the fd last read the file (or was
+		 * opened): read it once, so that only changes from now on wake a check */
+		char buf[256];
+		if (pread(cg->events_fd, buf, sizeof(buf), 0) < 0)
+			log_debug("memory.events: %s", strerror(errno));
+		if (loop_add_fd(w->loop, cg->events_fd, EPOLLPRI | EPOLLET, on_wakeup, w) == 0)
+			w->events_watched = true;
+	}
 	/* Only on cgroupfs: a trigger is a write, and in a fixture tree it would overwrite the file. */
 	if (!(w->sample_what & CG_SAMPLE_PSI) || cg->pressure_fd < 0 || !w->target.on_cgroupfs)
 		return;
