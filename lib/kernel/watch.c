@@ -354,8 +354,10 @@ void watch_rearm(struct watch *w, unsigned sample_what, bool tripwire)
 	w->sample_what = sample_what;
 	if (!tripwire && w->trip_on)
 		tripwire_stop(&w->trip, "the policy turns the tripwire off");
-	if (tripwire && !w->trip_on)
-		w->trip.stood_down = false; /* turned on again: a fresh look at memory.high */
+	/* A new policy: its thresholds, and a fresh look at a memory.high the tripwire stood down for */
+	w->trip.thr_valid = false;
+	if (tripwire)
+		w->trip.stood_down = false;
 	w->trip_on = tripwire;
 	disarm(w);
 	if (w->target.present)
