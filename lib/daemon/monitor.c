@@ -178,6 +178,10 @@ static void on_probes_done(const bool *results, void *userdata)
 	          (unsigned long long)r.next_check_delay_usec);
 	schedule_next_check(m, &r);
 	emit_result(m, &r);
+	/* cgroup v2: memory.high to the next usage threshold (written only when that changes); after
+	 * the actions, which start first (the app pays a reclaim attempt per return to user space
+	 * above it meanwhile: microseconds more) */
+	watch_tripwire(&m->watch, m->policy, &m->sample);
 	monitor_write_status(m, false);
 	if (m->reload_pending)
 		apply_reload(m);
@@ -247,8 +251,6 @@ static void run_check(void *userdata)
 	}
 	/* cgroup v1: the kernel's usage thresholds at this check's limit (registered once per limit) */
 	watch_thresholds(&m->watch, m->policy, &m->sample);
-	/* cgroup v2: memory.high at the next usage threshold (moved only when that changes) */
-	watch_tripwire(&m->watch, m->policy, &m->sample);
 	probes_start(m->probes); /* on_probes_done finishes the check */
 }
 

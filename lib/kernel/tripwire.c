@@ -74,11 +74,10 @@ static void close_all(struct tripwire *tw)
 /* Records armed_bytes as this memhook's tripwire. Returns 0 or -errno. */
 static int record(const struct tripwire *tw, uint64_t armed_bytes)
 {
-	struct tripwire_record rec = { .armed_bytes = armed_bytes, .pid = getpid() };
+	struct tripwire_record rec = { .armed_bytes = armed_bytes,
+		                       .pid = getpid(),
+		                       .start_ticks = tw->self_start_ticks };
 	char buf[96];
-	int r = target_read_start_time("/proc", rec.pid, &rec.start_ticks);
-	if (r < 0)
-		return r;
 	int n = tripwire_record_format(&rec, buf, sizeof(buf));
 	if (n < 0)
 		return -EINVAL;
@@ -153,7 +152,8 @@ int tripwire_start(struct tripwire *tw, const struct cg_target *cg)
 	if (tw->dirfd < 0)
 		return -errno;
 	tw->high_fd = TAKE_FD(fd);
-	if ((r = read_high(tw, high)) < 0) {
+	if ((r = target_read_start_time("/proc", getpid(), &tw->self_start_ticks)) < 0 ||
+	    (r = read_high(tw, high)) < 0) {
 		close_all(tw);
 		return r;
 	}

@@ -32,7 +32,8 @@ struct tripwire {
 	size_t n_thr;
 	bool thr_valid;
 	uint64_t thr_limit_bytes;
-	uint64_t moves; /* writes of memory.high */
+	uint64_t moves;            /* writes of memory.high */
+	uint64_t self_start_ticks; /* this memhook's start time, for the record */
 };
 
 /* Not started: tripwire_stop is safe at once. */

@@ -20,7 +20,8 @@ arguments), and a bare timerfd loop (floor.c) at 1 s and 100 ms.
 
 Environment: RACE_RUNS (20), RACE_RATES ("50,200,1000,max": MB/s, max = as fast as it can),
 RACE_INTERVALS ("default,100ms,default+1Gi/s"; "+RATE" adds assume_growth, "-notripwire" sets
-"tripwire": false), RACE_IDLE_SECONDS (30), RACE_LIMIT_MIB (256), RACE_SEED.
+"tripwire": false), RACE_IDLE_SECONDS (30), RACE_LIMIT_MIB (256), RACE_SEED, RACE_DEBUG (1: memhook
+logs each check, and the lag cells add when the check that entered the level came).
 Prints progress to stderr; exits 1 only when it cannot measure."""
 import argparse
 import json
@@ -183,6 +184,8 @@ class Memhook:
         self.name = name
         self.log_path = os.path.join(work, name + ".log")
         args = [binary, "run", "--cgroup", cgroup_path] + (["--policy", policy] if policy else [])
+        if os.environ.get("RACE_DEBUG") == "1":  # each check's line: when memhook's check came
+            args += ["--log-level", "debug"]
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log)
         self.pid = self.proc.pid
@@ -243,6 +246,16 @@ def read_stamps(path):
             if len(parts) == 2 and parts[1].isdigit():
                 out.append((parts[0], int(parts[1])))
     return sorted(out, key=lambda s: s[1])
+
+
+def check_times(log_path, start_ns):
+    """(monotonic ns, level) of each check memhook logged (RACE_DEBUG=1) since start_ns."""
+    out = []
+    for m in re.finditer(r"check \d+ at (\d+) us \(monotonic\): usage \d+ bytes, level (\d+)", read(log_path)):
+        t = int(m.group(1)) * 1000
+        if t >= start_ns:
+            out.append((t, int(m.group(2))))
+    return out
 
 
 # ---------------------------------------------------------------- statistics
@@ -316,6 +329,8 @@ def race(memhook_bin, tools, cg, work, rates, runs, intervals, rng):
                         read_stamps(h["stamps"])), 10 + 3 * h["interval_s"], "%s to return to normal" % h["label"])
                 run["stamps"] = {h["iv"]: [(tag, t) for tag, t in read_stamps(h["stamps"]) if t >= run["start_ns"]]
                                  for h in hooks}
+                if os.environ.get("RACE_DEBUG") == "1":
+                    run["checks"] = {h["iv"]: check_times(h["mh"].log_path, run["start_ns"]) for h in hooks}
                 rows.append(run)
                 for h in hooks:
                     if h["mh"].proc.poll() is not None:
@@ -367,6 +382,14 @@ def summarize_race(cg, hooks, results, runs):
                         if kn and kn < r["kill_ns"]:
                             lags.append(ts[0] - kn)
                 lag_txt = "-" if not lags else "%s / %s" % (fmt_ms(statistics.median(lags) / 1e6), fmt_ms(max(lags) / 1e6))
+                clags = []  # RACE_DEBUG=1: the check that entered the level, behind the kernel's notice
+                for r in rows:
+                    kn = kernel_ns(r, k)
+                    cs = [t for t, lv in r.get("checks", {}).get(h["iv"], []) if lv >= lvl]
+                    if kn and cs and cs[0] < r["kill_ns"]:
+                        clags.append(cs[0] - kn)
+                if clags:
+                    lag_txt += " (check: %s / %s)" % (fmt_ms(statistics.median(clags) / 1e6), fmt_ms(max(clags) / 1e6))
                 cells += ["%d/%d" % (len(leads), n), mmm(leads), lag_txt]
                 per_level.append((len(leads), n, lags))
             lines.append("| | %s | %s |" % (h["label"], " | ".join(cells)))

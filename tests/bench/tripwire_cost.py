@@ -47,9 +47,9 @@ def events(cg, key):
     return 0
 
 
-def window_rate(run, limit_bytes):
-    """MB/s of the hog between WINDOW's fractions of the limit (its progress lines)."""
-    lo, hi = WINDOW[0] * limit_bytes / MIB, WINDOW[1] * limit_bytes / MIB
+def window_rate(run, limit_bytes, window=WINDOW):
+    """MB/s of the hog between window's fractions of the limit (its progress lines)."""
+    lo, hi = window[0] * limit_bytes / MIB, window[1] * limit_bytes / MIB
     pts = [(m, t) for m, t in run["progress"] if lo <= m <= hi]
     if len(pts) < 2 or pts[-1][1] == pts[0][1]:
         return None
@@ -103,7 +103,9 @@ def crossing_runs(memhook_bin, tools, cg, work, runs, tripwire):
             time.sleep(0.2)
             s1 = stat_keys(cg, "pgscan", "pgsteal")
             rows.append({"rate": window_rate(run, cg.limit_bytes), "high": events(cg, "high") - h0,
+                         "total": window_rate(run, cg.limit_bytes, (16 * MIB / cg.limit_bytes, 0.97)),
                          "pgscan": s1["pgscan"] - s0["pgscan"], "pgsteal": s1["pgsteal"] - s0["pgsteal"]})
+            log("tripwire %s: %r" % ("on" if tripwire else "off", rows[-1]))
             if mh.proc.poll() is not None:
                 raise RaceError("memhook died: %s" % read(mh.log_path)[-2000:])
             time.sleep(1.2)  # a check sees the cgroup empty: level normal, the tripwire re-armed
@@ -145,6 +147,8 @@ def main(argv):
                      % (WINDOW[0] * 100, WINDOW[1] * 100, on, min(r["rate"] for r in cross[True]), max(r["rate"] for r in cross[True]),
                         off, min(r["rate"] for r in cross[False]), max(r["rate"] for r in cross[False])))
         lines.append("| the tripwire's cost to the hog (median on vs off) | %+.1f%% | |" % ((on / off - 1) * 100))
+        ton, toff = med(r["total"] for r in cross[True]), med(r["total"] for r in cross[False])
+        lines.append("| hog's rate from 16 MiB to 97%% of the limit, MB/s, median | %.0f | %.0f (on vs off: %+.1f%%) |" % (ton, toff, (ton / toff - 1) * 100))
         for k in ("high", "pgscan", "pgsteal"):
             lines.append("| %s per run, median (max) | %s (%s) | %s (%s) |" % (
                 "memory.events `high`" if k == "high" else "memory.stat " + k,
