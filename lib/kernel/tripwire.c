@@ -194,7 +194,14 @@ int tripwire_update(struct tripwire *tw, const struct policy *p, const struct sa
 		tw->thr_valid = true;
 		tw->thr_limit_bytes = s->limit_bytes;
 	}
-	uint64_t want = tripwire_plan(tw->thr, tw->n_thr, s->usage_bytes);
+	return tripwire_move(tw, s->usage_bytes, s->limit_bytes);
+}
+
+int tripwire_move(struct tripwire *tw, uint64_t usage_bytes, uint64_t limit_bytes)
+{
+	if (tw->high_fd < 0 || tw->stood_down || !tw->thr_valid)
+		return 0;
+	uint64_t want = tripwire_plan(tw->thr, tw->n_thr, usage_bytes);
 	if (want == tw->armed_bytes)
 		return 0;
 	char high[24], text[24];
@@ -224,7 +231,7 @@ int tripwire_update(struct tripwire *tw, const struct policy *p, const struct sa
 	if (!want)
 		unrecord(tw);
 	log_debug("tripwire: memory.high %s -> %s at a usage of %" PRIu64 " bytes (limit %" PRIu64 ")", high,
-	          text, s->usage_bytes, s->limit_bytes);
+	          text, usage_bytes, limit_bytes);
 	tw->armed_bytes = want;
 	tw->generation++;
 	tw->moves++;

@@ -52,6 +52,11 @@ int tripwire_start(struct tripwire *tw, const struct cg_target *cg);
  * nothing changed, -errno on failure (logged at debug; it stands down). */
 int tripwire_update(struct tripwire *tw, const struct policy *p, const struct sample *s);
 
+/* The same, from a usage read just now, on the thresholds of the last tripwire_update (the
+ * crossing's wakeup moves it before the check runs, so the app spends the least time above it;
+ * limit_bytes is for the log). Nothing before a tripwire_update. */
+int tripwire_move(struct tripwire *tw, uint64_t usage_bytes, uint64_t limit_bytes);
+
 /* Whether memory.high holds a tripwire now. */
 bool tripwire_armed(const struct tripwire *tw);
 

@@ -127,7 +127,10 @@ static void on_wakeup(struct loop *l, int fd, uint32_t events, void *userdata)
 	    cg_read_usage(w->target.cg.usage_fd, &usage) == 0 && usage >= w->trip.armed_bytes) {
 		log_debug("woken by the tripwire (%llu bytes; usage %llu)",
 		          (unsigned long long)w->trip.armed_bytes, (unsigned long long)usage);
-		w->trip_woke_generation = w->trip.generation;
+		/* Moved on at once (the app is charged a reclaim attempt for every return to user
+		 * space above it), then the check; the check's own update then has nothing to do. */
+		w->trip_woke_generation = w->trip.generation; /* this value's crossing, not the next's */
+		tripwire_move(&w->trip, usage, w->trip.thr_limit_bytes);
 		w->last_wake_usec = now_mono_usec();
 		w->wake(w->userdata);
 		return;

@@ -15,7 +15,10 @@ the same policy with "tripwire": false, alternately:
   off; memory.events `high` and memory.stat pgscan / pgsteal counted per run (the reclaim the
   tripwire makes the kernel try).
 Before each run with the tripwire on, memory.high is back at the first threshold (the previous
-run's normal). Exits 1 only when it cannot measure."""
+run's normal). TRIP_CACHE_MIB with TRIP_CACHE_FILE: that much of the file is read into the cgroup
+before each run (an app's page cache: without it, the only file pages the kernel can reclaim above
+memory.high are the hog's own text, which it faults back at once). Exits 1 only when it cannot
+measure."""
 import json
 import os
 import statistics
@@ -27,7 +30,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from oom_race import (MIB, Cgroup, Memhook, RaceError, log, proc_sample, read, wait_until)  # noqa: E402
 
-WINDOW = (0.70, 0.97)  # of the limit: the default policy's tripwires sit at 75, 90 and 95%
+WINDOW = (0.70, 0.97)
+CACHE_FILE = os.environ.get("TRIP_CACHE_FILE", "")  # a file to read into the cgroup before each run
+CACHE_BYTES = int(os.environ.get("TRIP_CACHE_MIB", "0")) * MIB if CACHE_FILE else 0  # of the limit: the default policy's tripwires sit at 75, 90 and 95%
 
 
 def stat_keys(cg, *keys):
@@ -47,9 +52,10 @@ def events(cg, key):
     return 0
 
 
-def window_rate(run, limit_bytes, window=WINDOW):
-    """MB/s of the hog between window's fractions of the limit (its progress lines)."""
-    lo, hi = window[0] * limit_bytes / MIB, window[1] * limit_bytes / MIB
+def window_rate(run, limit_bytes, window=WINDOW, cache_bytes=0):
+    """MB/s of the hog between window's fractions of the limit in the cgroup's usage (its progress
+    lines count its own MiB: cache_bytes of page cache sit beside them)."""
+    lo, hi = (window[0] * limit_bytes - cache_bytes) / MIB, (window[1] * limit_bytes - cache_bytes) / MIB
     pts = [(m, t) for m, t in run["progress"] if lo <= m <= hi]
     if len(pts) < 2 or pts[-1][1] == pts[0][1]:
         return None
@@ -94,6 +100,9 @@ def crossing_runs(memhook_bin, tools, cg, work, runs, tripwire):
                 wait_until(lambda: read(cg.file("memory.high")).strip() != "max", 10, "the tripwire to be armed")
             else:
                 assert read(cg.file("memory.high")).strip() == "max"
+            if CACHE_BYTES:  # the app's page cache: read into the cgroup (again, as far as reclaimed)
+                subprocess.run(["sh", "-c", 'echo $$ > "$1/cgroup.procs" && exec dd if="$2" of=/dev/null bs=1M count="$3" status=none',
+                                "cache", cg.path, CACHE_FILE, str(CACHE_BYTES // MIB)], check=True)
             h0, s0 = events(cg, "high"), stat_keys(cg, "pgscan", "pgsteal")
             out = subprocess.run([os.path.join(tools, "race_run"), cg.path, os.path.join(tools, "hog_rate"), "0"],
                                  capture_output=True, text=True, timeout=400)
@@ -102,8 +111,8 @@ def crossing_runs(memhook_bin, tools, cg, work, runs, tripwire):
             run = json.loads(out.stdout)
             time.sleep(0.2)
             s1 = stat_keys(cg, "pgscan", "pgsteal")
-            rows.append({"rate": window_rate(run, cg.limit_bytes), "high": events(cg, "high") - h0,
-                         "total": window_rate(run, cg.limit_bytes, (16 * MIB / cg.limit_bytes, 0.97)),
+            rows.append({"rate": window_rate(run, cg.limit_bytes, cache_bytes=CACHE_BYTES), "high": events(cg, "high") - h0,
+                         "total": window_rate(run, cg.limit_bytes, ((16 * MIB + CACHE_BYTES) / cg.limit_bytes, 0.97), CACHE_BYTES),
                          "pgscan": s1["pgscan"] - s0["pgscan"], "pgsteal": s1["pgsteal"] - s0["pgsteal"]})
             log("tripwire %s: %r" % ("on" if tripwire else "off", rows[-1]))
             if mh.proc.poll() is not None:
@@ -137,7 +146,7 @@ def main(argv):
                 log("crossing runs, tripwire %s, block %d" % ("on" if t else "off", i + 1))
                 cross[t] += crossing_runs(memhook_bin, tools, cg, work, (runs + 1) // 2, t)
         lines = ["## The tripwire's cost (cgroup v2, %s)" % os.uname().release, "",
-                 "256 MiB, no swap, the default policy (tripwires at 75 / 90 / 95%% of the limit); %d crossing runs per mode; took %.0f s." % (len(cross[True]), time.monotonic() - t0), "",
+                 "256 MiB, no swap, the default policy (tripwires at 75 / 90 / 95%% of the limit); %d crossing runs per mode; %s; took %.0f s." % (len(cross[True]), "%d MiB of page cache read into the cgroup before each run" % (CACHE_BYTES // MIB) if CACHE_BYTES else "no page cache but the hog's own text", time.monotonic() - t0), "",
                  "| | tripwire on | tripwire off |", "|---|---|---|"]
         lines.append("| idle: wakeups per second (%d s) | %.2f | %.2f |" % (idle_s, idle_rows[True]["wakeups"], idle_rows[False]["wakeups"]))
         lines.append("| idle: CPU µs per second | %.0f | %.0f |" % (idle_rows[True]["cpu_us_s"], idle_rows[False]["cpu_us_s"]))

@@ -3,7 +3,8 @@
 #   bash tests/bench/tripwire_cost.sh path/to/memhook [OUT_MD]
 # Runs tests/bench/tripwire_cost.py in the cgroup v2 VM (tests/vm/run.sh ... script; without swap)
 # on the race's tools (build/bench: make bench-race builds them). Environment: TRIP_RUNS (10 crossing
-# runs per mode), TRIP_IDLE_SECONDS (20), TRIP_VM_TIMEOUT (1200 s). Needs root. Writes OUT_MD
+# runs per mode), TRIP_IDLE_SECONDS (20), TRIP_CACHE_MIB (0: MiB of page cache read into the cgroup
+# before each run, from run.sh's sparse file), TRIP_VM_TIMEOUT (1200 s). Needs root. Writes OUT_MD
 # (default build/bench/tripwire_cost.md).
 set -euo pipefail
 
@@ -20,7 +21,8 @@ WORK="$(mktemp -d "${TMPDIR:-/tmp}/memhook-trip.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 cat >"$WORK/guest.sh" <<-EOF2
 	#!/bin/bash
-	export TRIP_RUNS=${TRIP_RUNS:-10} TRIP_IDLE_SECONDS=${TRIP_IDLE_SECONDS:-20}
+	export TRIP_RUNS=${TRIP_RUNS:-10} TRIP_IDLE_SECONDS=${TRIP_IDLE_SECONDS:-20} TRIP_CACHE_MIB=${TRIP_CACHE_MIB:-0}
+	read -r TRIP_CACHE_FILE <"\$MEMHOOK_WORK/vm/cache_file" && export TRIP_CACHE_FILE
 	/usr/bin/python3 "$HERE/tripwire_cost.py" "\$MEMHOOK_WORK/bin/memhook" "$TOOLS" /tmp/trip.md >/dev/null || exit 1
 	echo "=== tripwire-cost summary begin ==="
 	cat /tmp/trip.md
