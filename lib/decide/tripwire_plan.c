@@ -8,12 +8,19 @@
 
 #include "base/units.h"
 
-uint64_t tripwire_plan(const uint64_t *thresholds, size_t n, uint64_t usage_bytes)
+uint64_t tripwire_plan(const uint64_t *thresholds, size_t n, uint64_t usage_bytes, uint64_t floor_bytes)
 {
+	uint64_t above = usage_bytes > floor_bytes ? usage_bytes : floor_bytes;
 	for (size_t i = 0; i < n; i++)
-		if (thresholds[i] > usage_bytes)
+		if (thresholds[i] > above)
 			return thresholds[i];
 	return 0;
+}
+
+uint64_t tripwire_floor(uint64_t floor_bytes, uint64_t usage_bytes, uint64_t limit_bytes)
+{
+	uint64_t gap = limit_bytes / TRIPWIRE_REARM_DIVISOR;
+	return usage_bytes < floor_bytes && floor_bytes - usage_bytes > gap ? 0 : floor_bytes;
 }
 
 /* Whether text is exactly the decimal digits of v. */

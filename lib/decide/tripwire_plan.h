@@ -12,12 +12,23 @@
  * xattrs since Linux 5.7). */
 #define TRIPWIRE_XATTR "user.memhook.tripwire"
 
+/* A crossed tripwire is not armed again at or below its value until usage has fallen this far
+ * below it (1/16 of the limit: 16 MiB of 256 MiB). Page cache is what makes it needed: above
+ * memory.high the kernel reclaims it, so usage may never pass a tripwire the app's cache reached;
+ * armed there again, it would keep the cache under the threshold for good. */
+#define TRIPWIRE_REARM_DIVISOR 16
+
 /* The memory.high to arm at a usage of usage_bytes: the lowest of the ascending thresholds
  * (cg_thresholds_of: the usages at which a local condition starts to hold, page multiples) that is
- * above usage_bytes, so the kernel counts `high` the moment usage reaches it. 0 when none is
- * (usage at or past the highest: memory.high goes back to the replaced value). A threshold at or
- * below the usage would throttle the app at once, never. */
-uint64_t tripwire_plan(const uint64_t *thresholds, size_t n, uint64_t usage_bytes);
+ * above usage_bytes and above floor_bytes (a crossed tripwire, 0: none), so the kernel counts
+ * `high` the moment usage reaches it. 0 when none is (usage at or past the highest: memory.high
+ * goes back to the replaced value). A threshold at or below the usage would throttle the app at
+ * once, never. */
+uint64_t tripwire_plan(const uint64_t *thresholds, size_t n, uint64_t usage_bytes, uint64_t floor_bytes);
+
+/* The floor after a check at usage_bytes: floor_bytes, or 0 once usage is more than
+ * limit_bytes / TRIPWIRE_REARM_DIVISOR below it. */
+uint64_t tripwire_floor(uint64_t floor_bytes, uint64_t usage_bytes, uint64_t limit_bytes);
 
 /* What memory.high holds before memhook writes the tripwire. */
 enum tripwire_seen {

@@ -41,6 +41,26 @@ static int read_high(const struct tripwire *tw, char buf[24])
 	return 0;
 }
 
+/* memory.events' `high` count now, or the last one read when it cannot be read. */
+static uint64_t read_high_count(const struct tripwire *tw)
+{
+	char buf[512];
+	uint64_t ev[MEMEV_COUNT];
+	ssize_t n = pread_all(tw->events_fd, buf, sizeof(buf));
+	if (n < 0 || cg_parse_events(buf, (size_t)n, ev) < 0)
+		return tw->last_high;
+	return ev[MEMEV_HIGH];
+}
+
+bool tripwire_crossed(struct tripwire *tw, uint64_t high_count)
+{
+	bool crossed = tripwire_armed(tw) && high_count > tw->last_high;
+	if (crossed)
+		tw->floor_bytes = tw->armed_bytes;
+	tw->last_high = high_count;
+	return crossed;
+}
+
 /* Writes text to memory.high. Returns 0 or -errno. */
 static int write_high(const struct tripwire *tw, const char *text)
 {
@@ -152,6 +172,8 @@ int tripwire_start(struct tripwire *tw, const struct cg_target *cg)
 	if (tw->dirfd < 0)
 		return -errno;
 	tw->high_fd = TAKE_FD(fd);
+	tw->events_fd = cg->events_fd;
+	tw->floor_bytes = 0;
 	if ((r = target_read_start_time("/proc", getpid(), &tw->self_start_ticks)) < 0 ||
 	    (r = read_high(tw, high)) < 0) {
 		close_all(tw);
@@ -201,7 +223,8 @@ int tripwire_move(struct tripwire *tw, uint64_t usage_bytes, uint64_t limit_byte
 {
 	if (tw->high_fd < 0 || tw->stood_down || !tw->thr_valid)
 		return 0;
-	uint64_t want = tripwire_plan(tw->thr, tw->n_thr, usage_bytes);
+	tw->floor_bytes = tripwire_floor(tw->floor_bytes, usage_bytes, limit_bytes);
+	uint64_t want = tripwire_plan(tw->thr, tw->n_thr, usage_bytes, tw->floor_bytes);
 	if (want == tw->armed_bytes)
 		return 0;
 	char high[24], text[24];
@@ -233,6 +256,7 @@ int tripwire_move(struct tripwire *tw, uint64_t usage_bytes, uint64_t limit_byte
 	log_debug("tripwire: memory.high %s -> %s at a usage of %" PRIu64 " bytes (limit %" PRIu64 ")", high,
 	          text, usage_bytes, limit_bytes);
 	tw->armed_bytes = want;
+	tw->last_high = read_high_count(tw);
 	tw->generation++;
 	tw->moves++;
 	return 1;

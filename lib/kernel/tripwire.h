@@ -34,6 +34,10 @@ struct tripwire {
 	uint64_t thr_limit_bytes;
 	uint64_t moves;            /* writes of memory.high */
 	uint64_t self_start_ticks; /* this memhook's start time, for the record */
+	int events_fd;             /* the target's memory.events (borrowed from its cg_target) */
+	uint64_t last_high;        /* its `high` count when last read (at each move, at each crossing) */
+	uint64_t floor_bytes;      /* the last tripwire crossed: not armed at or below it again until usage
+	                            * falls well below (tripwire_floor); 0: none */
 };
 
 /* Not started: tripwire_stop is safe at once. */
@@ -56,6 +60,11 @@ int tripwire_update(struct tripwire *tw, const struct policy *p, const struct sa
  * crossing's wakeup moves it before the check runs, so the app spends the least time above it;
  * limit_bytes is for the log). Nothing before a tripwire_update. */
 int tripwire_move(struct tripwire *tw, uint64_t usage_bytes, uint64_t limit_bytes);
+
+/* A memory.events notification: whether its `high` count (high_count, read now) grew since the
+ * tripwire was armed, i.e. usage reached it (page cache may have been reclaimed back under it
+ * since). It then becomes the floor: the next value armed is above it. */
+bool tripwire_crossed(struct tripwire *tw, uint64_t high_count);
 
 /* Whether memory.high holds a tripwire now. */
 bool tripwire_armed(const struct tripwire *tw);

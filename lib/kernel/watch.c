@@ -118,22 +118,27 @@ static void on_wakeup(struct loop *l, int fd, uint32_t events, void *userdata)
 		w->wake(w->userdata);
 		return;
 	}
-	/* A charge above the tripwire counts `high`: usage reached the next threshold. That is news
-	 * however soon after the last wakeup (the next level's threshold may follow in 14 ms at
-	 * 3 GB/s): a check at once, once per value armed; later notifications of the same crossing
-	 * (the kernel counts each charge above it, 100 a second at most) fold. */
-	uint64_t usage;
-	if (fd != w->psi_fd && tripwire_armed(&w->trip) && w->trip.generation != w->trip_woke_generation &&
-	    cg_read_usage(w->target.cg.usage_fd, &usage) == 0 && usage >= w->trip.armed_bytes) {
-		log_debug("woken by the tripwire (%llu bytes; usage %llu)",
-		          (unsigned long long)w->trip.armed_bytes, (unsigned long long)usage);
-		/* Moved on at once (the app is charged a reclaim attempt for every return to user
-		 * space above it), then the check; the check's own update then has nothing to do. */
+	/* A charge above the tripwire counts `high`: usage reached the next threshold (page cache
+	 * above it may be reclaimed back under it since). The tripwire moves on at once (the app is
+	 * charged a reclaim attempt for every return to user space above it), then a check runs at
+	 * once, however soon after the last wakeup (the next level's threshold may follow in 14 ms at
+	 * 3 GB/s), once per value armed; later notifications of the same value fold. */
+	char buf[512];
+	uint64_t ev[MEMEV_COUNT], usage;
+	ssize_t n;
+	if (fd != w->psi_fd && tripwire_armed(&w->trip) &&
+	    (n = pread_all(w->target.cg.events_fd, buf, sizeof(buf))) >= 0 &&
+	    cg_parse_events(buf, (size_t)n, ev) == 0 && tripwire_crossed(&w->trip, ev[MEMEV_HIGH])) {
+		bool news = w->trip.generation != w->trip_woke_generation;
+		log_debug("woken by the tripwire (%llu bytes)", (unsigned long long)w->trip.armed_bytes);
 		w->trip_woke_generation = w->trip.generation; /* this value's crossing, not the next's */
-		tripwire_move(&w->trip, usage, w->trip.thr_limit_bytes);
-		w->last_wake_usec = now_mono_usec();
-		w->wake(w->userdata);
-		return;
+		if (cg_read_usage(w->target.cg.usage_fd, &usage) == 0)
+			tripwire_move(&w->trip, usage, w->trip.thr_limit_bytes);
+		if (news) {
+			w->last_wake_usec = now_mono_usec();
+			w->wake(w->userdata);
+			return;
+		}
 	}
 	log_debug("woken by %s", fd == w->psi_fd ? "a PSI trigger" : "memory.events");
 	wake_folded(w);

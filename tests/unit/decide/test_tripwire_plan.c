@@ -17,22 +17,43 @@ static void test_plan_walks_the_thresholds(void **state)
 	(void)state;
 	const uint64_t thr[] = { 192 * MIB, 230 * MIB + 14 * PAGE, 243 * MIB + 7 * PAGE };
 	/* flat and low: the lowest */
-	assert_int_equal(tripwire_plan(thr, 3, 0), thr[0]);
-	assert_int_equal(tripwire_plan(thr, 3, 100 * MIB), thr[0]);
+	assert_int_equal(tripwire_plan(thr, 3, 0, 0), thr[0]);
+	assert_int_equal(tripwire_plan(thr, 3, 100 * MIB, 0), thr[0]);
 	/* one page below it: still it (the crossing is the next charge) */
-	assert_int_equal(tripwire_plan(thr, 3, thr[0] - PAGE), thr[0]);
+	assert_int_equal(tripwire_plan(thr, 3, thr[0] - PAGE, 0), thr[0]);
 	/* at it: the condition holds there, so the tripwire moves up (at it would throttle) */
-	assert_int_equal(tripwire_plan(thr, 3, thr[0]), thr[1]);
-	assert_int_equal(tripwire_plan(thr, 3, thr[1] + 1), thr[2]);
+	assert_int_equal(tripwire_plan(thr, 3, thr[0], 0), thr[1]);
+	assert_int_equal(tripwire_plan(thr, 3, thr[1] + 1, 0), thr[2]);
 	/* past the highest: none (memory.high goes back) */
-	assert_int_equal(tripwire_plan(thr, 3, thr[2]), 0);
-	assert_int_equal(tripwire_plan(thr, 3, UINT64_MAX), 0);
+	assert_int_equal(tripwire_plan(thr, 3, thr[2], 0), 0);
+	assert_int_equal(tripwire_plan(thr, 3, UINT64_MAX, 0), 0);
 	/* and down again as usage falls */
-	assert_int_equal(tripwire_plan(thr, 3, thr[1] - 1), thr[1]);
-	assert_int_equal(tripwire_plan(thr, 3, 10 * MIB), thr[0]);
+	assert_int_equal(tripwire_plan(thr, 3, thr[1] - 1, 0), thr[1]);
+	assert_int_equal(tripwire_plan(thr, 3, 10 * MIB, 0), thr[0]);
 	/* no thresholds (a policy without local conditions): none */
-	assert_int_equal(tripwire_plan(thr, 0, 0), 0);
-	assert_int_equal(tripwire_plan(NULL, 0, 5), 0);
+	assert_int_equal(tripwire_plan(thr, 0, 0, 0), 0);
+	assert_int_equal(tripwire_plan(NULL, 0, 5, 0), 0);
+}
+
+/* A crossed tripwire (the floor) is passed over until usage falls 1/16 of the limit below it: the
+ * app's page cache, reclaimed down to it, is not held there. */
+static void test_floor(void **state)
+{
+	(void)state;
+	const uint64_t thr[] = { 192 * MIB, 230 * MIB, 243 * MIB };
+	/* crossed at 192 MiB, usage pushed back under it by reclaim: the next one, not it again */
+	assert_int_equal(tripwire_plan(thr, 3, 191 * MIB, 192 * MIB), thr[1]);
+	assert_int_equal(tripwire_plan(thr, 3, 10 * MIB, 192 * MIB), thr[1]);
+	assert_int_equal(tripwire_plan(thr, 3, 10 * MIB, 243 * MIB), 0);
+	/* the floor holds within 16 MiB (of 256) below it, and goes further down */
+	assert_int_equal(tripwire_floor(192 * MIB, 191 * MIB, 256 * MIB), 192 * MIB);
+	assert_int_equal(tripwire_floor(192 * MIB, 176 * MIB, 256 * MIB), 192 * MIB);
+	assert_int_equal(tripwire_floor(192 * MIB, 176 * MIB - 1, 256 * MIB), 0);
+	assert_int_equal(tripwire_floor(192 * MIB, 200 * MIB, 256 * MIB), 192 * MIB);
+	assert_int_equal(tripwire_floor(0, 0, 256 * MIB), 0);
+	/* after the OOM kill, usage near 0: armed at the first again */
+	assert_int_equal(tripwire_plan(thr, 3, 1 * MIB, tripwire_floor(230 * MIB, 1 * MIB, 256 * MIB)),
+	                 thr[0]);
 }
 
 static struct level levels[] = {
@@ -50,11 +71,11 @@ static void test_plan_on_policy_thresholds(void **state)
 	size_t n = cg_thresholds_of(&policy2, 256 * MIB, PAGE, thr, &capped);
 	assert_int_equal(n, 2);
 	/* 25% free holds from 192 MiB and one page (free < 25%), 10% free past 230.4 MiB */
-	assert_int_equal(tripwire_plan(thr, n, 0), 192 * MIB + PAGE);
-	assert_int_equal(tripwire_plan(thr, n, 192 * MIB + PAGE), thr[1]);
+	assert_int_equal(tripwire_plan(thr, n, 0, 0), 192 * MIB + PAGE);
+	assert_int_equal(tripwire_plan(thr, n, 192 * MIB + PAGE, 0), thr[1]);
 	assert_true(thr[1] > 230 * MIB && thr[1] < 231 * MIB);
 	assert_int_equal(thr[1] % PAGE, 0);
-	assert_int_equal(tripwire_plan(thr, n, thr[1]), 0);
+	assert_int_equal(tripwire_plan(thr, n, thr[1], 0), 0);
 }
 
 static void test_seen(void **state)
@@ -135,6 +156,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plan_walks_the_thresholds),
 		cmocka_unit_test(test_plan_on_policy_thresholds),
+		cmocka_unit_test(test_floor),
 		cmocka_unit_test(test_seen),
 		cmocka_unit_test(test_record_round_trip),
 		cmocka_unit_test(test_record_hostile),
