@@ -17,6 +17,12 @@ uint64_t tripwire_plan(const uint64_t *thresholds, size_t n, uint64_t usage_byte
 	return 0;
 }
 
+bool tripwire_is_crossing(uint64_t armed_bytes, uint64_t usage_bytes, uint64_t limit_bytes)
+{
+	return armed_bytes && (usage_bytes >= armed_bytes ||
+	                       armed_bytes - usage_bytes <= limit_bytes / TRIPWIRE_REARM_DIVISOR);
+}
+
 uint64_t tripwire_floor(uint64_t floor_bytes, uint64_t usage_bytes, uint64_t limit_bytes)
 {
 	uint64_t gap = limit_bytes / TRIPWIRE_REARM_DIVISOR;

@@ -26,6 +26,12 @@
  * once, never. */
 uint64_t tripwire_plan(const uint64_t *thresholds, size_t n, uint64_t usage_bytes, uint64_t floor_bytes);
 
+/* Whether a grown `high` count, with usage at usage_bytes now, is the crossing of armed_bytes:
+ * usage at it, or less than limit_bytes / TRIPWIRE_REARM_DIVISOR under it (page cache reclaimed
+ * back under it). Farther under, the count grew for the value before (the kernel counts charges
+ * that passed it on other CPUs before memhook moved it, and notifies up to 10 ms late). */
+bool tripwire_is_crossing(uint64_t armed_bytes, uint64_t usage_bytes, uint64_t limit_bytes);
+
 /* The floor after a check at usage_bytes: floor_bytes, or 0 once usage is more than
  * limit_bytes / TRIPWIRE_REARM_DIVISOR below it. */
 uint64_t tripwire_floor(uint64_t floor_bytes, uint64_t usage_bytes, uint64_t limit_bytes);

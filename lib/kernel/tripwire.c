@@ -52,9 +52,10 @@ static uint64_t read_high_count(const struct tripwire *tw)
 	return ev[MEMEV_HIGH];
 }
 
-bool tripwire_crossed(struct tripwire *tw, uint64_t high_count)
+bool tripwire_crossed(struct tripwire *tw, uint64_t high_count, uint64_t usage_bytes)
 {
-	bool crossed = tripwire_armed(tw) && high_count > tw->last_high;
+	bool crossed = tripwire_armed(tw) && high_count > tw->last_high &&
+	               tripwire_is_crossing(tw->armed_bytes, usage_bytes, tw->thr_limit_bytes);
 	if (crossed)
 		tw->floor_bytes = tw->armed_bytes;
 	tw->last_high = high_count;

@@ -62,9 +62,10 @@ int tripwire_update(struct tripwire *tw, const struct policy *p, const struct sa
 int tripwire_move(struct tripwire *tw, uint64_t usage_bytes, uint64_t limit_bytes);
 
 /* A memory.events notification: whether its `high` count (high_count, read now) grew since the
- * tripwire was armed, i.e. usage reached it (page cache may have been reclaimed back under it
- * since). It then becomes the floor: the next value armed is above it. */
-bool tripwire_crossed(struct tripwire *tw, uint64_t high_count);
+ * tripwire was armed with usage (read after it) at or near it (tripwire_is_crossing), i.e. usage
+ * reached it (page cache may have been reclaimed back under it since). It then becomes the floor:
+ * the next value armed is above it. */
+bool tripwire_crossed(struct tripwire *tw, uint64_t high_count, uint64_t usage_bytes);
 
 /* Whether memory.high holds a tripwire now. */
 bool tripwire_armed(const struct tripwire *tw);

@@ -128,12 +128,12 @@ static void on_wakeup(struct loop *l, int fd, uint32_t events, void *userdata)
 	ssize_t n;
 	if (fd != w->psi_fd && tripwire_armed(&w->trip) &&
 	    (n = pread_all(w->target.cg.events_fd, buf, sizeof(buf))) >= 0 &&
-	    cg_parse_events(buf, (size_t)n, ev) == 0 && tripwire_crossed(&w->trip, ev[MEMEV_HIGH])) {
+	    cg_parse_events(buf, (size_t)n, ev) == 0 && cg_read_usage(w->target.cg.usage_fd, &usage) == 0 &&
+	    tripwire_crossed(&w->trip, ev[MEMEV_HIGH], usage)) {
 		bool news = w->trip.generation != w->trip_woke_generation;
 		log_debug("woken by the tripwire (%llu bytes)", (unsigned long long)w->trip.armed_bytes);
 		w->trip_woke_generation = w->trip.generation; /* this value's crossing, not the next's */
-		if (cg_read_usage(w->target.cg.usage_fd, &usage) == 0)
-			tripwire_move(&w->trip, usage, w->trip.thr_limit_bytes);
+		tripwire_move(&w->trip, usage, w->trip.thr_limit_bytes);
 		if (news) {
 			w->last_wake_usec = now_mono_usec();
 			w->wake(w->userdata);

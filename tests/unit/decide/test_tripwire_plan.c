@@ -51,6 +51,14 @@ static void test_floor(void **state)
 	assert_int_equal(tripwire_floor(192 * MIB, 176 * MIB - 1, 256 * MIB), 0);
 	assert_int_equal(tripwire_floor(192 * MIB, 200 * MIB, 256 * MIB), 192 * MIB);
 	assert_int_equal(tripwire_floor(0, 0, 256 * MIB), 0);
+	/* a grown high count: the crossing of the armed value when usage is at it or just under
+	 * (reclaimed cache), not when usage is far below (late counts of the value before) */
+	assert_true(tripwire_is_crossing(230 * MIB, 231 * MIB, 256 * MIB));
+	assert_true(tripwire_is_crossing(230 * MIB, 229 * MIB, 256 * MIB));
+	assert_true(tripwire_is_crossing(230 * MIB, 214 * MIB, 256 * MIB));
+	assert_false(tripwire_is_crossing(230 * MIB, 214 * MIB - 1, 256 * MIB));
+	assert_false(tripwire_is_crossing(230 * MIB, 193 * MIB, 256 * MIB));
+	assert_false(tripwire_is_crossing(0, 193 * MIB, 256 * MIB));
 	/* after the OOM kill, usage near 0: armed at the first again */
 	assert_int_equal(tripwire_plan(thr, 3, 1 * MIB, tripwire_floor(230 * MIB, 1 * MIB, 256 * MIB)),
 	                 thr[0]);
