@@ -71,7 +71,7 @@ static size_t select_handlers(struct monitor *m, const struct event *ev)
  * nothing in the cgroup). */
 static bool tripwire_wanted(const struct monitor *m)
 {
-	return m->policy->tripwire && !m->cfg.dry_run;
+	return !m->policy->tripwire_off && !m->cfg.dry_run;
 }
 
 /* A memory_high action about to run takes memory.high over: the tripwire stands down first (its

@@ -187,9 +187,12 @@ static int parse_root(struct policy_ctx *c, const cJSON *root)
 	if ((it = cJSON_GetObjectItemCaseSensitive(root, "log_transitions")))
 		if ((r = want_bool(w, it, "log_transitions", &p->log_transitions)) < 0)
 			return r;
-	if ((it = cJSON_GetObjectItemCaseSensitive(root, "tripwire")))
-		if ((r = want_bool(w, it, "tripwire", &p->tripwire)) < 0)
+	if ((it = cJSON_GetObjectItemCaseSensitive(root, "tripwire"))) {
+		bool on = true;
+		if ((r = want_bool(w, it, "tripwire", &on)) < 0)
 			return r;
+		p->tripwire_off = !on;
+	}
 
 	/* Before the levels: a local condition without its own usage takes this one. */
 	if ((it = cJSON_GetObjectItemCaseSensitive(root, "usage")))
@@ -273,7 +276,6 @@ int policy_parse_at(const char *json, size_t len, struct policy **ret, char *err
 	p->check_interval_usec = CHECK_INTERVAL_DEFAULT_USEC;
 	p->min_interval_usec = MIN_INTERVAL_DEFAULT_USEC;
 	p->log_transitions = true;
-	p->tripwire = true;
 	p->usage = USAGE_DEFAULT;
 	c.p = p;
 	int r = parse_root(&c, root);

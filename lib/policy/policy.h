@@ -169,7 +169,8 @@ struct policy {
 	                                       fast (0: as measured) */
 	uint64_t maximum_available_bytes;   /* 0: auto */
 	bool log_transitions;
-	bool tripwire;         /* cgroup v2: memory.high as a usage tripwire (lib/kernel/tripwire.h) */
+	bool tripwire_off;     /* "tripwire": false (default on: memory.high as a usage tripwire on
+	                          cgroup v2, lib/kernel/tripwire.h); false when zeroed */
 	enum usage_kind usage; /* "usage": what local conditions measure unless they say otherwise */
 	struct level *levels;  /* levels[0] is level 1 */
 	size_t n_levels;

@@ -23,7 +23,7 @@ void policy_describe(const struct policy *p, FILE *out)
 	else
 		fputs("maximum_available auto, ", out);
 	fprintf(out, "log_transitions %s\n", p->log_transitions ? "true" : "false");
-	if (!p->tripwire) /* the default (on) is left unsaid, as before "tripwire" */
+	if (p->tripwire_off) /* the default (on) is left unsaid, as before "tripwire" */
 		fputs("tripwire off\n", out);
 	if (p->usage != USAGE_CURRENT) /* the default (current) is left unsaid, as before "usage" */
 		fprintf(out, "usage %s\n", usage_kind_name(p->usage));
