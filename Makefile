@@ -54,7 +54,7 @@ PERCHECK_DEPS := valgrind
 FUZZ_DEPS := clang libclang-rt-dev
 DEPS_STAMP := build/.deps-$(shell echo $(BUILD_DEPS) $(TEST_DEPS) | cksum | cut -d' ' -f1)
 
-.PHONY: all deps test-deps examples-deps promtool unit bats test test-asan test-vm test-container bench bench-race bench-deps demo clean format format-check docs-check layers test-layout \
+.PHONY: all deps test-deps examples-deps promtool unit bats test test-asan test-vm test-container bench bench-race bench-tripwire bench-deps demo clean format format-check docs-check layers test-layout \
 	fuzz fuzz-build fuzz-deps fuzz-replay contract contract-deps plots test-browser browser-deps
 
 all: deps
@@ -167,6 +167,11 @@ bench: test-deps bench-deps
 bench-race: all bench-deps
 	@$(MAKE) --no-print-directory $(BENCH_TOOLS)
 	bash tests/bench/oom_race.sh $(BUILD)/memhook
+
+# What the cgroup v2 tripwire costs an app crossing it, and idle, in the VM (tests/bench/README.md).
+bench-tripwire: all
+	@$(MAKE) --no-print-directory $(BENCH_TOOLS)
+	bash tests/bench/tripwire_cost.sh $(BUILD)/memhook
 
 # earlyoom, the idle-cost comparison: run by hand with --dryrun, never as a service. Debian's
 # package enables its unit on install: disabled again here, and stopped when systemd runs (without

@@ -67,6 +67,28 @@ static size_t select_handlers(struct monitor *m, const struct event *ev)
 	return n;
 }
 
+/* Whether the tripwire may be armed: the policy's key, and never in a dry run (which changes
+ * nothing in the cgroup). */
+static bool tripwire_wanted(const struct monitor *m)
+{
+	return !m->policy->tripwire_off && !m->cfg.dry_run;
+}
+
+/* A memory_high action about to run takes memory.high over: the tripwire stands down first (its
+ * value gone), so the value the action saves to restore is the one the tripwire replaced. */
+static void tripwire_yield(struct monitor *m)
+{
+	if (m->cfg.dry_run)
+		return;
+	for (size_t i = 0; i < m->policy->n_handlers; i++)
+		if (m->handlers[i].fires && m->policy->handlers[i].action == ACTION_MEMORY_HIGH) {
+			char why[96];
+			snprintf(why, sizeof(why), "%s: memory_high", m->policy->handlers[i].path);
+			watch_tripwire_stand_down(&m->watch, why);
+			return;
+		}
+}
+
 /* Runs the selected handlers' actions for ev, numbering it. s: the sample it carries, or NULL. */
 static void emit(struct monitor *m, const struct event *ev, const struct sample *s)
 {
@@ -84,6 +106,7 @@ static void emit(struct monitor *m, const struct event *ev, const struct sample 
 		.sample = s,
 	};
 	struct dispatch_event de = { .ctx = &ctx, .target = t };
+	tripwire_yield(m);
 	if (m->stream) { /* the body built once, for the stream and the webhooks */
 		const struct event_kind_row *row = event_kind_row(ev->kind);
 		de.body = payload_build_json(&ctx, &de.body_len);
@@ -155,6 +178,10 @@ static void on_probes_done(const bool *results, void *userdata)
 	          (unsigned long long)r.next_check_delay_usec);
 	schedule_next_check(m, &r);
 	emit_result(m, &r);
+	/* cgroup v2: memory.high to the next usage threshold (written only when that changes); after
+	 * the actions, which start first (the app pays a reclaim attempt per return to user space
+	 * above it meanwhile: microseconds more) */
+	watch_tripwire(&m->watch, m->policy, &m->sample);
 	monitor_write_status(m, false);
 	if (m->reload_pending)
 		apply_reload(m);
@@ -330,7 +357,7 @@ static void apply_reload(struct monitor *m)
 		return;
 	}
 	arm_timer(m);
-	watch_rearm(&m->watch, m->needs.sample_what);
+	watch_rearm(&m->watch, m->needs.sample_what, tripwire_wanted(m));
 	log_info("SIGHUP: policy %s reloaded: %zu level(s), %zu handler(s)", m->cfg.policy_path, p->n_levels,
 	         p->n_handlers);
 }
@@ -394,7 +421,7 @@ int monitor_new(struct loop *l, const struct monitor_config *cfg, struct policy 
 			policy_free(policy);
 		goto fail;
 	}
-	watch_rearm(&m->watch, m->needs.sample_what);
+	watch_rearm(&m->watch, m->needs.sample_what, tripwire_wanted(m));
 	r = hostmem_open(m->watch.target.spec.proc_root, &m->host.mem);
 	if (r < 0) {
 		log_error("cannot open %s/meminfo: %s", m->watch.target.spec.proc_root, strerror(-r));

@@ -18,6 +18,7 @@ void watch_init(struct watch *w, const struct target_spec *spec, struct loop *l,
                 void *userdata)
 {
 	*w = (struct watch){ .loop = l, .psi_fd = -1, .oom_fd = -1, .wake = wake, .userdata = userdata };
+	tripwire_init(&w->trip);
 	target_init_spec(&w->target, spec);
 }
 
@@ -66,6 +67,7 @@ void watch_free(struct watch *w)
 {
 	if (w->loop)
 		disarm(w);
+	tripwire_stop(&w->trip, "stopping");
 	target_release(&w->target);
 }
 
@@ -115,6 +117,28 @@ static void on_wakeup(struct loop *l, int fd, uint32_t events, void *userdata)
 		w->psi_fd = -1;
 		w->wake(w->userdata);
 		return;
+	}
+	/* A charge above the tripwire counts `high`: usage reached the next threshold (page cache
+	 * above it may be reclaimed back under it since). The tripwire moves on at once (the app is
+	 * charged a reclaim attempt for every return to user space above it), then a check runs at
+	 * once, however soon after the last wakeup (the next level's threshold may follow in 14 ms at
+	 * 3 GB/s), once per value armed; later notifications of the same value fold. */
+	char buf[512];
+	uint64_t ev[MEMEV_COUNT], usage;
+	ssize_t n;
+	if (fd != w->psi_fd && tripwire_armed(&w->trip) &&
+	    (n = pread_all(w->target.cg.events_fd, buf, sizeof(buf))) >= 0 &&
+	    cg_parse_events(buf, (size_t)n, ev) == 0 && cg_read_usage(w->target.cg.usage_fd, &usage) == 0 &&
+	    tripwire_crossed(&w->trip, ev[MEMEV_HIGH], usage)) {
+		bool news = w->trip.generation != w->trip_woke_generation;
+		log_debug("woken by the tripwire (%llu bytes)", (unsigned long long)w->trip.armed_bytes);
+		w->trip_woke_generation = w->trip.generation; /* this value's crossing, not the next's */
+		tripwire_move(&w->trip, usage, w->trip.thr_limit_bytes);
+		if (news) {
+			w->last_wake_usec = now_mono_usec();
+			w->wake(w->userdata);
+			return;
+		}
 	}
 	log_debug("woken by %s", fd == w->psi_fd ? "a PSI trigger" : "memory.events");
 	wake_folded(w);
@@ -227,9 +251,19 @@ static void arm(struct watch *w)
 	}
 	if (cg->version != CG_V2)
 		return;
-	if ((w->sample_what & CG_SAMPLE_EVENTS) && cg->events_fd >= 0 &&
-	    loop_add_fd(w->loop, cg->events_fd, EPOLLPRI | EPOLLET, on_wakeup, w) == 0)
-		w->events_watched = true;
+	/* The tripwire: only on cgroupfs (in a fixture tree memory.high is a plain file). */
+	bool trip = w->trip_on && w->target.on_cgroupfs;
+	if (trip && w->trip.high_fd < 0 && !w->trip.stood_down && tripwire_start(&w->trip, cg) < 0)
+		log_debug("tripwire: not started on %s", cg->path);
+	if (((w->sample_what & CG_SAMPLE_EVENTS) || trip) && cg->events_fd >= 0) {
+		/* kernfs reports POLLPRI for any change since the fd last read the file (or was
+		 * opened): read it once, so that only changes from now on wake a check */
+		char buf[256];
+		if (pread(cg->events_fd, buf, sizeof(buf), 0) < 0)
+			log_debug("memory.events: %s", strerror(errno));
+		if (loop_add_fd(w->loop, cg->events_fd, EPOLLPRI | EPOLLET, on_wakeup, w) == 0)
+			w->events_watched = true;
+	}
 	/* Only on cgroupfs: a trigger is a write, and in a fixture tree it would overwrite the file. */
 	if (!(w->sample_what & CG_SAMPLE_PSI) || cg->pressure_fd < 0 || !w->target.on_cgroupfs)
 		return;
@@ -308,6 +342,8 @@ void watch_lose(struct watch *w, int why, const char *reason)
 	target_describe(&w->target, desc, sizeof(desc));
 	log_warn("target lost: %s: %s", desc, reason);
 	disarm(w);
+	tripwire_stop(&w->trip, "target lost");
+	w->trip.stood_down = false; /* a target found again starts afresh */
 	target_release(&w->target);
 	w->state = WATCH_MISSING;
 	w->missing_reason[0] = '\0';
@@ -321,9 +357,16 @@ bool watch_exit_pending(const struct watch *w)
 	return w->target.present && w->exit_seen;
 }
 
-void watch_rearm(struct watch *w, unsigned sample_what)
+void watch_rearm(struct watch *w, unsigned sample_what, bool tripwire)
 {
 	w->sample_what = sample_what;
+	if (!tripwire && w->trip_on)
+		tripwire_stop(&w->trip, "the policy turns the tripwire off");
+	/* A new policy: its thresholds, and a fresh look at a memory.high the tripwire stood down for */
+	w->trip.thr_valid = false;
+	if (tripwire)
+		w->trip.stood_down = false;
+	w->trip_on = tripwire;
 	disarm(w);
 	if (w->target.present)
 		arm(w);
@@ -375,6 +418,18 @@ void watch_thresholds(struct watch *w, const struct policy *p, const struct samp
 	uint64_t usage;
 	if (w->n_thr && cg_read_usage(cg->usage_fd, &usage) == 0 && crossed_between(w, s->usage_bytes, usage))
 		wake_later(w);
+}
+
+void watch_tripwire(struct watch *w, const struct policy *p, const struct sample *s)
+{
+	if (w->trip_on && w->target.present)
+		tripwire_update(&w->trip, p, s);
+}
+
+void watch_tripwire_stand_down(struct watch *w, const char *why)
+{
+	if (w->trip.high_fd >= 0)
+		tripwire_stand_down(&w->trip, why);
 }
 
 void watch_note_check(struct watch *w, uint64_t now_usec)

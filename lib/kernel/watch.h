@@ -12,6 +12,7 @@
 #include "policy/policy.h"
 #include "policy/sample.h"
 #include "kernel/target.h"
+#include "kernel/tripwire.h"
 
 struct loop;
 
@@ -48,6 +49,10 @@ struct watch {
 	bool thr_failure_logged;  /* a registration failure was logged for this target */
 	int oom_fd;               /* the OOM notifier's eventfd, -1 when none */
 	uint64_t oom_timer;       /* the check after an OOM notification, 0 when none */
+	/* cgroup v2 on cgroupfs: memory.high as a usage tripwire (tripwire.h) */
+	bool trip_on; /* the policy wants it */
+	struct tripwire trip;
+	uint64_t trip_woke_generation; /* the tripwire value whose crossing last woke a check */
 	watch_wake_fn wake;
 	void *userdata;
 };
@@ -81,10 +86,20 @@ void watch_lose(struct watch *w, int why, const char *reason);
  * skipped, e.g. while probes ran, must run again). */
 bool watch_exit_pending(const struct watch *w);
 
-/* Re-arms the wakeups for sample_what (a new policy), when the target is present. On cgroup v1 the
- * usage thresholds are dropped and a check comes at once to arm the new policy's
- * (watch_thresholds). */
-void watch_rearm(struct watch *w, unsigned sample_what);
+/* Re-arms the wakeups for sample_what and tripwire (a new policy's), when the target is present. On
+ * cgroup v1 the usage thresholds are dropped and a check comes at once to arm the new policy's
+ * (watch_thresholds). A tripwire turned off is removed (memory.high back to max); turned on, it
+ * starts afresh (tripwire_start) and is armed by the next check (watch_tripwire). */
+void watch_rearm(struct watch *w, unsigned sample_what, bool tripwire);
+
+/* After a check's sample s under policy p: on cgroup v2 on cgroupfs, moves the tripwire to the
+ * lowest usage threshold above s's usage (tripwire_update). A crossing of the armed value wakes a
+ * check at once (memory.events `high`), however soon after another wakeup. */
+void watch_tripwire(struct watch *w, const struct policy *p, const struct sample *s);
+
+/* The tripwire stands down for this target (memhook's memory_high action writes memory.high):
+ * memory.high back to max first, when it holds the tripwire. */
+void watch_tripwire_stand_down(struct watch *w, const char *why);
 
 /* After a check's sample s under policy p: on cgroup v1 on cgroupfs, registers the kernel's usage
  * thresholds of p at s's effective limit (cg_thresholds_of) when they are not registered for that

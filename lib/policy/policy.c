@@ -140,9 +140,10 @@ static void line_col(const char *buf, const char *pos, unsigned *ret_line, unsig
 
 static int parse_root(struct policy_ctx *c, const cJSON *root)
 {
-	static const char *const keys[] = { "check_interval",    "min_interval",    "assume_growth",
-		                            "maximum_available", "log_transitions", "levels",
-		                            "handlers",          "usage",           NULL };
+	static const char *const keys[] = {
+		"check_interval", "min_interval", "assume_growth", "maximum_available", "log_transitions",
+		"levels",         "handlers",     "usage",         "tripwire",          NULL
+	};
 	struct want_ctx *w = &c->w;
 	struct policy *p = c->p;
 	const cJSON *it;
@@ -186,6 +187,12 @@ static int parse_root(struct policy_ctx *c, const cJSON *root)
 	if ((it = cJSON_GetObjectItemCaseSensitive(root, "log_transitions")))
 		if ((r = want_bool(w, it, "log_transitions", &p->log_transitions)) < 0)
 			return r;
+	if ((it = cJSON_GetObjectItemCaseSensitive(root, "tripwire"))) {
+		bool on = true;
+		if ((r = want_bool(w, it, "tripwire", &on)) < 0)
+			return r;
+		p->tripwire_off = !on;
+	}
 
 	/* Before the levels: a local condition without its own usage takes this one. */
 	if ((it = cJSON_GetObjectItemCaseSensitive(root, "usage")))

@@ -10,6 +10,9 @@
  *                      check_interval)
  *   maximum_available  "auto" (default) or a size: overrides the target's local maximum
  *   log_transitions    bool, default true
+ *   tripwire           bool, default true: on cgroup v2, memory.high is set at the next usage
+ *                      threshold so the kernel wakes a check as usage crosses it
+ *                      (lib/kernel/tripwire.h); false: never
  *   usage              "current" (default) | "working_set" | "anon": what local conditions measure
  *   levels             1..32 of {"name": str (unique, non-empty, <= 64 chars), "when": condition,
  *                      "for": duration (0..24h, default 0: entered once when has held that long),
@@ -166,6 +169,8 @@ struct policy {
 	                                       fast (0: as measured) */
 	uint64_t maximum_available_bytes;   /* 0: auto */
 	bool log_transitions;
+	bool tripwire_off;     /* "tripwire": false (default on: memory.high as a usage tripwire on
+	                          cgroup v2, lib/kernel/tripwire.h); false when zeroed */
 	enum usage_kind usage; /* "usage": what local conditions measure unless they say otherwise */
 	struct level *levels;  /* levels[0] is level 1 */
 	size_t n_levels;

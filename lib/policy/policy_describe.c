@@ -23,6 +23,8 @@ void policy_describe(const struct policy *p, FILE *out)
 	else
 		fputs("maximum_available auto, ", out);
 	fprintf(out, "log_transitions %s\n", p->log_transitions ? "true" : "false");
+	if (p->tripwire_off) /* the default (on) is left unsaid, as before "tripwire" */
+		fputs("tripwire off\n", out);
 	if (p->usage != USAGE_CURRENT) /* the default (current) is left unsaid, as before "usage" */
 		fprintf(out, "usage %s\n", usage_kind_name(p->usage));
 	for (size_t i = 0; i < p->n_levels; i++) {

@@ -8,7 +8,8 @@
 # Environment: RACE_RUNS (20), RACE_RATES ("50,200,1000,max"), RACE_INTERVALS ("default,100ms,default+1Gi/s"),
 # RACE_IDLE_SECONDS (30), RACE_LIMIT_MIB (256), RACE_SEED; RACE_HOST (1; 0 = the VM only),
 # RACE_VM (1; 0 = host only),
-# RACE_VM_RUNS (10), RACE_VM_RATES (RACE_RATES), RACE_VM_TIMEOUT (1200 s).
+# RACE_VM_RUNS (10), RACE_VM_RATES (RACE_RATES), RACE_VM_TIMEOUT (1200 s), RACE_DEBUG (1: when each
+# memhook's check came, too).
 # The hog, the driver and the stamp come from build/bench (the Makefile builds them).
 # Needs root. Fails only when something cannot be measured; goals are reported, not asserted.
 set -euo pipefail
@@ -60,7 +61,7 @@ if [ "${RACE_VM:-1}" != 0 ]; then
 		#!/bin/bash
 		export RACE_RUNS=${RACE_VM_RUNS:-10} RACE_RATES=${RACE_VM_RATES:-${RACE_RATES:-50,200,1000,max}}
 		export RACE_INTERVALS=${RACE_INTERVALS:-default,100ms,default+1Gi/s} RACE_LIMIT_MIB=${RACE_LIMIT_MIB:-256}
-		${RACE_SEED:+export RACE_SEED=$RACE_SEED}
+		${RACE_SEED:+export RACE_SEED=$RACE_SEED} ${RACE_DEBUG:+export RACE_DEBUG=$RACE_DEBUG}
 		/usr/bin/python3 "$HERE/oom_race.py" "\$MEMHOOK_WORK/bin/memhook" "$TOOLS" /tmp/race.md --no-idle \\
 			--title "The OOM race in the cgroup v2 VM (qemu TCG): $WHAT" >/dev/null || exit 1
 		echo "=== oom-race summary begin ==="

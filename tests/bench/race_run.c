@@ -6,11 +6,15 @@
  *     through cgroup.event_control and an eventfd, and the OOM notifier of memory.oom_control;
  *     cgroup v2 has no usage thresholds: memory.events (POLLPRI), whose `max` counter grows when
  *     usage hits memory.max (the last moment before the OOM killer) and `oom_kill` at the kill;
+ *     its `high` counter grows when usage passes memory.high, which is where memhook's tripwire
+ *     sits: the first `high` increase seen with memory.current at or past a PERCENT's bytes is
+ *     that threshold's notification (the one memhook's check is woken by);
  *   - the hog's progress lines ("MiB ns"), to tell the rate it achieved;
  *   - the hog's death (a pidfd), the kill as its parent sees it.
  * Every time is CLOCK_MONOTONIC in ns, taken when epoll returns. Prints one JSON object:
  *   {"cgroup_version": 1|2, "limit_bytes": N, "start_ns": N, "death_ns": N, "signal": N, "status": N,
- *    "oom_ns": N|null, "v2_max_ns": N|null, "thresholds": [{"percent": P, "bytes": B, "ns": N|null}],
+ *    "oom_ns": N|null, "v2_max_ns": N|null, "v2_high": N (memory.events high, counted in the run),
+ *    "thresholds": [{"percent": P, "bytes": B, "ns": N|null}],
  *    "progress": [[MiB, ns], ...]}
  * "ns" of a threshold is its first notification after the start. Exit status 0 when the hog died
  * (killed or not: the caller judges), 1 when the run could not be measured. */
@@ -130,8 +134,8 @@ int main(int argc, char **argv)
 		return die("epoll_create1");
 	int thr_fd[MAX_THRESHOLDS];
 	uint64_t thr_bytes[MAX_THRESHOLDS], thr_ns[MAX_THRESHOLDS] = { 0 };
-	uint64_t oom_ns = 0, v2_max_ns = 0, events_max = 0, events_oom_kill = 0;
-	int events_fd = -1, oom_fd = -1;
+	uint64_t oom_ns = 0, v2_max_ns = 0, events_max = 0, events_oom_kill = 0, events_high = 0, high_now = 0;
+	int events_fd = -1, oom_fd = -1, current_fd = -1;
 	char path[4096];
 	if (version == 1) {
 		snprintf(path, sizeof(path), "%s/memory.usage_in_bytes", cg);
@@ -154,7 +158,13 @@ int main(int argc, char **argv)
 		    watch(ep, oom_fd, EPOLLIN, SRC_OOM, 0) < 0)
 			return die("registering the OOM notifier (cgroup.event_control)");
 	} else {
-		n_thr = 0; /* no usage thresholds on v2 */
+		/* no usage thresholds on v2: the `high` count past each PERCENT's bytes (the tripwire) */
+		for (int i = 0; i < n_thr; i++)
+			thr_bytes[i] = limit_bytes / 100 * (uint64_t)percents[i];
+		snprintf(path, sizeof(path), "%s/memory.current", cg);
+		current_fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (current_fd < 0)
+			return die("opening memory.current");
 		snprintf(path, sizeof(path), "%s/memory.events", cg);
 		events_fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (events_fd < 0 || pread(events_fd, buf, sizeof(buf) - 1, 0) < 0)
@@ -162,6 +172,7 @@ int main(int argc, char **argv)
 		buf[sizeof(buf) - 1] = '\0';
 		events_max = keyed(buf, "max");
 		events_oom_kill = keyed(buf, "oom_kill");
+		events_high = high_now = keyed(buf, "high");
 		if (watch(ep, events_fd, EPOLLPRI, SRC_EVENTS, 0) < 0)
 			return die("epoll on memory.events");
 	}
@@ -242,6 +253,18 @@ int main(int argc, char **argv)
 					v2_max_ns = t;
 				if (!oom_ns && keyed(buf, "oom_kill") > events_oom_kill)
 					oom_ns = t;
+				uint64_t high = keyed(buf, "high");
+				char cur[32];
+				ssize_t c;
+				if (high > high_now && (c = pread(current_fd, cur, sizeof(cur) - 1, 0)) > 0) {
+					cur[c] = '\0';
+					uint64_t usage = strtoull(cur, NULL, 10);
+					for (int i = 0; i < n_thr; i++)
+						if (!thr_ns[i] && usage >= thr_bytes[i])
+							thr_ns[i] = t;
+				}
+				if (high > high_now)
+					high_now = high;
 				break;
 			}
 			case SRC_PROGRESS: {
@@ -288,7 +311,7 @@ int main(int argc, char **argv)
 	print_ns("oom_ns", oom_ns);
 	printf(", ");
 	print_ns("v2_max_ns", v2_max_ns);
-	printf(", \"thresholds\": [");
+	printf(", \"v2_high\": %" PRIu64 ", \"thresholds\": [", high_now - events_high);
 	for (int i = 0; i < n_thr; i++) {
 		printf("%s{\"percent\": %d, \"bytes\": %" PRIu64 ", ", i ? ", " : "", percents[i],
 		       thr_bytes[i]);

@@ -167,6 +167,10 @@ def gen_root():
         case("log_transitions=%r" % v, with_root(log_transitions=v))
     for v in ["true", 1, 0, None, [], {}]:
         case("log_transitions=%r" % (v,), with_root(log_transitions=v))
+    for v in [True, False]:
+        case("tripwire=%r" % v, with_root(tripwire=v))
+    for v in ["true", "off", 1, 0, None, [], {}]:
+        case("tripwire=%r" % (v,), with_root(tripwire=v))
     for v in ["current", "working_set", "anon"]:
         case("usage=%r" % v, with_root(usage=v))
     for v in ["Current", "working set", "workingset", "rss", "", None, 1, True, [], {}]:

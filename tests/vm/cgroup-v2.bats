@@ -258,12 +258,6 @@ teardown() {
 	eq webhooks "$HOOK_N" 1
 }
 
-# memory.high as memhook last wrote it, or "max"
-high_is() {
-	local v
-	read -r v <"$CG/memory.high"
-	[ "$v" = "$1" ]
-}
 
 @test "memory_high: an allocating hog is throttled; memory.high returns to max on normal and on SIGTERM" {
 	cg_with_hog high 8

@@ -138,6 +138,13 @@ cg_cleanup() {
 	CG_MADE=()
 }
 
+# high_is VALUE: memory.high of $CG reads VALUE ("max" or bytes)
+high_is() {
+	local v
+	read -r v <"$CG/memory.high"
+	[ "$v" = "$1" ]
+}
+
 cg_current() {
 	local v
 	read -r v <"$1/memory.current"

@@ -280,9 +280,11 @@ static void test_fixture_tree_arms_nothing(void **state)
 	assert_false(w.target.on_cgroupfs);
 	assert_int_equal(w.psi_fd, -1);
 	assert_false(w.events_watched);
-	watch_rearm(&w, CG_SAMPLE_PSI);
+	watch_rearm(&w, CG_SAMPLE_PSI, true);
 	assert_int_equal(w.sample_what, CG_SAMPLE_PSI);
 	assert_int_equal(w.psi_fd, -1);
+	assert_int_equal(w.trip.high_fd, -1); /* no tripwire in a fixture tree either */
+	assert_false(w.events_watched);
 	read_text(v2, "memory.pressure", after, sizeof(after));
 	assert_string_equal(before, after);
 	watch_free(&w);
