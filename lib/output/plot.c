@@ -34,16 +34,10 @@ static const char *level_colour(int level)
 	return level_fill[i < ARRAY_SIZE(level_fill) ? i : ARRAY_SIZE(level_fill) - 1];
 }
 
-/* A colour per event kind (remaining and the target's kinds grey). */
-static const char *const event_fill[EVENT_KINDS] = {
-	[EVENT_ENTERED] = "#c62828",   [EVENT_LEFT] = "#2e7d32",          [EVENT_NORMAL] = "#1565c0",
-	[EVENT_REMAINING] = "#9e9e9e", [EVENT_TARGET_LOST] = "#9e9e9e",   [EVENT_TARGET_FOUND] = "#9e9e9e",
-	[EVENT_OOM_KILL] = "#000000",  [EVENT_LIMIT_CHANGED] = "#ef6c00",
-};
-
 static const char *event_colour(enum event_kind k)
 {
-	return (int)k >= 0 && k < EVENT_KINDS && event_fill[k] ? event_fill[k] : "#9e9e9e";
+	const struct event_kind_row *row = event_kind_row(k);
+	return row && row->color ? row->color : "#9e9e9e"; /* remaining and the target's kinds: grey */
 }
 
 /* What the drawing needs of the axes. */

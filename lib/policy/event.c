@@ -130,6 +130,7 @@ static void limit_changed_log(const struct event *ev, const struct sample *s, _u
 
 const struct event_kind_row event_kinds[EVENT_KINDS] = {
 	[EVENT_ENTERED] = { .name = "entered",
+	                    .color = "#c62828",
 	                    .about = EVENT_CLASS_STEP,
 	                    .levels = EVENT_LEVELS_FROM_1,
 	                    .k8s_reason = "MemoryLevelEntered",
@@ -140,6 +141,7 @@ const struct event_kind_row event_kinds[EVENT_KINDS] = {
 	                    .log_transitions_only = true,
 	                    .k8s_note = entered_note },
 	[EVENT_LEFT] = { .name = "left",
+	                 .color = "#2e7d32",
 	                 .about = EVENT_CLASS_STEP,
 	                 .levels = EVENT_LEVELS_FROM_1,
 	                 .level_is_previous = true,
@@ -153,6 +155,7 @@ const struct event_kind_row event_kinds[EVENT_KINDS] = {
 	/* every check that stays at a level: no log line, no Kubernetes Event, not in --webhook */
 	[EVENT_REMAINING] = { .name = "remaining", .about = EVENT_CLASS_STAY, .levels = EVENT_LEVELS_FROM_0 },
 	[EVENT_NORMAL] = { .name = "normal",
+	                   .color = "#1565c0",
 	                   .about = EVENT_CLASS_STEP,
 	                   .levels = EVENT_LEVELS_ZERO,
 	                   .k8s_reason = "MemoryNormal",
@@ -170,6 +173,7 @@ const struct event_kind_row event_kinds[EVENT_KINDS] = {
 	                        .k8s_note = target_lost_note },
 	[EVENT_TARGET_FOUND] = { .name = "target_found", .about = EVENT_CLASS_TARGET, .webhook = true },
 	[EVENT_OOM_KILL] = { .name = "oom_kill",
+	                     .color = "#000000",
 	                     .about = EVENT_CLASS_AT_LEVEL,
 	                     .k8s_reason = "OOMKillDetected",
 	                     .k8s_type = "Warning",
@@ -178,6 +182,7 @@ const struct event_kind_row event_kinds[EVENT_KINDS] = {
 	                     .log_level = LOG_LEVEL_WARN,
 	                     .k8s_note = oom_kill_note },
 	[EVENT_LIMIT_CHANGED] = { .name = "limit_changed",
+	                          .color = "#ef6c00",
 	                          .about = EVENT_CLASS_AT_LEVEL,
 	                          .webhook = true,
 	                          .payload_fields = limit_changed_fields,

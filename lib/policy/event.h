@@ -78,6 +78,8 @@ struct event_kind_row {
 	 * be NULL. NULL: "<name> at level N (<name>)". */
 	void (*k8s_note)(const struct event *ev, const struct sample *s, const char *level_name,
 	                 const char *previous_level_name, char *ret, size_t size);
+	/* Its markers' colour in the pictures of simulate and plot (lib/output/plot.c); NULL: grey. */
+	const char *color;
 };
 
 /* The rows, indexed by kind. */
