@@ -1,4 +1,4 @@
-/* http_server: --listen's parser, and a real server on loopback driven by the loop: the routes'
+/* http_server: a real server on loopback driven by the loop: the routes'
  * answers (GET and HEAD), 404 for another path, 405 for another method, 400 for an encoded NUL,
  * Content-Length headers that disagree and garbage (413/431 for headers too large), and the errors of a
  * server that cannot start. */
@@ -16,43 +16,6 @@
 #include "base/loop.h"
 #include "base/util.h"
 #include "output/http_server.h"
-
-static void test_listen_addresses(void **state)
-{
-	(void)state;
-	struct sockaddr_storage sa;
-	socklen_t len;
-	char err[256];
-	assert_int_equal(http_parse_listen("127.0.0.1:9100", &sa, &len, err, sizeof(err)), 0);
-	assert_int_equal(sa.ss_family, AF_INET);
-	assert_int_equal(ntohs(((struct sockaddr_in *)&sa)->sin_port), 9100);
-	assert_int_equal(ntohl(((struct sockaddr_in *)&sa)->sin_addr.s_addr), 0x7f000001);
-	assert_int_equal(http_parse_listen(":80", &sa, &len, err, sizeof(err)), 0);
-	assert_int_equal(sa.ss_family, AF_INET);
-	assert_int_equal(((struct sockaddr_in *)&sa)->sin_addr.s_addr, 0);
-	assert_int_equal(http_parse_listen("[::1]:0", &sa, &len, err, sizeof(err)), 0);
-	assert_int_equal(sa.ss_family, AF_INET6);
-	assert_int_equal(len, sizeof(struct sockaddr_in6));
-	assert_int_equal(http_parse_listen("[::]:65535", &sa, &len, err, sizeof(err)), 0);
-
-	static const char *const bad[] = { "",
-		                           "9100",
-		                           "127.0.0.1",
-		                           "127.0.0.1:",
-		                           "1.2.3.4:65536",
-		                           "1.2.3.4:-1",
-		                           "1.2.3.4:9x",
-		                           "::1:9100",
-		                           "[::1]9100",
-		                           "999.1.1.1:80",
-		                           "1.2.3.4:99999999999999999999" };
-	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-		err[0] = '\0';
-		assert_int_equal(http_parse_listen(bad[i], &sa, &len, err, sizeof(err)), -EINVAL);
-		assert_true(err[0] != '\0');
-	}
-	assert_int_equal(http_parse_listen(NULL, &sa, &len, err, sizeof(err)), -EINVAL);
-}
 
 /* ---- a real server on loopback ---- */
 
@@ -429,7 +392,6 @@ static void test_start_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_listen_addresses),
 		cmocka_unit_test_setup_teardown(test_routes_answer, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_not_found_and_not_allowed, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_bad_requests, env_setup, env_teardown),
