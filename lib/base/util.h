@@ -67,7 +67,8 @@ static inline void closep(int *fd)
 			(head) = (item);          \
 		(tail) = (item);                  \
 	} while (0)
-#define LIST_REMOVE(head, tail, item, prev, next)          \
+/* LIST_UNLINK takes item out of a list that keeps no tail (and is LIST_REMOVE but for the tail). */
+#define LIST_UNLINK(head, item, prev, next)                \
 	do {                                               \
 		if ((item)->prev)                          \
 			(item)->prev->next = (item)->next; \
@@ -75,9 +76,13 @@ static inline void closep(int *fd)
 			(head) = (item)->next;             \
 		if ((item)->next)                          \
 			(item)->next->prev = (item)->prev; \
-		else                                       \
-			(tail) = (item)->prev;             \
 		(item)->prev = (item)->next = NULL;        \
+	} while (0)
+#define LIST_REMOVE(head, tail, item, prev, next)    \
+	do {                                         \
+		if (!(item)->next)                   \
+			(tail) = (item)->prev;       \
+		LIST_UNLINK(head, item, prev, next); \
 	} while (0)
 
 /* Frees a NULL-terminated array of strings and the strings; accepts NULL. */

@@ -125,12 +125,7 @@ static uint64_t default_random(void *userdata _unused_)
 
 static void dest_free(struct delivery_queue *q, struct delivery_dest *d)
 {
-	if (d->prev)
-		d->prev->next = d->next;
-	else
-		q->dests = d->next;
-	if (d->next)
-		d->next->prev = d->prev;
+	LIST_UNLINK(q->dests, d, prev, next);
 	q->n_dests--;
 	free(d->key);
 	free(d);

@@ -211,14 +211,22 @@ void event_stream_unsubscribe(struct event_stream *s, struct event_sub *sub)
 {
 	if (!sub)
 		return;
-	if (sub->prev)
-		sub->prev->next = sub->next;
-	else
-		s->subs = sub->next;
-	if (sub->next)
-		sub->next->prev = sub->prev;
+	LIST_UNLINK(s->subs, sub, prev, next);
 	s->stats.subscribers--;
 	free(sub);
+}
+
+/* Copies what fits of text[*off..len) to buf at *n (up to max), moving *off and *n on. Returns
+ * whether text is all out. */
+static bool copy_on(char *buf, size_t *n, size_t max, const char *text, size_t len, size_t *off)
+{
+	size_t k = len - *off;
+	if (k > max - *n)
+		k = max - *n;
+	memcpy(buf + *n, text + *off, k);
+	*off += k;
+	*n += k;
+	return *off == len;
 }
 
 size_t event_stream_read(struct event_stream *s, struct event_sub *sub, char *buf, size_t max)
@@ -228,26 +236,14 @@ size_t event_stream_read(struct event_stream *s, struct event_sub *sub, char *bu
 		return 0;
 	while (n < max) {
 		if (sub->offset == 0 && sub->extra_off < sub->extra_len) {
-			size_t k = sub->extra_len - sub->extra_off;
-			if (k > max - n)
-				k = max - n;
-			memcpy(buf + n, sub->extra + sub->extra_off, k);
-			sub->extra_off += k;
-			n += k;
-			if (sub->extra_off == sub->extra_len)
+			if (copy_on(buf, &n, max, sub->extra, sub->extra_len, &sub->extra_off))
 				sub->ping_waiting = false;
 			continue;
 		}
 		if (sub->next_pos >= s->published)
 			break;
 		const struct ring_entry *e = entry_at(s, sub->next_pos);
-		size_t k = e->len - sub->offset;
-		if (k > max - n)
-			k = max - n;
-		memcpy(buf + n, e->text + sub->offset, k);
-		sub->offset += k;
-		n += k;
-		if (sub->offset == e->len) {
+		if (copy_on(buf, &n, max, e->text, e->len, &sub->offset)) {
 			sub->next_pos++;
 			sub->offset = 0;
 		}
