@@ -108,7 +108,7 @@ int cg_event_register(int dirfd, int control_fd, const char *args)
 	_cleanup_close_ int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (efd < 0)
 		return -errno;
-	_cleanup_close_ int ctl = openat(dirfd, "cgroup.event_control", O_WRONLY | O_CLOEXEC);
+	_cleanup_close_ int ctl = openat(dirfd, "cgroup.event_control", O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (ctl < 0)
 		return -errno;
 	char line[96];

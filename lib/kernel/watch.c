@@ -267,7 +267,7 @@ static void arm(struct watch *w)
 	/* Only on cgroupfs: a trigger is a write, and in a fixture tree it would overwrite the file. */
 	if (!(w->sample_what & CG_SAMPLE_PSI) || cg->pressure_fd < 0 || !w->target.on_cgroupfs)
 		return;
-	int fd = openat(cg->dirfd, "memory.pressure", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	int fd = openat(cg->dirfd, "memory.pressure", O_RDWR | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		log_debug("PSI trigger: cannot open memory.pressure for writing: %s", strerror(errno));
 		return;
