@@ -55,7 +55,8 @@ FUZZ_DEPS := clang libclang-rt-dev
 DEPS_STAMP := build/.deps-$(shell echo $(BUILD_DEPS) $(TEST_DEPS) | cksum | cut -d' ' -f1)
 
 .PHONY: all deps test-deps examples-deps promtool unit bats test test-asan test-vm test-container bench bench-race bench-tripwire bench-deps demo clean format format-check docs-check layers test-layout \
-	fuzz fuzz-build fuzz-deps fuzz-replay contract contract-deps plots test-browser browser-deps
+	fuzz fuzz-build fuzz-deps fuzz-replay contract contract-deps plots test-browser browser-deps \
+	receiver-vectors
 
 all: deps
 	@$(MAKE) --no-print-directory $(BUILD)/memhook
@@ -262,6 +263,12 @@ contract: test-deps contract-deps
 	@$(MAKE) --no-print-directory $(BUILD)/memhook
 	MEMHOOK=$(CURDIR)/$(BUILD)/memhook python3 tests/contract/policy_contract.py
 	MEMHOOK=$(CURDIR)/$(BUILD)/memhook bats --timing tests/contract
+
+# The receiver libraries' conformance vectors (tests/contract/receivers/README.md), recorded again
+# from this memhook against a fixture cgroup, then checked against the contract's rules.
+receiver-vectors: all
+	python3 tests/contract/receivers/generate.py $(CURDIR)/$(BUILD)/memhook
+	python3 tests/contract/receivers/check_vectors.py
 
 # The README's pictures of the shipped traces (policies/traces/*.svg), drawn again by this memhook.
 plots: all
