@@ -309,6 +309,11 @@ def build(first, second):
          "3 waits for 2 within the hold, then both are applied in order",
          [delivery(r1), delivery(r3), delivery(r2)], [word(r1), word(r2), word(r3)])
 
+    case("gap_waited", "recorded seq 1, then 3 without 2 (left out: only the set changed): 3 is "
+         "held, 2 never comes, and 3 is applied once the hold has passed (no dropped_before: "
+         "nothing is reported lost)",
+         [delivery(r1), delivery(r3)], [word(r1), word(r3)])
+
     late = [r for r in ok("/late") if body_of(r)["seq"] == 2][0]
     case("late", "seq 1, 2, 3 to one URL, then the same run's seq 2 as memhook sent it to a second "
          "URL (its own webhook-id): older than what was applied, not applied",
