@@ -314,10 +314,12 @@ def build(first, second):
          "nothing is reported lost)",
          [delivery(r1), delivery(r3)], [word(r1), word(r3)])
 
-    late = [r for r in ok("/late") if body_of(r)["seq"] == 2][0]
-    case("late", "seq 1, 2, 3 to one URL, then the same run's seq 2 as memhook sent it to a second "
-         "URL (its own webhook-id): older than what was applied, not applied",
-         [delivery(r1), delivery(r2), delivery(r3), delivery(late, "late")], [word(r1), word(r2), word(r3)])
+    late2, late3 = [r for r in ok("/late") if body_of(r)["seq"] in (2, 3)]
+    case("late", "seq 1, 2, 3 to one URL, then the same run's seq 2 and 3 as memhook sent them to a "
+         "second URL (their own webhook-ids): 2 is older than what was applied, 3 the same event "
+         "again; neither is applied",
+         [delivery(r1), delivery(r2), delivery(r3), delivery(late2, "late"), delivery(late3, "late")],
+         [word(r1), word(r2), word(r3)])
 
     r4, r5 = a[3:5]
     case("starts_mid_stream", "a receiver that starts beside a running memhook: recorded seq 5 "
