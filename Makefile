@@ -45,8 +45,8 @@ vpath test_%.c $(sort $(dir $(UNIT_SRC)))
 # Debian packages: to build, and to run the tests.
 BUILD_DEPS := gcc make pkg-config libcurl4-openssl-dev libcjson-dev libcgroup-dev libssl-dev libmicrohttpd-dev
 TEST_DEPS := libcmocka-dev bats python3 python3-yaml python3-jsonschema procps openssl clang-format curl
-# `make test-container`'s Node.js example receiver: node and npm (when neither is on PATH), then
-# `npm ci` of container/examples/node from its lockfile (the npm registry only).
+# node and npm, for the Node.js receiver library, tests/contract and tests/browser, when neither is
+# on PATH (a nodesource nodejs carries its own npm).
 EXAMPLE_DEPS := nodejs npm
 # `make bench`'s instructions per check: callgrind (tests/bench/percheck.py).
 PERCHECK_DEPS := valgrind
@@ -54,8 +54,9 @@ PERCHECK_DEPS := valgrind
 FUZZ_DEPS := clang libclang-rt-dev
 DEPS_STAMP := build/.deps-$(shell echo $(BUILD_DEPS) $(TEST_DEPS) | cksum | cut -d' ' -f1)
 
-.PHONY: all deps test-deps examples-deps promtool unit bats test test-asan test-vm test-container bench bench-race bench-tripwire bench-deps demo clean format format-check docs-check layers test-layout \
-	fuzz fuzz-build fuzz-deps fuzz-replay contract contract-deps plots test-browser browser-deps
+.PHONY: all deps test-deps promtool unit bats test test-receivers receivers-deps test-asan test-vm test-container bench bench-race bench-tripwire bench-deps demo clean format format-check docs-check layers test-layout \
+	fuzz fuzz-build fuzz-deps fuzz-replay contract contract-deps plots test-browser browser-deps \
+	receiver-vectors
 
 all: deps
 	@$(MAKE) --no-print-directory $(BUILD)/memhook
@@ -80,15 +81,6 @@ test-deps:
 
 fuzz-deps:
 	@$(MAKE) --no-print-directory deps NEED_FUZZ_DEPS=1
-
-# node and npm may come from elsewhere than Debian (a nodesource nodejs carries its own npm).
-examples-deps:
-	@if ! command -v node >/dev/null || ! command -v npm >/dev/null; then \
-	  $(MAKE) --no-print-directory deps BUILD_DEPS="$(EXAMPLE_DEPS)"; fi
-	@if [ ! -f container/examples/node/node_modules/.package-lock.json ] || \
-	    [ container/examples/node/package-lock.json -nt container/examples/node/node_modules/.package-lock.json ]; then \
-	  echo "make: npm ci in container/examples/node"; \
-	  npm ci --prefix container/examples/node --no-audit --no-fund --loglevel=error; fi
 
 $(BUILD)/lib/%.o: lib/%.c $(LIB_HDR)
 	@mkdir -p $(@D)
@@ -128,9 +120,44 @@ $(PROMTOOL):
 promtool: $(PROMTOOL)
 
 # bats: the real binary against fixture trees, loopback HTTP, real children and real cgroup v1.
+# receivers_live.bats is test-receivers' (it builds the receiver libraries' examples first).
+BATS_FILES := $(filter-out tests/bats/receivers_live.bats,$(wildcard tests/bats/*.bats))
 bats: test-deps promtool
 	@$(MAKE) --no-print-directory $(BUILD)/memhook
-	PROMTOOL=$(CURDIR)/$(PROMTOOL) MEMHOOK=$(CURDIR)/$(BUILD)/memhook bats --timing tests/bats
+	PROMTOOL=$(CURDIR)/$(PROMTOOL) MEMHOOK=$(CURDIR)/$(BUILD)/memhook bats --timing $(BATS_FILES)
+
+# The receiver libraries (container/receivers/README.md): the committed vectors against the
+# contract's rules, and this memhook recorded again (it must still send what they say); each
+# language's own tests and the vectors (its test.sh); every example against memhook on a real
+# cgroup v1.
+# A language of RECEIVER_LANGUAGES without its test.sh fails; so does one missing from
+# tests/bats/receivers_live.bats's LANGUAGES.
+RECEIVER_LANGUAGES := python go node java
+test-receivers: test-deps receivers-deps
+	@$(MAKE) --no-print-directory $(BUILD)/memhook
+	python3 tests/contract/receivers/check_vectors.py
+	python3 tests/contract/receivers/generate.py $(CURDIR)/$(BUILD)/memhook $(BUILD)/receiver-vectors.json
+	python3 tests/contract/receivers/check_vectors.py $(BUILD)/receiver-vectors.json >/dev/null
+	@fail=0; for lang in $(RECEIVER_LANGUAGES); do \
+	  t=container/receivers/$$lang/test.sh; echo "== $$t"; \
+	  if [ ! -x $$t ]; then echo "test-receivers: $$t is missing or not executable" >&2; fail=1; \
+	  else $$t || { echo "test-receivers: $$t failed" >&2; fail=1; }; fi; \
+	done; exit $$fail
+	MEMHOOK=$(CURDIR)/$(BUILD)/memhook bats --timing tests/bats/receivers_live.bats
+
+# What the libraries build with: Go, a JDK, psutil for Python's memory figures; node and npm when
+# neither is on PATH (a nodesource nodejs carries its own npm), then `npm ci` of the Node library
+# from its lockfile when it has one (the npm registry only).
+RECEIVER_DEPS := golang-go openjdk-17-jdk-headless python3-psutil
+receivers-deps:
+	@$(MAKE) --no-print-directory deps BUILD_DEPS="$(RECEIVER_DEPS)"
+	@if ! command -v node >/dev/null || ! command -v npm >/dev/null; then \
+	  $(MAKE) --no-print-directory deps BUILD_DEPS="$(EXAMPLE_DEPS)"; fi
+	@if [ -f container/receivers/node/package-lock.json ] && { \
+	    [ ! -f container/receivers/node/node_modules/.package-lock.json ] || \
+	    [ container/receivers/node/package-lock.json -nt container/receivers/node/node_modules/.package-lock.json ]; }; then \
+	  echo "make: npm ci in container/receivers/node"; \
+	  npm ci --prefix container/receivers/node --no-audit --no-fund --loglevel=error; fi
 
 test-asan:
 	@$(MAKE) --no-print-directory SAN=1 unit bats fuzz-replay contract
@@ -138,6 +165,7 @@ test-asan:
 test: test-deps
 	@$(MAKE) --no-print-directory format-check docs-check layers test-layout
 	@$(MAKE) --no-print-directory unit bats
+	@$(MAKE) --no-print-directory test-receivers
 	@$(MAKE) --no-print-directory test-browser
 	@$(MAKE) --no-print-directory test-asan
 	@$(MAKE) --no-print-directory test-vm
@@ -148,10 +176,9 @@ test-vm: all
 	bash tests/vm/run.sh $(BUILD)/memhook
 
 # A real dockerd: the image, an app container with a memory limit and memhook beside it; and
-# the Kubernetes manifests and the example receivers, offline. receivers_standard.bats needs a
-# memhook that sends the Standard Webhooks headers: it joins this list when that memhook does.
-CONTAINER_BATS := tests/container/manifests.bats tests/container/receivers.bats tests/container/receivers_standard.bats
-test-container: test-deps examples-deps
+# the Kubernetes manifests, offline.
+CONTAINER_BATS := tests/container/manifests.bats
+test-container: test-deps
 	@$(MAKE) --no-print-directory $(BUILD)/memhook
 	bash tests/container/run.sh
 	MEMHOOK=$(CURDIR)/$(BUILD)/memhook bats --timing $(CONTAINER_BATS)
@@ -262,6 +289,12 @@ contract: test-deps contract-deps
 	@$(MAKE) --no-print-directory $(BUILD)/memhook
 	MEMHOOK=$(CURDIR)/$(BUILD)/memhook python3 tests/contract/policy_contract.py
 	MEMHOOK=$(CURDIR)/$(BUILD)/memhook bats --timing tests/contract
+
+# The receiver libraries' conformance vectors (tests/contract/receivers/README.md), recorded again
+# from this memhook against a fixture cgroup, then checked against the contract's rules.
+receiver-vectors: all
+	python3 tests/contract/receivers/generate.py $(CURDIR)/$(BUILD)/memhook
+	python3 tests/contract/receivers/check_vectors.py
 
 # The README's pictures of the shipped traces (policies/traces/*.svg), drawn again by this memhook.
 plots: all

@@ -102,8 +102,8 @@ bash "$here/base-image.sh" || skip "cannot make the debian:bookworm base images"
 # --network host: this daemon has no bridge; the Dockerfile's apt-get needs the Debian mirror.
 say "docker build -t memhook:test ."
 docker build -q --network host -t memhook:test . >/dev/null || fail "docker build of the Dockerfile failed"
-docker build -q --network host -t "memhook-test-app:$suffix" -f - container/examples/python \
-	<"$here/app.Dockerfile" >/dev/null || fail "docker build of the test app failed"
+docker build -q --network host -t "memhook-test-app:$suffix" "$here/app" >/dev/null ||
+	fail "docker build of the test app failed"
 say "image memhook:test: $(docker image inspect -f '{{.Size}}' memhook:test | numfmt --to=iec-i --suffix=B)"
 
 # The image alone: non-root, the embedded default policy, the shipped policies valid (without the

@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""A memhook webhook receiver that lives inside the app (Python standard library only).
+"""The app of the Docker test (tests/container/run.sh): a memhook webhook receiver that lives inside
+the app (Python standard library only). The receivers to use are the libraries in
+container/receivers/; this one stays as the test's app, self-contained in its image.
 
 It keeps an in-memory cache (the thing a real app would shed under pressure) and trusts a webhook
 only after three checks, in this order:
