@@ -77,8 +77,7 @@ async def asgi(rx, scope, receive, send):
     if too_big:
         length = size
     data = b"".join(chunks)
-    status, extra, body = _answer(rx, scope["method"], scope.get("root_path", "") +
-                                  scope["path"], headers, lambda n: data, length)
+    status, extra, body = _answer(rx, scope["method"], scope["path"], headers, lambda n: data, length)
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"text/plain"),
                             (b"content-length", str(len(body)).encode())] +

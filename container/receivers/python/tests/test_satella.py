@@ -86,6 +86,16 @@ class SatellaBridgeTest(unittest.TestCase):
                                     "normal"])
         self.assertEqual(mpm.severity_level, 0)
 
+    def test_the_same_order_as_satellas_own_transitions(self):
+        self.register_the_satella_way()
+        mpm.advance_to_severity_level(LEVELS)     # Satella's own code, as its thread runs it
+        mpm.advance_to_severity_level(0)
+        satellas = list(self.got)
+        self.got.clear()
+        self.rx.bridge_satella(mpm)
+        self.send(*climb(LEVELS))
+        self.assertEqual(self.got, satellas)
+
     def test_missed_steps_are_walked_one_level_at_a_time(self):
         self.register_the_satella_way()
         self.rx.bridge_satella(mpm)

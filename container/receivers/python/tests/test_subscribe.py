@@ -25,8 +25,17 @@ class FakeMemhook(ThreadingHTTPServer):
 
 
 class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"     # chunked, as memhook (libmicrohttpd) streams
+
     def log_message(self, *args):
         pass
+
+    def chunks(self, data, size=23):
+        """data as HTTP chunks of size bytes: events and lines split across chunks."""
+        for i in range(0, len(data), size):
+            part = data[i:i + size]
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+        self.wfile.flush()
 
     def do_GET(self):
         srv = self.server
@@ -34,20 +43,18 @@ class _Handler(BaseHTTPRequestHandler):
         srv.requests.append((self.path, last, self.headers.get("Accept")))
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
-        self.wfile.write(f": memhook events, instance {INSTANCE}\n\n".encode())
+        self.chunks(f": memhook events, instance {INSTANCE}\n\n".encode())
         if last is None:
-            self.wfile.write(sse(1, "entered", event("entered", 1, 1)))
-            self.wfile.write(b": ping\n\n")
+            self.chunks(sse(1, "entered", event("entered", 1, 1)) + b": ping\n\n")
             # data over two lines and a CRLF line end are still one event
             data = json.dumps(event("entered", 2, 2, 1)).replace(", ", ",\r\ndata: ", 1)
-            self.wfile.write(f"id: 2\r\nevent: entered\r\ndata: {data}\r\n\r\n".encode())
-            self.wfile.flush()
-            return                   # the connection ends: memhook restarted, a proxy cut it
-        self.wfile.write(b'event: lost\ndata: {"lost":3,"instance":"' + INSTANCE.encode() +
-                         b'"}\n\n')
-        self.wfile.write(sse(6, "left", event("left", 6, 1, 2)))
-        self.wfile.flush()
+            self.chunks(f"id: 2\r\nevent: entered\r\ndata: {data}\r\n\r\n".encode())
+            self.close_connection = True
+            return                   # cut mid-stream: memhook restarted, a proxy cut it
+        self.chunks(b'event: lost\ndata: {"lost":3,"instance":"' + INSTANCE.encode() +
+                    b'"}\n\n' + sse(6, "left", event("left", 6, 1, 2)))
         srv.done.wait(10)
 
 
