@@ -67,7 +67,7 @@ class Receiver:
         self._dispatcher = Dispatcher(self._matching, self._mono, queue_size, handler_timeout_s)
         self._ticker = None
         self._closed = threading.Event()
-        self._subscribe_lock = threading.Lock()
+        self._subscriptions = []
 
     # ---- registration: Satella's names ----
 
@@ -220,8 +220,11 @@ class Receiver:
         return self._dispatcher.join(timeout_s)
 
     def close(self):
-        """Stops the background threads (handlers still running are left to finish)."""
+        """Stops the background threads and subscriptions (handlers still running are left to
+        finish)."""
         self._closed.set()
+        for sub in self._subscriptions:
+            sub.close()
         self._dispatcher.close()
 
     def _apply(self, ev):
@@ -270,8 +273,10 @@ class Receiver:
         """Reads memhook's /events stream at url from a thread, reconnecting with Last-Event-ID;
         returns the Subscription (wait_connected(), close())."""
         from .stream import Subscription
-        return Subscription(self, url, retry_s=retry_s, read_timeout_s=read_timeout_s,
-                            headers=headers).start()
+        sub = Subscription(self, url, retry_s=retry_s, read_timeout_s=read_timeout_s,
+                           headers=headers)
+        self._subscriptions.append(sub)
+        return sub.start()
 
 
 __all__ = ["Receiver", "Result", "KINDS"]

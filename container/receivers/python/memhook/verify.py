@@ -42,10 +42,10 @@ def verify(keys, msg_id, timestamp, signatures, body, now):
     in the words of the standardwebhooks libraries."""
     if not msg_id or not timestamp or not signatures:
         return "Missing required headers"
-    try:
-        ts = int(timestamp.strip())
-    except ValueError:
+    ts = timestamp.strip()
+    if not (ts.isascii() and ts.isdigit() and len(ts) <= 12):   # Unix seconds, nothing else
         return "Invalid Signature Headers"
+    ts = int(ts)
     if now - ts > TOLERANCE_S:
         return "Message timestamp too old"
     if ts > now + TOLERANCE_S:

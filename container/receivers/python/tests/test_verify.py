@@ -50,6 +50,13 @@ class VerifyTest(unittest.TestCase):
             self.assertEqual(self.rx.deliver(*signed(event("entered", 1, 1), ts=ts,
                                                      msg_id=f"msg_{ts}")).status, 204)
 
+    def test_a_timestamp_that_is_no_number_is_401(self):
+        for ts in ("12e3", "-1764105060", "1_764_105_060", "", "１７"):
+            headers, body = signed(event("entered", 1, 1))
+            headers["webhook-timestamp"] = ts
+            res = self.rx.deliver(headers, body)
+            self.assertEqual(res.status, 401, ts)
+
     def test_each_missing_header_is_401(self):
         for name in ("webhook-id", "webhook-timestamp", "webhook-signature"):
             headers, body = signed(event("entered", 1, 1))
