@@ -71,18 +71,20 @@ class Receiver:
 
     # ---- registration: Satella's names ----
 
-    def register_on_entered_severity(self, severity):
-        """Decorator: fun runs on entering severity (a number, or a level name)."""
-        return lambda fun: self._register("entered", severity, fun)
+    def register_on_entered_severity(self, severity, fun=None):
+        """Decorator (or give fun): fun runs on entering severity (a number, or a level name)."""
+        return self._now_or_decorator("entered", severity, fun)
 
-    def register_on_left_severity(self, severity):
-        """Decorator: fun runs on leaving severity (to the level below)."""
-        return lambda fun: self._register("left", severity, fun)
+    def register_on_left_severity(self, severity, fun=None):
+        """Decorator (or give fun): fun runs on leaving severity (to the level below)."""
+        return self._now_or_decorator("left", severity, fun)
 
-    def register_on_remaining_in_severity(self, severity, call_no_more_often_than=0):
-        """Decorator: fun runs on memhook's remaining events for severity, at most once per
-        call_no_more_often_than seconds."""
-        return lambda fun: self._register("remaining", severity, fun, call_no_more_often_than)
+    def register_on_remaining_in_severity(self, severity, call_no_more_often_than=0, fun=None):
+        """Decorator (or give fun): fun runs on memhook's remaining events for severity, at most
+        once per call_no_more_often_than seconds."""
+        if callable(call_no_more_often_than):          # (severity, fun)
+            call_no_more_often_than, fun = 0, call_no_more_often_than
+        return self._now_or_decorator("remaining", severity, fun, call_no_more_often_than)
 
     def register_on_memory_normal(self, fun):
         """fun runs when memhook is back at level 0 (its normal event)."""
@@ -148,6 +150,11 @@ class Receiver:
         on the thread that received the event: keep it short."""
         self._gap_handlers.append(fun)
         return fun
+
+    def _now_or_decorator(self, kind, level, fun, call_no_more_often_than=0):
+        if fun is not None:
+            return self._register(kind, level, fun, call_no_more_often_than)
+        return self.on(kind, level, call_no_more_often_than)
 
     def _decorate(self, kind, level_or_fun):
         # @rx.on_entered, @rx.on_entered(), @rx.on_entered(2), @rx.on_entered("high")

@@ -50,6 +50,15 @@ class HandlersTest(unittest.TestCase):
         self.send(event("entered", 9, 2, 1))
         self.assertEqual(got[-1], ("shed_with", 2, "high", 9))
 
+    def test_satella_names_with_the_function_as_an_argument(self):
+        rec = Recorder()
+        self.rx.register_on_entered_severity(1, rec)
+        self.rx.register_on_left_severity(1, rec)
+        self.rx.register_on_remaining_in_severity(1, rec)
+        self.rx.register_on_remaining_in_severity(1, 60, rec)
+        self.send(event("entered", 1, 1), event("remaining", 2, 1, 1), event("left", 3, 0, 1))
+        self.assertEqual(rec.calls, ["entered 1", "remaining 1", "remaining 1", "left 1"])
+
     def test_names_and_numbers(self):
         rec = Recorder()
         self.rx.on_entered("critical")(rec)
