@@ -148,7 +148,7 @@ test-receivers: test-deps receivers-deps
 # What the libraries build with: Go, a JDK, psutil for Python's memory figures; node and npm when
 # neither is on PATH (a nodesource nodejs carries its own npm), then `npm ci` of the Node library
 # from its lockfile when it has one (the npm registry only).
-RECEIVER_DEPS := golang-go openjdk-17-jdk-headless python3-psutil
+RECEIVER_DEPS := golang-go openjdk-17-jdk-headless python3-psutil python3-pip python3-setuptools
 receivers-deps:
 	@$(MAKE) --no-print-directory deps BUILD_DEPS="$(RECEIVER_DEPS)"
 	@if ! command -v node >/dev/null || ! command -v npm >/dev/null; then \
