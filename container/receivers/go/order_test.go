@@ -160,3 +160,35 @@ func TestHeldEventsAreBounded(t *testing.T) {
 	// heldMax+1 held: the oldest (3) is applied without waiting for 2, and the rest follow it
 	h.waitCalls(want)
 }
+
+func TestARejectedRequestIsNotRemembered(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.recordAll()
+	b := body(KindEntered, 1, "elevated", 1, "")
+	if got := h.postWith("m1", b, "whsec_b3RoZXIta2V5", t0.Unix()); got != 401 {
+		t.Fatalf("wrong key: %d", got)
+	}
+	if got := h.post("m1", b); got != 204 {
+		t.Fatalf("genuine: %d", got)
+	}
+	if got := h.closeAndCalls(); got != "entered:1" {
+		t.Fatalf("calls %q", got)
+	}
+}
+
+func TestInstancesAreBounded(t *testing.T) {
+	h := newHarness(t, Options{QueueSize: 2 * instancesMax})
+	h.recordAll()
+	for i := 0; i <= instancesMax; i++ {
+		b := strings.Replace(body(KindEntered, 1, "elevated", 1, ""), "9f2c41d07ab3e615", fmt.Sprintf("%016x", i), 1)
+		h.post(fmt.Sprint("m", i), b)
+		h.advance(time.Millisecond)
+	}
+	h.closeAndCalls()
+	if n := len(h.r.order.instances); n != instancesMax {
+		t.Fatalf("%d instances remembered, bound %d", n, instancesMax)
+	}
+	if _, ok := h.r.order.instances[fmt.Sprintf("%016x", 0)]; ok {
+		t.Fatal("the least recently heard instance is still remembered")
+	}
+}
