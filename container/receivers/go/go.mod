@@ -1,0 +1,3 @@
+module memhook.dev/memhook
+
+go 1.19
