@@ -120,8 +120,9 @@ $(PROMTOOL):
 promtool: $(PROMTOOL)
 
 # bats: the real binary against fixture trees, loopback HTTP, real children and real cgroup v1.
-# receivers_live.bats is test-receivers' (it builds the receiver libraries' examples first).
-BATS_FILES := $(filter-out tests/bats/receivers_live.bats,$(wildcard tests/bats/*.bats))
+# receivers_*.bats are test-receivers' (they build the receiver libraries' examples first).
+RECEIVER_BATS := $(wildcard tests/bats/receivers_*.bats)
+BATS_FILES := $(filter-out $(RECEIVER_BATS),$(wildcard tests/bats/*.bats))
 bats: test-deps promtool
 	@$(MAKE) --no-print-directory $(BUILD)/memhook
 	PROMTOOL=$(CURDIR)/$(PROMTOOL) MEMHOOK=$(CURDIR)/$(BUILD)/memhook bats --timing $(BATS_FILES)
@@ -143,7 +144,7 @@ test-receivers: test-deps receivers-deps
 	  if [ ! -x $$t ]; then echo "test-receivers: $$t is missing or not executable" >&2; fail=1; \
 	  else $$t || { echo "test-receivers: $$t failed" >&2; fail=1; }; fi; \
 	done; exit $$fail
-	MEMHOOK=$(CURDIR)/$(BUILD)/memhook bats --timing tests/bats/receivers_live.bats
+	MEMHOOK=$(CURDIR)/$(BUILD)/memhook bats --timing $(RECEIVER_BATS)
 
 # What the libraries build with: Go, a JDK, psutil for Python's memory figures; node and npm when
 # neither is on PATH (a nodesource nodejs carries its own npm), then `npm ci` of the Node library
