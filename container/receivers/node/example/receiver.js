@@ -5,7 +5,8 @@
 // `call entered 1 high` (the call, then the level's name where the event has a level).
 //
 // Environment: MEMHOOK_SECRET (secrets, space-separated; required to serve), PORT (8080; 0: a free
-// one), HOST (127.0.0.1), SUBSCRIBE_URL (read memhook's stream there instead of serving).
+// one), HOST (127.0.0.1), SUBSCRIBE_URL (read memhook's stream there instead of serving),
+// ORDER_HOLD_MS (1000: how long an early event waits for the ones before it).
 // Prints `listening on PORT` or `subscribed to URL` once ready. Exit 2: no secret, or a bad one.
 
 const http = require('node:http');
@@ -24,7 +25,10 @@ function main() {
   }
   let mh;
   try {
-    mh = new MemhookReceiver(); // secrets from MEMHOOK_SECRET
+    const hold = process.env.ORDER_HOLD_MS;
+    if (hold !== undefined && hold !== '' && !/^[0-9]+$/.test(hold)) throw new Error(`ORDER_HOLD_MS=${hold} is not a number of ms`);
+    // secrets from MEMHOOK_SECRET
+    mh = new MemhookReceiver({ holdMs: hold ? Number(hold) : undefined });
   } catch (e) {
     process.stderr.write(`receiver: ${e.message}\n`);
     process.exit(2);

@@ -54,14 +54,17 @@ class ClockedWebhook extends Webhook {
 function makeVerifier(keys, nowMs) {
   const hooks = keys.map((k) => new ClockedWebhook(k, nowMs));
   return function verify(body, headers) {
+    const flat = {};
+    for (const [k, v] of Object.entries(headers || {})) flat[k.toLowerCase()] = Array.isArray(v) ? v.join(' ') : v;
+    headers = flat;
     let why = 'No matching signature found';
     for (const hook of hooks) {
       try {
-        hook.verify(body, headers || {}, { jsonParse: false });
+        hook.verify(body, headers, { jsonParse: false });
         return null;
       } catch (e) {
-        if (!(e instanceof WebhookVerificationError)) throw e;
         why = e.message;
+        if (!(e instanceof WebhookVerificationError)) return `unverifiable request: ${why}`;
         // Missing headers or a bad timestamp fail every key alike.
         if (why !== 'No matching signature found') return why;
       }

@@ -81,7 +81,13 @@ async function main() {
     process.stderr.write('usage: node test/vectors.js VECTORS.json\n');
     process.exit(2);
   }
-  const doc = JSON.parse(fs.readFileSync(path, 'utf8'));
+  let doc;
+  try {
+    doc = JSON.parse(fs.readFileSync(path, 'utf8'));
+  } catch (e) {
+    process.stdout.write(`not ok vectors: cannot read ${path}: ${e.message}\n`);
+    process.exit(1);
+  }
   if (doc.format !== 1) {
     process.stdout.write(`not ok format: ${doc.format} is not a format this runner reads (1)\n`);
     process.exit(1);

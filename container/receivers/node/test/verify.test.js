@@ -104,3 +104,13 @@ test('a retried webhook-id is a duplicate (204), applied once', async () => {
   assert.deepEqual(calls, [1]);
   r.close();
 });
+
+test('odd input never throws: header arrays, a body that is neither string nor Buffer', () => {
+  const { r } = receiver();
+  const s = signed(event('entered', 1, 1));
+  const arrays = { ...s.headers, 'webhook-signature': ['v1,AAAA', s.headers['webhook-signature']] };
+  assert.equal(r.receive(arrays, s.body).status, 204);
+  assert.equal(r.receive(s.headers, 42).status, 401);
+  assert.equal(r.receive(undefined, s.body).status, 401);
+  r.close();
+});
