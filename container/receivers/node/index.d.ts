@@ -217,3 +217,15 @@ export function callWords(event: MemhookEvent): string;
 export function parseSecrets(secrets: string | ReadonlyArray<string | Uint8Array> | Uint8Array): Uint8Array[];
 /** null when a heap limited to heapLimitBytes fits under limitBytes, else the warning. */
 export function heapCheck(heapLimitBytes: number, limitBytes: number | null): HeapWarning | null;
+
+export interface SseMessage {
+  /** The message's own id field, if it had one. */
+  id: string | undefined;
+  event: string;
+  data: string;
+}
+/** The event-stream format: push() text as it arrives; false when a line grew over 1 MiB. */
+export class SseParser {
+  constructor(onMessage: (message: SseMessage) => void, onRetry?: (ms: number) => void);
+  push(text: string): boolean;
+}

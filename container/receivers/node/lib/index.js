@@ -4,6 +4,8 @@
 const { MemhookReceiver, KINDS, callWords, HOLD_MS, MAX_BODY_BYTES } = require('./receiver');
 const { parseSecrets } = require('./verify');
 const { heapCheck } = require('./heap');
-const { SseParser } = require('./stream');
+const { SseParser, Subscription } = require('./stream');
 
-module.exports = { MemhookReceiver, KINDS, callWords, parseSecrets, heapCheck, SseParser, HOLD_MS, MAX_BODY_BYTES };
+module.exports = {
+  MemhookReceiver, Subscription, KINDS, callWords, parseSecrets, heapCheck, SseParser, HOLD_MS, MAX_BODY_BYTES,
+};

@@ -33,3 +33,4 @@ const sub = mh.subscribe('http://127.0.0.1:9100/events', { reconnectMs: 500 });
 sub.ready.then(() => sub.close());
 const w = heapCheck(2 ** 31, 2 ** 28);
 console.log(status, level, w?.message);
+import { SseParser, Subscription } from '../..'; new SseParser((m) => console.log(m.data)).push(''); export type S = Subscription;
