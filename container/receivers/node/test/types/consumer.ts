@@ -1,6 +1,6 @@
 // Compiled (never run) by test.sh with `tsc --noEmit`: index.d.ts describes what a TypeScript app writes.
 import * as http from 'node:http';
-import { MemhookReceiver, MemhookEvent, callWords, heapCheck, Registration } from '../..';
+import { MemhookReceiver, MemhookEvent, callWords, heapCheck, Registration, SseParser, Subscription } from '../..';
 
 const mh = new MemhookReceiver({ secrets: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'plain'], holdMs: 300 });
 const cache = new Map<string, Buffer>();
@@ -33,4 +33,5 @@ const sub = mh.subscribe('http://127.0.0.1:9100/events', { reconnectMs: 500 });
 sub.ready.then(() => sub.close());
 const w = heapCheck(2 ** 31, 2 ** 28);
 console.log(status, level, w?.message);
-import { SseParser, Subscription } from '../..'; new SseParser((m) => console.log(m.data)).push(''); export type S = Subscription;
+new SseParser((m) => console.log(m.data)).push('');
+export type S = Subscription;
