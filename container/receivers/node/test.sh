@@ -4,7 +4,11 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
-if [ ! -d node_modules/standardwebhooks ] || [ ! -d node_modules/typescript ] || [ ! -d node_modules/@types/node ]; then
+# Again when the lockfile changed, or when run-example installed only the runtime dependency.
+need=0
+[ -f node_modules/.package-lock.json ] && [ ! package-lock.json -nt node_modules/.package-lock.json ] || need=1
+for d in standardwebhooks typescript @types/node express; do [ -d "node_modules/$d" ] || need=1; done
+if [ "$need" = 1 ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
 echo "test.sh: tsc --noEmit (index.d.ts as a TypeScript app uses it)"

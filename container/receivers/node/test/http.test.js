@@ -129,3 +129,31 @@ test('as Express middleware: other methods pass on (next), a raw body parser is 
     r.close();
   }
 });
+
+test('mounted in a real Express app: app.post, app.use, behind express.raw; after express.json it says why', async () => {
+  const express = require('express');
+  const r = new MemhookReceiver({ secrets: SECRET, logger: memLogger() });
+  const calls = [];
+  r.on('entered', (ev) => calls.push(ev.level));
+  const app = express();
+  app.post('/memhook', r.handler);
+  app.use('/mounted', r.handler);
+  app.post('/raw', express.raw({ type: 'application/json' }), r.handler);
+  app.post('/json', express.json(), r.handler);
+  app.get('/healthz', (req, res) => res.send('ok'));
+  const server = await listen(app);
+  try {
+    assert.equal((await request(server, { path: '/memhook', ...signed(event('entered', 1, 1), { ts: now() }) })).status, 204);
+    assert.equal((await request(server, { path: '/mounted', ...signed(event('entered', 2, 2), { ts: now() }) })).status, 204);
+    assert.equal((await request(server, { path: '/raw', ...signed(event('entered', 3, 3), { ts: now() }) })).status, 204);
+    const parsed = await request(server, { path: '/json', ...signed(event('entered', 4, 4), { ts: now() }) });
+    assert.equal(parsed.status, 500);
+    assert.match(parsed.body, /mount this handler before express\.json\(\)/);
+    assert.deepEqual(await request(server, { method: 'GET', path: '/healthz' }), { status: 200, body: 'ok' });
+    await r.idle();
+    assert.deepEqual(calls, [1, 2, 3]);
+  } finally {
+    server.close();
+    r.close();
+  }
+});
