@@ -5,7 +5,7 @@ const assert = require('node:assert/strict');
 const http = require('node:http');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
-const { SECRET, INSTANCE, event, signed, waitFor } = require('./helpers');
+const { SECRET, INSTANCE, event, signed, waitFor } = require('./fixtures');
 
 const RUN = path.join(__dirname, '..', 'run-example');
 

@@ -2,7 +2,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { MemhookReceiver } = require('../lib');
-const { SECRET, T0, event, signed, memLogger, waitFor } = require('./helpers');
+const { SECRET, T0, event, signed, memLogger, waitFor } = require('./fixtures');
 
 function setup(opts = {}) {
   let clockMs = T0 * 1000;

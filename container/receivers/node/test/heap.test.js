@@ -4,7 +4,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const v8 = require('node:v8');
 const { MemhookReceiver, heapCheck } = require('../lib');
-const { SECRET, T0, event, signed, memLogger } = require('./helpers');
+const { SECRET, T0, event, signed, memLogger } = require('./fixtures');
 
 const MIB = 1024 * 1024;
 

@@ -4,7 +4,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const http = require('node:http');
 const { MemhookReceiver } = require('../lib');
-const { SECRET, event, signed, memLogger } = require('./helpers');
+const { SECRET, event, signed, memLogger } = require('./fixtures');
 
 function listen(listener) {
   return new Promise((resolve) => {

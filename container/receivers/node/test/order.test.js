@@ -2,7 +2,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { MemhookReceiver, callWords } = require('../lib');
-const { SECRET, INSTANCE, T0, event, signed, memLogger } = require('./helpers');
+const { SECRET, INSTANCE, T0, event, signed, memLogger } = require('./fixtures');
 
 // A receiver on a clock the test moves (ms after T0), recording every call and the gaps it reports.
 function setup(holdMs = 1000) {

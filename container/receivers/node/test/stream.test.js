@@ -4,7 +4,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const http = require('node:http');
 const { MemhookReceiver, SseParser, callWords } = require('../lib');
-const { INSTANCE, event, memLogger, waitFor } = require('./helpers');
+const { INSTANCE, event, memLogger, waitFor } = require('./fixtures');
 
 test('SseParser: fields, multi-line data, comments, CRLF split across chunks, retry', () => {
   const got = [];

@@ -7,7 +7,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const { SECRET, INSTANCE, T0, event, signed } = require('./helpers');
+const { SECRET, INSTANCE, T0, event, signed } = require('./fixtures');
 
 const RUNNER = path.join(__dirname, 'vectors.js');
 

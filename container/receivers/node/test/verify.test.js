@@ -2,7 +2,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { MemhookReceiver, parseSecrets } = require('../lib');
-const { SECRET, OTHER_SECRET, T0, event, signed, memLogger } = require('./helpers');
+const { SECRET, OTHER_SECRET, T0, event, signed, memLogger } = require('./fixtures');
 
 function receiver(opts = {}) {
   const logger = memLogger();
