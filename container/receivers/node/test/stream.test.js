@@ -102,7 +102,7 @@ test('subscribe: 503 backs off, a refused Last-Event-ID (400) resumes without it
   sub.on('disconnected', (d) => delays.push(d.delayMs));
   try {
     await waitFor(() => calls.length === 2, 5000, 'two calls');
-    assert.deepEqual(srv.seen, [null, null, '3', null]);
+    assert.deepEqual(srv.seen.slice(0, 4), [null, null, '3', null]); // then silence again: more may follow
     // 503: 20; the 200 resets it; silence: 20; the 400 right after: 40
     assert.deepEqual(delays.slice(0, 3), [20, 20, 40]);
     assert.ok(logger.lines.some((l) => l.includes('nothing received for 300 ms')), logger.lines.join('\n'));
