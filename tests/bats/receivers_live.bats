@@ -137,7 +137,7 @@ over_webhook() {
 	climb_and_fall
 	assert_satella_order
 	run ! log_has 'failed'
-	run ! example_has 'rejected|401'
+	run ! example_has 'rejected|\(401\)'
 }
 
 # over_stream LANGUAGE: the example reads memhook's /events (--listen), no webhook at all.
