@@ -42,11 +42,13 @@ public final class Event {
   private final Map<String, Object> raw;
   private final String kindName;
   private final Kind kind;
+  private final long streamLost;
 
-  private Event(Map<String, Object> raw, String kindName) {
+  private Event(Map<String, Object> raw, String kindName, long streamLost) {
     this.raw = raw;
     this.kindName = kindName;
     this.kind = Kind.of(kindName);
+    this.streamLost = streamLost;
   }
 
   /**
@@ -80,7 +82,7 @@ public final class Event {
     if (!m.containsKey("level")) {
       throw new IllegalArgumentException("no \"level\"");
     }
-    return new Event(m, (String) ev);
+    return new Event(m, (String) ev, 0);
   }
 
   /** The kind, or null for a kind this library does not know (a newer memhook). */
@@ -157,11 +159,14 @@ public final class Event {
     return string("timestamp");
   }
 
-  /** This event with dropped_before set to n (the stream's "event: lost" says it). */
-  Event withDroppedBefore(long n) {
-    Map<String, Object> m = new java.util.LinkedHashMap<>(raw);
-    m.put("dropped_before", n);
-    return new Event(java.util.Collections.unmodifiableMap(m), kindName);
+  /** This event, the first after the stream's "event: lost" said n events are gone. */
+  Event withStreamLost(long n) {
+    return new Event(raw, kindName, n);
+  }
+
+  /** How many events the /events stream said were lost just before this one (0: none). */
+  public long streamLost() {
+    return streamLost;
   }
 
   /** The whole body as parsed (unmodifiable). */

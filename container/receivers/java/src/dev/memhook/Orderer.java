@@ -17,7 +17,8 @@ import java.util.function.Consumer;
  *   <li>the next seq is applied at once; an early one is held up to the hold for the missing ones,
  *       then applied and the gap reported ({@link Gap.Reason#MISSING});
  *   <li>an event with dropped_before is applied at once and the loss reported ({@link
- *       Gap.Reason#DROPPED_BEFORE});
+ *       Gap.Reason#DROPPED_BEFORE}); so is the first event after the stream's "event: lost" ({@link
+ *       Gap.Reason#STREAM_LOST});
  *   <li>an event at or below the last applied seq is late: not applied;
  *   <li>an event without instance or seq is applied as it arrives.
  * </ul>
@@ -85,7 +86,7 @@ final class Orderer {
       return Outcome.LATE;
     }
     o.held.put(seq, new Object[] {ev, nowMs});
-    if (seq != o.last + 1 && ev.droppedBefore() == 0 && holdMs > 0) {
+    if (seq != o.last + 1 && ev.droppedBefore() == 0 && ev.streamLost() == 0 && holdMs > 0) {
       log.accept(
           "held seq=" + seq + ": waiting up to " + holdMs + " ms for seq " + (o.last + 1));
     }
@@ -121,7 +122,12 @@ final class Orderer {
       Event ev = (Event) first.getValue()[0];
       long arrived = (Long) first.getValue()[1];
       long dropped = ev.droppedBefore();
-      if (dropped > 0) {
+      if (ev.streamLost() > 0) {
+        log.accept(
+            "the stream lost " + ev.streamLost() + " event(s) before seq=" + seq + " (instance "
+                + inst + "): gap accepted");
+        gap.accept(new Gap(inst, seq, ev.streamLost(), Gap.Reason.STREAM_LOST));
+      } else if (dropped > 0) {
         log.accept(
             "memhook dropped " + dropped + " event(s) for this endpoint before seq=" + seq
                 + " (instance " + inst + "): gap accepted");

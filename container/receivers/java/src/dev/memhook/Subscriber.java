@@ -210,9 +210,11 @@ public final class Subscriber implements AutoCloseable {
       return;
     }
     if (pendingLost > 0) {
-      long seq = ev.seq().orElse(0);
-      receiver.gap(new Gap(pendingLostInstance, seq, pendingLost, Gap.Reason.STREAM_LOST));
-      ev = ev.withDroppedBefore(pendingLost);
+      if (ev.instance() == null || ev.seq().isEmpty()) { // the orderer cannot say it: we do
+        receiver.gap(new Gap(pendingLostInstance, ev.seq().orElse(0), pendingLost,
+            Gap.Reason.STREAM_LOST));
+      }
+      ev = ev.withStreamLost(pendingLost);
       pendingLost = 0;
     }
     receiver.offerTrusted(ev);
