@@ -423,16 +423,21 @@ public final class Receiver implements AutoCloseable {
     }
     HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 64);
     server.createContext("/", new WebhookHandler(this));
-    server.setExecutor(
+    java.util.concurrent.ExecutorService pool =
         Executors.newFixedThreadPool(
             4,
             r -> {
               Thread t = new Thread(r, "memhook-http");
               t.setDaemon(true);
               return t;
-            }));
+            });
+    server.setExecutor(pool);
     server.start();
-    owned.add(() -> server.stop(0));
+    owned.add(
+        () -> {
+          server.stop(0);
+          pool.shutdownNow();
+        });
     return server;
   }
 

@@ -36,7 +36,7 @@ public final class VectorsRunner {
       System.out.println("not ok format: format " + top.get("format") + " is not 1");
       System.exit(1);
     }
-    long holdMs = (Long) top.get("hold_ms");
+    long holdMs = top.get("hold_ms") instanceof Long ? (Long) top.get("hold_ms") : 1000;
     int failed = 0;
     int n = 0;
     for (Object c : (List<?>) top.get("cases")) {
