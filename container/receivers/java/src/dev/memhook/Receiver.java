@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -472,98 +471,5 @@ public final class Receiver implements AutoCloseable {
   public interface Registration {
     /** No more calls after this returns (one already queued may still run). */
     void cancel();
-  }
-
-  /** Which level a handler is for: a number, a name, or any. */
-  static final class Level {
-    static final Level ANY = new Level(-1, null);
-    final int number;
-    final String name;
-
-    private Level(int number, String name) {
-      this.number = number;
-      this.name = name;
-    }
-
-    static Level of(int n) {
-      if (n < 0) {
-        throw new IllegalArgumentException("a level is 0 or more");
-      }
-      return new Level(n, null);
-    }
-
-    static Level of(String name) {
-      if (name == null || name.isEmpty()) {
-        throw new IllegalArgumentException("a level name is not empty");
-      }
-      return new Level(-1, name);
-    }
-
-    boolean matches(Event e) {
-      if (name != null) {
-        return name.equals(e.subjectLevelName());
-      }
-      return number < 0 || number == e.subjectLevel();
-    }
-  }
-
-  /** The registered handlers; dispatch() queues the calls an event makes, in order. */
-  static final class Handlers {
-    private final class Entry {
-      final Event.Kind kind; // null: every kind (a listener)
-      final Level level;
-      final long minIntervalMs;
-      final Consumer<Event> fn;
-      final Dispatcher.Handler id;
-      long lastCallMs = Long.MIN_VALUE;
-
-      Entry(Event.Kind kind, Level level, long minIntervalMs, Consumer<Event> fn, String name) {
-        this.kind = kind;
-        this.level = level;
-        this.minIntervalMs = minIntervalMs;
-        this.fn = fn;
-        this.id = new Dispatcher.Handler(name);
-      }
-    }
-
-    private final List<Entry> entries = new CopyOnWriteArrayList<>();
-    private final Dispatcher dispatcher;
-    private final Clock clock;
-
-    Handlers(Dispatcher dispatcher, Clock clock) {
-      this.dispatcher = dispatcher;
-      this.clock = clock;
-    }
-
-    Registration add(
-        Event.Kind kind, Level level, long minIntervalMs, Consumer<Event> fn, String name) {
-      if (minIntervalMs < 0) {
-        throw new IllegalArgumentException("call_no_more_often_than is 0 or more");
-      }
-      Entry e = new Entry(kind, level, minIntervalMs, java.util.Objects.requireNonNull(fn), name);
-      entries.add(e);
-      return () -> entries.remove(e);
-    }
-
-    void dispatch(Event ev) {
-      List<Entry> due = new ArrayList<>();
-      long now = clock.monotonicMillis();
-      for (Entry e : entries) {
-        if (e.kind != null && (e.kind != ev.kind() || !e.level.matches(ev))) {
-          continue;
-        }
-        synchronized (e) {
-          if (e.minIntervalMs > 0 && e.lastCallMs != Long.MIN_VALUE
-              && now - e.lastCallMs < e.minIntervalMs) {
-            continue;
-          }
-          e.lastCallMs = now;
-        }
-        due.add(e);
-      }
-      for (Entry e : due) {
-        dispatcher.submit(new Dispatcher.Call(e.id, () -> e.fn.accept(ev), ev.toString()));
-      }
-    }
   }
 }
