@@ -120,4 +120,25 @@ final class OrderTest {
     f.setAccessible(true);
     return ((Orderer) f.get(rig.r)).held(Fixtures.INSTANCE).size();
   }
+
+  static void testInstancesAreBoundedFlushingTheEldest() throws Exception {
+    List<String> gaps = Collections.synchronizedList(new ArrayList<>());
+    try (Fixtures.Rig rig = rig(60_000, gaps)) {
+      // Instance 0 holds seq 3 (2 missing); 16 more instances push it out: 3 is applied then.
+      for (int i = 0; i <= Orderer.INSTANCES_MAX; i++) {
+        String inst = String.format("%016x", i);
+        String b1 = Fixtures.body("entered", 1, 0, 1, "").replace(Fixtures.INSTANCE, inst);
+        rig.send(b1, "m" + i + "_1");
+        if (i == 0) {
+          String b3 = Fixtures.body("entered", 3, 2, 3, "").replace(Fixtures.INSTANCE, inst);
+          rig.send(b3, "m0_3");
+          eq(List.of("seq 1"), rig.calls(), "seq 3 of instance 0 held");
+        }
+      }
+      List<String> calls = rig.calls();
+      eq(Orderer.INSTANCES_MAX + 2, calls.size(), "every event applied: " + calls);
+      eq("seq 3", calls.get(calls.size() - 2), "the eldest's held event applied when it went");
+      eq(List.of("MISSING 3 1"), gaps, "its gap reported");
+    }
+  }
 }

@@ -117,4 +117,57 @@ final class SubscribeTest {
     }
     eq(List.of("a", "b", "c", ""), got, "CR LF, CR, LF; a partial last line is not a line");
   }
+
+  /** A refusal (memhook's 503 at 128 subscribers) is retried; a new instance starts again. */
+  static void testRetriesARefusalAndFollowsARestart() throws Exception {
+    AtomicInteger connections = new AtomicInteger();
+    CountDownLatch done = new CountDownLatch(1);
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 8);
+    String restarted = "0123456789abcdef";
+    server.createContext("/events", ex -> {
+      int n = connections.incrementAndGet();
+      if (n == 1) {
+        ex.sendResponseHeaders(503, -1);
+        ex.close();
+        return;
+      }
+      ex.sendResponseHeaders(200, 0);
+      try (OutputStream out = ex.getResponseBody()) {
+        String text = n == 2 ? message(7, "entered", 1, 0)
+            : "event: lost\ndata: {\"lost\":1,\"instance\":\"" + restarted + "\"}\n\n"
+                + message(1, "entered", 2, 1).replace(Fixtures.INSTANCE, restarted);
+        out.write(text.getBytes(StandardCharsets.UTF_8));
+        out.flush();
+        if (n >= 3) {
+          done.await(10, TimeUnit.SECONDS);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool(r -> {
+      Thread t = new Thread(r, "test-sse");
+      t.setDaemon(true);
+      return t;
+    }));
+    server.start();
+    List<String> calls = Collections.synchronizedList(new ArrayList<>());
+    List<String> log = Collections.synchronizedList(new ArrayList<>());
+    try (Receiver r = Receiver.builder().softMaxHeap(false, Double.NaN).log(log::add).build()) {
+      r.registerOnEnteredSeverity(1, e -> calls.add("entered 1 " + e.instance()));
+      r.registerOnEnteredSeverity(2, e -> calls.add("entered 2 " + e.instance()));
+      r.subscribe(URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/events"));
+      TestMain.waitFor(() -> calls.size() == 2, 10_000, "both events");
+      eq(List.of("entered 1 " + Fixtures.INSTANCE, "entered 2 " + restarted), calls,
+          "seq 1 of the restarted memhook is applied after seq 7 of the old one");
+      synchronized (log) {
+        check(log.stream().anyMatch(l -> l.contains("HTTP 503, retrying")), "503 logged: " + log);
+        check(log.stream().anyMatch(l -> l.contains("new memhook instance " + restarted)),
+            "the new instance logged");
+      }
+    } finally {
+      done.countDown();
+      server.stop(0);
+    }
+  }
 }
