@@ -181,6 +181,8 @@ final class Dispatcher implements AutoCloseable {
       log.accept("handler " + c.handler.name + " failed on " + c.what + ": " + e.getCause());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    } catch (RuntimeException e) { // cancelled while closing
+      log.accept("handler " + c.handler.name + " on " + c.what + ": " + e);
     }
   }
 

@@ -53,8 +53,9 @@ public final class Event {
 
   /**
    * The event in a parsed body; throws IllegalArgumentException when the body is not a memhook
-   * event: not an object, "event" not a string, or one of level, previous_level, seq,
-   * dropped_before present but not a non-negative integer, or instance present but not a string.
+   * event: not an object, "event" not a string, "level" missing, one of level, previous_level,
+   * seq, dropped_before present but not a non-negative integer (JSON null is allowed but for
+   * level), or instance present but not a string.
    */
   public static Event of(Object parsed) {
     if (!(parsed instanceof Map)) {
@@ -79,8 +80,8 @@ public final class Event {
     if (inst != null && inst != Json.NULL && !(inst instanceof String)) {
       throw new IllegalArgumentException("\"instance\" is not a string");
     }
-    if (!m.containsKey("level")) {
-      throw new IllegalArgumentException("no \"level\"");
+    if (!(m.get("level") instanceof Long)) {
+      throw new IllegalArgumentException("no \"level\" number");
     }
     return new Event(m, (String) ev, 0);
   }

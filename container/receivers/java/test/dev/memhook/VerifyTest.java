@@ -78,7 +78,7 @@ final class VerifyTest {
       Map<String, String> stale = Fixtures.headers("msg_c", NOW, body);
       eq(401, rig.r.handle(stale, Fixtures.bytes(body)), "301 s old");
       for (String notEvent : new String[] {"{\"hello\":\"world\"}", "[1]", "\"entered\"",
-          "{\"event\":1,\"level\":1}", "{\"event\":\"entered\"}",
+          "{\"event\":1,\"level\":1}", "{\"event\":\"entered\"}", "{\"event\":\"entered\",\"level\":null}",
           "{\"event\":\"entered\",\"level\":-1}", "{\"event\":\"entered\",\"level\":1.5}",
           "{\"event\":\"entered\",\"level\":1,\"seq\":\"7\"}",
           "{\"event\":\"entered\",\"level\":99999999999}",
