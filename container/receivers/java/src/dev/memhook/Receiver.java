@@ -213,6 +213,26 @@ public final class Receiver implements AutoCloseable {
     return registerOnRemainingInSeverity(levelName, callNoMoreOftenThan, e -> h.run());
   }
 
+  /** Calls h on every remaining event at level (Satella's call_no_more_often_than=0). */
+  public Registration registerOnRemainingInSeverity(int level, Consumer<Event> h) {
+    return registerOnRemainingInSeverity(level, Duration.ZERO, h);
+  }
+
+  /** As above, for a Runnable. */
+  public Registration registerOnRemainingInSeverity(int level, Runnable h) {
+    return registerOnRemainingInSeverity(level, Duration.ZERO, h);
+  }
+
+  /** As above, by the level's name. */
+  public Registration registerOnRemainingInSeverity(String levelName, Consumer<Event> h) {
+    return registerOnRemainingInSeverity(levelName, Duration.ZERO, h);
+  }
+
+  /** As above, by the level's name, for a Runnable. */
+  public Registration registerOnRemainingInSeverity(String levelName, Runnable h) {
+    return registerOnRemainingInSeverity(levelName, Duration.ZERO, h);
+  }
+
   /** Calls h once memory is back to level 0 (memhook's "normal"). */
   public Registration registerOnMemoryNormal(Runnable h) {
     return handlers.add(Event.Kind.NORMAL, Level.ANY, 0, e -> h.run(), "normal");

@@ -38,8 +38,8 @@ final class HandlersTest {
       rig.r.registerOnEnteredSeverity(2, () -> rig.calls.add("entered 2"));
       rig.r.registerOnEnteredSeverity("critical", () -> rig.calls.add("entered critical"));
       rig.r.registerOnLeftSeverity("high", e -> rig.calls.add("left high to " + e.levelName()));
-      rig.r.registerOnRemainingInSeverity("high", Duration.ZERO,
-          () -> rig.calls.add("remaining high"));
+      rig.r.registerOnRemainingInSeverity("high", () -> rig.calls.add("remaining high"));
+      rig.r.registerOnRemainingInSeverity(2, e -> rig.calls.add("remaining " + e.level()));
       rig.r.registerOnOomKill(e -> rig.calls.add("oom_kill " + e.level()));
       rig.r.registerOnLimitChanged(e -> rig.calls.add("limit " + e.newLimitBytes()));
       rig.r.registerOnTargetLost(e -> rig.calls.add("target_lost"));
@@ -56,7 +56,7 @@ final class HandlersTest {
       rig.send("target_lost", 2, 2, 6);
       rig.send("target_found", 2, 2, 7);
       rig.send("left", 1, 2, 8);
-      eq(List.of("entered high", "entered 2", "remaining high", "oom_kill 2", "limit 200",
+      eq(List.of("entered high", "entered 2", "remaining high", "remaining 2", "oom_kill 2", "limit 200",
           "target_lost", "target_found", "left high to elevated"), rig.calls(),
           "names and numbers, in registration order per event");
       TestMain.throwsA(IllegalArgumentException.class,
