@@ -307,6 +307,15 @@
 #define KUBE_NOTE_MAX_BYTES  1024
 #define KUBE_FIELD_MAX_CHARS 128
 #define KUBE_NAME_MAX_CHARS  253
+/* ---- the policy directory (lib/base/dir_watch.c) ---- */
+
+/* Files of a watched directory told apart: a ConfigMap of policies holds a few; past the bound
+ * the names after it (in directory order) are not watched. */
+#define DIR_WATCH_ENTRIES_MAX 256
+/* A file's content hashed to tell a change: a policy is at most 1 MiB (POLICY_FILE_MAX_BYTES); a
+ * larger file is compared by its stat alone. */
+#define DIR_WATCH_FILE_MAX_BYTES (1024 * 1024)
+
 /* ---- the pod watch (lib/delivery/kube_watch.c, lib/daemon/pod_watch.c) ---- */
 
 /* timeoutSeconds of a watch: client-go's reflector asks for 5 to 10 minutes (minWatchTimeout);
