@@ -197,7 +197,9 @@ static int request_start(struct kube_watch *w, char *url, uint64_t timeout_usec)
 	w->status = 0;
 	w->why = END_NONE;
 	w->why_text[0] = '\0';
-	w->used = 0;
+	free(w->buf); /* a list page's or a long line's room is not kept */
+	w->buf = NULL;
+	w->used = w->cap = 0;
 	w->progressed = false;
 	w->started_usec = now_mono_usec();
 	char why[200];
