@@ -63,6 +63,15 @@ watch_start() {
 	PIDS+=("$MH_PID")
 }
 
+# watch_stop: SIGTERM; the watch frees everything and exits 0 (a sanitizer build: no leak).
+watch_stop() {
+	kill -TERM "$MH_PID"
+	local rc=0
+	wait "$MH_PID" || rc=$?
+	[ "$rc" -eq 0 ]
+	! grep -E 'LeakSanitizer|AddressSanitizer|runtime error' "$T/memhook.log"
+}
+
 # o EXPR: a Python expression over O (the watch's lines, parsed) and R (the requests), printed.
 o() {
 	python3 - "$T/out" "$T/api/requests.jsonl" "$1" <<'PY'
@@ -132,6 +141,7 @@ contract_ok() {
 	wait_for 5 at_least deleted 1
 	run o "[(x['event'], x['containers'][0]['id'][:1] if 'containers' in x else x.get('uid')) for x in O]"
 	[ "$output" = "('changed', 'a') ('synced', None) ('changed', 'b') ('deleted', '$UID_WEB')" ]
+	watch_stop
 	contract_ok
 }
 
@@ -228,6 +238,7 @@ print(b['note'])"
 	wait_for 5 at_least deleted 1
 	run node "$BATS_TEST_DIRNAME/k8s_validate.js" "$T/events/objects.jsonl"
 	[ "$status" -eq 0 ]
+	watch_stop
 	contract_ok
 }
 
@@ -284,6 +295,7 @@ print(b['note'])"
 	# and it still follows the pods
 	ctl "{\"op\":\"delete\",\"uid\":\"$UID_WEB\"}"
 	wait_for 5 at_least deleted 1
+	watch_stop
 	contract_ok
 }
 
