@@ -272,8 +272,8 @@ print(b['note'])"
 	python3 -c "import sys; g = [float(x) for x in sys.argv[1:]]; sys.exit(not (0.05 <= g[0] <= 0.6 and 0.1 <= g[1] <= 0.7 and 0.2 <= g[2] <= 0.9))" "$g1" "$g2" "$g3"
 	# the first watch stalls: given up after its 2 s and the 1 s margin, then watched again
 	wait_for 10 o_true "len(W) >= 2"
-	run o "(W[0].get('stalled'), round(W[0]['end'] - W[0]['time']))"
-	[ "$output" = "True 3" ]
+	run o "W[0].get('stalled'), 2.9 <= W[0]['end'] - W[0]['time'] <= 4.5"
+	[ "$output" = "True True" ]
 	grep -q 'pod watch: the server stalled' "$T/memhook.log"
 	# garbage on the watch: cut, and a relist
 	ctl '{"op":"garbage"}'
