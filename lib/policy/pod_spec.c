@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/util.h"
 #include "policy/policy.h"
@@ -79,11 +80,13 @@ static void parse_policy_json(struct pod_settings *s, const char *v)
 static void parse_webhook(struct pod_settings *s, const char *v, const char *ip)
 {
 	char b[72];
-	if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0) {
+	/* the scheme as a policy's webhook takes it (action_webhook.c): either case */
+	size_t scheme = strncasecmp(v, "http://", 7) == 0 ? 7 : strncasecmp(v, "https://", 8) == 0 ? 8 : 0;
+	if (!scheme) {
 		bad(s, "%s: \"%s\" is not an http:// or https:// URL", POD_ANNOTATION_WEBHOOK, shown(v, b));
 		return;
 	}
-	const char *host = v + (v[4] == 's' ? 8 : 7);
+	const char *host = v + scheme;
 	if (!*host || strchr("/?#", *host)) {
 		bad(s, "%s: \"%s\" has no host", POD_ANNOTATION_WEBHOOK, shown(v, b));
 		return;

@@ -5,6 +5,7 @@
  * an error exactly when errors were counted. */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <strings.h>
 
 #include "fuzz.h"
 #include "daemon/pod_watch.h"
@@ -27,7 +28,7 @@ static void check_pod(const struct pod_info *p)
 	FUZZ_ASSERT((s->n_errors == 0) == (s->error[0] == '\0'));
 	FUZZ_ASSERT(!s->error[0] || s->opted_in);
 	FUZZ_ASSERT(!(s->policy_name[0] && s->policy_json));
-	FUZZ_ASSERT(strncmp(s->webhook_url, "http", 4) == 0 || !s->webhook_url[0]);
+	FUZZ_ASSERT(strncasecmp(s->webhook_url, "http", 4) == 0 || !s->webhook_url[0]);
 	FUZZ_ASSERT(!strchr(s->error, '\n'));
 	for (size_t i = 0; i < s->n_containers; i++)
 		FUZZ_ASSERT(pod_settings_selects(s, s->containers[i]));

@@ -67,6 +67,9 @@ static void test_good(void **state)
 	struct pod_annotation w6b[] = { A("memhook.io/webhook", "http://[$(POD_IP)]:80/") };
 	s = parse_ip(w6b, 1, "fd00::1");
 	assert_string_equal(s.webhook_url, "http://[fd00::1]:80/");
+	struct pod_annotation upper[] = { A("memhook.io/webhook", "HTTPS://$(POD_IP)/m") };
+	s = parse_ip(upper, 1, "10.0.0.9");
+	assert_string_equal(s.webhook_url, "HTTPS://10.0.0.9/m"); /* either case, as a policy's webhook */
 	struct pod_annotation fixed[] = { A("memhook.io/webhook", "http://receiver.ops:9000/m") };
 	s = parse_ip(fixed, 1, "");
 	assert_string_equal(s.webhook_url, "http://receiver.ops:9000/m");
@@ -159,7 +162,7 @@ static void test_bad_webhooks(void **state)
 		  "memhook.io/webhook: \"ftp://$(POD_IP)/x\" is not an http:// or https:// URL" },
 		{ "file:///etc/passwd",
 		  "memhook.io/webhook: \"file:///etc/passwd\" is not an http:// or https:// URL" },
-		{ "HTTP://x", "memhook.io/webhook: \"HTTP://x\" is not an http:// or https:// URL" },
+		{ "htp://x", "memhook.io/webhook: \"htp://x\" is not an http:// or https:// URL" },
 		{ "", "memhook.io/webhook: \"\" is not an http:// or https:// URL" },
 		{ "http://", "memhook.io/webhook: \"http://\" has no host" },
 		{ "https:///path", "memhook.io/webhook: \"https:///path\" has no host" },
