@@ -81,7 +81,8 @@ int pod_policy_load(const struct pod_settings *s, const struct pod_policy_source
 		return r;
 	const char *hooks[] = { s->webhook_url[0] ? s->webhook_url : NULL, src->node_webhook };
 	for (size_t i = 0; i < 2; i++)
-		if (hooks[i] && hooks[i][0] && (r = policy_add_webhook(p, hooks[i], inner, sizeof(inner))) < 0) {
+		if (hooks[i] && hooks[i][0] &&
+		    (r = policy_add_webhook(p, hooks[i], inner, sizeof(inner))) < 0) {
 			snprintf(err, err_size, "%s%s", i == 0 ? POD_ANNOTATION_WEBHOOK ": " : "", inner);
 			policy_free(p);
 			return r;
