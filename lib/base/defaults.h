@@ -307,6 +307,45 @@
 #define KUBE_NOTE_MAX_BYTES  1024
 #define KUBE_FIELD_MAX_CHARS 128
 #define KUBE_NAME_MAX_CHARS  253
+/* ---- the policy directory (lib/base/dir_watch.c) ---- */
+
+/* Files of a watched directory told apart: a ConfigMap of policies holds a few; past the bound
+ * the names after it (in directory order) are not watched. */
+#define DIR_WATCH_ENTRIES_MAX 256
+/* A file's content hashed to tell a change: a policy is at most 1 MiB (POLICY_FILE_MAX_BYTES); a
+ * larger file is compared by its stat alone. */
+#define DIR_WATCH_FILE_MAX_BYTES (1024 * 1024)
+
+/* ---- the pod watch (lib/delivery/kube_watch.c, lib/daemon/pod_watch.c) ---- */
+
+/* timeoutSeconds of a watch: client-go's reflector asks for 5 to 10 minutes (minWatchTimeout);
+ * the server ends the watch then, and the next starts from the last resourceVersion. */
+#define KUBE_WATCH_TIMEOUT_USEC (5 * 60 * USEC_PER_SEC)
+/* A server still silent this long past the watch's timeout has stalled: the request is given up. */
+#define KUBE_WATCH_STALL_MARGIN_USEC (30 * USEC_PER_SEC)
+/* Connecting, and a list page in all: the API server answers a node's pods in milliseconds. */
+#define KUBE_WATCH_CONNECT_TIMEOUT_USEC (10 * USEC_PER_SEC)
+#define KUBE_WATCH_LIST_TIMEOUT_USEC    (60 * USEC_PER_SEC)
+/* After a failure: 1 s, doubling to 30 s (client-go's reflector backs off 800 ms to 30 s), with
+ * jitter (half the bound fixed, half random), so that a node's memhooks do not come back at once. */
+#define KUBE_WATCH_BACKOFF_USEC     USEC_PER_SEC
+#define KUBE_WATCH_BACKOFF_MAX_USEC (30 * USEC_PER_SEC)
+/* One WatchEvent line: the API server refuses objects past 1.5 MiB (etcd's request limit); 2 MiB
+ * holds the largest with its wrapper. A longer line is a hostile or broken server: cut, relisted. */
+#define KUBE_WATCH_LINE_MAX_BYTES (2 * 1024 * 1024)
+/* One list page of KUBE_WATCH_LIST_PAGE_LIMIT pods: 100 pods of 20 KiB are 2 MiB; the bound
+ * leaves room for large ones (a node runs 110 pods by default). */
+#define KUBE_WATCH_LIST_PAGE_LIMIT 100
+#define KUBE_WATCH_LIST_MAX_BYTES  (64 * 1024 * 1024)
+/* A resourceVersion is an opaque string; etcd's are decimal numbers of at most 20 digits. */
+#define KUBE_RESOURCE_VERSION_MAX_CHARS 64
+/* A watch that ends (200) sooner than this with nothing in it counts as a failure: a server that
+ * closes every watch at once is not polled in a tight loop. */
+#define KUBE_WATCH_MIN_USEFUL_USEC USEC_PER_SEC
+/* Pods a pod watch holds at once: a node runs 110 by default and rarely more than 250; past the
+ * bound a new pod is not taken (logged), so a server inventing pods cannot grow memhook's memory. */
+#define POD_WATCH_PODS_MAX 1024
+
 /* ---- record and simulate (lib/daemon/record.c, lib/output/trace_line.c) ---- */
 
 /* A trace at the default check interval: one line a second is 86,400 lines (about 25 MiB of CSV)

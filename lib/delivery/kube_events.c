@@ -31,6 +31,7 @@
 #include "base/defaults.h"
 #include "delivery/delivery.h"
 #include "delivery/http_multi.h"
+#include "delivery/kube_api.h"
 #include "output/kube_event.h"
 #include "base/log.h"
 #include "base/loop.h"
@@ -50,8 +51,12 @@ struct kjob {
 	struct delivery_job dj;
 	struct http_transfer xfer;
 	struct kube_events *k;
-	const char *reason, *type;
+	const char *reason, *type; /* static strings, or reason_buf */
+	char reason_buf[KUBE_FIELD_MAX_CHARS + 1];
 	int level, previous_level;
+	/* the pod the Event is about, and the series' subject (kube_subject_key) */
+	char pod_name[KUBE_NAME_MAX_CHARS + 1], pod_ns[KUBE_NAME_MAX_CHARS + 1], pod_uid[64];
+	uint64_t subject;
 	char note[KUBE_NOTE_MAX_BYTES + 1];
 	uint64_t real_usec; /* when the event happened: eventTime or lastObservedTime */
 	bool renamed;       /* a 409 was retried under a new name */
@@ -74,65 +79,27 @@ struct kube_events {
 	struct delivery_queue *q;
 	struct kube_series_table series;
 	uint64_t names; /* Event names made: the low bits of their suffix */
-	char token[KUBE_TOKEN_MAX_BYTES + 1];
-	bool token_loaded;
-	struct stat token_st; /* of the token read */
+	struct kube_token token;
 	bool rbac_warned;
 };
 
 /* ---- configuration ---- */
 
-static const char *env_nonempty(const char *name)
-{
-	const char *v = getenv(name);
-	return v && *v ? v : NULL;
-}
-
-/* Reads a small text file into buf (NUL-terminated, trailing whitespace cut; read_regular_file).
- * Returns its length, -EBADFD, -EFBIG or -errno. */
-static ssize_t read_small_file(const char *path, char *buf, size_t size, struct stat *ret_st)
-{
-	ssize_t n = read_regular_file(path, buf, size, ret_st);
-	if (n < 0)
-		return n;
-	while (n > 0 && strchr(" \t\r\n", buf[n - 1]))
-		n--;
-	buf[n] = '\0';
-	return n;
-}
-
 int kube_events_config_from_env(struct kube_events_config *cfg, char *url_buf, size_t url_size, char *ns_buf,
                                 size_t ns_size, char *err, size_t err_size)
 {
+	struct kube_api_config api;
 	*cfg = (struct kube_events_config){
-		.api_url = env_nonempty("MEMHOOK_KUBERNETES_API"),
-		.token_file = env_nonempty("MEMHOOK_KUBERNETES_TOKEN_FILE"),
-		.ca_file = env_nonempty("MEMHOOK_KUBERNETES_CA_FILE"),
-		.pod_name = env_nonempty("POD_NAME"),
-		.pod_namespace = env_nonempty("POD_NAMESPACE"),
-		.pod_uid = env_nonempty("POD_UID"),
+		.pod_name = kube_env("POD_NAME"),
+		.pod_namespace = kube_env("POD_NAMESPACE"),
+		.pod_uid = kube_env("POD_UID"),
 	};
-	if (!cfg->token_file)
-		cfg->token_file = KUBE_TOKEN_FILE;
-	if (!cfg->ca_file)
-		cfg->ca_file = KUBE_CA_FILE;
-	if (!cfg->api_url) {
-		int r = kube_api_url(env_nonempty("KUBERNETES_SERVICE_HOST"),
-		                     env_nonempty("KUBERNETES_SERVICE_PORT"), url_buf, url_size);
-		if (r < 0) {
-			snprintf(err, err_size,
-			         "--kubernetes-events: no API server: KUBERNETES_SERVICE_HOST and "
-			         "KUBERNETES_SERVICE_PORT %s (or set MEMHOOK_KUBERNETES_API)",
-			         r == -EINVAL ? "are not set to a host and a port" : "are too long");
-			return -EINVAL;
-		}
-		cfg->api_url = url_buf;
-	}
-	if (strncmp(cfg->api_url, "https://", 8) != 0) {
-		snprintf(err, err_size,
-		         "--kubernetes-events: the API server URL must be https:// (TLS is verified)");
-		return -EINVAL;
-	}
+	int r = kube_api_config_from_env(&api, "--kubernetes-events", url_buf, url_size, err, err_size);
+	if (r < 0)
+		return r;
+	cfg->api_url = api.api_url;
+	cfg->token_file = api.token_file;
+	cfg->ca_file = api.ca_file;
 	if (!cfg->pod_name) {
 		snprintf(err, err_size,
 		         "--kubernetes-events: POD_NAME is not set (the Downward API: fieldRef "
@@ -145,7 +112,7 @@ int kube_events_config_from_env(struct kube_events_config *cfg, char *url_buf, s
 		return -EINVAL;
 	}
 	if (!cfg->pod_namespace) {
-		ssize_t n = read_small_file(KUBE_NAMESPACE_FILE, ns_buf, ns_size, NULL);
+		ssize_t n = kube_read_small_file(KUBE_NAMESPACE_FILE, ns_buf, ns_size, NULL);
 		if (n <= 0) {
 			snprintf(err, err_size,
 			         "--kubernetes-events: POD_NAMESPACE is not set and %s is unreadable (%s)",
@@ -183,33 +150,6 @@ static void kjob_request_free(struct kjob *j)
 	j->url = j->body = NULL;
 }
 
-/* The token for this request: read again when the file changed since the last read, or when
- * force. Returns 0 or -errno (the last token read stays in k->token only when it is still valid). */
-static int token_refresh(struct kube_events *k, bool force)
-{
-	struct stat st;
-	if (stat(k->token_file, &st) < 0)
-		return -errno;
-	if (!force && k->token_loaded && st.st_ino == k->token_st.st_ino && st.st_dev == k->token_st.st_dev &&
-	    st.st_size == k->token_st.st_size && st.st_mtim.tv_sec == k->token_st.st_mtim.tv_sec &&
-	    st.st_mtim.tv_nsec == k->token_st.st_mtim.tv_nsec)
-		return 0;
-	if (k->token_loaded)
-		log_debug("kubernetes events: reading the token %s again (it changed)", k->token_file);
-	k->token_loaded = false;
-	ssize_t n = read_small_file(k->token_file, k->token, sizeof(k->token), &k->token_st);
-	if (n <= 0) {
-		OPENSSL_cleanse(k->token, sizeof(k->token));
-		return n == 0 ? -ENODATA : (int)n;
-	}
-	if (strpbrk(k->token, "\r\n")) {
-		OPENSSL_cleanse(k->token, sizeof(k->token));
-		return -EINVAL; /* a header line must not be split */
-	}
-	k->token_loaded = true;
-	return 0;
-}
-
 static void on_done(struct http_transfer *t, CURLcode result);
 
 /* Builds and starts the request of the head job j: a PATCH of its series when one is running,
@@ -218,25 +158,24 @@ static int request_start(struct kube_events *k, struct kjob *j)
 {
 	int r;
 	kjob_request_free(j);
-	struct kube_series *s = j->recreate
-	                                ? NULL
-	                                : kube_series_find(&k->series, j->reason, j->level, j->previous_level,
-	                                                   now_mono_usec(), KUBE_EVENTS_SERIES_WINDOW_USEC);
+	struct kube_series *s =
+	        j->recreate ? NULL
+	                    : kube_series_find(&k->series, j->subject, j->reason, j->level, j->previous_level,
+	                                       now_mono_usec(), KUBE_EVENTS_SERIES_WINDOW_USEC);
 	j->is_patch = s != NULL;
 	if (s) {
 		snprintf(j->name, sizeof(j->name), "%s", s->name);
 		j->series_count = s->count + 1;
 		j->body = kube_series_patch(j->series_count, j->real_usec);
 		r = asprintf(&j->url, "%s/apis/events.k8s.io/v1/namespaces/%s/events/%s", k->api_url,
-		             k->pod_namespace, j->name);
+		             j->pod_ns, j->name);
 	} else {
 		if (!j->name[0] || j->renamed)
-			kube_event_name(k->pod_name, (j->real_usec << 8) | (++k->names & 0xff), j->name,
+			kube_event_name(j->pod_name, (j->real_usec << 8) | (++k->names & 0xff), j->name,
 			                sizeof(j->name));
-		struct kube_pod pod = { k->pod_name, k->pod_namespace, k->pod_uid };
+		struct kube_pod pod = { j->pod_name, j->pod_ns, j->pod_uid[0] ? j->pod_uid : NULL };
 		j->body = kube_event_body(&pod, j->name, j->reason, j->type, j->note, j->real_usec);
-		r = asprintf(&j->url, "%s/apis/events.k8s.io/v1/namespaces/%s/events", k->api_url,
-		             k->pod_namespace);
+		r = asprintf(&j->url, "%s/apis/events.k8s.io/v1/namespaces/%s/events", k->api_url, j->pod_ns);
 	}
 	if (r < 0) {
 		j->url = NULL;
@@ -245,28 +184,19 @@ static int request_start(struct kube_events *k, struct kjob *j)
 	if (!j->body)
 		return -ENOMEM;
 
-	_cleanup_free_ char *auth = NULL;
-	if (asprintf(&auth, "Authorization: Bearer %s", k->token) < 0)
-		return -ENOMEM;
-	r = http_header_append(&j->headers, auth);
-	OPENSSL_cleanse(auth, strlen(auth));
-	if (r < 0 ||
-	    (r = http_header_append(&j->headers, j->is_patch ? "Content-Type: application/merge-patch+json"
-	                                                     : "Content-Type: application/json")) < 0 ||
-	    (r = http_header_append(&j->headers, "Accept: application/json")) < 0 ||
-	    (r = http_header_append(&j->headers, "Expect:")) < 0)
-		return r;
-
 	if (!(j->easy = curl_easy_init()))
 		return -ENOMEM;
 	CURL *e = j->easy;
-	http_easy_setup(e, j->url, "https", KUBE_EVENTS_TIMEOUT_USEC, &j->reply);
-	curl_easy_setopt(e, CURLOPT_CAINFO, k->ca_file);
+	r = kube_api_setup(e, j->url, &k->token, k->ca_file,
+	                   j->is_patch ? "Content-Type: application/merge-patch+json"
+	                               : "Content-Type: application/json",
+	                   KUBE_EVENTS_TIMEOUT_USEC, &j->reply, &j->headers);
+	if (r < 0)
+		return r;
 	curl_easy_setopt(e, CURLOPT_POSTFIELDS, j->body);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(j->body));
 	if (j->is_patch)
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "PATCH");
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, j->headers);
 	j->xfer.done = on_done;
 	return http_multi_add(k->http, e, &j->xfer);
 }
@@ -286,7 +216,7 @@ static int op_start(struct delivery_job *dj, void *userdata)
 			return r;
 		}
 	}
-	int r = token_refresh(k, false);
+	int r = kube_token_refresh(&k->token);
 	if (r < 0) {
 		log_msg_about(LOG_LEVEL_WARN, LOG_SUBJECT,
 		              "kubernetes events: %s Event not sent: token %s: %s (%" PRIu64 " failed)",
@@ -402,14 +332,15 @@ static void on_done(struct http_transfer *t, CURLcode result)
 	if (http && status >= 200 && status < 300) {
 		uint64_t now = now_mono_usec();
 		if (j->is_patch) {
-			struct kube_series *s = kube_series_find(&k->series, j->reason, j->level,
+			struct kube_series *s = kube_series_find(&k->series, j->subject, j->reason, j->level,
 			                                         j->previous_level, now, UINT64_MAX);
 			if (s) {
 				s->count = j->series_count;
 				s->last_mono_usec = now;
 			}
 		} else
-			kube_series_start(&k->series, j->reason, j->level, j->previous_level, j->name, now);
+			kube_series_start(&k->series, j->subject, j->reason, j->level, j->previous_level,
+			                  j->name, now);
 		log_debug("kubernetes events: %s %s %s: HTTP %ld%s", method, j->reason, j->name, status,
 		          j->is_patch ? " (series)" : "");
 		delivery_delivered(k->q, &j->dj);
@@ -422,8 +353,8 @@ static void on_done(struct http_transfer *t, CURLcode result)
 	} else if (http && status == 404 && j->is_patch && !j->recreate) {
 		log_debug("kubernetes events: PATCH %s: Event %s is gone (404); creating a new one",
 		          j->reason, j->name);
-		struct kube_series *s = kube_series_find(&k->series, j->reason, j->level, j->previous_level,
-		                                         now_mono_usec(), UINT64_MAX);
+		struct kube_series *s = kube_series_find(&k->series, j->subject, j->reason, j->level,
+		                                         j->previous_level, now_mono_usec(), UINT64_MAX);
 		if (s)
 			kube_series_forget(s);
 		j->recreate = true;
@@ -442,7 +373,7 @@ static void on_done(struct http_transfer *t, CURLcode result)
 		char reason[300];
 		snprintf(reason, sizeof(reason), "HTTP %ld%s", status, msg);
 		if (status == 401)
-			k->token_loaded = false; /* read the token again: it may have rotated */
+			kube_token_forget(&k->token); /* read the token again: it may have rotated */
 		kjob_retry(k, j, status, reason);
 	} else if (http) {
 		log_msg_about(LOG_LEVEL_WARN, LOG_SUBJECT,
@@ -487,6 +418,7 @@ int kube_events_new(struct loop *l, const struct kube_events_config *cfg, struct
 	k->pod_name = strdup(cfg->pod_name);
 	k->pod_namespace = strdup(cfg->pod_namespace);
 	k->pod_uid = cfg->pod_uid ? strdup(cfg->pod_uid) : NULL;
+	k->token.file = k->token_file;
 	if (!k->api_url || !k->token_file || !k->ca_file || !k->pod_name || !k->pod_namespace ||
 	    (cfg->pod_uid && !k->pod_uid)) {
 		kube_events_free(k);
@@ -508,7 +440,7 @@ void kube_events_free(struct kube_events *k)
 		log_warn("kubernetes events: aborting %zu queued or in-flight Event(s)", pending);
 	delivery_free(k->q);
 	http_multi_free(k->http);
-	OPENSSL_cleanse(k->token, sizeof(k->token));
+	kube_token_wipe(&k->token);
 	free(k->api_url);
 	free(k->token_file);
 	free(k->ca_file);
@@ -518,27 +450,32 @@ void kube_events_free(struct kube_events *k)
 	free(k);
 }
 
-int kube_events_post(struct kube_events *k, const struct event *ev, const char *level_name,
-                     const char *previous_level_name, const struct sample *s)
+/* Copies the pod (NULL: the config's) into j and sets its series' subject. Returns 0 or -EINVAL
+ * (a pod without a name or namespace, or one too long). */
+static int kjob_about(const struct kube_events *k, struct kjob *j, const struct kube_pod *pod,
+                      const char *note)
 {
-	const char *reason, *type;
-	if (!k || kube_event_reason(ev->kind, &reason, &type) < 0)
-		return 0;
-	struct kjob *j = calloc(1, sizeof(*j));
-	if (!j) {
-		log_msg_about(LOG_LEVEL_WARN, LOG_SUBJECT, "kubernetes events: %s: out of memory", reason);
-		return -ENOMEM;
-	}
+	struct kube_pod own = { k->pod_name, k->pod_namespace, k->pod_uid };
+	if (!pod)
+		pod = &own;
+	if (!pod->name || !pod->ns || !*pod->name || !*pod->ns || strlen(pod->name) >= sizeof(j->pod_name) ||
+	    strlen(pod->ns) >= sizeof(j->pod_ns) || (pod->uid && strlen(pod->uid) >= sizeof(j->pod_uid)))
+		return -EINVAL;
+	strcpy(j->pod_name, pod->name);
+	strcpy(j->pod_ns, pod->ns);
+	strcpy(j->pod_uid, pod->uid ? pod->uid : "");
+	j->subject = kube_subject_key(pod, note);
+	return 0;
+}
+
+/* Queues j (its reason, type, levels, note and pod set), or logs it on a dry run. */
+static int kjob_queue(struct kube_events *k, struct kjob *j)
+{
 	j->k = k;
-	j->reason = reason;
-	j->type = type;
-	j->level = ev->level;
-	j->previous_level = ev->previous_level;
 	j->real_usec = now_real_usec();
-	kube_event_note(ev, level_name, previous_level_name, s, j->note, sizeof(j->note));
 	if (k->dry_run) {
 		log_info("kubernetes events: would create or repeat Event %s (%s) regarding pod %s/%s: %s",
-		         reason, type, k->pod_namespace, k->pod_name, j->note);
+		         j->reason, j->type, j->pod_ns, j->pod_name, j->note);
 		free(j);
 		return 0;
 	}
@@ -548,11 +485,77 @@ int kube_events_post(struct kube_events *k, const struct event *ev, const char *
 	j->dj.retry_after_max_usec = KUBE_EVENTS_RETRY_AFTER_MAX_USEC;
 	int r = delivery_add(k->q, &j->dj);
 	if (r < 0) {
-		log_msg_about(LOG_LEVEL_WARN, LOG_SUBJECT, "kubernetes events: %s: out of memory", reason);
+		log_msg_about(LOG_LEVEL_WARN, LOG_SUBJECT, "kubernetes events: %s: out of memory", j->reason);
 		free(j);
 		return r;
 	}
 	return 0;
+}
+
+int kube_events_post(struct kube_events *k, const struct event *ev, const char *level_name,
+                     const char *previous_level_name, const struct sample *s)
+{
+	return kube_events_post_about(k, NULL, ev, level_name, previous_level_name, s);
+}
+
+int kube_events_post_about(struct kube_events *k, const struct kube_pod *pod, const struct event *ev,
+                           const char *level_name, const char *previous_level_name, const struct sample *s)
+{
+	const char *reason, *type;
+	if (!k || kube_event_reason(ev->kind, &reason, &type) < 0)
+		return 0;
+	struct kjob *j = calloc(1, sizeof(*j));
+	if (!j) {
+		log_msg_about(LOG_LEVEL_WARN, LOG_SUBJECT, "kubernetes events: %s: out of memory", reason);
+		return -ENOMEM;
+	}
+	j->reason = reason;
+	j->type = type;
+	j->level = ev->level;
+	j->previous_level = ev->previous_level;
+	int r = kjob_about(k, j, pod, NULL);
+	if (r < 0) {
+		free(j);
+		return r;
+	}
+	kube_event_note(ev, level_name, previous_level_name, s, j->note, sizeof(j->note));
+	return kjob_queue(k, j);
+}
+
+/* A reason as the API server takes it: UpperCamelCase letters and digits, at most 128. */
+static bool reason_ok(const char *reason)
+{
+	size_t n = strlen(reason);
+	return n > 0 && n <= KUBE_FIELD_MAX_CHARS && reason[0] >= 'A' && reason[0] <= 'Z' &&
+	       strspn(reason, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") == n;
+}
+
+int kube_events_post_note(struct kube_events *k, const struct kube_pod *pod, const char *reason,
+                          const char *type, const char *note)
+{
+	if (!k)
+		return 0;
+	if (!reason_ok(reason) || (strcmp(type, "Normal") != 0 && strcmp(type, "Warning") != 0))
+		return -EINVAL;
+	struct kjob *j = calloc(1, sizeof(*j));
+	if (!j) {
+		log_msg_about(LOG_LEVEL_WARN, LOG_SUBJECT, "kubernetes events: %s: out of memory", reason);
+		return -ENOMEM;
+	}
+	strcpy(j->reason_buf, reason);
+	j->reason = j->reason_buf;
+	j->type = strcmp(type, "Normal") == 0 ? "Normal" : "Warning";
+	int r = kjob_about(k, j, pod, note);
+	if (r < 0) {
+		free(j);
+		return r;
+	}
+	/* a note cut at a byte boundary, and never a control character in it */
+	snprintf(j->note, sizeof(j->note), "%s", note);
+	for (char *c = j->note; *c; c++)
+		if ((unsigned char)*c < 0x20)
+			*c = ' ';
+	return kjob_queue(k, j);
 }
 
 size_t kube_events_pending(const struct kube_events *k)

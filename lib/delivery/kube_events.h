@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "output/kube_event.h"
 #include "policy/event.h"
 #include "policy/sample.h"
 
@@ -50,6 +51,19 @@ void kube_events_free(struct kube_events *k);
  * carries, or NULL. Never blocks. Returns 0 or -errno (logged). */
 int kube_events_post(struct kube_events *k, const struct event *ev, const char *level_name,
                      const char *previous_level_name, const struct sample *s);
+
+/* kube_events_post regarding pod (NULL: the config's pod) instead, in pod's namespace (creating
+ * Events in another namespace than memhook's needs a ClusterRole). Returns 0 or -errno (-EINVAL:
+ * a pod without a name or namespace). */
+int kube_events_post_about(struct kube_events *k, const struct kube_pod *pod, const struct event *ev,
+                           const char *level_name, const char *previous_level_name, const struct sample *s);
+
+/* An Event of memhook's own word about pod (NULL: the config's): reason ("BadAnnotation",
+ * UpperCamelCase, at most 128), type "Normal" or "Warning", note (cut at 1 kB, control characters
+ * made spaces). The same note about the same pod within KUBE_EVENTS_SERIES_WINDOW_USEC repeats the
+ * Event's series. Returns 0 or -EINVAL (a bad reason, type or pod) / -ENOMEM. */
+int kube_events_post_note(struct kube_events *k, const struct kube_pod *pod, const char *reason,
+                          const char *type, const char *note);
 
 size_t kube_events_pending(const struct kube_events *k);
 void kube_events_get_stats(const struct kube_events *k, struct kube_events_stats *ret);

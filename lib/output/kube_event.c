@@ -129,18 +129,32 @@ int kube_api_url(const char *host, const char *port, char *ret, size_t size)
 	return 0;
 }
 
-static bool series_is(const struct kube_series *s, const char *reason, int level, int previous_level)
+static bool series_is(const struct kube_series *s, uint64_t subject, const char *reason, int level,
+                      int previous_level)
 {
-	return s->used && strcmp(s->reason, reason) == 0 && s->level == level &&
+	return s->used && s->subject == subject && strcmp(s->reason, reason) == 0 && s->level == level &&
 	       s->previous_level == previous_level;
 }
 
-struct kube_series *kube_series_find(struct kube_series_table *t, const char *reason, int level,
-                                     int previous_level, uint64_t now_mono_usec, uint64_t window_usec)
+uint64_t kube_subject_key(const struct kube_pod *pod, const char *note)
+{
+	uint64_t h = UINT64_C(14695981039346656037); /* FNV-1a 64 */
+	const char *parts[] = { pod ? pod->ns : NULL, pod ? pod->name : NULL, note };
+	for (size_t i = 0; i < ARRAY_SIZE(parts); i++) {
+		for (const char *c = parts[i] ? parts[i] : ""; *c; c++)
+			h = (h ^ (unsigned char)*c) * UINT64_C(1099511628211);
+		h = (h ^ 0xff) * UINT64_C(1099511628211); /* a separator no string holds */
+	}
+	return h;
+}
+
+struct kube_series *kube_series_find(struct kube_series_table *t, uint64_t subject, const char *reason,
+                                     int level, int previous_level, uint64_t now_mono_usec,
+                                     uint64_t window_usec)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(t->s); i++) {
 		struct kube_series *s = &t->s[i];
-		if (!series_is(s, reason, level, previous_level))
+		if (!series_is(s, subject, reason, level, previous_level))
 			continue;
 		if (now_mono_usec - s->last_mono_usec <= window_usec)
 			return s;
@@ -149,13 +163,13 @@ struct kube_series *kube_series_find(struct kube_series_table *t, const char *re
 	return NULL;
 }
 
-struct kube_series *kube_series_start(struct kube_series_table *t, const char *reason, int level,
-                                      int previous_level, const char *name, uint64_t now_mono_usec)
+struct kube_series *kube_series_start(struct kube_series_table *t, uint64_t subject, const char *reason,
+                                      int level, int previous_level, const char *name, uint64_t now_mono_usec)
 {
 	struct kube_series *slot = NULL, *free_slot = NULL, *oldest = &t->s[0];
 	for (size_t i = 0; i < ARRAY_SIZE(t->s) && !slot; i++) {
 		struct kube_series *s = &t->s[i];
-		if (series_is(s, reason, level, previous_level))
+		if (series_is(s, subject, reason, level, previous_level))
 			slot = s; /* the same key: replaced */
 		else if (!s->used && !free_slot)
 			free_slot = s;
@@ -165,11 +179,12 @@ struct kube_series *kube_series_start(struct kube_series_table *t, const char *r
 	if (!slot)
 		slot = free_slot ? free_slot : oldest;
 	*slot = (struct kube_series){ .used = true,
-		                      .reason = reason,
+		                      .subject = subject,
 		                      .level = level,
 		                      .previous_level = previous_level,
 		                      .count = 1,
 		                      .last_mono_usec = now_mono_usec };
+	snprintf(slot->reason, sizeof(slot->reason), "%s", reason);
 	snprintf(slot->name, sizeof(slot->name), "%s", name);
 	return slot;
 }

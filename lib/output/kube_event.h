@@ -47,10 +47,15 @@ char *kube_series_patch(uint64_t count, uint64_t last_real_usec);
  * -ENAMETOOLONG. */
 int kube_api_url(const char *host, const char *port, char *ret, size_t size);
 
+/* What a series is about besides its reason and levels: the pod (its namespace and name) and, for
+ * an Event of memhook's own word about the pod (kube_events_post_note), the note. FNV-1a. */
+uint64_t kube_subject_key(const struct kube_pod *pod, const char *note);
+
 /* One Event being repeated: created as name, seen count times, last at last_mono_usec. */
 struct kube_series {
 	bool used;
-	const char *reason; /* a static string of kube_event_reason; the key with the levels */
+	uint64_t subject; /* kube_subject_key: the key with the reason and the levels */
+	char reason[KUBE_FIELD_MAX_CHARS + 1];
 	int level, previous_level;
 	char name[KUBE_NAME_MAX_CHARS + 1];
 	uint64_t count;
@@ -61,11 +66,13 @@ struct kube_series_table {
 	struct kube_series s[KUBE_EVENTS_SERIES_MAX];
 };
 
-/* The series of (reason, level, previous_level) seen within window_usec before now, or NULL. */
-struct kube_series *kube_series_find(struct kube_series_table *t, const char *reason, int level,
-                                     int previous_level, uint64_t now_mono_usec, uint64_t window_usec);
+/* The series of (subject, reason, level, previous_level) seen within window_usec before now, or NULL. */
+struct kube_series *kube_series_find(struct kube_series_table *t, uint64_t subject, const char *reason,
+                                     int level, int previous_level, uint64_t now_mono_usec,
+                                     uint64_t window_usec);
 /* Starts a series for a created Event (count 1), in a free slot or the least recently seen. */
-struct kube_series *kube_series_start(struct kube_series_table *t, const char *reason, int level,
-                                      int previous_level, const char *name, uint64_t now_mono_usec);
+struct kube_series *kube_series_start(struct kube_series_table *t, uint64_t subject, const char *reason,
+                                      int level, int previous_level, const char *name,
+                                      uint64_t now_mono_usec);
 /* Forgets a series (its Event is gone: 404). */
 void kube_series_forget(struct kube_series *s);

@@ -1,7 +1,8 @@
 /* kube_events: the client's configuration from the environment (each variable, its defaults and
  * each refusal with its message), and the client on a real loop without an API server: kinds that
  * are not sent, a dry run, the token's troubles (missing, empty, a line break inside) counted as
- * failures, and a refused connection classified as a transport error that is retried. */
+ * failures, a refused connection classified as a transport error that is retried, and Events about
+ * another pod. */
 #include "unit.h"
 
 #include "capture.h"
@@ -239,6 +240,31 @@ static void test_kinds_not_sent_and_dry_run(void **state)
 	env_free(e);
 }
 
+/* Events about another pod: in its namespace (a dry run says which), memhook's own word with a
+ * reason and type checked, a pod without a name or namespace refused. */
+static void test_about_another_pod(void **state)
+{
+	(void)state;
+	struct env *e = env_new("https://127.0.0.1:1", true);
+	struct kube_pod api = { "api-7", "payments", "u-7" }, nameless = { "", "payments", NULL };
+	log_setup(LOG_FORMAT_TEXT, LOG_LEVEL_INFO);
+	capture_start();
+	assert_int_equal(kube_events_post_about(e->k, &api, &entered, "high", "normal", NULL), 0);
+	assert_int_equal(
+	        kube_events_post_note(e->k, &api, "BadAnnotation", "Warning", "memhook.io/x:\nunknown"), 0);
+	char *log = capture_end();
+	assert_non_null(strstr(log, "Event MemoryLevelEntered (Warning) regarding pod payments/api-7: "));
+	assert_non_null(strstr(
+	        log, "Event BadAnnotation (Warning) regarding pod payments/api-7: memhook.io/x: unknown"));
+	free(log);
+	assert_int_equal(kube_events_post_about(e->k, &nameless, &entered, "high", "normal", NULL), -EINVAL);
+	assert_int_equal(kube_events_post_note(e->k, &api, "bad reason", "Warning", "x"), -EINVAL);
+	assert_int_equal(kube_events_post_note(e->k, &api, "badReason", "Warning", "x"), -EINVAL);
+	assert_int_equal(kube_events_post_note(e->k, &api, "Fine", "Error", "x"), -EINVAL);
+	assert_int_equal(kube_events_post_note(NULL, &api, "Fine", "Normal", "x"), 0);
+	env_free(e);
+}
+
 /* The token is read before the request: missing, empty or split by a line break, the Event is
  * not sent, said with the file's path and counted failed. */
 static void test_token_trouble_is_a_failure(void **state)
@@ -325,6 +351,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config_from_env),
 		cmocka_unit_test(test_kinds_not_sent_and_dry_run),
+		cmocka_unit_test(test_about_another_pod),
 		cmocka_unit_test(test_token_trouble_is_a_failure),
 		cmocka_unit_test(test_refused_connection_is_retried),
 	};

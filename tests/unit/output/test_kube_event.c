@@ -128,28 +128,35 @@ static void test_series_window_and_bound(void **state)
 	static struct kube_series_table t;
 	uint64_t w = KUBE_EVENTS_SERIES_WINDOW_USEC;
 	memset(&t, 0, sizeof(t));
-	assert_null(kube_series_find(&t, "MemoryLevelEntered", 1, 0, 100, w));
-	struct kube_series *s = kube_series_start(&t, "MemoryLevelEntered", 1, 0, "web-0.a", 100);
+	assert_null(kube_series_find(&t, 0, "MemoryLevelEntered", 1, 0, 100, w));
+	struct kube_series *s = kube_series_start(&t, 0, "MemoryLevelEntered", 1, 0, "web-0.a", 100);
 	assert_int_equal(s->count, 1);
-	assert_ptr_equal(kube_series_find(&t, "MemoryLevelEntered", 1, 0, 100 + w, w), s);
+	assert_ptr_equal(kube_series_find(&t, 0, "MemoryLevelEntered", 1, 0, 100 + w, w), s);
 	/* another level, another reason: another series */
-	assert_null(kube_series_find(&t, "MemoryLevelEntered", 2, 1, 200, w));
-	assert_null(kube_series_find(&t, "MemoryLevelLeft", 1, 0, 200, w));
+	assert_null(kube_series_find(&t, 0, "MemoryLevelEntered", 2, 1, 200, w));
+	assert_null(kube_series_find(&t, 0, "MemoryLevelLeft", 1, 0, 200, w));
 	/* past the window: ended */
-	assert_null(kube_series_find(&t, "MemoryLevelEntered", 1, 0, 101 + w, w));
+	assert_null(kube_series_find(&t, 0, "MemoryLevelEntered", 1, 0, 101 + w, w));
 	/* full: the least recently seen one makes room */
 	for (int i = 0; i < KUBE_EVENTS_SERIES_MAX; i++)
-		kube_series_start(&t, "MemoryLevelEntered", i, 0, "n", 1000 + (uint64_t)i);
-	assert_non_null(kube_series_find(&t, "MemoryLevelEntered", 0, 0, 2000, w));
-	kube_series_start(&t, "MemoryNormal", 0, 1, "x", 3000);
-	assert_null(kube_series_find(&t, "MemoryLevelEntered", 0, 0, 3000, w)); /* seen at 1000: forgotten */
-	assert_non_null(kube_series_find(&t, "MemoryLevelEntered", 1, 0, 3000, w));
-	assert_non_null(kube_series_find(&t, "MemoryNormal", 0, 1, 3000, w));
+		kube_series_start(&t, 0, "MemoryLevelEntered", i, 0, "n", 1000 + (uint64_t)i);
+	assert_non_null(kube_series_find(&t, 0, "MemoryLevelEntered", 0, 0, 2000, w));
+	kube_series_start(&t, 0, "MemoryNormal", 0, 1, "x", 3000);
+	assert_null(
+	        kube_series_find(&t, 0, "MemoryLevelEntered", 0, 0, 3000, w)); /* seen at 1000: forgotten */
+	assert_non_null(kube_series_find(&t, 0, "MemoryLevelEntered", 1, 0, 3000, w));
+	assert_non_null(kube_series_find(&t, 0, "MemoryNormal", 0, 1, 3000, w));
+	/* another pod, or another note: another series */
+	struct kube_pod web = { "web-0", "shop", NULL }, api = { "api-0", "shop", NULL };
+	assert_int_not_equal(kube_subject_key(&web, NULL), kube_subject_key(&api, NULL));
+	assert_int_not_equal(kube_subject_key(&web, NULL), kube_subject_key(&web, "x"));
+	assert_int_equal(kube_subject_key(&web, "x"), kube_subject_key(&web, "x"));
+	assert_null(kube_series_find(&t, kube_subject_key(&web, NULL), "MemoryNormal", 0, 1, 3000, w));
 	/* the same key starts again in its own slot */
-	s = kube_series_start(&t, "MemoryNormal", 0, 1, "y", 4000);
+	s = kube_series_start(&t, 0, "MemoryNormal", 0, 1, "y", 4000);
 	assert_string_equal(s->name, "y");
 	kube_series_forget(s);
-	assert_null(kube_series_find(&t, "MemoryNormal", 0, 1, 4000, w));
+	assert_null(kube_series_find(&t, 0, "MemoryNormal", 0, 1, 4000, w));
 }
 
 int main(void)
