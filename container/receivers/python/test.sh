@@ -3,8 +3,8 @@
 # tests against that copy (Satella's tarball unpacked beside it for the bridge's tests), then the
 # conformance vectors. Exits non-zero on any failure; never skips.
 #
-#   SATELLA_TARBALL   Satella's source tarball (default: the first ../shared/vendor/satella-*.tar.gz
-#                     beside the repository's directory)
+#   SATELLA_TARBALL   Satella's source tarball (default: the first shared/vendor/satella-*.tar.gz
+#                     beside the repository's directory or beside one of its parents)
 #   PYTHON            the interpreter (default /usr/bin/python3, Debian's)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -14,13 +14,20 @@ vectors="$root/tests/contract/receivers/vectors.json"
 
 fail() { echo "test.sh: $*" >&2; exit 1; }
 
+# the first shared/vendor/satella-*.tar.gz beside the repository's directory or beside one of
+# its parents (a checkout kept next to the project's shared material, at any depth)
 if [ -z "${SATELLA_TARBALL:-}" ]; then
-	for f in "$root"/../shared/vendor/satella-*.tar.gz; do
-		[ -f "$f" ] && SATELLA_TARBALL=$f && break
+	d=$(dirname "$root")
+	while [ -z "${SATELLA_TARBALL:-}" ]; do
+		for f in "$d"/shared/vendor/satella-*.tar.gz; do
+			[ -f "$f" ] && SATELLA_TARBALL=$f && break
+		done
+		[ "$d" = / ] && break
+		d=$(dirname "$d")
 	done
 fi
 [ -n "${SATELLA_TARBALL:-}" ] && [ -f "$SATELLA_TARBALL" ] ||
-	fail "Satella's tarball not found (the Satella bridge is tested against it): set SATELLA_TARBALL, or put satella-*.tar.gz in $root/../shared/vendor/"
+	fail "Satella's tarball not found (the Satella bridge is tested against it): set SATELLA_TARBALL, or put satella-*.tar.gz in shared/vendor/ beside the repository's directory or one of its parents"
 "$py" -c 'import psutil' 2>/dev/null ||
 	fail "$py cannot import psutil, which Satella needs (Debian: python3-psutil)"
 "$py" -m pip --version >/dev/null 2>&1 || fail "$py has no pip (Debian: python3-pip)"
