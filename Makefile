@@ -54,7 +54,7 @@ PERCHECK_DEPS := valgrind
 FUZZ_DEPS := clang libclang-rt-dev
 DEPS_STAMP := build/.deps-$(shell echo $(BUILD_DEPS) $(TEST_DEPS) | cksum | cut -d' ' -f1)
 
-.PHONY: all deps test-deps promtool unit bats test test-receivers receivers-deps test-asan test-vm test-container bench bench-race bench-tripwire bench-deps demo clean format format-check docs-check layers test-layout \
+.PHONY: all deps test-deps promtool unit bats test test-receivers receivers-deps test-asan test-vm test-container bench bench-race bench-tripwire bench-node bench-deps demo clean format format-check docs-check layers test-layout \
 	fuzz fuzz-build fuzz-deps fuzz-replay contract contract-deps plots test-browser browser-deps \
 	receiver-vectors
 
@@ -190,6 +190,7 @@ bench: test-deps bench-deps
 	@$(MAKE) --no-print-directory $(BUILD)/memhook $(BENCH_TOOLS)
 	bash tests/bench/run.sh $(BUILD)/memhook
 	bash tests/bench/oom_race.sh $(BUILD)/memhook
+	bash tests/bench/node_bench.sh $(BUILD)/memhook
 
 # The OOM race alone (tests/bench/README.md, "The OOM race"): host cgroup, then the v2 VM.
 bench-race: all bench-deps
@@ -200,6 +201,11 @@ bench-race: all bench-deps
 bench-tripwire: all
 	@$(MAKE) --no-print-directory $(BENCH_TOOLS)
 	bash tests/bench/tripwire_cost.sh $(BUILD)/memhook
+
+# memhook node with 500 containers on the host's cgroup, then 200 in the v2 VM (tests/bench/README.md).
+bench-node: all
+	@$(MAKE) --no-print-directory $(BENCH_TOOLS)
+	bash tests/bench/node_bench.sh $(BUILD)/memhook
 
 # earlyoom, the idle-cost comparison: run by hand with --dryrun, never as a service. Debian's
 # package enables its unit on install: disabled again here, and stopped when systemd runs (without
