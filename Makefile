@@ -55,7 +55,7 @@ FUZZ_DEPS := clang libclang-rt-dev
 DEPS_STAMP := build/.deps-$(shell echo $(BUILD_DEPS) $(TEST_DEPS) | cksum | cut -d' ' -f1)
 
 .PHONY: all deps test-deps promtool unit bats test test-receivers receivers-deps test-asan test-vm test-container bench bench-race bench-tripwire bench-node bench-deps demo clean format format-check docs-check layers test-layout \
-	fuzz fuzz-build fuzz-deps fuzz-replay contract contract-deps plots test-browser browser-deps \
+	fuzz fuzz-build fuzz-deps fuzz-replay contract contract-deps kubectl plots test-browser browser-deps \
 	receiver-vectors
 
 all: deps
@@ -118,6 +118,18 @@ $(PROMTOOL):
 	dpkg-deb --fsys-tarfile build/tools/deb/prometheus_*.deb | tar -xO ./usr/bin/promtool > $@.tmp
 	chmod 0755 $@.tmp && mv $@.tmp $@ && rm -rf build/tools/deb
 promtool: $(PROMTOOL)
+
+# kubectl (renders the kustomizations of container/kubernetes/ in `make contract`): Debian's
+# kubernetes-client, its one binary taken the same way, so a kubectl already installed (another
+# package owning /usr/bin/kubectl) is neither needed nor replaced, and every machine renders with
+# the same version.
+KUBECTL := build/tools/kubectl
+$(KUBECTL):
+	@mkdir -p build/tools/deb-kubectl
+	cd build/tools/deb-kubectl && apt-get download kubernetes-client
+	dpkg-deb --fsys-tarfile build/tools/deb-kubectl/kubernetes-client_*.deb | tar -xO ./usr/bin/kubectl > $@.tmp
+	chmod 0755 $@.tmp && mv $@.tmp $@ && rm -rf build/tools/deb-kubectl
+kubectl: $(KUBECTL)
 
 # bats: the real binary against fixture trees, loopback HTTP, real children and real cgroup v1.
 # receivers_*.bats are test-receivers' (they build the receiver libraries' examples first).
@@ -291,11 +303,12 @@ contract-deps:
 	  npm ci --prefix tests/contract --no-audit --no-fund --loglevel=error; fi
 
 # The policy and payload contract: JSON Schema vs. `memhook check` and real payloads; Kubernetes
-# Events against a fake API server and the official schemas, and the manifests.
-contract: test-deps contract-deps
+# Events against a fake API server and the official schemas, and the manifests and their
+# kustomizations (rendered by Debian's kubectl).
+contract: test-deps contract-deps kubectl
 	@$(MAKE) --no-print-directory $(BUILD)/memhook
 	MEMHOOK=$(CURDIR)/$(BUILD)/memhook python3 tests/contract/policy_contract.py
-	MEMHOOK=$(CURDIR)/$(BUILD)/memhook bats --timing tests/contract
+	KUBECTL=$(CURDIR)/$(KUBECTL) MEMHOOK=$(CURDIR)/$(BUILD)/memhook bats --timing tests/contract
 
 # The receiver libraries' conformance vectors (tests/contract/receivers/README.md), recorded again
 # from this memhook against a fixture cgroup, then checked against the contract's rules.
