@@ -62,8 +62,11 @@ PY
 	local pod='d[0]["spec"]["template"]["spec"]'
 	local c="$pod[\"containers\"][0]"
 	break_node daemonset.yaml "del $pod['hostPID']" "no hostPID: true"
-	break_node daemonset.yaml "$c['volumeMounts'][2]['readOnly'] = True" "/sys/fs/cgroup is mounted read-only"
-	break_node daemonset.yaml "$c['env'][2]['valueFrom']['fieldRef']['fieldPath'] = 'status.hostIP'" \
+	break_node daemonset.yaml "[m for m in $c['volumeMounts'] if m['mountPath'] == '/sys/fs/cgroup'][0]['readOnly'] = True" \
+		"/sys/fs/cgroup is mounted read-only"
+	break_node daemonset.yaml "[e for e in $c['env'] if e['name'] == 'MEMHOOK_STATUS_FILE'][0]['value'] = '/tmp/s'" \
+		"MEMHOOK_STATUS_FILE (preset by the image for the sidecar) is not emptied"
+	break_node daemonset.yaml "[e for e in $c['env'] if e['name'] == 'NODE_NAME'][0]['valueFrom']['fieldRef']['fieldPath'] = 'status.hostIP'" \
 		"NODE_NAME is not the Downward API's spec.nodeName"
 	break_node daemonset.yaml "$c['securityContext']['privileged'] = True" "privileged"
 	break_node daemonset.yaml "$c['securityContext']['capabilities']['add'] = ['KILL', 'SYS_ADMIN']" \

@@ -163,8 +163,9 @@ def check_node(where, docs, problems):
         if field_ref(c, name) != field:
             bad(f"{name} is not the Downward API's {field}")
     env = {e["name"]: e.get("value") for e in c.get("env", []) if "value" in e}
-    if env.get("MEMHOOK_PID", "1") != "":
-        bad("MEMHOOK_PID (the image's preset, 1) is not emptied")
+    for name in ("MEMHOOK_PID", "MEMHOOK_STATUS_FILE"):
+        if env.get(name) != "":
+            bad(f"{name} (preset by the image for the sidecar) is not emptied: memhook node refuses it")
     sc = c.get("securityContext", {})
     if sc.get("privileged") is True or spec.get("securityContext", {}).get("privileged") is True:
         bad("privileged")
@@ -183,9 +184,6 @@ def check_node(where, docs, problems):
         bad("the node's /sys/fs/cgroup (hostPath) is not mounted at /sys/fs/cgroup")
     elif cg.get("readOnly") is True:
         bad("/sys/fs/cgroup is mounted read-only (memory.high, memory.reclaim and the v1 thresholds are written)")
-    status = env.get("MEMHOOK_STATUS_FILE")
-    if not status or "emptyDir" not in vols.get(mounts.get(status.rsplit("/", 1)[0], {}).get("name"), {}):
-        bad(f"the status file {status!r} is not on an emptyDir (the root filesystem is read-only)")
     # The policies: --policy-dir a ConfigMap of this kustomization, --policy one of its files
     pdir, policy, listen = arg(args, "--policy-dir"), arg(args, "--policy"), arg(args, "--listen")
     keys = set()
