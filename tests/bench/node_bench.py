@@ -102,9 +102,9 @@ FD_LIMIT = 65536
 
 
 def fd_limit():
-    """memhook's RLIMIT_NOFILE as a container gets it from containerd (LimitNOFILE=infinity: 1048576
-    on most nodes; 65536 here, or the hard limit when it is lower), not a login shell's 1024: at 8 (v1) to 14 (v2) fds per container,
-    1024 ends at about 70 containers."""
+    """memhook's RLIMIT_NOFILE as a container gets it from containerd (LimitNOFILE=infinity:
+    1048576 on most nodes; 65536 here, or the hard limit when it is lower), not a login shell's
+    1024: at about 8 (v1) to 14 (v2) fds per container, 1024 ends at about 70 containers."""
     try:
         resource.setrlimit(resource.RLIMIT_NOFILE, (FD_LIMIT, FD_LIMIT))
     except (ValueError, OSError):  # no CAP_SYS_RESOURCE: as far as the hard limit goes
