@@ -54,8 +54,8 @@ PERCHECK_DEPS := valgrind
 FUZZ_DEPS := clang libclang-rt-dev
 DEPS_STAMP := build/.deps-$(shell echo $(BUILD_DEPS) $(TEST_DEPS) | cksum | cut -d' ' -f1)
 
-.PHONY: all deps test-deps promtool unit bats test test-receivers receivers-deps test-asan test-vm test-container bench bench-race bench-tripwire bench-deps demo clean format format-check docs-check layers test-layout \
-	fuzz fuzz-build fuzz-deps fuzz-replay contract contract-deps plots test-browser browser-deps \
+.PHONY: all deps test-deps promtool unit bats test test-receivers receivers-deps test-asan test-vm test-container bench bench-race bench-tripwire bench-node bench-deps demo clean format format-check docs-check layers test-layout \
+	fuzz fuzz-build fuzz-deps fuzz-replay contract contract-deps kubectl plots test-browser browser-deps \
 	receiver-vectors
 
 all: deps
@@ -119,6 +119,18 @@ $(PROMTOOL):
 	chmod 0755 $@.tmp && mv $@.tmp $@ && rm -rf build/tools/deb
 promtool: $(PROMTOOL)
 
+# kubectl (renders the kustomizations of container/kubernetes/ in `make contract`): Debian's
+# kubernetes-client, its one binary taken the same way, so a kubectl already installed (another
+# package owning /usr/bin/kubectl) is neither needed nor replaced, and every machine renders with
+# the same version.
+KUBECTL := build/tools/kubectl
+$(KUBECTL):
+	@mkdir -p build/tools/deb-kubectl
+	cd build/tools/deb-kubectl && apt-get download kubernetes-client
+	dpkg-deb --fsys-tarfile build/tools/deb-kubectl/kubernetes-client_*.deb | tar -xO ./usr/bin/kubectl > $@.tmp
+	chmod 0755 $@.tmp && mv $@.tmp $@ && rm -rf build/tools/deb-kubectl
+kubectl: $(KUBECTL)
+
 # bats: the real binary against fixture trees, loopback HTTP, real children and real cgroup v1.
 # receivers_*.bats are test-receivers' (they build the receiver libraries' examples first).
 RECEIVER_BATS := $(wildcard tests/bats/receivers_*.bats)
@@ -177,7 +189,8 @@ test-vm: all
 	bash tests/vm/run.sh $(BUILD)/memhook
 
 # A real dockerd: the image, an app container with a memory limit and memhook beside it; and
-# the Kubernetes manifests, offline.
+# the Kubernetes manifests, offline. node_manifests.bats (the DaemonSet's arguments against
+# `memhook node`) needs memhook node: it joins this list when that memhook does.
 CONTAINER_BATS := tests/container/manifests.bats
 test-container: test-deps
 	@$(MAKE) --no-print-directory $(BUILD)/memhook
@@ -190,6 +203,7 @@ bench: test-deps bench-deps
 	@$(MAKE) --no-print-directory $(BUILD)/memhook $(BENCH_TOOLS)
 	bash tests/bench/run.sh $(BUILD)/memhook
 	bash tests/bench/oom_race.sh $(BUILD)/memhook
+	bash tests/bench/node_bench.sh $(BUILD)/memhook
 
 # The OOM race alone (tests/bench/README.md, "The OOM race"): host cgroup, then the v2 VM.
 bench-race: all bench-deps
@@ -200,6 +214,11 @@ bench-race: all bench-deps
 bench-tripwire: all
 	@$(MAKE) --no-print-directory $(BENCH_TOOLS)
 	bash tests/bench/tripwire_cost.sh $(BUILD)/memhook
+
+# memhook node with 500 containers on the host's cgroup, then 200 in the v2 VM (tests/bench/README.md).
+bench-node: all
+	@$(MAKE) --no-print-directory $(BENCH_TOOLS)
+	bash tests/bench/node_bench.sh $(BUILD)/memhook
 
 # earlyoom, the idle-cost comparison: run by hand with --dryrun, never as a service. Debian's
 # package enables its unit on install: disabled again here, and stopped when systemd runs (without
@@ -285,11 +304,12 @@ contract-deps:
 	  npm ci --prefix tests/contract --no-audit --no-fund --loglevel=error; fi
 
 # The policy and payload contract: JSON Schema vs. `memhook check` and real payloads; Kubernetes
-# Events against a fake API server and the official schemas, and the manifests.
-contract: test-deps contract-deps
+# Events against a fake API server and the official schemas, and the manifests and their
+# kustomizations (rendered by Debian's kubectl).
+contract: test-deps contract-deps kubectl
 	@$(MAKE) --no-print-directory $(BUILD)/memhook
 	MEMHOOK=$(CURDIR)/$(BUILD)/memhook python3 tests/contract/policy_contract.py
-	MEMHOOK=$(CURDIR)/$(BUILD)/memhook bats --timing tests/contract
+	KUBECTL=$(CURDIR)/$(KUBECTL) MEMHOOK=$(CURDIR)/$(BUILD)/memhook bats --timing tests/contract
 
 # The receiver libraries' conformance vectors (tests/contract/receivers/README.md), recorded again
 # from this memhook against a fixture cgroup, then checked against the contract's rules.

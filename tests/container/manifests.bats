@@ -1,12 +1,12 @@
 #!/usr/bin/env bats
-# Offline checks of the Kubernetes manifests in container/kubernetes: they parse, the pods have the
+# Offline checks of the sidecar manifests in container/kubernetes/sidecar: they parse, the pods have the
 # shape the README promises, every memhook argument they pass is accepted by the real binary, the
 # ConfigMap's policy passes `memhook check`, and the HTTP probes answer 200 from a running memhook.
 # Run: MEMHOOK=/abs/path/to/memhook bats tests/container
 
 setup() {
 	top=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
-	k8s=$top/container/kubernetes
+	k8s=$top/container/kubernetes/sidecar
 	: "${MEMHOOK:?set MEMHOOK to the memhook binary}"
 	py=python3
 	if ! $py -c 'import yaml' 2>/dev/null; then

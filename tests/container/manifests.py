@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Offline checks of container/kubernetes/*.yaml for manifests.bats.
+"""Offline checks of container/kubernetes/sidecar/*.yaml for manifests.bats.
 
   manifests.py policy DIR            print the ConfigMap's policy.json
   manifests.py check DIR FILE        assert the pod's shape; print the memhook args, one per line,

@@ -264,11 +264,3 @@ contract_ok() {
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"POD_NAME is not set"* ]]
 }
-
-@test "every manifest in container/kubernetes validates against the Kubernetes schemas (RBAC and Downward API included)" {
-	run python3 "$BATS_TEST_DIRNAME/validate_manifests.py" "$BATS_TEST_DIRNAME/../../container/kubernetes"
-	echo "$output"
-	[ "$status" -eq 0 ]
-	[[ "$output" == *"rbac.authorization.k8s.io/v1 Role"* ]]
-	[[ "$output" != *INVALID* ]]
-}
