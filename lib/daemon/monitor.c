@@ -24,6 +24,15 @@
 #include "kernel/probes.h"
 #include "output/event_stream.h"
 
+/* Every entry into a monitor (its timer, its wakeups, the caller's calls) names it in the log while
+ * it runs: MONITOR_ABOUT(m) at the top of the function, restored at its end. */
+static void about_restore(const char **prev)
+{
+	log_set_about(*prev);
+}
+#define MONITOR_ABOUT(m) \
+	const char *about_prev_ __attribute__((cleanup(about_restore))) = log_set_about((m)->cfg.log_about)
+
 /* ---- emitting a check's events ---- */
 
 /* Logs what an event means for the operator, as its row of event.h says: oom kills always, steps
@@ -166,6 +175,7 @@ static void emit_target_event(struct monitor *m, enum check_target what)
 static void on_probes_done(const bool *results, void *userdata)
 {
 	struct monitor *m = userdata;
+	MONITOR_ABOUT(m);
 	struct check_result r;
 	m->checks++;
 	m->metrics.checks++;
@@ -213,6 +223,7 @@ static bool acquire_target(struct monitor *m)
 static void run_check(void *userdata)
 {
 	struct monitor *m = userdata;
+	MONITOR_ABOUT(m);
 	if (m->paused || loop_quitting(m->loop))
 		return;
 	uint64_t now = now_mono_usec();
@@ -364,6 +375,8 @@ static void apply_reload(struct monitor *m)
 
 static void on_timer(struct loop *l _unused_, int fd, uint32_t events _unused_, void *userdata)
 {
+	struct monitor *m = userdata;
+	MONITOR_ABOUT(m);
 	uint64_t expirations;
 	if (read(fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 		log_debug("timerfd read: %s", strerror(errno));
@@ -375,6 +388,7 @@ static void on_timer(struct loop *l _unused_, int fd, uint32_t events _unused_, 
 
 void monitor_reload(struct monitor *m)
 {
+	MONITOR_ABOUT(m);
 	if (probes_running(m->probes))
 		m->reload_pending = true;
 	else
@@ -458,6 +472,7 @@ void monitor_free(struct monitor *m)
 {
 	if (!m)
 		return;
+	MONITOR_ABOUT(m);
 	watch_free(&m->watch);
 	webhook_client_free(m->dispatch.webhooks);
 	kube_events_free(m->kube);
@@ -476,12 +491,14 @@ void monitor_free(struct monitor *m)
 
 int monitor_start(struct monitor *m)
 {
+	MONITOR_ABOUT(m);
 	char interval[32];
 	units_format_duration(m->policy->check_interval_usec, interval, sizeof(interval));
-	log_info("memhook %s: policy %s, %zu level(s), %zu handler(s), checking every %s", MEMHOOK_VERSION,
-	         m->cfg.policy_path ? m->cfg.policy_path : "(default)", m->policy->n_levels,
-	         m->policy->n_handlers, interval);
-	if (m->cfg.dry_run)
+	if (!m->cfg.quiet_start)
+		log_info("memhook %s: policy %s, %zu level(s), %zu handler(s), checking every %s",
+		         MEMHOOK_VERSION, m->cfg.policy_path ? m->cfg.policy_path : "(default)",
+		         m->policy->n_levels, m->policy->n_handlers, interval);
+	if (m->cfg.dry_run && !m->cfg.quiet_start)
 		log_info("dry run: every action is logged as what it would do (would send, would signal, "
 		         "would reclaim, would run); none is done");
 	if (acquire_target(m)) {

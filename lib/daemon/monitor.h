@@ -31,6 +31,8 @@ struct monitor_config {
 	bool dry_run;             /* --dry-run: actions are logged as what they would do, none is done */
 	const struct kube_events_config *kube_events; /* --kubernetes-events; NULL: off */
 	const struct payload_origin *origin; /* who sends: in every webhook body and exec environment */
+	const char *log_about; /* memhook node: what its log lines are about (log_set_about); NULL: none */
+	bool quiet_start;      /* memhook node: no start line of its own (the node logs one) */
 };
 
 /* A monitor of cfg's target on l, running policy (taken: freed on failure too), its timer armed;

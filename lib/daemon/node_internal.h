@@ -1,0 +1,49 @@
+/* memhook node's insides, shared by node.c (the containers, signals, the stop) and node_http.c
+ * (its endpoints). Nothing outside lib/daemon/node*.c includes it. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "daemon/monitor.h"
+#include "daemon/node.h"
+#include "kernel/pod_cgroup.h"
+#include "output/payload.h"
+
+/* The container's short name without the API server: its ID's first 12 hex digits (as docker ps
+ * and crictl show it). */
+#define NODE_SHORT_ID_LEN 12
+/* Webhooks queued per container: a container's receiver is its own app; 64 cover a burst of level
+ * steps (the sidecar's 1024 would cost 500 containers ~ 8 MiB of queue slots when full). */
+#define NODE_WEBHOOK_QUEUE_CAP 64
+
+/* One container cgroup found under the root, and its monitor. */
+struct node_container {
+	char *path; /* the cgroup directory */
+	struct pod_cgroup pc;
+	char short_id[NODE_SHORT_ID_LEN + 1];
+	char about[POD_UID_SIZE + NODE_SHORT_ID_LEN + 32]; /* "pod UID container SHORT": the log's */
+	struct payload_origin origin;                      /* its strings point into this struct */
+	struct monitor *monitor;                           /* NULL: not watched (its policy failed) */
+};
+
+struct node {
+	const struct node_config *cfg;
+	struct loop *loop;
+	struct cgroup_tree *tree;
+	struct node_container **containers;
+	size_t n_containers, cap_containers;
+	struct http_server *http;    /* --listen; NULL: off */
+	struct event_stream *stream; /* GET /events, with --listen: every container's events */
+	int signal_fd;
+	bool started; /* the first walk is done: /readyz */
+	bool paused;
+	bool stop_now;
+};
+
+/* --listen: the endpoints (node_http.c). Returns 0 or -errno (logged). */
+int node_http_start(struct node *n);
+/* Closes the listener (its /events subscribers leave the stream). NULL fields ok. */
+void node_http_stop(struct node *n);
+/* Frees the event stream, after every monitor let go of it. */
+void node_http_free_stream(struct node *n);
