@@ -282,11 +282,21 @@ static int arm_timer_at(struct monitor *m, uint64_t first_usec)
 	return timerfd_settime(m->timer_fd, TFD_TIMER_ABSTIME, &its, NULL) < 0 ? -errno : 0;
 }
 
+/* The whole period's tick at or after t_usec: t_usec itself, or with align_ticks the next multiple
+ * of check_interval after it. */
+static uint64_t period_tick(const struct monitor *m, uint64_t t_usec)
+{
+	uint64_t p = m->policy->check_interval_usec;
+	return m->cfg.align_ticks && p ? (t_usec / p + 1) * p : t_usec;
+}
+
 /* Every check_interval from now (start, reload). */
 static int arm_timer(struct monitor *m)
 {
 	m->timer_adapted = false;
-	return arm_timer_at(m, now_mono_usec() + m->policy->check_interval_usec);
+	uint64_t now = now_mono_usec();
+	return arm_timer_at(m,
+	                    m->cfg.align_ticks ? period_tick(m, now) : now + m->policy->check_interval_usec);
 }
 
 /* After a check: the next tick at its adaptive delay (lib/decide/adaptive.h). A whole check_interval
@@ -298,7 +308,8 @@ static void schedule_next_check(struct monitor *m, const struct check_result *r)
 	bool sooner = r->next_check_delay_usec < m->policy->check_interval_usec;
 	if (!sooner && !m->timer_adapted)
 		return;
-	int e = arm_timer_at(m, r->sample.mono_usec + r->next_check_delay_usec);
+	uint64_t at = r->sample.mono_usec + r->next_check_delay_usec;
+	int e = arm_timer_at(m, sooner || !m->cfg.align_ticks ? at : period_tick(m, r->sample.mono_usec));
 	if (e < 0)
 		log_debug("timerfd_settime: %s", strerror(-e));
 	m->timer_adapted = sooner && e == 0;
@@ -423,6 +434,7 @@ int monitor_new(struct loop *l, const struct monitor_config *cfg, struct policy 
 		.cfg = *cfg, .loop = l, .timer_fd = -1, .host = { .mem = { .meminfo_fd = -1 } }
 	};
 	watch_init(&m->watch, &cfg->target, l, run_check, m); /* before any failure: monitor_free */
+	m->watch.thr_async = cfg->v1_thresholds_async;
 	m->dispatch.loop = l;
 	m->dispatch.dry_run = cfg->dry_run;
 	m->dispatch.metrics = &m->metrics;

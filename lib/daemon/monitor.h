@@ -33,6 +33,12 @@ struct monitor_config {
 	const struct payload_origin *origin; /* who sends: in every webhook body and exec environment */
 	const char *log_about; /* memhook node: what its log lines are about (log_set_about); NULL: none */
 	bool quiet_start;      /* memhook node: no start line of its own (the node logs one) */
+	/* memhook node: the interval's ticks fall on multiples of check_interval (CLOCK_MONOTONIC),
+	 * so the monitors of one loop check together: one wakeup a period, not one per monitor */
+	bool align_ticks;
+	/* memhook node: cgroup v1's usage thresholds are registered by writer threads
+	 * (kernel/cg_register.h), the loop never waiting on the kernel's grace periods */
+	bool v1_thresholds_async;
 };
 
 /* A monitor of cfg's target on l, running policy (taken: freed on failure too), its timer armed;

@@ -68,6 +68,8 @@ static int container_watch(struct node *n, struct node_container *c)
 		.origin = &c->origin,
 		.log_about = c->about,
 		.quiet_start = true,
+		.align_ticks = true,
+		.v1_thresholds_async = true,
 	};
 	int r = monitor_new(n->loop, &mc, p, &c->monitor);
 	if (r < 0)
