@@ -448,7 +448,10 @@ int monitor_new(struct loop *l, const struct monitor_config *cfg, struct policy 
 		goto fail;
 	}
 	watch_rearm(&m->watch, m->needs.sample_what, tripwire_wanted(m));
-	r = hostmem_open(m->watch.target.spec.proc_root, &m->host.mem);
+	if (cfg->shared_hostmem)
+		m->host.mem = *cfg->shared_hostmem;
+	else
+		r = hostmem_open(m->watch.target.spec.proc_root, &m->host.mem);
 	if (r < 0) {
 		log_error("cannot open %s/meminfo: %s", m->watch.target.spec.proc_root, strerror(-r));
 		goto fail;
@@ -494,7 +497,8 @@ void monitor_free(struct monitor *m)
 		loop_del_fd(m->loop, m->timer_fd);
 		close(m->timer_fd);
 	}
-	hostmem_close(&m->host.mem);
+	if (!m->cfg.shared_hostmem)
+		hostmem_close(&m->host.mem);
 	probes_free(m->probes);
 	free(m->handlers);
 	policy_free(m->policy);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "delivery/kube_events.h"
+#include "kernel/hostmem.h"
 #include "kernel/target.h"
 #include "output/metrics.h"
 #include "output/payload.h"
@@ -39,6 +40,8 @@ struct monitor_config {
 	/* memhook node: cgroup v1's usage thresholds are registered by writer threads
 	 * (kernel/cg_register.h), the loop never waiting on the kernel's grace periods */
 	bool v1_thresholds_async;
+	/* memhook node: /proc/meminfo opened once for every monitor (borrowed); NULL: its own */
+	const struct hostmem *shared_hostmem;
 };
 
 /* A monitor of cfg's target on l, running policy (taken: freed on failure too), its timer armed;

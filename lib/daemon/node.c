@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -60,7 +61,10 @@ static int container_watch(struct node *n, struct node_container *c)
 	if (!p)
 		return -EINVAL;
 	struct monitor_config mc = {
-		.target = { .mode = TARGET_CGROUP, .cgroup_dir = c->path, .proc_root = n->cfg->proc_root },
+		.target = { .mode = TARGET_CGROUP,
+		            .cgroup_dir = c->path,
+		            .proc_root = n->cfg->proc_root,
+		            .find_main_process = true },
 		.policy_path = n->cfg->policy_path,
 		.webhook_url = n->cfg->webhook_url,
 		.webhook_queue_cap = NODE_WEBHOOK_QUEUE_CAP,
@@ -70,6 +74,7 @@ static int container_watch(struct node *n, struct node_container *c)
 		.quiet_start = true,
 		.align_ticks = true,
 		.v1_thresholds_async = true,
+		.shared_hostmem = &n->meminfo,
 	};
 	int r = monitor_new(n->loop, &mc, p, &c->monitor);
 	if (r < 0)
@@ -213,14 +218,33 @@ static void on_signal(struct loop *l, int fd, uint32_t events _unused_, void *us
 
 /* ---- setup, run, stop ---- */
 
+/* Each container holds about 10 fds (container/README.md, Node mode): the soft limit goes up to the
+ * hard one, as systemd does for its own services (a soft 1024 would stop at ~100 containers). */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rlim_t was = rl.rlim_cur;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+		log_debug("open files: soft limit %llu -> %llu", (unsigned long long)was,
+		          (unsigned long long)rl.rlim_max);
+}
+
 static int node_setup(struct node *n, const struct node_config *cfg)
 {
-	*n = (struct node){ .cfg = cfg, .signal_fd = -1 };
+	*n = (struct node){ .cfg = cfg, .signal_fd = -1, .meminfo = { .meminfo_fd = -1 } };
 	int r = loop_new(&n->loop);
 	if (r < 0) {
 		log_error("event loop: %s", strerror(-r));
 		return r;
 	}
+	if ((r = hostmem_open(cfg->proc_root, &n->meminfo)) < 0) {
+		log_error("cannot open %s/meminfo: %s", cfg->proc_root, strerror(-r));
+		return r;
+	}
+	raise_fd_limit();
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -253,6 +277,7 @@ static void node_teardown(struct node *n)
 	node_http_free_stream(n);
 	if (n->signal_fd >= 0)
 		close(n->signal_fd);
+	hostmem_close(&n->meminfo);
 	loop_free(n->loop);
 }
 

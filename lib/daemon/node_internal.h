@@ -7,6 +7,7 @@
 
 #include "daemon/monitor.h"
 #include "daemon/node.h"
+#include "kernel/hostmem.h"
 #include "kernel/pod_cgroup.h"
 #include "output/payload.h"
 
@@ -35,6 +36,7 @@ struct node {
 	size_t n_containers, cap_containers;
 	struct http_server *http;    /* --listen; NULL: off */
 	struct event_stream *stream; /* GET /events, with --listen: every container's events */
+	struct hostmem meminfo;      /* /proc/meminfo, one fd for every monitor */
 	int signal_fd;
 	bool started; /* the first walk is done: /readyz */
 	bool paused;

@@ -67,7 +67,7 @@ static void write_job(struct cg_register_job *j)
 	}
 	for (size_t i = 0; i < j->n; i++) {
 		char line[96];
-		int n = snprintf(line, sizeof(line), "%d %d%s%s", j->efds[i], j->control_fd,
+		int n = snprintf(line, sizeof(line), "%d %d%s%s\n", j->efds[i], j->control_fd,
 		                 j->args[i][0] ? " " : "", j->args[i]);
 		ssize_t w = write(ctl, line, (size_t)n);
 		if (w != n) {

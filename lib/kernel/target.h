@@ -19,6 +19,10 @@ struct target_spec {
 	pid_t pid;                /* TARGET_PID */
 	const char *process_name; /* TARGET_PROCESS */
 	const char *proc_root;    /* "/proc" unless testing */
+	/* TARGET_CGROUP without a pid (memhook node): a signal goes to the main process found at that
+	 * moment (main_process.h: its pid namespace's init, else the oldest) through a pidfd; false:
+	 * the lowest pid */
+	bool find_main_process;
 };
 
 struct target {
