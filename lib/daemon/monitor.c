@@ -282,12 +282,13 @@ static int arm_timer_at(struct monitor *m, uint64_t first_usec)
 	return timerfd_settime(m->timer_fd, TFD_TIMER_ABSTIME, &its, NULL) < 0 ? -errno : 0;
 }
 
-/* The whole period's tick at or after t_usec: t_usec itself, or with align_ticks the next multiple
- * of check_interval after it. */
+/* With tick_slots, the monitor's next tick after t_usec on its slot of the period's grid. */
 static uint64_t period_tick(const struct monitor *m, uint64_t t_usec)
 {
 	uint64_t p = m->policy->check_interval_usec;
-	return m->cfg.align_ticks && p ? (t_usec / p + 1) * p : t_usec;
+	uint64_t phase = p * (m->cfg.tick_slot % m->cfg.tick_slots) / m->cfg.tick_slots;
+	uint64_t k = t_usec >= phase ? (t_usec - phase) / p + 1 : 0;
+	return k * p + phase;
 }
 
 /* Every check_interval from now (start, reload). */
@@ -296,7 +297,7 @@ static int arm_timer(struct monitor *m)
 	m->timer_adapted = false;
 	uint64_t now = now_mono_usec();
 	return arm_timer_at(m,
-	                    m->cfg.align_ticks ? period_tick(m, now) : now + m->policy->check_interval_usec);
+	                    m->cfg.tick_slots ? period_tick(m, now) : now + m->policy->check_interval_usec);
 }
 
 /* After a check: the next tick at its adaptive delay (lib/decide/adaptive.h). A whole check_interval
@@ -309,7 +310,7 @@ static void schedule_next_check(struct monitor *m, const struct check_result *r)
 	if (!sooner && !m->timer_adapted)
 		return;
 	uint64_t at = r->sample.mono_usec + r->next_check_delay_usec;
-	int e = arm_timer_at(m, sooner || !m->cfg.align_ticks ? at : period_tick(m, r->sample.mono_usec));
+	int e = arm_timer_at(m, sooner || !m->cfg.tick_slots ? at : period_tick(m, r->sample.mono_usec));
 	if (e < 0)
 		log_debug("timerfd_settime: %s", strerror(-e));
 	m->timer_adapted = sooner && e == 0;

@@ -34,9 +34,11 @@ struct monitor_config {
 	const struct payload_origin *origin; /* who sends: in every webhook body and exec environment */
 	const char *log_about; /* memhook node: what its log lines are about (log_set_about); NULL: none */
 	bool quiet_start;      /* memhook node: no start line of its own (the node logs one) */
-	/* memhook node: the interval's ticks fall on multiples of check_interval (CLOCK_MONOTONIC),
-	 * so the monitors of one loop check together: one wakeup a period, not one per monitor */
-	bool align_ticks;
+	/* memhook node: the interval's ticks fall on multiples of check_interval (CLOCK_MONOTONIC)
+	 * plus tick_slot/tick_slots of it, so the monitors of one loop check in tick_slots groups:
+	 * tick_slots wakeups a period, not one per monitor, and no group long enough to delay a
+	 * wakeup of the kernel's by more than a few checks. 0 slots: no alignment. */
+	unsigned tick_slot, tick_slots;
 	/* memhook node: cgroup v1's usage thresholds are registered by writer threads
 	 * (kernel/cg_register.h), the loop never waiting on the kernel's grace periods */
 	bool v1_thresholds_async;

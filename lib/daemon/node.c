@@ -72,7 +72,8 @@ static int container_watch(struct node *n, struct node_container *c)
 		.origin = &c->origin,
 		.log_about = c->about,
 		.quiet_start = true,
-		.align_ticks = true,
+		.tick_slot = n->next_tick_slot++,
+		.tick_slots = NODE_TICK_SLOTS,
 		.v1_thresholds_async = true,
 		.shared_hostmem = &n->meminfo,
 	};

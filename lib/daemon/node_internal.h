@@ -17,6 +17,11 @@
 /* Webhooks queued per container: a container's receiver is its own app; 64 cover a burst of level
  * steps (the sidecar's 1024 would cost 500 containers ~ 8 MiB of queue slots when full). */
 #define NODE_WEBHOOK_QUEUE_CAP 64
+/* The containers' checks fall on 20 slots of the interval (50 ms apart at 1 s), taken in turn: 20
+ * wakeups a second for any number of containers, and at 500 containers 25 checks a slot (0.7 ms on
+ * a 2-core VM): a kernel threshold notification waits for at most one slot's checks, where one
+ * burst of all 500 delayed it by up to 15 ms. */
+#define NODE_TICK_SLOTS 20
 
 /* One container cgroup found under the root, and its monitor. */
 struct node_container {
@@ -38,7 +43,8 @@ struct node {
 	struct event_stream *stream; /* GET /events, with --listen: every container's events */
 	struct hostmem meminfo;      /* /proc/meminfo, one fd for every monitor */
 	int signal_fd;
-	bool started; /* the first walk is done: /readyz */
+	unsigned next_tick_slot; /* the slot of the next container's checks */
+	bool started;            /* the first walk is done: /readyz */
 	bool paused;
 	bool stop_now;
 };
