@@ -5,6 +5,7 @@
 # (inotify), each with its own monitor, its /metrics series and its webhooks.
 
 load helpers
+: "${PROMTOOL:?PROMTOOL must name promtool (make promtool fetches it)}"
 
 MiB=1048576
 UID1=11111111-2222-3333-4444-555555555555
@@ -66,6 +67,11 @@ node_start() {
 	run metrics
 	[ "$(grep -c '^memhook_target_up{' <<< "$output")" = 3 ]
 	grep -q '^memhook_node_containers 3$' <<< "$output"
+	# one HELP and TYPE per family, every series well-formed
+	[ "$(grep -c '^# HELP memhook_level ' <<< "$output")" = 1 ]
+	run "$PROMTOOL" check metrics <<< "$output"
+	echo "$output"
+	[ "$status" -eq 0 ]
 	! log_has "$CID4|$CID5"
 	memhook_stop
 	[ "$MH_RC" = 0 ]
