@@ -54,17 +54,19 @@ static void container_free(struct node_container *c)
 	free(c);
 }
 
-/* Starts watching c with the node's policy. Returns 0 or -errno (logged). */
-static int container_watch(struct node *n, struct node_container *c)
+/* Starts watching c with policy p (taken). Where the pod watch names the container, this is where
+ * its pod's policy (pod_policy_load) comes in, and where a container waits, unwatched, for its pod.
+ * Returns 0 or -errno (logged). */
+static int container_watch(struct node *n, struct node_container *c, struct policy *p)
 {
-	struct policy *p = container_policy(n);
 	if (!p)
 		return -EINVAL;
 	struct monitor_config mc = {
 		.target = { .mode = TARGET_CGROUP,
 		            .cgroup_dir = c->path,
 		            .proc_root = n->cfg->proc_root,
-		            .find_main_process = true },
+		            .find_main_process = true,
+		            .v1_inherited_limit_every = NODE_V1_INHERITED_LIMIT_EVERY },
 		.policy_path = n->cfg->policy_path,
 		.webhook_url = n->cfg->webhook_url,
 		.webhook_queue_cap = NODE_WEBHOOK_QUEUE_CAP,
@@ -134,7 +136,8 @@ static void on_container_added(void *ctx, const char *path, const struct pod_cgr
 	n->containers[n->n_containers++] = c;
 	log_info("container found: pod %s (%s), container %s (%s%s%s)", pc->pod_uid, pod_qos_name(pc->qos),
 	         pc->container_id, *pc->runtime ? pc->runtime : "cgroupfs", ", ", path);
-	(void)container_watch(n, c);
+	/* without the API server: watched at once, with the node's policy */
+	(void)container_watch(n, c, container_policy(n));
 }
 
 static void on_container_removed(void *ctx, const char *path, const struct pod_cgroup *pc)

@@ -22,6 +22,10 @@
  * a 2-core VM): a kernel threshold notification waits for at most one slot's checks, where one
  * burst of all 500 delayed it by up to 15 ms. */
 #define NODE_TICK_SLOTS 20
+/* cgroup v1, a container without a limit of its own (besteffort): the limit it inherits from its
+ * pod and QoS level read at every 10th check (10 s at the default interval): a pod's limit changes
+ * on a resize, rarely, and reading it every check was half of 500 idle containers' CPU. */
+#define NODE_V1_INHERITED_LIMIT_EVERY 10
 
 /* One container cgroup found under the root, and its monitor. */
 struct node_container {

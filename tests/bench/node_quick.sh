@@ -3,7 +3,7 @@
 # pods of 2 containers by default, the systemd driver's layout, QoS levels mixed) under a private
 # root, memhook node --no-kubernetes-api at the default policy (1 s interval), then its start
 # time, CPU over SECONDS_IDLE, RSS and fds. Root only; everything it makes is removed at the end.
-# usage: tests/bench/node_quick.sh MEMHOOK [N] [SECONDS_IDLE]
+# usage: [LIMIT=256M] tests/bench/node_quick.sh MEMHOOK [N] [SECONDS_IDLE]
 set -euo pipefail
 MEMHOOK=$1 N=${2:-500} IDLE=${3:-60}
 ROOT=/sys/fs/cgroup/memory/memhook-node-bench-$$
@@ -21,7 +21,11 @@ for ((i = 0; i < N / 2; i++)); do
 	if [ "$q" = guaranteed ]; then pod="kubepods.slice/kubepods-pod$uid.slice"
 	else pod="kubepods.slice/kubepods-$q.slice/kubepods-$q-pod$uid.slice"; fi
 	for c in 1 2; do
-		mkdir -p "$ROOT/$pod/cri-containerd-$(printf '%02x%062x' "$c" "$i").scope"
+		d="$ROOT/$pod/cri-containerd-$(printf '%02x%062x' "$c" "$i").scope"
+		mkdir -p "$d"
+		# LIMIT=256M: every container limited, as burstable and guaranteed ones are; without it
+		# none is (besteffort), and v1 reads memory.stat at each check for the inherited limit
+		[ -z "${LIMIT:-}" ] || echo "$LIMIT" > "$d/memory.limit_in_bytes"
 	done
 done
 t0=$(date +%s%N)
