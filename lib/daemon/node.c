@@ -13,6 +13,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "base/curl_api.h"
 #include "base/defaults.h"
 #include "base/log.h"
 #include "base/loop.h"
@@ -282,6 +283,8 @@ static void node_teardown(struct node *n)
 	if (n->signal_fd >= 0)
 		close(n->signal_fd);
 	hostmem_close(&n->meminfo);
+	if (n->curl_held)
+		curl_api_global_release();
 	loop_free(n->loop);
 }
 
@@ -325,7 +328,17 @@ int node_run(const struct node_config *cfg)
 	         "every %s%s",
 	         MEMHOOK_VERSION, cfg->cgroup_root, cfg->policy_path ? cfg->policy_path : "(default)",
 	         p->n_levels, p->n_handlers, interval, cfg->dry_run ? "; dry run: no action is done" : "");
+	/* libcurl loaded now when the policy sends webhooks: the first webhook of the process would
+	 * otherwise wait ~10 ms for it (dlopen and curl_global_init) */
+	bool webhooks = false;
+	for (size_t i = 0; i < p->n_handlers; i++)
+		webhooks |= p->handlers[i].action == ACTION_WEBHOOK;
 	policy_free(p);
+	char err[256];
+	if (webhooks && curl_api_global_acquire(err, sizeof(err)) == 0)
+		n.curl_held = true;
+	else if (webhooks)
+		log_warn("libcurl: %s; webhooks will fail", err);
 	uint64_t t0 = now_mono_usec();
 	if ((r = cgroup_tree_start(n.tree)) < 0) {
 		log_error("cgroup root %s: %s", cfg->cgroup_root, strerror(-r));

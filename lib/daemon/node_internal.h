@@ -51,6 +51,7 @@ struct node {
 	bool started;            /* the first walk is done: /readyz */
 	bool paused;
 	bool stop_now;
+	bool curl_held; /* libcurl loaded at start (the policy sends webhooks) */
 };
 
 /* --listen: the endpoints (node_http.c). Returns 0 or -errno (logged). */
