@@ -13,6 +13,7 @@
 #include "debug_pod_watch.h"
 #include "daemon/daemon.h"
 #include "daemon/node.h"
+#include "delivery/kube_api.h"
 #include "delivery/kube_events.h"
 #include "options.h"
 #include "output/http_server.h"
@@ -107,16 +108,28 @@ static int finish(int r)
 static int main_node(const struct options *o)
 {
 	if (o->cgroup_dir || o->pid_text || o->process_name || o->once || o->status_file ||
-	    o->kubernetes_events) {
-		fputs("memhook: node finds its targets: --cgroup, --pid, --process, --once, --status-file "
-		      "and --kubernetes-events do not go with it\n",
+	    (o->kubernetes_events && o->no_kubernetes_api) || (o->policy_dir && o->no_kubernetes_api)) {
+		fputs("memhook: node finds its targets: --cgroup, --pid, --process, --once and --status-file "
+		      "do "
+		      "not go with it, nor --kubernetes-events and --policy-dir with --no-kubernetes-api\n",
 		      stderr);
 		return EXIT_USAGE;
 	}
+	struct kube_api_config api = { 0 };
+	char api_url[512], err[512];
+	const char *node_name = getenv("NODE_NAME");
 	if (!o->no_kubernetes_api) {
-		fputs("memhook: node: the pod watch is not available yet: give --no-kubernetes-api\n",
-		      stderr);
-		return EXIT_USAGE;
+		if (!node_name || !*node_name) {
+			fputs("memhook: node: NODE_NAME is not set (the Downward API's spec.nodeName); or "
+			      "give "
+			      "--no-kubernetes-api\n",
+			      stderr);
+			return EXIT_USAGE;
+		}
+		if (kube_api_config_from_env(&api, "node", api_url, sizeof(api_url), err, sizeof(err)) < 0) {
+			fprintf(stderr, "memhook: %s\n", err);
+			return EXIT_USAGE;
+		}
 	}
 	char root[4096];
 	if (o->cgroup_root)
@@ -140,13 +153,18 @@ static int main_node(const struct options *o)
 		.grace_usec = GRACE_DEFAULT_USEC,
 		.instance = origin.instance,
 		.hostname = origin.hostname,
+		.api_url = api.api_url,
+		.token_file = api.token_file,
+		.ca_file = api.ca_file,
+		.node_name = node_name,
+		.policy_dir = o->policy_dir,
+		.kubernetes_events = o->kubernetes_events,
 	};
 	if (o->grace && options_duration("--grace", o->grace, &cfg.grace_usec))
 		return EXIT_USAGE;
 	if (o->listen) {
 		struct sockaddr_storage sa;
 		socklen_t len;
-		char err[300];
 		if (http_parse_listen(o->listen, &sa, &len, err, sizeof(err)) < 0) {
 			fprintf(stderr, "memhook: --listen: %s\n", err);
 			return EXIT_USAGE;

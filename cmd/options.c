@@ -26,7 +26,7 @@ static const char usage_text[] =
         "                                        that would have fired and a summary as JSON lines\n"
         "       memhook plot --trace FILE [--policy FILE] [--compare FILE] --html FILE|--svg FILE\n"
         "                                        draw a replay: usage, thresholds, levels, events\n"
-        "       memhook node --no-kubernetes-api [--cgroup-root DIR] [OPTIONS]\n"
+        "       memhook node [--no-kubernetes-api] [--cgroup-root DIR] [--policy-dir DIR] [OPTIONS]\n"
         "                                        watch every container of this node's pods, one\n"
         "                                        policy each (container/README.md, Node mode)\n"
         "\n"
@@ -73,6 +73,8 @@ static const char usage_text[] =
         "      --no-kubernetes-api\n"
         "                         node: no pod watch; every container found is watched with --policy,\n"
         "                         named by its pod UID and container ID     [MEMHOOK_NO_KUBERNETES_API]\n"
+        "      --policy-dir DIR   node: the policies a pod's memhook.io/policy: NAME names (DIR/NAME or\n"
+        "                         DIR/NAME.json; a mounted ConfigMap)               [MEMHOOK_POLICY_DIR]\n"
         "  -h, --help             this text\n"
         "  -V, --version          the version\n"
         "Flags win over the environment.\n"
@@ -125,6 +127,7 @@ static const struct option_row {
 	{ "cgroup-root", 0, offsetof(struct options, cgroup_root), "MEMHOOK_CGROUP_ROOT", false, false },
 	{ "no-kubernetes-api", 0, offsetof(struct options, no_kubernetes_api), "MEMHOOK_NO_KUBERNETES_API",
 	  false, true },
+	{ "policy-dir", 0, offsetof(struct options, policy_dir), "MEMHOOK_POLICY_DIR", false, false },
 };
 /* getopt values of the rows without a short name */
 #define OPT_ROW_BASE 256
@@ -247,8 +250,8 @@ int options_parse(int argc, char **argv, struct options *o)
 		fputs("memhook: --html and --svg go with simulate, plot and record\n", stderr);
 		return EXIT_USAGE;
 	}
-	if ((o->cgroup_root || o->no_kubernetes_api) && o->command != CMD_NODE) {
-		fputs("memhook: --cgroup-root and --no-kubernetes-api go with node\n", stderr);
+	if ((o->cgroup_root || o->no_kubernetes_api || o->policy_dir) && o->command != CMD_NODE) {
+		fputs("memhook: --cgroup-root, --no-kubernetes-api and --policy-dir go with node\n", stderr);
 		return EXIT_USAGE;
 	}
 	/* Flags win over the environment; a target flag wins over every target variable. */

@@ -42,6 +42,7 @@ struct options {
 	const char *compare_path; /* simulate, plot: a second policy drawn beside */
 	const char *cgroup_root;  /* node: the kubelet's cgroup root */
 	bool no_kubernetes_api;   /* node: containers named by their path only */
+	const char *policy_dir;   /* node: the policies memhook.io/policy names */
 };
 
 /* Parses argv (and the environment, which flags win over) into ret; --help and --version print and

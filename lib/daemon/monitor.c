@@ -139,6 +139,10 @@ static void emit_result(struct monitor *m, struct check_result *r)
 		const struct sample *s = r->has_sample && check_event_has_sample(ev) ? &r->sample : NULL;
 		log_event(m, ev, s);
 		metrics_count_step(&m->metrics, ev->kind, ev->level, ev->previous_level);
+		if (m->cfg.kube_shared) /* memhook node: about the container's pod */
+			kube_events_post_about(m->cfg.kube_shared, m->cfg.kube_pod, ev,
+			                       policy_level_name(m->policy, ev->level),
+			                       policy_level_name(m->policy, ev->previous_level), s);
 		if (m->kube) /* whatever the handlers take */
 			kube_events_post(m->kube, ev, policy_level_name(m->policy, ev->level),
 			                 policy_level_name(m->policy, ev->previous_level), s);
@@ -343,7 +347,7 @@ static int install_policy(struct monitor *m, struct policy *p)
 	m->handlers = handlers;
 	m->probes = probes;
 	m->needs = sampler_needs_of(p);
-	if (m->cfg.kube_events) /* OOMKillDetected, whatever the handlers take */
+	if (m->cfg.kube_events || m->cfg.kube_shared) /* OOMKillDetected, whatever the handlers take */
 		m->needs.sample_what |= CG_SAMPLE_EVENTS;
 	int level = check_clamp_level(p, m->state.level);
 	if (level != m->state.level) {

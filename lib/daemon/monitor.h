@@ -44,6 +44,10 @@ struct monitor_config {
 	bool v1_thresholds_async;
 	/* memhook node: /proc/meminfo opened once for every monitor (borrowed); NULL: its own */
 	const struct hostmem *shared_hostmem;
+	/* memhook node: the node's Kubernetes Events client (borrowed), the Events regarding kube_pod
+	 * (borrowed); NULL: none (kube_events makes a client of the monitor's own) */
+	struct kube_events *kube_shared;
+	const struct kube_pod *kube_pod;
 };
 
 /* A monitor of cfg's target on l, running policy (taken: freed on failure too), its timer armed;

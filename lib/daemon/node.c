@@ -22,6 +22,7 @@
 #include "daemon/daemon.h"
 #include "daemon/monitor.h"
 #include "daemon/node_internal.h"
+#include "delivery/kube_events.h"
 #include "kernel/cgroup_tree.h"
 
 /* ---- containers ---- */
@@ -45,12 +46,19 @@ static struct policy *container_policy(const struct node *n)
 	return r < 0 ? NULL : p;
 }
 
+void node_container_unwatch(struct node_container *c)
+{
+	monitor_set_event_stream(c->monitor, NULL);
+	monitor_free(c->monitor);
+	c->monitor = NULL;
+}
+
 static void container_free(struct node_container *c)
 {
 	if (!c)
 		return;
-	monitor_set_event_stream(c->monitor, NULL);
-	monitor_free(c->monitor);
+	node_container_unwatch(c);
+	pod_settings_free(&c->used);
 	free(c->path);
 	free(c);
 }
@@ -58,7 +66,7 @@ static void container_free(struct node_container *c)
 /* Starts watching c with policy p (taken). Where the pod watch names the container, this is where
  * its pod's policy (pod_policy_load) comes in, and where a container waits, unwatched, for its pod.
  * Returns 0 or -errno (logged). */
-static int container_watch(struct node *n, struct node_container *c, struct policy *p)
+int node_container_watch(struct node *n, struct node_container *c, struct policy *p)
 {
 	if (!p)
 		return -EINVAL;
@@ -79,6 +87,8 @@ static int container_watch(struct node *n, struct node_container *c, struct poli
 		.tick_slots = NODE_TICK_SLOTS,
 		.v1_thresholds_async = true,
 		.shared_hostmem = &n->meminfo,
+		.kube_shared = n->kube,
+		.kube_pod = &c->kpod,
 	};
 	int r = monitor_new(n->loop, &mc, p, &c->monitor);
 	if (r < 0)
@@ -137,8 +147,10 @@ static void on_container_added(void *ctx, const char *path, const struct pod_cgr
 	n->containers[n->n_containers++] = c;
 	log_info("container found: pod %s (%s), container %s (%s%s%s)", pc->pod_uid, pod_qos_name(pc->qos),
 	         pc->container_id, *pc->runtime ? pc->runtime : "cgroupfs", ", ", path);
-	/* without the API server: watched at once, with the node's policy */
-	(void)container_watch(n, c, container_policy(n));
+	if (n->pods) /* watched once its pod names it */
+		node_pods_container_added(n, c);
+	else /* without the API server: watched at once, with the node's policy */
+		(void)node_container_watch(n, c, container_policy(n));
 }
 
 static void on_container_removed(void *ctx, const char *path, const struct pod_cgroup *pc)
@@ -265,6 +277,8 @@ static int node_setup(struct node *n, const struct node_config *cfg)
 	}
 	if (cfg->listen && (r = node_http_start(n)) < 0)
 		return r;
+	if (cfg->api_url && (r = node_pods_start(n)) < 0)
+		return r;
 	if ((r = cgroup_tree_new(n->loop, cfg->cgroup_root, &tree_ops, n, &n->tree)) < 0) {
 		log_error("inotify: %s", strerror(-r));
 		return r;
@@ -279,6 +293,7 @@ static void node_teardown(struct node *n)
 	for (size_t i = 0; i < n->n_containers; i++)
 		container_free(n->containers[i]);
 	free(n->containers);
+	node_pods_stop(n); /* after the monitors, which post through its Events client */
 	node_http_free_stream(n);
 	if (n->signal_fd >= 0)
 		close(n->signal_fd);
@@ -290,6 +305,8 @@ static void node_teardown(struct node *n)
 
 static bool any_pending(const struct node *n)
 {
+	if (n->kube && kube_events_pending(n->kube))
+		return true;
 	for (size_t i = 0; i < n->n_containers; i++)
 		if (n->containers[i]->monitor && monitor_pending(n->containers[i]->monitor))
 			return true;

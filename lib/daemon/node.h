@@ -19,6 +19,11 @@ struct node_config {
 	uint64_t grace_usec;  /* 0: GRACE_DEFAULT_USEC */
 	const char *instance; /* the payload's instance id (payload_format_instance) */
 	const char *hostname;
+	/* The API server (NULL api_url: --no-kubernetes-api; every container watched at once) */
+	const char *api_url, *token_file, *ca_file;
+	const char *node_name;  /* NODE_NAME: whose pods are listed */
+	const char *policy_dir; /* --policy-dir: the policies memhook.io/policy names; NULL: none */
+	bool kubernetes_events; /* Events regarding each container's pod */
 };
 
 /* Runs until SIGTERM/SIGINT. Returns 0 on a clean stop, -EINVAL for a policy that cannot be loaded,

@@ -104,7 +104,7 @@ static void plain(struct http_reply *ret, bool ok, const char *why)
 static void route_healthz(void *userdata, struct http_reply *ret)
 {
 	struct node *n = userdata;
-	char why[256] = "";
+	char why[768] = "";
 	bool ok = true;
 	uint64_t now = now_mono_usec();
 	for (size_t i = 0; ok && i < n->n_containers; i++) {

@@ -9,6 +9,8 @@
 #include "daemon/node.h"
 #include "kernel/hostmem.h"
 #include "kernel/pod_cgroup.h"
+#include "output/kube_event.h"
+#include "policy/pod_spec.h"
 #include "output/payload.h"
 
 /* The container's short name without the API server: its ID's first 12 hex digits (as docker ps
@@ -32,9 +34,21 @@ struct node_container {
 	char *path; /* the cgroup directory */
 	struct pod_cgroup pc;
 	char short_id[NODE_SHORT_ID_LEN + 1];
-	char about[POD_UID_SIZE + NODE_SHORT_ID_LEN + 32]; /* "pod UID container SHORT": the log's */
-	struct payload_origin origin;                      /* its strings point into this struct */
-	struct monitor *monitor;                           /* NULL: not watched (its policy failed) */
+	char about[POD_UID_SIZE + 384]; /* "pod UID container SHORT", or "NS/POD/NAME": the log's */
+	struct payload_origin origin;   /* its strings point into this struct */
+	struct monitor *monitor;        /* NULL: not watched (waiting for its pod, filtered, failed) */
+	/* With the pod watch (node_pods.c): the pod's and the container's names, the settings the
+	 * monitor was made with (a change of them makes it again) */
+	char name[64], pod_name[256], pod_ns[64];
+	struct kube_pod kpod;
+	struct pod_settings used;
+	bool decided; /* its pod was seen with its ID: watched, or left out on purpose */
+};
+
+/* The last bad annotation said of a pod (a log line and an Event once per change). */
+struct node_pod_error {
+	char uid[POD_UID_SIZE];
+	char error[256];
 };
 
 struct node {
@@ -52,7 +66,34 @@ struct node {
 	bool paused;
 	bool stop_now;
 	bool curl_held; /* libcurl loaded at start (the policy sends webhooks) */
+	/* the pod watch (node_pods.c); NULL with --no-kubernetes-api */
+	struct pod_watch *pods;
+	struct kube_events *kube; /* Events about the containers' pods; NULL: off */
+	struct node_pod_error *pod_errors;
+	size_t n_pod_errors;
 };
+
+/* Starts watching c with policy p (taken). Returns 0 or -errno (logged). */
+int node_container_watch(struct node *n, struct node_container *c, struct policy *p);
+/* Frees c's monitor (its queued webhooks with it). */
+void node_container_unwatch(struct node_container *c);
+
+/* The pod watch (node_pods.c): started when the node has an API server. Returns 0 or -errno
+ * (logged). */
+int node_pods_start(struct node *n);
+void node_pods_stop(struct node *n);
+/* A container cgroup appeared: watched once its pod names it (at once when the pod is known). */
+void node_pods_container_added(struct node *n, struct node_container *c);
+
+struct pod_info;
+/* Pure: whether a and b ask for the same policy, webhook and containers (a change of anything else
+ * of the pod, a new IP or another container started, leaves its monitors as they are). */
+bool node_pod_settings_same(const struct pod_settings *a, const struct pod_settings *b);
+/* Pure: the name of the container of ID container_id in pod, or NULL when the pod does not list it
+ * (yet: a status comes after the cgroup; or never: the pod's sandbox). */
+const char *node_pod_container_name(const struct pod_info *pod, const char *container_id);
+/* Pure: whether memhook.io/containers (s) takes the container called name (none named: all). */
+bool node_pod_takes(const struct pod_settings *s, const char *name);
 
 /* --listen: the endpoints (node_http.c). Returns 0 or -errno (logged). */
 int node_http_start(struct node *n);
