@@ -402,6 +402,25 @@ static void on_timer(struct loop *l _unused_, int fd, uint32_t events _unused_, 
 	log_fold_flush(false); /* a fault that stopped repeating gets its summary now */
 }
 
+void monitor_retarget(struct monitor *m, const struct monitor_config *cfg)
+{
+	MONITOR_ABOUT(m);
+	if (m->watch.target.present) {
+		emit_target_event(m, CHECK_TARGET_LOST);
+		watch_lose(&m->watch, -ENOENT, "the container restarted");
+	}
+	m->cfg.target = cfg->target;
+	m->cfg.origin = cfg->origin;
+	m->cfg.log_about = cfg->log_about;
+	m->cfg.kube_pod = cfg->kube_pod;
+	log_set_about(cfg->log_about);
+	target_init_spec(&m->watch.target, &m->cfg.target);
+	if (m->watch.state != WATCH_UNSEEN) /* found again: target_found */
+		m->watch.state = WATCH_MISSING;
+	run_check(m);
+	monitor_write_status(m, true);
+}
+
 void monitor_reload(struct monitor *m)
 {
 	MONITOR_ABOUT(m);

@@ -62,6 +62,12 @@ void monitor_free(struct monitor *m);
  * policy does not fit the target found (reclaim or v2 conditions on a v1 cgroup; logged). */
 int monitor_start(struct monitor *m);
 
+/* The same watched thing in another cgroup (memhook node: a container restarted, with a new ID and
+ * cgroup): cfg's target, origin, log_about and kube_pod replace the monitor's (borrowed, as at
+ * monitor_new); the rest of it (policy, level, queues, counters) is kept. A target still present
+ * is lost first (target_lost); the new one is acquired at once, as found again (target_found). */
+void monitor_retarget(struct monitor *m, const struct monitor_config *cfg);
+
 /* Reloads the policy from cfg's policy_path (SIGHUP): a rejected one is logged and the old one
  * keeps running; while probes run, the reload waits for their end. */
 void monitor_reload(struct monitor *m);

@@ -63,14 +63,9 @@ static void container_free(struct node_container *c)
 	free(c);
 }
 
-/* Starts watching c with policy p (taken). Where the pod watch names the container, this is where
- * its pod's policy (pod_policy_load) comes in, and where a container waits, unwatched, for its pod.
- * Returns 0 or -errno (logged). */
-int node_container_watch(struct node *n, struct node_container *c, struct policy *p)
+void node_container_config(struct node *n, struct node_container *c, struct monitor_config *ret)
 {
-	if (!p)
-		return -EINVAL;
-	struct monitor_config mc = {
+	*ret = (struct monitor_config){
 		.target = { .mode = TARGET_CGROUP,
 		            .cgroup_dir = c->path,
 		            .proc_root = n->cfg->proc_root,
@@ -90,6 +85,17 @@ int node_container_watch(struct node *n, struct node_container *c, struct policy
 		.kube_shared = n->kube,
 		.kube_pod = &c->kpod,
 	};
+}
+
+/* Starts watching c with policy p (taken). Where the pod watch names the container, this is where
+ * its pod's policy (pod_policy_load) comes in, and where a container waits, unwatched, for its pod.
+ * Returns 0 or -errno (logged). */
+int node_container_watch(struct node *n, struct node_container *c, struct policy *p)
+{
+	if (!p)
+		return -EINVAL;
+	struct monitor_config mc;
+	node_container_config(n, c, &mc);
 	int r = monitor_new(n->loop, &mc, p, &c->monitor);
 	if (r < 0)
 		return r;
@@ -107,16 +113,27 @@ int node_container_watch(struct node *n, struct node_container *c, struct policy
 static struct node_container *find_container(const struct node *n, const char *path, size_t *ret_i)
 {
 	for (size_t i = 0; i < n->n_containers; i++)
-		if (strcmp(n->containers[i]->path, path) == 0) {
+		if (!n->containers[i]->gone && strcmp(n->containers[i]->path, path) == 0) {
 			*ret_i = i;
 			return n->containers[i];
 		}
 	return NULL;
 }
 
+/* Drops the containers that are gone and whose monitor went to their restart (or whose pod went). */
+static void sweep_gone(struct node *n)
+{
+	for (size_t i = n->n_containers; i-- > 0;)
+		if (n->containers[i]->gone && !n->containers[i]->monitor) {
+			container_free(n->containers[i]);
+			n->containers[i] = n->containers[--n->n_containers];
+		}
+}
+
 static void on_container_added(void *ctx, const char *path, const struct pod_cgroup *pc)
 {
 	struct node *n = ctx;
+	sweep_gone(n);
 	if (n->n_containers == n->cap_containers) {
 		size_t cap = n->cap_containers ? 2 * n->cap_containers : 64;
 		struct node_container **cs = realloc(n->containers, cap * sizeof(*cs));
@@ -156,11 +173,18 @@ static void on_container_added(void *ctx, const char *path, const struct pod_cgr
 static void on_container_removed(void *ctx, const char *path, const struct pod_cgroup *pc)
 {
 	struct node *n = ctx;
+	sweep_gone(n);
 	size_t i;
 	struct node_container *c = find_container(n, path, &i);
 	if (!c)
 		return;
 	log_info("container gone: pod %s, container %s", pc->pod_uid, pc->container_id);
+	if (n->pods && c->monitor) {
+		/* with the pod watch: kept for the container's restart (same pod and name, a new ID and
+		 * cgroup), which takes this monitor over; freed with its pod */
+		c->gone = true;
+		return;
+	}
 	n->containers[i] = n->containers[--n->n_containers];
 	container_free(c);
 }

@@ -43,6 +43,7 @@ struct node_container {
 	struct kube_pod kpod;
 	struct pod_settings used;
 	bool decided; /* its pod was seen with its ID: watched, or left out on purpose */
+	bool gone;    /* its cgroup was removed; its monitor waits for the container's restart */
 };
 
 /* The last bad annotation said of a pod (a log line and an Event once per change). */
@@ -73,6 +74,8 @@ struct node {
 	size_t n_pod_errors;
 };
 
+/* The configuration of c's monitor. */
+void node_container_config(struct node *n, struct node_container *c, struct monitor_config *ret);
 /* Starts watching c with policy p (taken). Returns 0 or -errno (logged). */
 int node_container_watch(struct node *n, struct node_container *c, struct policy *p);
 /* Frees c's monitor (its queued webhooks with it). */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "base/util.h"
 #include "daemon/node_internal.h"
 #include "daemon/pod_watch.h"
 #include "delivery/kube_events.h"
@@ -95,6 +96,19 @@ static void decide(struct node *n, struct node_container *c, const struct pod_in
 	pod_settings_free(&c->used);
 	if (pod_settings_copy(&pod->settings, &c->used) < 0)
 		return;
+	/* a restart: the container's monitor goes on, in the new cgroup */
+	for (size_t i = 0; i < n->n_containers; i++) {
+		struct node_container *g = n->containers[i];
+		if (g == c || !g->gone || !g->monitor || strcmp(g->pc.pod_uid, c->pc.pod_uid) != 0 ||
+		    strcmp(g->name, name) != 0)
+			continue;
+		log_info("%s: restarted as container %s; its monitor follows", c->about, c->pc.container_id);
+		struct monitor_config mc;
+		node_container_config(n, c, &mc);
+		c->monitor = TAKE_PTR(g->monitor);
+		monitor_retarget(c->monitor, &mc);
+		return;
+	}
 	if (!node_pod_takes(&pod->settings, name)) {
 		log_info("%s: not watched (memhook.io/containers does not name it)", c->about);
 		return;
@@ -133,7 +147,7 @@ static void on_pod_changed(void *ctx, const struct pod_info *pod)
 	say_pod_error(n, pod);
 	for (size_t i = 0; i < n->n_containers; i++) {
 		struct node_container *c = n->containers[i];
-		if (strcmp(c->pc.pod_uid, pod->uid) != 0)
+		if (c->gone || strcmp(c->pc.pod_uid, pod->uid) != 0)
 			continue;
 		if (c->decided && node_pod_settings_same(&c->used, &pod->settings))
 			continue; /* another container started, a new IP: nothing for this one */
@@ -154,7 +168,10 @@ static void on_pod_deleted(void *ctx, const char *uid)
 			n->pod_errors[i] = n->pod_errors[--n->n_pod_errors];
 			break;
 		}
-	/* its containers go with their cgroups */
+	/* its containers go with their cgroups; those kept for a restart go now */
+	for (size_t i = 0; i < n->n_containers; i++)
+		if (n->containers[i]->gone && strcmp(n->containers[i]->pc.pod_uid, uid) == 0)
+			node_container_unwatch(n->containers[i]);
 }
 
 static void on_synced(void *ctx)

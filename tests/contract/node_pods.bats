@@ -123,3 +123,27 @@ node_start() {
 	memhook_stop
 	[ "$MH_RC" = 0 ]
 }
+
+@test "node with the API server: a container restarted (a new ID, the same name) keeps its monitor: target_lost, then target_found" {
+	APP=$(cg $UID_WEB $ID1)
+	ctl "{\"op\":\"add\",\"pod\":$(pod web-0 $UID_WEB "[[\"app\",\"containerd://$ID1\"]]" "{\"memhook.io/webhook\":\"$URL\"}")}"
+	node_start
+	wait_for 10 log_has "shop/web-0/app: policy $T/p.json"
+	set_usage "$APP" $((80 * MiB))
+	wait_for 10 has_event entered 1
+	# the container exits: its cgroup goes
+	rm -rf "$APP"
+	wait_for 10 has_event target_lost
+	# it starts again: a new ID and cgroup, which its pod's status names
+	NEW=$(cg $UID_WEB $ID2)
+	set_usage "$NEW" $((80 * MiB))
+	ctl "{\"op\":\"modify\",\"pod\":$(pod web-0 $UID_WEB "[[\"app\",\"containerd://$ID2\"]]" "{\"memhook.io/webhook\":\"$URL\"}")}"
+	wait_for 10 log_has "shop/web-0/app: restarted as container $ID2; its monitor follows"
+	wait_for 10 has_event target_found
+	run event_field target_found '*' 'b["pod"]["container"], b["pod"]["container_id"], b["target"]["cgroup"], b["seq"] > 1'
+	[ "$output" = "app $ID2 $NEW True" ]
+	# one monitor for the container: one series
+	memhook_stop
+	[ "$MH_RC" = 0 ]
+	[ "$(grep -c 'shop/web-0/app: policy' "$T/memhook.log")" = 1 ]
+}
