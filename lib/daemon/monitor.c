@@ -421,6 +421,26 @@ void monitor_retarget(struct monitor *m, const struct monitor_config *cfg)
 	monitor_write_status(m, true);
 }
 
+int monitor_replace_policy(struct monitor *m, struct policy *p, const char *from)
+{
+	MONITOR_ABOUT(m);
+	char err[512];
+	if (m->watch.target.present && policy_check_target(p, (int)m->watch.target.cg.version, err, sizeof(err)) < 0) {
+		log_error("policy %s rejected, the old one keeps running: %s", from, err);
+		policy_free(p);
+		return -EINVAL;
+	}
+	if (install_policy(m, p) < 0) {
+		log_error("policy %s: out of memory; the old one keeps running", from);
+		policy_free(p);
+		return -ENOMEM;
+	}
+	arm_timer(m);
+	watch_rearm(&m->watch, m->needs.sample_what, tripwire_wanted(m));
+	log_info("policy %s installed: %zu level(s), %zu handler(s)", from, p->n_levels, p->n_handlers);
+	return 0;
+}
+
 void monitor_reload(struct monitor *m)
 {
 	MONITOR_ABOUT(m);

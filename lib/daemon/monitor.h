@@ -68,6 +68,11 @@ int monitor_start(struct monitor *m);
  * is lost first (target_lost); the new one is acquired at once, as found again (target_found). */
 void monitor_retarget(struct monitor *m, const struct monitor_config *cfg);
 
+/* Runs p (taken; refused and freed when it does not fit the target: -EINVAL, logged) from now on, as
+ * a reload does: memhook node's policies that come from elsewhere than a file of its own (a pod's
+ * policy of --policy-dir changed). Returns 0, -EINVAL or -ENOMEM. */
+int monitor_replace_policy(struct monitor *m, struct policy *p, const char *from);
+
 /* Reloads the policy from cfg's policy_path (SIGHUP): a rejected one is logged and the old one
  * keeps running; while probes run, the reload waits for their end. */
 void monitor_reload(struct monitor *m);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/dir_watch.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "daemon/node_internal.h"
@@ -185,6 +186,34 @@ static void on_synced(void *ctx)
 	         pod_watch_count(n->pods), waiting);
 }
 
+/* A file of --policy-dir appeared, changed or went: the containers whose pod names it (NAME or
+ * NAME.json) get it again (a file gone: the rest of their pod's choice, as pod_policy_load makes
+ * it; a policy that does not load: the old one keeps running). */
+static void on_policy_file(void *ctx, const char *file, bool present)
+{
+	struct node *n = ctx;
+	const struct pod_policy_source src = { n->cfg->policy_dir, n->cfg->policy_path, n->cfg->webhook_url };
+	for (size_t i = 0; i < n->n_containers; i++) {
+		struct node_container *c = n->containers[i];
+		const char *name = c->used.policy_name;
+		size_t len = strlen(name);
+		bool names = *name && (strcmp(file, name) == 0 ||
+		                       (strncmp(file, name, len) == 0 && strcmp(file + len, ".json") == 0));
+		if (!c->monitor || c->gone || !names)
+			continue;
+		struct policy *p = NULL;
+		char from[PATH_MAX], err[1024];
+		int r = pod_policy_load(&c->used, &src, &p, from, sizeof(from), err, sizeof(err));
+		const char *prev = log_set_about(c->about);
+		if (r < 0)
+			log_warn("--policy-dir: %s %s; the old policy keeps running%s%s", file,
+			         present ? "changed" : "went", r == -ENOENT ? "" : ": ", r == -ENOENT ? "" : err);
+		log_set_about(prev);
+		if (r == 0)
+			(void)monitor_replace_policy(c->monitor, p, from);
+	}
+}
+
 static const struct pod_watch_ops pod_ops = {
 	.pod_changed = on_pod_changed,
 	.pod_deleted = on_pod_deleted,
@@ -220,12 +249,18 @@ int node_pods_start(struct node *n)
 		log_error("pod watch: %s", strerror(-r));
 		return r;
 	}
+	if (cfg->policy_dir && (r = dir_watch_new(n->loop, cfg->policy_dir, on_policy_file, n, &n->policy_dir)) < 0) {
+		log_error("--policy-dir %s: %s", cfg->policy_dir, strerror(-r));
+		return r;
+	}
 	log_info("watching the pods of node %s at %s", cfg->node_name, cfg->api_url);
 	return 0;
 }
 
 void node_pods_stop(struct node *n)
 {
+	dir_watch_free(n->policy_dir);
+	n->policy_dir = NULL;
 	pod_watch_free(n->pods);
 	n->pods = NULL;
 	kube_events_free(n->kube);

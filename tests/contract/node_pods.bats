@@ -147,3 +147,29 @@ node_start() {
 	[ "$MH_RC" = 0 ]
 	[ "$(grep -c 'shop/web-0/app: policy' "$T/memhook.log")" = 1 ]
 }
+
+@test "node with the API server: memhook.io/policy names a file of --policy-dir; a change of the file is a reload" {
+	APP=$(cg $UID_WEB $ID1)
+	mkdir "$T/pols"
+	cp "$T/p.json" "$T/pols/java.json"
+	ctl "{\"op\":\"add\",\"pod\":$(pod web-0 $UID_WEB "[[\"app\",\"containerd://$ID1\"]]" \
+		"{\"memhook.io/webhook\":\"$URL\",\"memhook.io/policy\":\"java\"}")}"
+	node_start --policy-dir "$T/pols"
+	wait_for 10 log_has "shop/web-0/app: policy $T/pols/java.json"
+	sleep 0.3
+	! has_event entered 1 # 90% free: normal under the first policy
+	cat > "$T/pols/java.json.new" <<'JSON'
+{"check_interval": "50ms", "levels": [{"name": "tight", "when": {"local_relative": 95}}], "handlers": []}
+JSON
+	mv "$T/pols/java.json.new" "$T/pols/java.json"
+	wait_for 10 log_has "shop/web-0/app: policy $T/pols/java.json installed: 1 level"
+	wait_for 10 has_event entered 1
+	run event_field entered 1 'b["level_name"], b["pod"]["container"]'
+	[ "$output" = "tight app" ]
+	# a file that does not load: the old policy keeps running
+	echo '{"levels": 3}' > "$T/pols/java.json"
+	wait_for 10 log_has "shop/web-0/app: --policy-dir: java.json changed; the old policy keeps running: "
+	kill -0 "$MH_PID"
+	memhook_stop
+	[ "$MH_RC" = 0 ]
+}
