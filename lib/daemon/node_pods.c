@@ -169,10 +169,15 @@ static void on_pod_deleted(void *ctx, const char *uid)
 			n->pod_errors[i] = n->pod_errors[--n->n_pod_errors];
 			break;
 		}
-	/* its containers go with their cgroups; those kept for a restart go now */
+	/* its containers are dropped at once, even while their cgroups linger (their entries go with
+	 * the cgroups), those kept for a restart too */
 	for (size_t i = 0; i < n->n_containers; i++)
-		if (n->containers[i]->gone && strcmp(n->containers[i]->pc.pod_uid, uid) == 0)
+		if (strcmp(n->containers[i]->pc.pod_uid, uid) == 0 && n->containers[i]->monitor) {
+			const char *prev = log_set_about(n->containers[i]->about);
+			log_info("its pod was deleted: no longer watched");
+			log_set_about(prev);
 			node_container_unwatch(n->containers[i]);
+		}
 }
 
 static void on_synced(void *ctx)
