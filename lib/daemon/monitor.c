@@ -425,7 +425,8 @@ int monitor_replace_policy(struct monitor *m, struct policy *p, const char *from
 {
 	MONITOR_ABOUT(m);
 	char err[512];
-	if (m->watch.target.present && policy_check_target(p, (int)m->watch.target.cg.version, err, sizeof(err)) < 0) {
+	if (m->watch.target.present &&
+	    policy_check_target(p, (int)m->watch.target.cg.version, err, sizeof(err)) < 0) {
 		log_error("policy %s rejected, the old one keeps running: %s", from, err);
 		policy_free(p);
 		return -EINVAL;

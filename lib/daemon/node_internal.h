@@ -69,7 +69,7 @@ struct node {
 	bool curl_held; /* libcurl loaded at start (the policy sends webhooks) */
 	/* the pod watch (node_pods.c); NULL with --no-kubernetes-api */
 	struct pod_watch *pods;
-	struct kube_events *kube; /* Events about the containers' pods; NULL: off */
+	struct kube_events *kube;     /* Events about the containers' pods; NULL: off */
 	struct dir_watch *policy_dir; /* --policy-dir: a changed file reloads the pods that name it */
 	struct node_pod_error *pod_errors;
 	size_t n_pod_errors;

@@ -212,7 +212,8 @@ static void on_policy_file(void *ctx, const char *file, bool present)
 		const char *prev = log_set_about(c->about);
 		if (r < 0)
 			log_warn("--policy-dir: %s %s; the old policy keeps running%s%s", file,
-			         present ? "changed" : "went", r == -ENOENT ? "" : ": ", r == -ENOENT ? "" : err);
+			         present ? "changed" : "went", r == -ENOENT ? "" : ": ",
+			         r == -ENOENT ? "" : err);
 		log_set_about(prev);
 		if (r == 0)
 			(void)monitor_replace_policy(c->monitor, p, from);
@@ -254,7 +255,8 @@ int node_pods_start(struct node *n)
 		log_error("pod watch: %s", strerror(-r));
 		return r;
 	}
-	if (cfg->policy_dir && (r = dir_watch_new(n->loop, cfg->policy_dir, on_policy_file, n, &n->policy_dir)) < 0) {
+	if (cfg->policy_dir &&
+	    (r = dir_watch_new(n->loop, cfg->policy_dir, on_policy_file, n, &n->policy_dir)) < 0) {
 		log_error("--policy-dir %s: %s", cfg->policy_dir, strerror(-r));
 		return r;
 	}
