@@ -170,6 +170,19 @@ static void on_container_added(void *ctx, const char *path, const struct pod_cgr
 		(void)node_container_watch(n, c, container_policy(n));
 }
 
+/* Whether c's restart came before its cgroup went: another container of its pod, of its name, is
+ * watched (two monitors of one container would show one series twice). */
+static bool restarted_already(const struct node *n, const struct node_container *c)
+{
+	for (size_t i = 0; i < n->n_containers; i++) {
+		const struct node_container *o = n->containers[i];
+		if (o != c && !o->gone && o->monitor && c->name[0] && strcmp(o->name, c->name) == 0 &&
+		    strcmp(o->pc.pod_uid, c->pc.pod_uid) == 0)
+			return true;
+	}
+	return false;
+}
+
 static void on_container_removed(void *ctx, const char *path, const struct pod_cgroup *pc)
 {
 	struct node *n = ctx;
@@ -179,7 +192,7 @@ static void on_container_removed(void *ctx, const char *path, const struct pod_c
 	if (!c)
 		return;
 	log_info("container gone: pod %s, container %s", pc->pod_uid, pc->container_id);
-	if (n->pods && c->monitor) {
+	if (n->pods && c->monitor && !restarted_already(n, c)) {
 		/* with the pod watch: kept for the container's restart (same pod and name, a new ID and
 		 * cgroup), which takes this monitor over; freed with its pod */
 		c->gone = true;

@@ -37,6 +37,7 @@ struct cgroup_tree {
 	struct entry **entries;
 	size_t n, cap;
 	size_t n_containers;
+	bool rescanning; /* an overflow's walk: known directories are walked again too */
 };
 
 static struct entry *find_rel(const struct cgroup_tree *t, const char *rel, size_t *ret_i)
@@ -117,7 +118,8 @@ static int found(struct cgroup_tree *t, const char *rel)
 	struct entry *known = find_rel(t, rel, NULL);
 	if (known) {
 		known->seen = true;
-		return 0;
+		/* what was made in it while events were lost */
+		return t->rescanning && known->pc.kind != POD_CGROUP_CONTAINER ? scan(t, rel) : 0;
 	}
 	struct pod_cgroup pc;
 	if (*rel) {
@@ -195,14 +197,14 @@ static int scan(struct cgroup_tree *t, const char *rel)
 	return r == -ENOSPC ? r : 0;
 }
 
-/* The queue overflowed: every entry is checked against a new walk. */
-static void rescan(struct cgroup_tree *t)
+void cgroup_tree_rescan(struct cgroup_tree *t)
 {
-	log_warn("cgroup tree: inotify queue overflow; walking %s again", t->root);
 	for (size_t i = 0; i < t->n; i++)
 		t->entries[i]->seen = false;
 	t->entries[0]->seen = true; /* the root */
+	t->rescanning = true;
 	(void)scan(t, "");
+	t->rescanning = false;
 	for (size_t i = t->n; i-- > 0;)
 		if (i < t->n && !t->entries[i]->seen)
 			drop_subtree(t, t->entries[i]->rel);
@@ -211,7 +213,8 @@ static void rescan(struct cgroup_tree *t)
 static void on_event(struct cgroup_tree *t, const struct inotify_event *ev)
 {
 	if (ev->mask & IN_Q_OVERFLOW) {
-		rescan(t);
+		log_warn("cgroup tree: inotify queue overflow; walking %s again", t->root);
+		cgroup_tree_rescan(t);
 		return;
 	}
 	struct entry *parent = find_wd(t, ev->wd);

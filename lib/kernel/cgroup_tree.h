@@ -31,6 +31,10 @@ int cgroup_tree_start(struct cgroup_tree *t);
 /* Removes the watches, reports nothing. NULL ok. */
 void cgroup_tree_free(struct cgroup_tree *t);
 
+/* Walks the tree again now and reports what changed, as an inotify queue overflow does (for a
+ * caller that knows better than inotify, and tests). */
+void cgroup_tree_rescan(struct cgroup_tree *t);
+
 /* Directories watched (inotify watches held) and containers known. */
 size_t cgroup_tree_watches(const struct cgroup_tree *t);
 size_t cgroup_tree_containers(const struct cgroup_tree *t);

@@ -173,3 +173,21 @@ JSON
 	memhook_stop
 	[ "$MH_RC" = 0 ]
 }
+
+@test "node with the API server: a restart seen before the old cgroup goes: one monitor, one series" {
+	OLD=$(cg $UID_WEB $ID1)
+	ctl "{\"op\":\"add\",\"pod\":$(pod web-0 $UID_WEB "[[\"app\",\"containerd://$ID1\"]]")}"
+	node_start --listen 127.0.0.1:0
+	wait_for 10 log_has "shop/web-0/app: policy $T/p.json"
+	cg $UID_WEB $ID2 > /dev/null
+	ctl "{\"op\":\"modify\",\"pod\":$(pod web-0 $UID_WEB "[[\"app\",\"containerd://$ID2\"]]")}"
+	wait_for 10 log_has "container found: pod $UID_WEB \(burstable\), container $ID2"
+	wait_for 10 grep -q "shop/web-0/app: watching cgroup .*$ID2" "$T/memhook.log"
+	rm -rf "$OLD"
+	wait_for 10 log_has "container gone: pod $UID_WEB, container $ID1"
+	metrics() { curl -sf "http://$(grep -o '127.0.0.1:[0-9]*' "$T/memhook.log" | head -1)/metrics"; }
+	one_series() { [ "$(metrics | grep -c '^memhook_target_up{namespace="shop",pod="web-0",container="app"}')" = 1 ]; }
+	wait_for 10 one_series
+	memhook_stop
+	[ "$MH_RC" = 0 ]
+}

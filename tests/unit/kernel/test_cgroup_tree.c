@@ -155,6 +155,44 @@ static void test_walk_and_events(void **state)
 	rmdirs(root, "");
 }
 
+/* A walk again (an overflow's): what came and went meanwhile is reported, once, without the loop;
+ * the events still queued for it change nothing after. */
+static void test_rescan(void **state)
+{
+	(void)state;
+	char root[] = "/tmp/memhook-tree-XXXXXX";
+	assert_non_null(mkdtemp(root));
+	mkdirs(root, "kubepods/burstable/pod1111/" CID1);
+	mkdirs(root, "kubepods/burstable/pod2222/" CID2);
+	struct loop *l;
+	assert_int_equal(loop_new(&l), 0);
+	struct seen s = { 0 };
+	struct cgroup_tree *t;
+	assert_int_equal(cgroup_tree_new(l, root, &ops, &s, &t), 0);
+	assert_int_equal(cgroup_tree_start(t), 0);
+	assert_int_equal(s.n, 2);
+	/* a container in a known pod, a new pod with one, a container gone, a pod gone */
+	mkdirs(root, "kubepods/burstable/pod1111/" CID3);
+	mkdirs(root, "kubepods/besteffort/pod3333/" CID1);
+	rmdirs(root, "kubepods/burstable/pod1111/" CID1);
+	rmdirs(root, "kubepods/burstable/pod2222");
+	cgroup_tree_rescan(t);
+	assert_int_equal(s.n, 6);
+	assert_true(has(&s, "+ 1111 c30 burstable"));
+	assert_true(has(&s, "+ 3333 c10 besteffort"));
+	assert_true(has(&s, "- 1111 c10"));
+	assert_true(has(&s, "- 2222 c20"));
+	assert_int_equal(cgroup_tree_containers(t), 2);
+	/* the queued events: nothing new */
+	for (int i = 0; i < 20; i++)
+		loop_iterate(l, 5 * USEC_PER_MSEC);
+	assert_int_equal(s.n, 6);
+	assert_int_equal(cgroup_tree_containers(t), 2);
+	cgroup_tree_free(t);
+	loop_free(l);
+	rmdirs(root, "");
+}
+
 static void test_root(void **state)
 {
 	(void)state;
@@ -193,6 +231,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_walk_and_events),
+		cmocka_unit_test(test_rescan),
 		cmocka_unit_test(test_root),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
