@@ -107,11 +107,10 @@ static int finish(int r)
 /* memhook node: every container of this node's pods. */
 static int main_node(const struct options *o)
 {
-	if (o->cgroup_dir || o->pid_text || o->process_name || o->once || o->status_file ||
-	    (o->kubernetes_events && o->no_kubernetes_api) || (o->policy_dir && o->no_kubernetes_api)) {
+	if (o->cgroup_dir || o->pid_text || o->process_name || o->once || o->status_file) {
 		fputs("memhook: node finds its targets: --cgroup, --pid, --process, --once and --status-file "
 		      "do "
-		      "not go with it, nor --kubernetes-events and --policy-dir with --no-kubernetes-api\n",
+		      "not go with it\n",
 		      stderr);
 		return EXIT_USAGE;
 	}

@@ -393,6 +393,12 @@ int node_run(const struct node_config *cfg)
 		n.curl_held = true;
 	else if (webhooks)
 		log_warn("libcurl: %s; webhooks will fail", err);
+	if (!cfg->api_url && (cfg->policy_dir || cfg->kubernetes_events))
+		log_info("without the API server, %s%s%s not used (no pod names a policy, no pod is known "
+		         "to regard)",
+		         cfg->policy_dir ? "--policy-dir" : "",
+		         cfg->policy_dir && cfg->kubernetes_events ? " and " : "",
+		         cfg->kubernetes_events ? "--kubernetes-events are" : " is");
 	uint64_t t0 = now_mono_usec();
 	if ((r = cgroup_tree_start(n.tree)) < 0) {
 		log_error("cgroup root %s: %s", cfg->cgroup_root, strerror(-r));

@@ -168,7 +168,7 @@ PY
 }
 
 @test "node: usage errors" {
-	run "$MEMHOOK" node --cgroup-root "$ROOT"
+	run env -u NODE_NAME "$MEMHOOK" node --cgroup-root "$ROOT"
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"give --no-kubernetes-api"* ]]
 	run "$MEMHOOK" node --no-kubernetes-api --cgroup-root "$ROOT" --cgroup /x
