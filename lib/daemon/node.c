@@ -211,6 +211,10 @@ static const struct cgroup_tree_ops tree_ops = {
 
 static void reload_all(struct node *n)
 {
+	if (n->pods) { /* each container as its pod says */
+		node_pods_reload(n);
+		return;
+	}
 	if (!n->cfg->policy_path) {
 		log_info("SIGHUP: no policy file (the embedded default runs); nothing to reload");
 		return;

@@ -86,6 +86,9 @@ void node_container_unwatch(struct node_container *c);
  * (logged). */
 int node_pods_start(struct node *n);
 void node_pods_stop(struct node *n);
+/* SIGHUP: every watched container's policy loaded again from where its pod names it (its file of
+ * --policy-dir, inline, --policy, the embedded default). */
+void node_pods_reload(struct node *n);
 /* A container cgroup appeared: watched once its pod names it (at once when the pod is known). */
 void node_pods_container_added(struct node *n, struct node_container *c);
 

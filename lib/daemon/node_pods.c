@@ -191,33 +191,53 @@ static void on_synced(void *ctx)
 	         pod_watch_count(n->pods), waiting);
 }
 
+/* c's policy loaded again from where its pod names it (why: for the log); one that does not load
+ * leaves the old one running. */
+static void reload_container(struct node *n, struct node_container *c, const char *why)
+{
+	const struct pod_policy_source src = { n->cfg->policy_dir, n->cfg->policy_path, n->cfg->webhook_url };
+	struct policy *p = NULL;
+	char from[PATH_MAX], err[1024];
+	int r = pod_policy_load(&c->used, &src, &p, from, sizeof(from), err, sizeof(err));
+	if (r == 0) {
+		(void)monitor_replace_policy(c->monitor, p, from);
+		return;
+	}
+	const char *prev = log_set_about(c->about);
+	/* folded apart per cause: a SIGHUP's is not hidden behind a file's */
+	log_msg_about(LOG_LEVEL_WARN, why, "%s; the old policy keeps running%s%s", why,
+	              r == -ENOENT ? "" : ": ", r == -ENOENT ? "" : err);
+	log_set_about(prev);
+}
+
 /* A file of --policy-dir appeared, changed or went: the containers whose pod names it (NAME or
  * NAME.json) get it again (a file gone: the rest of their pod's choice, as pod_policy_load makes
  * it; a policy that does not load: the old one keeps running). */
 static void on_policy_file(void *ctx, const char *file, bool present)
 {
 	struct node *n = ctx;
-	const struct pod_policy_source src = { n->cfg->policy_dir, n->cfg->policy_path, n->cfg->webhook_url };
+	char why[512];
+	snprintf(why, sizeof(why), "--policy-dir: %s %s", file, present ? "changed" : "went");
 	for (size_t i = 0; i < n->n_containers; i++) {
 		struct node_container *c = n->containers[i];
 		const char *name = c->used.policy_name;
 		size_t len = strlen(name);
 		bool names = *name && (strcmp(file, name) == 0 ||
 		                       (strncmp(file, name, len) == 0 && strcmp(file + len, ".json") == 0));
-		if (!c->monitor || c->gone || !names)
-			continue;
-		struct policy *p = NULL;
-		char from[PATH_MAX], err[1024];
-		int r = pod_policy_load(&c->used, &src, &p, from, sizeof(from), err, sizeof(err));
-		const char *prev = log_set_about(c->about);
-		if (r < 0)
-			log_warn("--policy-dir: %s %s; the old policy keeps running%s%s", file,
-			         present ? "changed" : "went", r == -ENOENT ? "" : ": ",
-			         r == -ENOENT ? "" : err);
-		log_set_about(prev);
-		if (r == 0)
-			(void)monitor_replace_policy(c->monitor, p, from);
+		if (c->monitor && !c->gone && names)
+			reload_container(n, c, why);
 	}
+}
+
+void node_pods_reload(struct node *n)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n->n_containers; i++)
+		if (n->containers[i]->monitor && !n->containers[i]->gone) {
+			reload_container(n, n->containers[i], "SIGHUP: its policy does not load");
+			k++;
+		}
+	log_info("SIGHUP: %zu container(s) given their pod's policy again", k);
 }
 
 static const struct pod_watch_ops pod_ops = {

@@ -170,6 +170,11 @@ JSON
 	echo '{"levels": 3}' > "$T/pols/java.json"
 	wait_for 10 log_has "shop/web-0/app: --policy-dir: java.json changed; the old policy keeps running: "
 	kill -0 "$MH_PID"
+	# SIGHUP: each container's policy from where its pod names it (not the node's --policy)
+	kill -HUP "$MH_PID"
+	wait_for 10 log_has "SIGHUP: 1 container\(s\) given their pod's policy again"
+	log_has "shop/web-0/app: SIGHUP: its policy does not load; the old policy keeps running: "
+	! log_has "shop/web-0/app: SIGHUP: policy $T/p.json reloaded"
 	memhook_stop
 	[ "$MH_RC" = 0 ]
 }
