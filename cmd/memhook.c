@@ -12,6 +12,8 @@
 #include "commands.h"
 #include "debug_pod_watch.h"
 #include "daemon/daemon.h"
+#include "daemon/node.h"
+#include "delivery/kube_api.h"
 #include "delivery/kube_events.h"
 #include "options.h"
 #include "output/http_server.h"
@@ -73,6 +75,110 @@ static int setup_logging(const struct options *o)
 	return 0;
 }
 
+/* What every long-running command does before its loop: the signals blocked, folding, a stderr
+ * that never stalls the loop. Returns 0 or EXIT_RUNTIME after printing why. */
+static int before_loop(void)
+{
+	int r = daemon_block_signals();
+	if (r < 0) {
+		fprintf(stderr, "memhook: blocking signals: %s\n", strerror(-r));
+		return EXIT_RUNTIME;
+	}
+	/* A fault that repeats at every check (a garbage file, a dead receiver) logs about once a second. */
+	log_set_fold_window(USEC_PER_SEC);
+	/* A log reader that stops reading (a full pipe) must not stop the loop. */
+	int nb = log_stderr_nonblocking();
+	if (nb < 0)
+		log_warn("stderr: cannot make it non-blocking: %s; a stalled log reader stalls memhook",
+		         strerror(-nb));
+	return 0;
+}
+
+/* The exit code of a daemon's or node's run. */
+static int finish(int r)
+{
+	log_fold_flush(true);
+	log_stderr_blocking(LOG_EXIT_FLUSH_USEC);
+	if (r == -EINVAL)
+		return EXIT_USAGE;
+	return r < 0 ? EXIT_RUNTIME : EXIT_OK;
+}
+
+/* memhook node: every container of this node's pods. */
+static int main_node(const struct options *o)
+{
+	if (o->cgroup_dir || o->pid_text || o->process_name || o->once || o->status_file) {
+		fputs("memhook: node finds its targets: --cgroup, --pid, --process, --once and --status-file "
+		      "do "
+		      "not go with it\n",
+		      stderr);
+		return EXIT_USAGE;
+	}
+	struct kube_api_config api = { 0 };
+	char api_url[512], err[512];
+	const char *node_name = getenv("NODE_NAME");
+	if (!o->no_kubernetes_api) {
+		if (!node_name || !*node_name) {
+			fputs("memhook: node: NODE_NAME is not set (the Downward API's spec.nodeName); or "
+			      "give "
+			      "--no-kubernetes-api\n",
+			      stderr);
+			return EXIT_USAGE;
+		}
+		if (kube_api_config_from_env(&api, "node", api_url, sizeof(api_url), err, sizeof(err)) < 0) {
+			fprintf(stderr, "memhook: %s\n", err);
+			return EXIT_USAGE;
+		}
+	}
+	char root[4096];
+	if (o->cgroup_root)
+		snprintf(root, sizeof(root), "%s", o->cgroup_root);
+	else if (node_find_cgroup_root("/sys/fs/cgroup", root, sizeof(root)) < 0) {
+		fputs("memhook: node: no kubepods.slice or kubepods under /sys/fs/cgroup or "
+		      "/sys/fs/cgroup/memory: give --cgroup-root DIR\n",
+		      stderr);
+		return EXIT_RUNTIME;
+	}
+	struct origin_text origin_text;
+	struct payload_origin origin;
+	origin_from_environment(&origin_text, &origin);
+	struct node_config cfg = {
+		.cgroup_root = root,
+		.policy_path = o->policy_path,
+		.webhook_url = o->webhook_url,
+		.listen = o->listen,
+		.proc_root = o->proc_root ? o->proc_root : "/proc",
+		.dry_run = o->dry_run,
+		.grace_usec = GRACE_DEFAULT_USEC,
+		.instance = origin.instance,
+		.hostname = origin.hostname,
+		.api_url = api.api_url,
+		.token_file = api.token_file,
+		.ca_file = api.ca_file,
+		.node_name = node_name,
+		.policy_dir = o->policy_dir,
+		.kubernetes_events = o->kubernetes_events,
+	};
+	if (o->grace && options_duration("--grace", o->grace, &cfg.grace_usec))
+		return EXIT_USAGE;
+	if (o->listen) {
+		struct sockaddr_storage sa;
+		socklen_t len;
+		if (http_parse_listen(o->listen, &sa, &len, err, sizeof(err)) < 0) {
+			fprintf(stderr, "memhook: --listen: %s\n", err);
+			return EXIT_USAGE;
+		}
+	}
+	struct policy *p = NULL; /* checked here, loaded again for each container */
+	int r = cmd_load_policy(o->policy_path, o->webhook_url, &p);
+	if (r)
+		return r;
+	policy_free(p);
+	if ((r = before_loop()))
+		return r;
+	return finish(node_run(&cfg));
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "debug-pod-watch") == 0) /* hidden: tests/contract/pod_watch.bats */
@@ -87,6 +193,9 @@ int main(int argc, char **argv)
 		return cmd_status(&o);
 	if (o.command == CMD_SIMULATE || o.command == CMD_PLOT)
 		return cmd_simulate(&o);
+
+	if (o.command == CMD_NODE)
+		return main_node(&o);
 
 	struct target_spec spec;
 	bool named;
@@ -144,22 +253,10 @@ int main(int argc, char **argv)
 
 	if (o.once)
 		return cmd_once(&spec, p);
-	if ((r = daemon_block_signals()) < 0) {
-		fprintf(stderr, "memhook: blocking signals: %s\n", strerror(-r));
+	if ((r = before_loop())) {
 		policy_free(p);
-		return EXIT_RUNTIME;
+		return r;
 	}
-	/* A fault that repeats at every check (a garbage file, a dead receiver) logs about once a second. */
-	log_set_fold_window(USEC_PER_SEC);
-	/* A log reader that stops reading (a full pipe) must not stop the loop. */
-	int nb = log_stderr_nonblocking();
-	if (nb < 0)
-		log_warn("stderr: cannot make it non-blocking: %s; a stalled log reader stalls memhook",
-		         strerror(-nb));
 	r = daemon_run(&cfg, p);
-	log_fold_flush(true);
-	log_stderr_blocking(LOG_EXIT_FLUSH_USEC);
-	if (r == -EINVAL)
-		return EXIT_USAGE;
-	return r < 0 ? EXIT_RUNTIME : EXIT_OK;
+	return finish(r);
 }

@@ -26,6 +26,9 @@ static const char usage_text[] =
         "                                        that would have fired and a summary as JSON lines\n"
         "       memhook plot --trace FILE [--policy FILE] [--compare FILE] --html FILE|--svg FILE\n"
         "                                        draw a replay: usage, thresholds, levels, events\n"
+        "       memhook node [--no-kubernetes-api] [--cgroup-root DIR] [--policy-dir DIR] [OPTIONS]\n"
+        "                                        watch every container of this node's pods, one\n"
+        "                                        policy each (container/README.md, Node mode)\n"
         "\n"
         "Target (exactly one):\n"
         "  -c, --cgroup DIR       a cgroup directory (v2 memory.current/max or v1 memory.usage_in_bytes/\n"
@@ -64,6 +67,14 @@ static const char usage_text[] =
         "                         create events.k8s.io/v1 Events regarding the pod (POD_NAME,\n"
         "                         POD_NAMESPACE, POD_UID; the in-cluster service account)\n"
         "                                                               [MEMHOOK_KUBERNETES_EVENTS]\n"
+        "      --cgroup-root DIR  node: the kubelet's cgroup root, holding kubepods.slice or kubepods\n"
+        "                         (default: /sys/fs/cgroup, else /sys/fs/cgroup/memory)\n"
+        "                                                               [MEMHOOK_CGROUP_ROOT]\n"
+        "      --no-kubernetes-api\n"
+        "                         node: no pod watch; every container found is watched with --policy,\n"
+        "                         named by its pod UID and container ID     [MEMHOOK_NO_KUBERNETES_API]\n"
+        "      --policy-dir DIR   node: the policies a pod's memhook.io/policy: NAME names (DIR/NAME or\n"
+        "                         DIR/NAME.json; a mounted ConfigMap)               [MEMHOOK_POLICY_DIR]\n"
         "  -h, --help             this text\n"
         "  -V, --version          the version\n"
         "Flags win over the environment.\n"
@@ -113,6 +124,10 @@ static const struct option_row {
 	{ "html", 0, offsetof(struct options, html_path), NULL, false, false },
 	{ "svg", 0, offsetof(struct options, svg_path), NULL, false, false },
 	{ "compare", 0, offsetof(struct options, compare_path), NULL, false, false },
+	{ "cgroup-root", 0, offsetof(struct options, cgroup_root), "MEMHOOK_CGROUP_ROOT", false, false },
+	{ "no-kubernetes-api", 0, offsetof(struct options, no_kubernetes_api), "MEMHOOK_NO_KUBERNETES_API",
+	  false, true },
+	{ "policy-dir", 0, offsetof(struct options, policy_dir), "MEMHOOK_POLICY_DIR", false, false },
 };
 /* getopt values of the rows without a short name */
 #define OPT_ROW_BASE 256
@@ -140,7 +155,8 @@ static const char *env_value(const char *env_name)
  * 0 when none was given, EXIT_USAGE after printing why. */
 static int parse_command(int argc, char **argv, enum command *ret)
 {
-	static const char *const names[] = { "run", "check", "dump", "status", "record", "simulate", "plot" };
+	static const char *const names[] = { "run",    "check",    "dump", "status",
+		                             "record", "simulate", "plot", "node" };
 	if (argc < 2 || argv[1][0] == '-')
 		return 0;
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
@@ -148,7 +164,8 @@ static int parse_command(int argc, char **argv, enum command *ret)
 			*ret = (enum command)i;
 			return 1;
 		}
-	fprintf(stderr, "memhook: unknown command '%s' (run, check, dump, status, record, simulate, plot)\n",
+	fprintf(stderr,
+	        "memhook: unknown command '%s' (run, check, dump, status, record, simulate, plot, node)\n",
 	        argv[1]);
 	return EXIT_USAGE;
 }
@@ -231,6 +248,10 @@ int options_parse(int argc, char **argv, struct options *o)
 	}
 	if ((o->html_path || o->svg_path) && !replays && o->command != CMD_RECORD) {
 		fputs("memhook: --html and --svg go with simulate, plot and record\n", stderr);
+		return EXIT_USAGE;
+	}
+	if ((o->cgroup_root || o->no_kubernetes_api || o->policy_dir) && o->command != CMD_NODE) {
+		fputs("memhook: --cgroup-root, --no-kubernetes-api and --policy-dir go with node\n", stderr);
 		return EXIT_USAGE;
 	}
 	/* Flags win over the environment; a target flag wins over every target variable. */

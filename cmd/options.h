@@ -12,7 +12,7 @@
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE   2
 
-enum command { CMD_RUN, CMD_CHECK, CMD_DUMP, CMD_STATUS, CMD_RECORD, CMD_SIMULATE, CMD_PLOT };
+enum command { CMD_RUN, CMD_CHECK, CMD_DUMP, CMD_STATUS, CMD_RECORD, CMD_SIMULATE, CMD_PLOT, CMD_NODE };
 
 struct options {
 	enum command command;
@@ -40,6 +40,9 @@ struct options {
 	const char *html_path; /* simulate, plot, record: the picture */
 	const char *svg_path;
 	const char *compare_path; /* simulate, plot: a second policy drawn beside */
+	const char *cgroup_root;  /* node: the kubelet's cgroup root */
+	bool no_kubernetes_api;   /* node: containers named by their path only */
+	const char *policy_dir;   /* node: the policies memhook.io/policy names */
 };
 
 /* Parses argv (and the environment, which flags win over) into ret; --help and --version print and

@@ -41,6 +41,11 @@ static const char *signal_would(const struct handler *h, const struct dispatch_e
 		snprintf(buf, size, "signal SIG%s to every process of %s", name, cg);
 	else if (t && t->present && t->pid > 0)
 		snprintf(buf, size, "signal SIG%s to the main process %d", name, (int)t->pid);
+	else if (t && t->spec.find_main_process)
+		snprintf(buf, size,
+		         "signal SIG%s to the main process (its pid namespace's init, else the "
+		         "oldest) of %s",
+		         name, cg);
 	else
 		snprintf(buf, size, "signal SIG%s to the main process (lowest pid) of %s", name, cg);
 	return buf;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "decide/memory_high.h"
+#include "kernel/main_process.h"
 #include "base/util.h"
 
 /* memory.reclaim may be interrupted by a signal; retry that many times. */
@@ -236,5 +237,11 @@ int target_signal(const struct target *t, const struct signal_cfg *cfg)
 {
 	if (!cfg->whole_cgroup && t->pidfd >= 0)
 		return sys_pidfd_send_signal(t->pidfd, cfg->signo) < 0 ? -errno : 1;
+	if (!cfg->whole_cgroup && t->pid <= 0 && t->spec.find_main_process) {
+		_cleanup_close_ int fd = main_process_pidfd(&t->cg, t->spec.proc_root);
+		if (fd < 0)
+			return fd == -ENOENT || fd == -ENODEV ? -ESRCH : fd;
+		return sys_pidfd_send_signal(fd, cfg->signo) < 0 ? -errno : 1;
+	}
 	return action_signal(&t->cg, t->pid, cfg);
 }

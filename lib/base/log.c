@@ -93,6 +93,15 @@ static void put_json_escaped(struct line *ln, const char *s)
 	}
 }
 
+static const char *log_about; /* log_set_about */
+
+const char *log_set_about(const char *about)
+{
+	const char *prev = log_about;
+	log_about = about;
+	return prev;
+}
+
 /* Formats one line into line_buf, newline included; msg may be changed (newlines folded).
  * Returns its length. */
 static size_t format_line(enum log_level level, char *msg)
@@ -106,6 +115,10 @@ static size_t format_line(enum log_level level, char *msg)
 		line_puts(&ln, ts);
 		line_puts(&ln, "\",\"level\":\"");
 		line_puts(&ln, log_level_name(level));
+		if (log_about) {
+			line_puts(&ln, "\",\"about\":\"");
+			put_json_escaped(&ln, log_about);
+		}
 		line_puts(&ln, "\",\"msg\":\"");
 		put_json_escaped(&ln, msg);
 		line_puts(&ln, "\"}");
@@ -118,6 +131,10 @@ static size_t format_line(enum log_level level, char *msg)
 		line_puts(&ln, " memhook ");
 		line_puts(&ln, log_level_name(level));
 		line_puts(&ln, ": ");
+		if (log_about) {
+			line_puts(&ln, log_about);
+			line_puts(&ln, ": ");
+		}
 		line_puts(&ln, msg);
 	}
 	line_buf[ln.len++] = '\n';
@@ -378,6 +395,8 @@ static void log_vmsg(enum log_level level, const void *site, uint64_t subject, c
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 
 	if (log_fold_state.window_usec && level <= LOG_LEVEL_WARN) {
+		if (log_about) /* one container's fault does not hide another's */
+			subject ^= log_subject(log_about);
 		struct log_fold_summary sum;
 		flush_folds(false);
 		bool admit = log_fold_admit(&log_fold_state, site, subject, (int)level, msg, now_mono_usec(),

@@ -47,6 +47,12 @@ void log_write_text(const char *text, size_t len);
 void log_stderr_blocking(uint64_t max_wait_usec);
 
 void log_msg(enum log_level level, const char *fmt, ...) _printf_(2, 3);
+
+/* What the lines written from now on are about (memhook node: a container, "ns/pod/container"):
+ * text lines say "<about>: " before the message, JSON lines carry "about"; folding keeps each
+ * apart. NULL (the default) adds nothing. Returns the previous one, to restore. The string is
+ * borrowed until it is replaced. */
+const char *log_set_about(const char *about);
 /* The same, folded apart per subject (e.g. a handler's path): one handler's repeated failure does
  * not hide another's. */
 void log_msg_about(enum log_level level, const char *subject, const char *fmt, ...) _printf_(3, 4);

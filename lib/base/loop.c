@@ -26,6 +26,9 @@ struct loop {
 	struct watch *watches;
 	struct timer *timers;
 	uint64_t next_timer_id;
+	size_t n_removed;     /* watches marked removed, not freed yet: 0 spares the walk of the list */
+	struct watch **by_fd; /* the live watch of each fd, indexed by fd: no walk to find one */
+	size_t by_fd_cap;
 	bool quit;
 	unsigned dispatching;
 };
@@ -47,6 +50,9 @@ int loop_new(struct loop **ret)
 
 static void free_removed_watches(struct loop *l)
 {
+	if (!l->n_removed) /* the usual case: a loop of 500 monitors holds thousands of watches */
+		return;
+	l->n_removed = 0;
 	struct watch **pp = &l->watches;
 	while (*pp) {
 		struct watch *w = *pp;
@@ -70,22 +76,42 @@ void loop_free(struct loop *l)
 		n = t->next;
 		free(t);
 	}
+	free(l->by_fd);
 	close(l->epfd);
 	free(l);
 }
 
 static struct watch *find_watch(struct loop *l, int fd)
 {
-	for (struct watch *w = l->watches; w; w = w->next)
-		if (w->fd == fd && !w->removed)
-			return w;
-	return NULL;
+	return fd >= 0 && (size_t)fd < l->by_fd_cap ? l->by_fd[fd] : NULL;
+}
+
+/* Room in by_fd for fd. Returns 0 or -ENOMEM. */
+static int by_fd_reserve(struct loop *l, int fd)
+{
+	if ((size_t)fd < l->by_fd_cap)
+		return 0;
+	size_t cap = l->by_fd_cap ? l->by_fd_cap : 64;
+	while (cap <= (size_t)fd)
+		cap *= 2;
+	struct watch **a = realloc(l->by_fd, cap * sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	for (size_t i = l->by_fd_cap; i < cap; i++)
+		a[i] = NULL;
+	l->by_fd = a;
+	l->by_fd_cap = cap;
+	return 0;
 }
 
 int loop_add_fd(struct loop *l, int fd, uint32_t epoll_events, loop_fd_fn fn, void *userdata)
 {
+	if (fd < 0)
+		return -EBADF;
 	if (find_watch(l, fd))
 		return -EEXIST;
+	if (by_fd_reserve(l, fd) < 0)
+		return -ENOMEM;
 	struct watch *w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
@@ -97,6 +123,7 @@ int loop_add_fd(struct loop *l, int fd, uint32_t epoll_events, loop_fd_fn fn, vo
 		return r;
 	}
 	l->watches = w;
+	l->by_fd[fd] = w;
 	return 0;
 }
 
@@ -117,6 +144,8 @@ int loop_del_fd(struct loop *l, int fd)
 	/* The fd may already be closed (curl closes before telling us): ignore EBADF. */
 	(void)epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
 	w->removed = true; /* freed once no dispatch can still point at it */
+	l->n_removed++;
+	l->by_fd[fd] = NULL;
 	if (!l->dispatching)
 		free_removed_watches(l);
 	return 0;

@@ -24,6 +24,15 @@
 #include "kernel/probes.h"
 #include "output/event_stream.h"
 
+/* Every entry into a monitor (its timer, its wakeups, the caller's calls) names it in the log while
+ * it runs: MONITOR_ABOUT(m) at the top of the function, restored at its end. */
+static void about_restore(const char **prev)
+{
+	log_set_about(*prev);
+}
+#define MONITOR_ABOUT(m) \
+	const char *about_prev_ __attribute__((cleanup(about_restore))) = log_set_about((m)->cfg.log_about)
+
 /* ---- emitting a check's events ---- */
 
 /* Logs what an event means for the operator, as its row of event.h says: oom kills always, steps
@@ -130,6 +139,10 @@ static void emit_result(struct monitor *m, struct check_result *r)
 		const struct sample *s = r->has_sample && check_event_has_sample(ev) ? &r->sample : NULL;
 		log_event(m, ev, s);
 		metrics_count_step(&m->metrics, ev->kind, ev->level, ev->previous_level);
+		if (m->cfg.kube_shared) /* memhook node: about the container's pod */
+			kube_events_post_about(m->cfg.kube_shared, m->cfg.kube_pod, ev,
+			                       policy_level_name(m->policy, ev->level),
+			                       policy_level_name(m->policy, ev->previous_level), s);
 		if (m->kube) /* whatever the handlers take */
 			kube_events_post(m->kube, ev, policy_level_name(m->policy, ev->level),
 			                 policy_level_name(m->policy, ev->previous_level), s);
@@ -166,6 +179,7 @@ static void emit_target_event(struct monitor *m, enum check_target what)
 static void on_probes_done(const bool *results, void *userdata)
 {
 	struct monitor *m = userdata;
+	MONITOR_ABOUT(m);
 	struct check_result r;
 	m->checks++;
 	m->metrics.checks++;
@@ -213,6 +227,7 @@ static bool acquire_target(struct monitor *m)
 static void run_check(void *userdata)
 {
 	struct monitor *m = userdata;
+	MONITOR_ABOUT(m);
 	if (m->paused || loop_quitting(m->loop))
 		return;
 	uint64_t now = now_mono_usec();
@@ -271,11 +286,22 @@ static int arm_timer_at(struct monitor *m, uint64_t first_usec)
 	return timerfd_settime(m->timer_fd, TFD_TIMER_ABSTIME, &its, NULL) < 0 ? -errno : 0;
 }
 
+/* With tick_slots, the monitor's next tick after t_usec on its slot of the period's grid. */
+static uint64_t period_tick(const struct monitor *m, uint64_t t_usec)
+{
+	uint64_t p = m->policy->check_interval_usec;
+	uint64_t phase = p * (m->cfg.tick_slot % m->cfg.tick_slots) / m->cfg.tick_slots;
+	uint64_t k = t_usec >= phase ? (t_usec - phase) / p + 1 : 0;
+	return k * p + phase;
+}
+
 /* Every check_interval from now (start, reload). */
 static int arm_timer(struct monitor *m)
 {
 	m->timer_adapted = false;
-	return arm_timer_at(m, now_mono_usec() + m->policy->check_interval_usec);
+	uint64_t now = now_mono_usec();
+	return arm_timer_at(m,
+	                    m->cfg.tick_slots ? period_tick(m, now) : now + m->policy->check_interval_usec);
 }
 
 /* After a check: the next tick at its adaptive delay (lib/decide/adaptive.h). A whole check_interval
@@ -287,7 +313,8 @@ static void schedule_next_check(struct monitor *m, const struct check_result *r)
 	bool sooner = r->next_check_delay_usec < m->policy->check_interval_usec;
 	if (!sooner && !m->timer_adapted)
 		return;
-	int e = arm_timer_at(m, r->sample.mono_usec + r->next_check_delay_usec);
+	uint64_t at = r->sample.mono_usec + r->next_check_delay_usec;
+	int e = arm_timer_at(m, sooner || !m->cfg.tick_slots ? at : period_tick(m, r->sample.mono_usec));
 	if (e < 0)
 		log_debug("timerfd_settime: %s", strerror(-e));
 	m->timer_adapted = sooner && e == 0;
@@ -320,7 +347,7 @@ static int install_policy(struct monitor *m, struct policy *p)
 	m->handlers = handlers;
 	m->probes = probes;
 	m->needs = sampler_needs_of(p);
-	if (m->cfg.kube_events) /* OOMKillDetected, whatever the handlers take */
+	if (m->cfg.kube_events || m->cfg.kube_shared) /* OOMKillDetected, whatever the handlers take */
 		m->needs.sample_what |= CG_SAMPLE_EVENTS;
 	int level = check_clamp_level(p, m->state.level);
 	if (level != m->state.level) {
@@ -364,6 +391,8 @@ static void apply_reload(struct monitor *m)
 
 static void on_timer(struct loop *l _unused_, int fd, uint32_t events _unused_, void *userdata)
 {
+	struct monitor *m = userdata;
+	MONITOR_ABOUT(m);
 	uint64_t expirations;
 	if (read(fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 		log_debug("timerfd read: %s", strerror(errno));
@@ -373,8 +402,49 @@ static void on_timer(struct loop *l _unused_, int fd, uint32_t events _unused_, 
 	log_fold_flush(false); /* a fault that stopped repeating gets its summary now */
 }
 
+void monitor_retarget(struct monitor *m, const struct monitor_config *cfg)
+{
+	MONITOR_ABOUT(m);
+	if (m->watch.target.present) {
+		emit_target_event(m, CHECK_TARGET_LOST);
+		watch_lose(&m->watch, -ENOENT, "the container restarted");
+	}
+	m->cfg.target = cfg->target;
+	m->cfg.origin = cfg->origin;
+	m->cfg.log_about = cfg->log_about;
+	m->cfg.kube_pod = cfg->kube_pod;
+	log_set_about(cfg->log_about);
+	target_init_spec(&m->watch.target, &m->cfg.target);
+	if (m->watch.state != WATCH_UNSEEN) /* found again: target_found */
+		m->watch.state = WATCH_MISSING;
+	run_check(m);
+	monitor_write_status(m, true);
+}
+
+int monitor_replace_policy(struct monitor *m, struct policy *p, const char *from)
+{
+	MONITOR_ABOUT(m);
+	char err[512];
+	if (m->watch.target.present &&
+	    policy_check_target(p, (int)m->watch.target.cg.version, err, sizeof(err)) < 0) {
+		log_error("policy %s rejected, the old one keeps running: %s", from, err);
+		policy_free(p);
+		return -EINVAL;
+	}
+	if (install_policy(m, p) < 0) {
+		log_error("policy %s: out of memory; the old one keeps running", from);
+		policy_free(p);
+		return -ENOMEM;
+	}
+	arm_timer(m);
+	watch_rearm(&m->watch, m->needs.sample_what, tripwire_wanted(m));
+	log_info("policy %s installed: %zu level(s), %zu handler(s)", from, p->n_levels, p->n_handlers);
+	return 0;
+}
+
 void monitor_reload(struct monitor *m)
 {
+	MONITOR_ABOUT(m);
 	if (probes_running(m->probes))
 		m->reload_pending = true;
 	else
@@ -409,6 +479,7 @@ int monitor_new(struct loop *l, const struct monitor_config *cfg, struct policy 
 		.cfg = *cfg, .loop = l, .timer_fd = -1, .host = { .mem = { .meminfo_fd = -1 } }
 	};
 	watch_init(&m->watch, &cfg->target, l, run_check, m); /* before any failure: monitor_free */
+	m->watch.thr_async = cfg->v1_thresholds_async;
 	m->dispatch.loop = l;
 	m->dispatch.dry_run = cfg->dry_run;
 	m->dispatch.metrics = &m->metrics;
@@ -422,7 +493,10 @@ int monitor_new(struct loop *l, const struct monitor_config *cfg, struct policy 
 		goto fail;
 	}
 	watch_rearm(&m->watch, m->needs.sample_what, tripwire_wanted(m));
-	r = hostmem_open(m->watch.target.spec.proc_root, &m->host.mem);
+	if (cfg->shared_hostmem)
+		m->host.mem = *cfg->shared_hostmem;
+	else
+		r = hostmem_open(m->watch.target.spec.proc_root, &m->host.mem);
 	if (r < 0) {
 		log_error("cannot open %s/meminfo: %s", m->watch.target.spec.proc_root, strerror(-r));
 		goto fail;
@@ -458,6 +532,7 @@ void monitor_free(struct monitor *m)
 {
 	if (!m)
 		return;
+	MONITOR_ABOUT(m);
 	watch_free(&m->watch);
 	webhook_client_free(m->dispatch.webhooks);
 	kube_events_free(m->kube);
@@ -467,7 +542,8 @@ void monitor_free(struct monitor *m)
 		loop_del_fd(m->loop, m->timer_fd);
 		close(m->timer_fd);
 	}
-	hostmem_close(&m->host.mem);
+	if (!m->cfg.shared_hostmem)
+		hostmem_close(&m->host.mem);
 	probes_free(m->probes);
 	free(m->handlers);
 	policy_free(m->policy);
@@ -476,12 +552,14 @@ void monitor_free(struct monitor *m)
 
 int monitor_start(struct monitor *m)
 {
+	MONITOR_ABOUT(m);
 	char interval[32];
 	units_format_duration(m->policy->check_interval_usec, interval, sizeof(interval));
-	log_info("memhook %s: policy %s, %zu level(s), %zu handler(s), checking every %s", MEMHOOK_VERSION,
-	         m->cfg.policy_path ? m->cfg.policy_path : "(default)", m->policy->n_levels,
-	         m->policy->n_handlers, interval);
-	if (m->cfg.dry_run)
+	if (!m->cfg.quiet_start)
+		log_info("memhook %s: policy %s, %zu level(s), %zu handler(s), checking every %s",
+		         MEMHOOK_VERSION, m->cfg.policy_path ? m->cfg.policy_path : "(default)",
+		         m->policy->n_levels, m->policy->n_handlers, interval);
+	if (m->cfg.dry_run && !m->cfg.quiet_start)
 		log_info("dry run: every action is logged as what it would do (would send, would signal, "
 		         "would reclaim, would run); none is done");
 	if (acquire_target(m)) {

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "delivery/kube_events.h"
+#include "kernel/hostmem.h"
 #include "kernel/target.h"
 #include "output/metrics.h"
 #include "output/payload.h"
@@ -31,6 +32,22 @@ struct monitor_config {
 	bool dry_run;             /* --dry-run: actions are logged as what they would do, none is done */
 	const struct kube_events_config *kube_events; /* --kubernetes-events; NULL: off */
 	const struct payload_origin *origin; /* who sends: in every webhook body and exec environment */
+	const char *log_about; /* memhook node: what its log lines are about (log_set_about); NULL: none */
+	bool quiet_start;      /* memhook node: no start line of its own (the node logs one) */
+	/* memhook node: the interval's ticks fall on multiples of check_interval (CLOCK_MONOTONIC)
+	 * plus tick_slot/tick_slots of it, so the monitors of one loop check in tick_slots groups:
+	 * tick_slots wakeups a period, not one per monitor, and no group long enough to delay a
+	 * wakeup of the kernel's by more than a few checks. 0 slots: no alignment. */
+	unsigned tick_slot, tick_slots;
+	/* memhook node: cgroup v1's usage thresholds are registered by writer threads
+	 * (kernel/cg_register.h), the loop never waiting on the kernel's grace periods */
+	bool v1_thresholds_async;
+	/* memhook node: /proc/meminfo opened once for every monitor (borrowed); NULL: its own */
+	const struct hostmem *shared_hostmem;
+	/* memhook node: the node's Kubernetes Events client (borrowed), the Events regarding kube_pod
+	 * (borrowed); NULL: none (kube_events makes a client of the monitor's own) */
+	struct kube_events *kube_shared;
+	const struct kube_pod *kube_pod;
 };
 
 /* A monitor of cfg's target on l, running policy (taken: freed on failure too), its timer armed;
@@ -44,6 +61,17 @@ void monitor_free(struct monitor *m);
 /* Logs the start, acquires the target and runs the first check. Returns 0, or -EINVAL when the
  * policy does not fit the target found (reclaim or v2 conditions on a v1 cgroup; logged). */
 int monitor_start(struct monitor *m);
+
+/* The same watched thing in another cgroup (memhook node: a container restarted, with a new ID and
+ * cgroup): cfg's target, origin, log_about and kube_pod replace the monitor's (borrowed, as at
+ * monitor_new); the rest of it (policy, level, queues, counters) is kept. A target still present
+ * is lost first (target_lost); the new one is acquired at once, as found again (target_found). */
+void monitor_retarget(struct monitor *m, const struct monitor_config *cfg);
+
+/* Runs p (taken; refused and freed when it does not fit the target: -EINVAL, logged) from now on, as
+ * a reload does: memhook node's policies that come from elsewhere than a file of its own (a pod's
+ * policy of --policy-dir changed). Returns 0, -EINVAL or -ENOMEM. */
+int monitor_replace_policy(struct monitor *m, struct policy *p, const char *from);
 
 /* Reloads the policy from cfg's policy_path (SIGHUP): a rejected one is logged and the old one
  * keeps running; while probes run, the reload waits for their end. */

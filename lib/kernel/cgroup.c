@@ -282,6 +282,11 @@ int cg_sample(struct cg_target *t, unsigned what, struct sample *s)
 
 	/* memory.stat: one pread for both of its uses, v1's inherited limit and the usage figures. */
 	bool want_hier = limit == CG_UNLIMITED && t->version == CG_V1;
+	if (want_hier && t->hier_every > 1 && t->hier_have && ++t->hier_age % t->hier_every != 0 &&
+	    !(what & CG_SAMPLE_STAT)) {
+		limit = t->hier_limit; /* kept from the last read */
+		want_hier = false;
+	}
 	if (t->stat_fd >= 0 && (want_hier || (what & CG_SAMPLE_STAT))) {
 		n = read_fd(t->stat_fd, buf, sizeof(buf));
 		if (n < 0)
@@ -293,6 +298,9 @@ int cg_sample(struct cg_target *t, unsigned what, struct sample *s)
 				return bad(t, "memory.stat");
 			if (r == 0 && h < CG_V1_UNLIMITED_MIN_BYTES)
 				limit = h;
+			t->hier_limit = limit;
+			t->hier_have = true;
+			t->hier_age = 0;
 		}
 		if (what & CG_SAMPLE_STAT) {
 			/* Without the keys (no kernel seen lacks them): no figures, the usage is

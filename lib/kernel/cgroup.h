@@ -39,6 +39,12 @@ struct cg_target {
 	char limit_text[32];
 	size_t limit_text_len; /* 0: nothing cached */
 	uint64_t limit_value;
+	/* v1 without a limit of its own: the inherited one (memory.stat's hierarchical_memory_limit,
+	 * a read of ~40 formatted lines) read at every hier_every-th sample and kept between (memhook
+	 * node: 500 containers without limits spent half their idle CPU on it); 0 or 1: every sample */
+	unsigned hier_every, hier_age;
+	bool hier_have;
+	uint64_t hier_limit;
 };
 
 /* Sets every fd to -1 and every other field to zero: a cg_target that cg_close may release. */

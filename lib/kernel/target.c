@@ -294,6 +294,7 @@ int target_acquire(struct target *t, char *err, size_t err_size)
 		return -EMEDIUMTYPE;
 	}
 	t->cg = cg;
+	t->cg.hier_every = t->spec.v1_inherited_limit_every;
 	t->on_cgroupfs = on_cgroupfs;
 	t->pid = pid;
 	t->pidfd = TAKE_FD(pidfd);

@@ -19,6 +19,13 @@ struct target_spec {
 	pid_t pid;                /* TARGET_PID */
 	const char *process_name; /* TARGET_PROCESS */
 	const char *proc_root;    /* "/proc" unless testing */
+	/* TARGET_CGROUP without a pid (memhook node): a signal goes to the main process found at that
+	 * moment (main_process.h: its pid namespace's init, else the oldest) through a pidfd; false:
+	 * the lowest pid */
+	bool find_main_process;
+	/* cgroup v1 without a limit of its own: the inherited limit read at every Nth check (struct
+	 * cg_target's hier_every); 0: every check */
+	unsigned v1_inherited_limit_every;
 };
 
 struct target {

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 
+#include "kernel/cg_register.h"
 #include "kernel/cg_threshold.h"
 #include "kernel/cgroup.h"
 #include "base/defaults.h"
@@ -34,6 +36,8 @@ static void drop_fd(struct watch *w, int *fd)
 
 static void disarm_thresholds(struct watch *w)
 {
+	cg_register_cancel(w->thr_job); /* its duplicates unregister the eventfds closed here */
+	w->thr_job = NULL;
 	for (size_t i = 0; i < w->n_thr; i++)
 		drop_fd(w, &w->thr_fds[i]);
 	w->n_thr = 0;
@@ -383,6 +387,58 @@ static bool crossed_between(const struct watch *w, uint64_t a, uint64_t b)
 	return false;
 }
 
+/* The end of an asynchronous registration: the eventfds not registered are dropped (polling sees
+ * the rest), and a crossing between the sample and the registration gets a check. */
+static void on_thresholds_registered(void *userdata, size_t registered, int error)
+{
+	struct watch *w = userdata;
+	w->thr_job = NULL;
+	if (error) {
+		log_v1_failure(w, "usage thresholds (memory.usage_in_bytes)", error);
+		for (size_t i = registered; i < w->n_thr; i++)
+			drop_fd(w, &w->thr_fds[i]);
+		w->n_thr = registered;
+	}
+	uint64_t usage;
+	if (w->n_thr && cg_read_usage(w->target.cg.usage_fd, &usage) == 0 &&
+	    crossed_between(w, w->thr_sample_usage, usage))
+		wake_later(w);
+}
+
+/* watch_thresholds' registration of bytes[0..n) by cg_register's writers: the eventfds are in the
+ * loop at once and wake checks from when the kernel has them. */
+static void arm_thresholds_async(struct watch *w, const uint64_t *bytes, size_t n, uint64_t sample_usage)
+{
+	char args[CG_THRESHOLDS_MAX][24];
+	const char *argv[CG_THRESHOLDS_MAX];
+	for (size_t i = 0; i < n; i++) {
+		int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		int r = fd < 0 ? -errno : loop_add_fd(w->loop, fd, EPOLLIN, on_v1_event, w);
+		if (r < 0) {
+			if (fd >= 0)
+				close(fd);
+			log_v1_failure(w, "usage thresholds (memory.usage_in_bytes)", r);
+			break;
+		}
+		snprintf(args[i], sizeof(args[i]), "%llu", (unsigned long long)bytes[i]);
+		argv[i] = args[i];
+		w->thr_fds[w->n_thr] = fd;
+		w->thr_woke_usec[w->n_thr] = 0;
+		w->thr_bytes[w->n_thr++] = bytes[i];
+	}
+	if (!w->n_thr)
+		return;
+	w->thr_sample_usage = sample_usage;
+	int r = cg_register_async(w->loop, w->target.cg.dirfd, w->target.cg.usage_fd, w->thr_fds, argv,
+	                          w->n_thr, on_thresholds_registered, w, &w->thr_job);
+	if (r < 0) {
+		log_v1_failure(w, "usage thresholds (memory.usage_in_bytes)", r);
+		for (size_t i = 0; i < w->n_thr; i++)
+			drop_fd(w, &w->thr_fds[i]);
+		w->n_thr = 0;
+	}
+}
+
 void watch_thresholds(struct watch *w, const struct policy *p, const struct sample *s)
 {
 	const struct cg_target *cg = &w->target.cg;
@@ -399,6 +455,10 @@ void watch_thresholds(struct watch *w, const struct policy *p, const struct samp
 		log_info("the policy has more than %d usage thresholds at a limit of %llu bytes: the "
 		         "lowest are left to the check interval",
 		         CG_THRESHOLDS_MAX, (unsigned long long)s->limit_bytes);
+	if (w->thr_async) {
+		arm_thresholds_async(w, bytes, n, s->usage_bytes);
+		return;
+	}
 	for (size_t i = 0; i < n; i++) {
 		char arg[24];
 		snprintf(arg, sizeof(arg), "%llu", (unsigned long long)bytes[i]);

@@ -44,11 +44,14 @@ struct watch {
 	uint64_t thr_bytes[CG_THRESHOLDS_MAX];     /* the threshold of each */
 	uint64_t thr_woke_usec[CG_THRESHOLDS_MAX]; /* when each last woke a check at once */
 	size_t n_thr;
-	bool thr_armed;           /* registered (or tried) for thr_limit_bytes since the last arm */
-	uint64_t thr_limit_bytes; /* the effective limit they were computed for */
-	bool thr_failure_logged;  /* a registration failure was logged for this target */
-	int oom_fd;               /* the OOM notifier's eventfd, -1 when none */
-	uint64_t oom_timer;       /* the check after an OOM notification, 0 when none */
+	bool thr_armed;                  /* registered (or tried) for thr_limit_bytes since the last arm */
+	uint64_t thr_limit_bytes;        /* the effective limit they were computed for */
+	bool thr_failure_logged;         /* a registration failure was logged for this target */
+	bool thr_async;                  /* registered by cg_register's writers, the loop never waiting */
+	struct cg_register_job *thr_job; /* the registration being written, NULL when none */
+	uint64_t thr_sample_usage;       /* the usage of the sample they were registered after */
+	int oom_fd;                      /* the OOM notifier's eventfd, -1 when none */
+	uint64_t oom_timer;              /* the check after an OOM notification, 0 when none */
 	/* cgroup v2 on cgroupfs: memory.high as a usage tripwire (tripwire.h) */
 	bool trip_on; /* the policy wants it */
 	struct tripwire trip;

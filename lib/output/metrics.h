@@ -61,6 +61,25 @@ struct metrics_view {
  * (without the NUL) in ret_len. Returns NULL when out of memory. */
 char *metrics_format(const struct metrics_view *v, size_t *ret_len);
 
+/* What belongs to the process, not to a target (memhook node: shown once). */
+struct metrics_process {
+	const char *version;
+	uint64_t log_lines_dropped;
+	bool events_stream; /* GET /events (--listen): the subscribers' gauges are shown */
+	uint64_t subscribers, subscribers_cut;
+	/* more families of the process's own, written after build_info; NULL: none */
+	void (*extra)(FILE *f, void *userdata);
+	void *extra_userdata;
+};
+
+/* The exposition of n targets (memhook node: one per container), each family's HELP and TYPE once
+ * and one series per target carrying labels[i] (the text inside the braces, escaped with
+ * metrics_write_label_value; NULL or "": no labels), then p's. A family only some targets have (a
+ * sample not read yet, memory.events) shows their series only. metrics_format(v) is
+ * metrics_format_many(&v, {NULL}, 1, v's process figures). NULL when out of memory. */
+char *metrics_format_many(const struct metrics_view *const *views, const char *const *labels, size_t n,
+                          const struct metrics_process *p, size_t *ret_len);
+
 /* Writes s into f as a label value: backslash, double quote and newline escaped as the
  * exposition format asks. */
 void metrics_write_label_value(FILE *f, const char *s);

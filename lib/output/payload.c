@@ -165,10 +165,14 @@ char *payload_build_json(const struct event_ctx *c, size_t *ret_len)
 	if (!cJSON_AddStringToObject(root, "hostname", o->hostname))
 		return NULL;
 
-	if (o->pod_name || o->pod_namespace) {
+	if (o->pod_name || o->pod_namespace || o->pod_uid) {
 		cJSON *pod = cJSON_AddObjectToObject(root, "pod");
 		if (!pod || !add_str_or_null(pod, "name", o->pod_name) ||
 		    !add_str_or_null(pod, "namespace", o->pod_namespace))
+			return NULL;
+		if (o->pod_uid && (!add_str_or_null(pod, "uid", o->pod_uid) ||
+		                   !add_str_or_null(pod, "container", o->container) ||
+		                   !add_str_or_null(pod, "container_id", o->container_id)))
 			return NULL;
 	}
 	if (!cJSON_AddStringToObject(root, "memhook_version", MEMHOOK_VERSION))
@@ -220,7 +224,7 @@ static bool strv_push_field(char **v, size_t *n, const struct event_field *f)
 }
 
 /* Room for every variable below plus the terminating NULL. */
-#define ENV_MAX 24
+#define ENV_MAX 28
 
 char **payload_build_env(const struct event_ctx *c)
 {
@@ -246,6 +250,11 @@ char **payload_build_env(const struct event_ctx *c)
 		ok = strv_push(v, &n, "MEMHOOK_CGROUP", c->cgroup_path);
 	if (ok && c->pid > 0)
 		ok = strv_push_int(v, &n, "MEMHOOK_PID", c->pid);
+	if (ok && c->origin->pod_uid)
+		ok = strv_push(v, &n, "MEMHOOK_POD_UID", c->origin->pod_uid) &&
+		     (!c->origin->container || strv_push(v, &n, "MEMHOOK_CONTAINER", c->origin->container)) &&
+		     (!c->origin->container_id ||
+		      strv_push(v, &n, "MEMHOOK_CONTAINER_ID", c->origin->container_id));
 	struct event_field fields[EVENT_FIELDS_MAX];
 	size_t n_fields = ok ? payload_kind_fields(c->ev, fields) : 0;
 	for (size_t i = 0; ok && i < n_fields; i++)

@@ -16,6 +16,10 @@ struct payload_origin {
 	const char *hostname; /* "" when unknown */
 	const char *pod_name; /* NULL when unset */
 	const char *pod_namespace; /* NULL when unset */
+	/* memhook node: the container's pod and the container; NULL when unknown (the sidecar) */
+	const char *pod_uid;
+	const char *container;    /* its name; without the API server, its ID's first 12 hex digits */
+	const char *container_id; /* 64 hex digits */
 };
 
 /* 16 hex digits and the NUL */

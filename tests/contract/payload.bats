@@ -109,3 +109,21 @@ PY
 	echo "$output"
 	[ "$status" -eq 0 ]
 }
+
+@test "bodies of memhook node (pod uid, container, container_id) validate too" {
+	policy "$T/p.json"
+	CID=$(printf 'ab%062x' 7)
+	fixture_v2 "$T/root/kubepods/besteffort/pod1234-5678/$CID" $((10 * MiB)) $((100 * MiB))
+	memhook_start node --no-kubernetes-api --cgroup-root "$T/root" --policy "$T/p.json" --proc-root "$T/proc"
+	wait_for 5 log_has 'watching 1 container'
+	set_usage "$T/root/kubepods/besteffort/pod1234-5678/$CID" $((97 * MiB))
+	wait_for 5 has_event entered 2
+	run event_field entered 2 'b["pod"]["uid"], b["pod"]["container"], b["pod"]["container_id"], b["pod"]["name"]'
+	[ "$output" = "1234-5678 ${CID:0:12} $CID None" ]
+	set_usage "$T/root/kubepods/besteffort/pod1234-5678/$CID" $((10 * MiB))
+	wait_for 5 has_event normal
+	memhook_stop
+	run python3 "$BATS_TEST_DIRNAME/validate_payloads.py" "$REQS" entered left normal
+	echo "$output"
+	[ "$status" -eq 0 ]
+}

@@ -15,7 +15,7 @@ suite)
 	read -r filter <filter
 	read -r jobs <jobs
 	bats --tap --timing --jobs "$jobs" --no-parallelize-across-files ${filter:+--filter "$filter"} \
-		cgroup-v2.bats tripwire.bats swap.bats
+		cgroup-v2.bats tripwire.bats node.bats swap.bats
 	rc=$?
 	listener_stop
 	exit $rc

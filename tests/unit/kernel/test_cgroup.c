@@ -456,12 +456,66 @@ static void test_identity_and_symlinks(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* cgroup v1 without a limit of its own, hier_every 3 (memhook node): the inherited limit read from
+ * memory.stat at the first sample and every third after, the last one kept between. */
+static void test_v1_inherited_limit_every(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/memhook-cghier-XXXXXX", path[300];
+	assert_non_null(mkdtemp(dir));
+	const char *files[][2] = { { "memory.usage_in_bytes", "1048576\n" },
+		                   { "memory.limit_in_bytes", "9223372036854771712\n" },
+		                   { "memory.stat", "cache 0\nhierarchical_memory_limit 536870912\n" } };
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i][0]);
+		FILE *f = fopen(path, "w");
+		assert_non_null(f);
+		fputs(files[i][1], f);
+		fclose(f);
+	}
+	struct cg_target t;
+	struct sample s;
+	assert_int_equal(cg_open(dir, &t), 0);
+	t.hier_every = 3;
+	assert_int_equal(cg_sample(&t, 0, &s), 0);
+	assert_int_equal(s.limit_bytes, 512 * MiB);
+	snprintf(path, sizeof(path), "%s/memory.stat", dir);
+	FILE *f = fopen(path, "w"); /* the same inode: the fd reads the new text */
+	assert_non_null(f);
+	fputs("cache 0\nhierarchical_memory_limit 268435456\n", f);
+	fclose(f);
+	assert_int_equal(cg_sample(&t, 0, &s), 0);
+	assert_int_equal(s.limit_bytes, 512 * MiB); /* kept */
+	assert_int_equal(cg_sample(&t, 0, &s), 0);
+	assert_int_equal(s.limit_bytes, 512 * MiB);
+	assert_int_equal(cg_sample(&t, 0, &s), 0);
+	assert_int_equal(s.limit_bytes, 256 * MiB); /* the third after: read */
+	/* a sample that reads memory.stat anyway (the usage figures) reads the limit with it */
+	f = fopen(path, "w");
+	fputs("cache 0\nhierarchical_memory_limit 134217728\n", f);
+	fclose(f);
+	assert_int_equal(cg_sample(&t, CG_SAMPLE_STAT, &s), 0);
+	assert_int_equal(s.limit_bytes, 128 * MiB);
+	/* every sample: as before */
+	t.hier_every = 0;
+	f = fopen(path, "w");
+	fputs("cache 0\nhierarchical_memory_limit 9223372036854771712\n", f);
+	fclose(f);
+	assert_int_equal(cg_sample(&t, 0, &s), 0);
+	assert_true(s.limit_bytes == CG_UNLIMITED);
+	cg_close(&t);
+	char cmd[400];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_v2),
 		cmocka_unit_test(test_v2_nested),
 		cmocka_unit_test(test_v1),
+		cmocka_unit_test(test_v1_inherited_limit_every),
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test_setup_teardown(test_unopenable_memory_file, scratch_setup, scratch_teardown),
 		cmocka_unit_test_setup_teardown(test_limit_zero, scratch_setup, scratch_teardown),

@@ -260,13 +260,44 @@ static void test_instance(void **state)
 	assert_int_equal(strlen(id), 16);
 }
 
+/* memhook node's origin: the pod object carries the container's pod UID, name and ID; the exec
+ * environment has them too. */
+static void test_node_container(void **state)
+{
+	(void)state;
+	static const struct payload_origin node = {
+		.instance = "0123456789abcdef",
+		.hostname = "node-7",
+		.pod_uid = "1234-5678",
+		.container = "abcdef012345",
+		.container_id = "abcdef0123450000000000000000000000000000000000000000000000000000",
+	};
+	struct event ev = { .kind = EVENT_NORMAL, .level = 0, .previous_level = 1 };
+	struct event_ctx c = { .origin = &node, .ev = &ev, .level_name = "normal" };
+	_cleanup_free_ char *json = payload_build_json(&c, NULL);
+	assert_non_null(json);
+	assert_non_null(strstr(json, "\"pod\":{\"name\":null,\"namespace\":null,\"uid\":\"1234-5678\","
+	                             "\"container\":\"abcdef012345\",\"container_id\":\"abcdef01234500000"));
+	char **v = payload_build_env(&c);
+	assert_non_null(v);
+	assert_string_equal(env_get(v, "MEMHOOK_POD_UID"), "1234-5678");
+	assert_string_equal(env_get(v, "MEMHOOK_CONTAINER"), "abcdef012345");
+	assert_string_equal(env_get(v, "MEMHOOK_CONTAINER_ID"), node.container_id);
+	strv_free(v);
+	/* the sidecar's environment has none of them */
+	c.origin = &origin;
+	v = payload_build_env(&c);
+	assert_null(env_get(v, "MEMHOOK_POD_UID"));
+	strv_free(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format_time),        cmocka_unit_test(test_json_full),
 		cmocka_unit_test(test_json_nulls_and_pod), cmocka_unit_test(test_json_psi_events_escaping),
 		cmocka_unit_test(test_percent_rounding),   cmocka_unit_test(test_env),
-		cmocka_unit_test(test_instance),
+		cmocka_unit_test(test_instance),           cmocka_unit_test(test_node_container),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
