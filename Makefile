@@ -191,7 +191,7 @@ test-vm: all
 # A real dockerd: the image, an app container with a memory limit and memhook beside it; and
 # the Kubernetes manifests, offline. node_manifests.bats (the DaemonSet's arguments against
 # `memhook node`) needs memhook node: it joins this list when that memhook does.
-CONTAINER_BATS := tests/container/manifests.bats
+CONTAINER_BATS := tests/container/manifests.bats tests/container/node_manifests.bats
 test-container: test-deps
 	@$(MAKE) --no-print-directory $(BUILD)/memhook
 	bash tests/container/run.sh
