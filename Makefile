@@ -189,8 +189,7 @@ test-vm: all
 	bash tests/vm/run.sh $(BUILD)/memhook
 
 # A real dockerd: the image, an app container with a memory limit and memhook beside it; and
-# the Kubernetes manifests, offline. node_manifests.bats (the DaemonSet's arguments against
-# `memhook node`) needs memhook node: it joins this list when that memhook does.
+# the Kubernetes manifests, offline, and the DaemonSet's arguments run against `memhook node`.
 CONTAINER_BATS := tests/container/manifests.bats tests/container/node_manifests.bats
 test-container: test-deps
 	@$(MAKE) --no-print-directory $(BUILD)/memhook
