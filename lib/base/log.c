@@ -93,14 +93,7 @@ static void put_json_escaped(struct line *ln, const char *s)
 	}
 }
 
-static const char *log_about; /* log_set_about */
-
-const char *log_set_about(const char *about)
-{
-	const char *prev = log_about;
-	log_about = about;
-	return prev;
-}
+const char *log_about; /* log_set_about */
 
 /* Formats one line into line_buf, newline included; msg may be changed (newlines folded).
  * Returns its length. */

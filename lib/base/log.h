@@ -51,8 +51,16 @@ void log_msg(enum log_level level, const char *fmt, ...) _printf_(2, 3);
 /* What the lines written from now on are about (memhook node: a container, "ns/pod/container"):
  * text lines say "<about>: " before the message, JSON lines carry "about"; folding keeps each
  * apart. NULL (the default) adds nothing. Returns the previous one, to restore. The string is
- * borrowed until it is replaced. */
-const char *log_set_about(const char *about);
+ * borrowed until it is replaced. Inline: every entry into a monitor sets it and sets it back, six
+ * times a check. */
+extern const char *log_about;
+static inline const char *log_set_about(const char *about)
+{
+	const char *prev = log_about;
+	log_about = about;
+	return prev;
+}
+
 /* The same, folded apart per subject (e.g. a handler's path): one handler's repeated failure does
  * not hide another's. */
 void log_msg_about(enum log_level level, const char *subject, const char *fmt, ...) _printf_(3, 4);

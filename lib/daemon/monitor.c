@@ -224,10 +224,9 @@ static bool acquire_target(struct monitor *m)
 	return true;
 }
 
-static void run_check(void *userdata)
+/* A check, on the monitor's timer (on_timer names the monitor in the log) or a wakeup. */
+static void check_now(struct monitor *m)
 {
-	struct monitor *m = userdata;
-	MONITOR_ABOUT(m);
 	if (m->paused || loop_quitting(m->loop))
 		return;
 	uint64_t now = now_mono_usec();
@@ -267,6 +266,14 @@ static void run_check(void *userdata)
 	/* cgroup v1: the kernel's usage thresholds at this check's limit (registered once per limit) */
 	watch_thresholds(&m->watch, m->policy, &m->sample);
 	probes_start(m->probes); /* on_probes_done finishes the check */
+}
+
+/* run_check as a wakeup's callback (watch.h) and the monitor's own calls: names it in the log. */
+static void run_check(void *userdata)
+{
+	struct monitor *m = userdata;
+	MONITOR_ABOUT(m);
+	check_now(m);
 }
 
 /* ---- reload, pause, timer ---- */
@@ -396,7 +403,7 @@ static void on_timer(struct loop *l _unused_, int fd, uint32_t events _unused_, 
 	uint64_t expirations;
 	if (read(fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 		log_debug("timerfd read: %s", strerror(errno));
-	run_check(userdata);
+	check_now(m);
 	/* Also while the target is lost or evaluation paused: memhook itself is alive. */
 	monitor_write_status(userdata, false);
 	log_fold_flush(false); /* a fault that stopped repeating gets its summary now */
