@@ -68,7 +68,7 @@ static void on_changed(void *ctx, const struct pod_info *p)
 	print(o);
 	if (s->error[0]) {
 		log_warn("pod %s/%s: %s", p->namespace, p->name, s->error);
-		struct kube_pod kp = { p->name, p->namespace, p->uid };
+		struct kube_pod kp = { p->name, p->namespace, p->uid, NULL };
 		kube_events_post_note(d->events, &kp, "BadAnnotation", "Warning", s->error);
 	}
 }

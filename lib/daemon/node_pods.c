@@ -74,7 +74,7 @@ static void say_pod_error(struct node *n, const struct pod_info *pod)
 	log_warn("pod %s/%s: %s; that annotation is left out", pod->namespace, pod->name,
 	         pod->settings.error);
 	if (n->kube) {
-		struct kube_pod kp = { pod->name, pod->namespace, pod->uid };
+		struct kube_pod kp = { pod->name, pod->namespace, pod->uid, NULL };
 		(void)kube_events_post_note(n->kube, &kp, "BadAnnotation", "Warning", pod->settings.error);
 	}
 }
@@ -90,7 +90,7 @@ static void decide(struct node *n, struct node_container *c, const struct pod_in
 	snprintf(c->pod_name, sizeof(c->pod_name), "%s", pod->name);
 	snprintf(c->pod_ns, sizeof(c->pod_ns), "%s", pod->namespace);
 	snprintf(c->about, sizeof(c->about), "%s/%s/%s", pod->namespace, pod->name, name);
-	c->kpod = (struct kube_pod){ c->pod_name, c->pod_ns, c->pc.pod_uid };
+	c->kpod = (struct kube_pod){ c->pod_name, c->pod_ns, c->pc.pod_uid, c->name };
 	c->origin.pod_name = c->pod_name;
 	c->origin.pod_namespace = c->pod_ns;
 	c->origin.container = c->name;

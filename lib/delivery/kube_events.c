@@ -173,7 +173,7 @@ static int request_start(struct kube_events *k, struct kjob *j)
 		if (!j->name[0] || j->renamed)
 			kube_event_name(j->pod_name, (j->real_usec << 8) | (++k->names & 0xff), j->name,
 			                sizeof(j->name));
-		struct kube_pod pod = { j->pod_name, j->pod_ns, j->pod_uid[0] ? j->pod_uid : NULL };
+		struct kube_pod pod = { j->pod_name, j->pod_ns, j->pod_uid[0] ? j->pod_uid : NULL, NULL };
 		j->body = kube_event_body(&pod, j->name, j->reason, j->type, j->note, j->real_usec);
 		r = asprintf(&j->url, "%s/apis/events.k8s.io/v1/namespaces/%s/events", k->api_url, j->pod_ns);
 	}
@@ -455,7 +455,7 @@ void kube_events_free(struct kube_events *k)
 static int kjob_about(const struct kube_events *k, struct kjob *j, const struct kube_pod *pod,
                       const char *note)
 {
-	struct kube_pod own = { k->pod_name, k->pod_namespace, k->pod_uid };
+	struct kube_pod own = { k->pod_name, k->pod_namespace, k->pod_uid, NULL };
 	if (!pod)
 		pod = &own;
 	if (!pod->name || !pod->ns || !*pod->name || !*pod->ns || strlen(pod->name) >= sizeof(j->pod_name) ||
@@ -466,6 +466,15 @@ static int kjob_about(const struct kube_events *k, struct kjob *j, const struct 
 	strcpy(j->pod_uid, pod->uid ? pod->uid : "");
 	j->subject = kube_subject_key(pod, note);
 	return 0;
+}
+
+/* Writes "container NAME: " into j's note when pod names its container; returns its length. */
+static size_t note_head(struct kjob *j, const struct kube_pod *pod)
+{
+	if (!pod || !pod->container || !*pod->container)
+		return 0;
+	int n = snprintf(j->note, sizeof(j->note), "container %s: ", pod->container);
+	return n > 0 && (size_t)n < sizeof(j->note) / 2 ? (size_t)n : 0;
 }
 
 /* Queues j (its reason, type, levels, note and pod set), or logs it on a dry run. */
@@ -518,7 +527,8 @@ int kube_events_post_about(struct kube_events *k, const struct kube_pod *pod, co
 		free(j);
 		return r;
 	}
-	kube_event_note(ev, level_name, previous_level_name, s, j->note, sizeof(j->note));
+	size_t head = note_head(j, pod);
+	kube_event_note(ev, level_name, previous_level_name, s, j->note + head, sizeof(j->note) - head);
 	return kjob_queue(k, j);
 }
 
@@ -551,7 +561,8 @@ int kube_events_post_note(struct kube_events *k, const struct kube_pod *pod, con
 		return r;
 	}
 	/* a note cut at a byte boundary, and never a control character in it */
-	snprintf(j->note, sizeof(j->note), "%s", note);
+	size_t head = note_head(j, pod);
+	snprintf(j->note + head, sizeof(j->note) - head, "%s", note);
 	for (char *c = j->note; *c; c++)
 		if ((unsigned char)*c < 0x20)
 			*c = ' ';

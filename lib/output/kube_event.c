@@ -139,7 +139,8 @@ static bool series_is(const struct kube_series *s, uint64_t subject, const char 
 uint64_t kube_subject_key(const struct kube_pod *pod, const char *note)
 {
 	uint64_t h = UINT64_C(14695981039346656037); /* FNV-1a 64 */
-	const char *parts[] = { pod ? pod->ns : NULL, pod ? pod->name : NULL, note };
+	const char *parts[] = { pod ? pod->ns : NULL, pod ? pod->name : NULL, pod ? pod->container : NULL,
+		                note };
 	for (size_t i = 0; i < ARRAY_SIZE(parts); i++) {
 		for (const char *c = parts[i] ? parts[i] : ""; *c; c++)
 			h = (h ^ (unsigned char)*c) * UINT64_C(1099511628211);

@@ -13,11 +13,14 @@
 #define KUBE_REPORTING_CONTROLLER "memhook.io/memhook"
 #define KUBE_ACTION               "MemoryPressure"
 
-/* The Pod an Event is about (the Downward API); uid may be NULL (then left out). */
+/* The Pod an Event is about (the Downward API); uid may be NULL (then left out). container: the
+ * container of the pod the Event is about (memhook node, which watches each one apart), or NULL;
+ * it heads the note ("container app: ...") and is part of the series' subject. */
 struct kube_pod {
 	const char *name;
 	const char *ns;
 	const char *uid;
+	const char *container;
 };
 
 /* The reason ("MemoryLevelEntered", ...) and type ("Warning" or "Normal") of events of kind k.
@@ -47,7 +50,8 @@ char *kube_series_patch(uint64_t count, uint64_t last_real_usec);
  * -ENAMETOOLONG. */
 int kube_api_url(const char *host, const char *port, char *ret, size_t size);
 
-/* What a series is about besides its reason and levels: the pod (its namespace and name) and, for
+/* What a series is about besides its reason and levels: the pod (its namespace, name and
+ * container) and, for
  * an Event of memhook's own word about the pod (kube_events_post_note), the note. FNV-1a. */
 uint64_t kube_subject_key(const struct kube_pod *pod, const char *note);
 

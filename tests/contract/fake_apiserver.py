@@ -28,6 +28,7 @@ writes DIR/port when listening, one JSON line per request to DIR/requests.jsonl.
 """
 import argparse
 import json
+import os
 import re
 import ssl
 import sys
@@ -104,6 +105,87 @@ def merge_patch(target, patch):
     return out
 
 
+def status_obj(code, reason, message):
+    """A v1 Status as the API server answers a failure."""
+    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": message,
+            "reason": reason, "code": code}
+
+
+class Events:
+    """The store of the events.k8s.io/v1 endpoints and the API server's rules for them, without
+    the HTTP around them (fake_pods.py serves them too, beside its pods). for_schema(what, obj)
+    takes every body and resulting object for k8s_validate.js; conflict: how many valid POSTs
+    get 409 AlreadyExists. Not thread-safe: the caller holds its lock."""
+
+    def __init__(self, for_schema, conflict=0):
+        self.for_schema = for_schema
+        self.conflict = conflict
+        self.store = {}  # (ns, name) -> object
+
+    @staticmethod
+    def serves(path):
+        return bool(PATH_CREATE.match(path) or PATH_ONE.match(path))
+
+    def answer(self, method, path, raw, ctype, entry):
+        """(HTTP status, the object answered) for a request; what breaks a rule goes to
+        entry["problems"]."""
+        m_create, m_one = PATH_CREATE.match(path), PATH_ONE.match(path)
+        if method == "POST" and m_create:
+            want_ct = "application/json"
+        elif method == "PATCH" and m_one:
+            want_ct = "application/merge-patch+json"
+        else:
+            entry["problems"].append(f"unexpected {method} {path}")
+            code = 405 if (m_create or m_one) else 404
+            return code, status_obj(code, "NotFound", "not served here")
+        if ctype != want_ct:
+            entry["problems"].append(f"Content-Type {ctype!r}, not {want_ct}")
+            return 415, status_obj(415, "UnsupportedMediaType", f"the body of a {method} here is {want_ct}")
+        try:
+            body = json.loads(raw)
+        except ValueError as e:
+            entry["problems"].append(f"body is not JSON: {e}")
+            return 400, status_obj(400, "BadRequest", "not JSON")
+        ns = (m_create or m_one).group(1)
+        if method == "POST":
+            self.for_schema(f"POST body {path}", body)
+            probs = problems_of_event(body, ns)
+            if probs:
+                entry["problems"] += probs
+                return 422, status_obj(422, "Invalid", "Event is invalid: " + "; ".join(probs))
+            if self.conflict > 0:
+                self.conflict -= 1
+                return 409, status_obj(409, "AlreadyExists",
+                                       f'events.events.k8s.io "{body["metadata"]["name"]}" already exists')
+            key = (ns, body["metadata"]["name"])
+            if key in self.store:
+                return 409, status_obj(409, "AlreadyExists", f'events.events.k8s.io "{key[1]}" already exists')
+            obj = json.loads(json.dumps(body))
+            obj["metadata"].update({"namespace": ns, "uid": str(uuid.uuid4()), "resourceVersion": "1",
+                                    "creationTimestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+            self.store[key] = obj
+            self.for_schema(f"stored {key[1]}", obj)
+            return 201, obj
+        key = (ns, m_one.group(2))
+        if key not in self.store:
+            return 404, status_obj(404, "NotFound", f'events.events.k8s.io "{key[1]}" not found')
+        if not isinstance(body, dict) or set(body) != {"series"}:
+            entry["problems"].append(f"a PATCH that changes more than series: {sorted(body)}")
+            return 422, status_obj(422, "Invalid", "Event is invalid: only series may change")
+        obj = merge_patch(self.store[key], body)
+        probs = problems_of_event(obj, ns)
+        old = self.store[key].get("series", {}).get("count", 1)
+        if obj.get("series", {}).get("count") != old + 1:
+            probs.append(f"series.count {obj.get('series', {}).get('count')} after {old}")
+        if probs:
+            entry["problems"] += probs
+            return 422, status_obj(422, "Invalid", "Event is invalid: " + "; ".join(probs))
+        obj["metadata"]["resourceVersion"] = str(int(obj["metadata"]["resourceVersion"]) + 1)
+        self.store[key] = obj
+        self.for_schema(f"patched {key[1]}", obj)
+        return 200, obj
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("dir")
@@ -117,8 +199,7 @@ def main():
     ap.add_argument("--huge", type=int, default=0)
     a = ap.parse_args()
     lock = threading.Lock()
-    store = {}  # (ns, name) -> object
-    left = {"conflict": a.conflict, "throttle": a.throttle, "huge": a.huge}
+    left = {"throttle": a.throttle, "huge": a.huge}
     huge_bytes = 1 << 30
 
     def record(entry):
@@ -128,6 +209,8 @@ def main():
     def for_schema(what, obj):
         with open(f"{a.dir}/objects.jsonl", "a") as f:
             f.write(json.dumps({"what": what, "object": obj}) + "\n")
+
+    events = Events(for_schema, a.conflict)
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -146,8 +229,7 @@ def main():
             self.wfile.write(data)
 
         def status(self, code, reason, message, extra=None):
-            self.answer(code, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                               "message": message, "reason": reason, "code": code}, extra)
+            self.answer(code, status_obj(code, reason, message), extra)
 
         def do_GET(self):
             self.handle_one("GET")
@@ -205,77 +287,17 @@ def main():
                 self.send_header("Content-Length", str(huge_bytes))
                 self.end_headers()
                 return 503
-            m_create, m_one = PATH_CREATE.match(self.path), PATH_ONE.match(self.path)
             if a.forbid:
-                ns = (m_create or m_one).group(1) if (m_create or m_one) else "?"
+                m = PATH_CREATE.match(self.path) or PATH_ONE.match(self.path)
+                ns = m.group(1) if m else "?"
                 self.status(403, "Forbidden",
                             f'events.events.k8s.io is forbidden: User "system:serviceaccount:{ns}:memhook" '
                             f'cannot {"create" if method == "POST" else "patch"} resource "events" in API '
                             f'group "events.k8s.io" in the namespace "{ns}"')
                 return 403
-            if method == "POST" and m_create:
-                want_ct = "application/json"
-            elif method == "PATCH" and m_one:
-                want_ct = "application/merge-patch+json"
-            else:
-                entry["problems"].append(f"unexpected {method} {self.path}")
-                self.status(405 if (m_create or m_one) else 404, "NotFound", "not served here")
-                return 405 if (m_create or m_one) else 404
-            if ctype != want_ct:
-                entry["problems"].append(f"Content-Type {ctype!r}, not {want_ct}")
-                self.status(415, "UnsupportedMediaType", f"the body of a {method} here is {want_ct}")
-                return 415
-            try:
-                body = json.loads(raw)
-            except ValueError as e:
-                entry["problems"].append(f"body is not JSON: {e}")
-                self.status(400, "BadRequest", "not JSON")
-                return 400
-            ns = (m_create or m_one).group(1)
-            if method == "POST":
-                for_schema(f"POST body {self.path}", body)
-                probs = problems_of_event(body, ns)
-                if probs:
-                    entry["problems"] += probs
-                    self.status(422, "Invalid", "Event is invalid: " + "; ".join(probs))
-                    return 422
-                if left["conflict"] > 0:
-                    left["conflict"] -= 1
-                    self.status(409, "AlreadyExists", f'events.events.k8s.io "{body["metadata"]["name"]}" already exists')
-                    return 409
-                key = (ns, body["metadata"]["name"])
-                if key in store:
-                    self.status(409, "AlreadyExists", f'events.events.k8s.io "{key[1]}" already exists')
-                    return 409
-                obj = json.loads(json.dumps(body))
-                obj["metadata"].update({"namespace": ns, "uid": str(uuid.uuid4()), "resourceVersion": "1",
-                                        "creationTimestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
-                store[key] = obj
-                for_schema(f"stored {key[1]}", obj)
-                self.answer(201, obj)
-                return 201
-            key = (ns, m_one.group(2))
-            if key not in store:
-                self.status(404, "NotFound", f'events.events.k8s.io "{key[1]}" not found')
-                return 404
-            if not isinstance(body, dict) or set(body) != {"series"}:
-                entry["problems"].append(f"a PATCH that changes more than series: {sorted(body)}")
-                self.status(422, "Invalid", "Event is invalid: only series may change")
-                return 422
-            obj = merge_patch(store[key], body)
-            probs = problems_of_event(obj, ns)
-            old = store[key].get("series", {}).get("count", 1)
-            if obj.get("series", {}).get("count") != old + 1:
-                probs.append(f"series.count {obj.get('series', {}).get('count')} after {old}")
-            if probs:
-                entry["problems"] += probs
-                self.status(422, "Invalid", "Event is invalid: " + "; ".join(probs))
-                return 422
-            obj["metadata"]["resourceVersion"] = str(int(obj["metadata"]["resourceVersion"]) + 1)
-            store[key] = obj
-            for_schema(f"patched {key[1]}", obj)
-            self.answer(200, obj)
-            return 200
+            code, obj = events.answer(method, self.path, raw, ctype, entry)
+            self.answer(code, obj)
+            return code
 
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -283,7 +305,6 @@ def main():
     srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     with open(f"{a.dir}/port.tmp", "w") as f:
         f.write(str(srv.server_address[1]))
-    import os
     os.rename(f"{a.dir}/port.tmp", f"{a.dir}/port")
     srv.serve_forever()
 

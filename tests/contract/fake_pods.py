@@ -1,7 +1,6 @@
 #!/usr/bin/env python3
 """A loopback HTTPS stand-in for the Kubernetes API server's pods of one node, for pod_watch.bats
-(a sibling of fake_apiserver.py, which serves Events). It answers list and watch the way the API
-server does for what memhook asks:
+and node_pods.bats. It answers list and watch the way the API server does for what memhook asks:
 
   GET /api/v1/pods?limit=N[&continue=C]&fieldSelector=spec.nodeName=NODE
       200 and a PodList (pages of --page-size pods at most, with a continue token)
@@ -10,10 +9,14 @@ server does for what memhook asks:
       seconds have passed; a RV older than the last compaction: HTTP 410 Gone or, with
       --gone-as-event, 200 and an ERROR event whose Status has code 410, as the watch cache does
 
+  POST  /apis/events.k8s.io/v1/namespaces/NS/events        (and PATCH .../events/NAME) as
+      fake_apiserver.py answers them, with its rules and store (its Events class): memhook node
+      posts its Events to the same API server it watches pods on
+
 Every request must carry "Authorization: Bearer <the token file's current content>" (else 401)
-and the field selector spec.nodeName=NODE (else recorded as a problem). Every PodList, Pod,
-Status and WatchEvent served goes to DIR/objects.jsonl for k8s_validate.js (the official OpenAPI
-schemas of npm kubernetes-models).
+and a GET the field selector spec.nodeName=NODE (else recorded as a problem). Every PodList, Pod,
+Status and WatchEvent served, and every Event body and stored Event, goes to DIR/objects.jsonl
+for k8s_validate.js (the official OpenAPI schemas of npm kubernetes-models).
 
 The test drives it through a plain-HTTP control port on loopback (DIR/ctl_port): POST /ctl with
 one JSON operation:
@@ -43,6 +46,8 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from fake_apiserver import Events
 
 
 def make_pod(p, node, rv):
@@ -97,6 +102,8 @@ def main():
             line["schema"] = schema
         with open(f"{a.dir}/objects.jsonl", "a") as f:
             f.write(json.dumps(line) + "\n")
+
+    events = Events(for_schema)
 
     def status_obj(code, reason, message):
         return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": message,
@@ -158,6 +165,30 @@ def main():
             code = self.serve(u, q, auth, token, entry)
             entry["status"] = code
             entry["end"] = time.time()
+            record(entry)
+
+        def do_POST(self):
+            self.events_request("POST")
+
+        def do_PATCH(self):
+            self.events_request("PATCH")
+
+        def events_request(self, method):
+            n = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(n) if n else b""
+            with open(a.token_file) as f:
+                token = f.read().strip()
+            auth = self.headers.get("Authorization", "")
+            ctype = self.headers.get("Content-Type", "")
+            entry = {"method": method, "path": self.path, "authorization": auth, "content_type": ctype,
+                     "body": raw.decode("utf-8", "replace"), "time": time.time(), "problems": []}
+            if auth != f"Bearer {token}":
+                code, obj = 401, status_obj(401, "Unauthorized", "Unauthorized")
+            else:
+                with cond:
+                    code, obj = events.answer(method, self.path, raw, ctype, entry)
+            self.answer(code, obj)
+            entry["status"] = code
             record(entry)
 
         def serve(self, u, q, auth, token, entry):

@@ -240,22 +240,31 @@ static void test_kinds_not_sent_and_dry_run(void **state)
 	env_free(e);
 }
 
-/* Events about another pod: in its namespace (a dry run says which), memhook's own word with a
- * reason and type checked, a pod without a name or namespace refused. */
+/* Events about another pod: in its namespace (a dry run says which), the container named first in
+ * the note when the pod names one, memhook's own word with a reason and type checked, a pod
+ * without a name or namespace refused. */
 static void test_about_another_pod(void **state)
 {
 	(void)state;
 	struct env *e = env_new("https://127.0.0.1:1", true);
-	struct kube_pod api = { "api-7", "payments", "u-7" }, nameless = { "", "payments", NULL };
+	struct kube_pod api = { "api-7", "payments", "u-7", NULL }, nameless = { "", "payments", NULL, NULL };
+	struct kube_pod api_app = { "api-7", "payments", "u-7", "app" };
 	log_setup(LOG_FORMAT_TEXT, LOG_LEVEL_INFO);
 	capture_start();
 	assert_int_equal(kube_events_post_about(e->k, &api, &entered, "high", "normal", NULL), 0);
 	assert_int_equal(
 	        kube_events_post_note(e->k, &api, "BadAnnotation", "Warning", "memhook.io/x:\nunknown"), 0);
+	assert_int_equal(kube_events_post_about(e->k, &api_app, &entered, "high", "normal", NULL), 0);
+	assert_int_equal(kube_events_post_note(e->k, &api_app, "BadPolicy", "Warning", "no such file"), 0);
 	char *log = capture_end();
 	assert_non_null(strstr(log, "Event MemoryLevelEntered (Warning) regarding pod payments/api-7: "));
 	assert_non_null(strstr(
 	        log, "Event BadAnnotation (Warning) regarding pod payments/api-7: memhook.io/x: unknown"));
+	assert_non_null(
+	        strstr(log, "Event MemoryLevelEntered (Warning) regarding pod payments/api-7: container app: "
+	                    "Memory level"));
+	assert_non_null(strstr(
+	        log, "Event BadPolicy (Warning) regarding pod payments/api-7: container app: no such file"));
 	free(log);
 	assert_int_equal(kube_events_post_about(e->k, &nameless, &entered, "high", "normal", NULL), -EINVAL);
 	assert_int_equal(kube_events_post_note(e->k, &api, "bad reason", "Warning", "x"), -EINVAL);

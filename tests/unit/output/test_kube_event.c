@@ -78,7 +78,7 @@ static void test_api_url(void **state)
 static void test_body_fields(void **state)
 {
 	(void)state;
-	struct kube_pod pod = { "web-0", "shop", "uid-1" };
+	struct kube_pod pod = { "web-0", "shop", "uid-1", NULL };
 	char *body = kube_event_body(&pod, "web-0.1", "MemoryLevelEntered", "Warning", "a \"note\"",
 	                             UINT64_C(1764633600) * USEC_PER_SEC);
 	assert_non_null(body);
@@ -146,9 +146,13 @@ static void test_series_window_and_bound(void **state)
 	        kube_series_find(&t, 0, "MemoryLevelEntered", 0, 0, 3000, w)); /* seen at 1000: forgotten */
 	assert_non_null(kube_series_find(&t, 0, "MemoryLevelEntered", 1, 0, 3000, w));
 	assert_non_null(kube_series_find(&t, 0, "MemoryNormal", 0, 1, 3000, w));
-	/* another pod, or another note: another series */
-	struct kube_pod web = { "web-0", "shop", NULL }, api = { "api-0", "shop", NULL };
+	/* another pod, another container of the pod, or another note: another series */
+	struct kube_pod web = { "web-0", "shop", NULL, NULL }, api = { "api-0", "shop", NULL, NULL };
+	struct kube_pod web_app = { "web-0", "shop", NULL, "app" },
+	                web_proxy = { "web-0", "shop", NULL, "proxy" };
 	assert_int_not_equal(kube_subject_key(&web, NULL), kube_subject_key(&api, NULL));
+	assert_int_not_equal(kube_subject_key(&web_app, NULL), kube_subject_key(&web_proxy, NULL));
+	assert_int_not_equal(kube_subject_key(&web_app, NULL), kube_subject_key(&web, NULL));
 	assert_int_not_equal(kube_subject_key(&web, NULL), kube_subject_key(&web, "x"));
 	assert_int_equal(kube_subject_key(&web, "x"), kube_subject_key(&web, "x"));
 	assert_null(kube_series_find(&t, kube_subject_key(&web, NULL), "MemoryNormal", 0, 1, 3000, w));
