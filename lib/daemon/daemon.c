@@ -24,6 +24,7 @@ struct daemon {
 	struct monitor *monitor;
 	struct http_server *http;    /* --listen; NULL: off */
 	struct event_stream *stream; /* GET /events, with --listen */
+	struct http_route routes[4]; /* --listen's: /metrics, /healthz, /readyz, /events (the stream's) */
 	int signal_fd;
 	bool paused;   /* SIGUSR2 */
 	bool stop_now; /* a second SIGTERM/SIGINT: no more grace */
@@ -151,66 +152,20 @@ static void route_readyz(void *userdata, struct http_reply *ret)
 	plain(ret, monitor_ready(d->monitor), "the target is not found\n");
 }
 
-/* GET /events: a subscriber of the event stream per connection. */
-static int events_open(void *userdata, struct http_stream *st, void **ret_cls)
-{
-	struct daemon *d = userdata;
-	struct event_sub *sub;
-	int r = event_stream_subscribe(d->stream, st, http_stream_header(st, "Last-Event-ID"), &sub);
-	if (r < 0)
-		return r;
-	*ret_cls = sub;
-	return 0;
-}
-
-static size_t events_read(void *userdata, void *cls, char *buf, size_t max)
-{
-	struct daemon *d = userdata;
-	return event_stream_read(d->stream, cls, buf, max);
-}
-
-static void events_closed(void *userdata, void *cls)
-{
-	struct daemon *d = userdata;
-	event_stream_unsubscribe(d->stream, cls);
-}
-
-static const struct http_stream_source events_source = {
-	.content_type = "text/event-stream; charset=utf-8",
-	.open = events_open,
-	.read = events_read,
-	.closed = events_closed,
-};
-
-static void events_wake(void *conn)
-{
-	http_stream_wake(conn);
-}
-
-static void events_cut(void *conn)
-{
-	http_stream_cut(conn);
-}
-
-static const struct event_stream_transport events_transport = { .wake = events_wake, .cut = events_cut };
-
-static const struct http_route http_routes[] = {
-	{ "/metrics", route_metrics, NULL },
-	{ "/healthz", route_healthz, NULL },
-	{ "/readyz", route_readyz, NULL },
-	{ "/events", NULL, &events_source },
-};
-
 static int start_http(struct daemon *d, const char *listen, const char *instance)
 {
 	char err[512];
-	d->stream = event_stream_new(d->loop, instance, &events_transport);
+	d->stream = event_stream_new(d->loop, instance, &event_stream_http_transport);
 	if (!d->stream) {
 		log_error("--listen: %s", strerror(ENOMEM));
 		return -ENOMEM;
 	}
 	monitor_set_event_stream(d->monitor, d->stream);
-	int r = http_server_new(d->loop, listen, http_routes, ARRAY_SIZE(http_routes), d, &d->http, err,
+	d->routes[0] = (struct http_route){ "/metrics", route_metrics, NULL, NULL };
+	d->routes[1] = (struct http_route){ "/healthz", route_healthz, NULL, NULL };
+	d->routes[2] = (struct http_route){ "/readyz", route_readyz, NULL, NULL };
+	d->routes[3] = (struct http_route){ "/events", NULL, &event_stream_http_source, d->stream };
+	int r = http_server_new(d->loop, listen, d->routes, ARRAY_SIZE(d->routes), d, &d->http, err,
 	                        sizeof(err));
 	if (r < 0) {
 		log_error("--listen: %s", err);

@@ -124,64 +124,19 @@ static void route_readyz(void *userdata, struct http_reply *ret)
 	plain(ret, n->started, "the cgroup root is not walked yet\n");
 }
 
-static int events_open(void *userdata, struct http_stream *st, void **ret_cls)
-{
-	struct node *n = userdata;
-	struct event_sub *sub;
-	int r = event_stream_subscribe(n->stream, st, http_stream_header(st, "Last-Event-ID"), &sub);
-	if (r < 0)
-		return r;
-	*ret_cls = sub;
-	return 0;
-}
-
-static size_t events_read(void *userdata, void *cls, char *buf, size_t max)
-{
-	struct node *n = userdata;
-	return event_stream_read(n->stream, cls, buf, max);
-}
-
-static void events_closed(void *userdata, void *cls)
-{
-	struct node *n = userdata;
-	event_stream_unsubscribe(n->stream, cls);
-}
-
-static const struct http_stream_source events_source = {
-	.content_type = "text/event-stream; charset=utf-8",
-	.open = events_open,
-	.read = events_read,
-	.closed = events_closed,
-};
-
-static void events_wake(void *conn)
-{
-	http_stream_wake(conn);
-}
-
-static void events_cut(void *conn)
-{
-	http_stream_cut(conn);
-}
-
-static const struct event_stream_transport events_transport = { .wake = events_wake, .cut = events_cut };
-
-static const struct http_route routes[] = {
-	{ "/metrics", route_metrics, NULL },
-	{ "/healthz", route_healthz, NULL },
-	{ "/readyz", route_readyz, NULL },
-	{ "/events", NULL, &events_source },
-};
-
 int node_http_start(struct node *n)
 {
 	char err[512];
-	n->stream = event_stream_new(n->loop, n->cfg->instance, &events_transport);
+	n->stream = event_stream_new(n->loop, n->cfg->instance, &event_stream_http_transport);
 	if (!n->stream) {
 		log_error("--listen: %s", strerror(ENOMEM));
 		return -ENOMEM;
 	}
-	int r = http_server_new(n->loop, n->cfg->listen, routes, ARRAY_SIZE(routes), n, &n->http, err,
+	n->routes[0] = (struct http_route){ "/metrics", route_metrics, NULL, NULL };
+	n->routes[1] = (struct http_route){ "/healthz", route_healthz, NULL, NULL };
+	n->routes[2] = (struct http_route){ "/readyz", route_readyz, NULL, NULL };
+	n->routes[3] = (struct http_route){ "/events", NULL, &event_stream_http_source, n->stream };
+	int r = http_server_new(n->loop, n->cfg->listen, n->routes, ARRAY_SIZE(n->routes), n, &n->http, err,
 	                        sizeof(err));
 	if (r < 0) {
 		log_error("--listen: %s", err);

@@ -9,6 +9,7 @@
 #include "daemon/node.h"
 #include "kernel/hostmem.h"
 #include "kernel/pod_cgroup.h"
+#include "output/http_server.h"
 #include "output/kube_event.h"
 #include "policy/pod_spec.h"
 #include "output/payload.h"
@@ -60,6 +61,7 @@ struct node {
 	size_t n_containers, cap_containers;
 	struct http_server *http;    /* --listen; NULL: off */
 	struct event_stream *stream; /* GET /events, with --listen: every container's events */
+	struct http_route routes[4]; /* --listen's: /metrics, /healthz, /readyz, /events (the stream's) */
 	struct hostmem meminfo;      /* /proc/meminfo, one fd for every monitor */
 	int signal_fd;
 	unsigned next_tick_slot; /* the slot of the next container's checks */

@@ -8,6 +8,7 @@
 #include "base/defaults.h"
 #include "base/loop.h"
 #include "base/util.h"
+#include "output/http_server.h"
 
 /* One event in the ring: its SSE text and where it ends in the stream of every event published. */
 struct ring_entry {
@@ -307,3 +308,44 @@ void event_stream_get_stats(const struct event_stream *s, struct event_stream_st
 {
 	*ret = s->stats;
 }
+
+/* ---- GET /events over the HTTP listener ---- */
+
+static int http_open(void *userdata, struct http_stream *st, void **ret_cls)
+{
+	struct event_sub *sub;
+	int r = event_stream_subscribe(userdata, st, http_stream_header(st, "Last-Event-ID"), &sub);
+	if (r < 0)
+		return r;
+	*ret_cls = sub;
+	return 0;
+}
+
+static size_t http_read(void *userdata, void *cls, char *buf, size_t max)
+{
+	return event_stream_read(userdata, cls, buf, max);
+}
+
+static void http_closed(void *userdata, void *cls)
+{
+	event_stream_unsubscribe(userdata, cls);
+}
+
+const struct http_stream_source event_stream_http_source = {
+	.content_type = "text/event-stream; charset=utf-8",
+	.open = http_open,
+	.read = http_read,
+	.closed = http_closed,
+};
+
+static void http_wake(void *conn)
+{
+	http_stream_wake(conn);
+}
+
+static void http_cut(void *conn)
+{
+	http_stream_cut(conn);
+}
+
+const struct event_stream_transport event_stream_http_transport = { .wake = http_wake, .cut = http_cut };

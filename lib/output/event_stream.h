@@ -29,6 +29,12 @@ struct event_stream_transport {
 	void (*cut)(void *conn);  /* close it (too slow); its closed() comes later */
 };
 
+/* GET /events over lib/output/http_server.h: the route's stream source (the route's userdata is the
+ * event stream) and the transport to make that stream with. */
+struct http_stream_source;
+extern const struct http_stream_source event_stream_http_source;
+extern const struct event_stream_transport event_stream_http_transport;
+
 struct event_stream_stats {
 	uint64_t subscribers;  /* connected now */
 	uint64_t cut;          /* cut for being too slow, over memhook's lifetime */

@@ -110,7 +110,7 @@ static ssize_t stream_reader(void *cls, uint64_t pos _unused_, char *buf, size_t
 	struct http_stream *st = cls;
 	if (st->cut)
 		return MHD_CONTENT_READER_END_WITH_ERROR; /* MHD closes the connection */
-	size_t n = st->src->read(st->s->userdata, st->cls, buf, max);
+	size_t n = st->src->read(st->userdata, st->cls, buf, max);
 	if (n)
 		return (ssize_t)n;
 	/* 0 would have MHD ask again at once, for ever (external epoll): it sleeps instead */
@@ -124,7 +124,7 @@ static void stream_free(void *cls)
 {
 	struct http_stream *st = cls;
 	if (st->opened)
-		st->src->closed(st->s->userdata, st->cls);
+		st->src->closed(st->userdata, st->cls);
 	stream_unlink(st);
 	free(st);
 }
@@ -168,7 +168,7 @@ static enum MHD_Result answer(struct MHD_Connection *c, unsigned status, const c
 /* A stream route's answer: 200 and the source's bytes as they come (chunked), or 503 / 400 when
  * the source will not open. HEAD: the headers only. */
 static enum MHD_Result start_stream(struct http_server *s, struct MHD_Connection *c,
-                                    const struct http_stream_source *src, bool head)
+                                    const struct http_stream_source *src, void *userdata, bool head)
 {
 	static const char text[] = "text/plain; charset=utf-8";
 	static const char busy[] = "too many subscribers\n";
@@ -181,8 +181,10 @@ static enum MHD_Result start_stream(struct http_server *s, struct MHD_Connection
 	struct http_stream *st = calloc(1, sizeof(*st));
 	if (!st)
 		return MHD_NO;
-	*st = (struct http_stream){ .s = s, .c = c, .src = src, .fd = hc ? hc->fd : -1 };
-	int r = src->open(s->userdata, st, &st->cls);
+	*st = (struct http_stream){
+		.s = s, .c = c, .src = src, .userdata = userdata, .fd = hc ? hc->fd : -1
+	};
+	int r = src->open(userdata, st, &st->cls);
 	if (r < 0) {
 		free(st);
 		if (r == -EBUSY)
@@ -235,11 +237,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	for (size_t i = 0; i < s->n_routes; i++) {
 		if (strcmp(url, s->routes[i].path) != 0)
 			continue;
+		void *userdata = s->routes[i].userdata ? s->routes[i].userdata : s->userdata;
 		if (s->routes[i].stream)
-			return start_stream(s, c, s->routes[i].stream,
+			return start_stream(s, c, s->routes[i].stream, userdata,
 			                    strcmp(method, MHD_HTTP_METHOD_HEAD) == 0);
 		struct http_reply reply = { .status = MHD_HTTP_INTERNAL_SERVER_ERROR, .content_type = text };
-		s->routes[i].fn(s->userdata, &reply);
+		s->routes[i].fn(userdata, &reply);
 		if (!reply.body)
 			return MHD_NO; /* out of memory: the connection is closed */
 		return answer(c, reply.status, reply.content_type, reply.body, reply.len,

@@ -47,6 +47,7 @@ struct http_route {
 	const char *path; /* exact, without the query string */
 	http_route_fn fn;
 	const struct http_stream_source *stream; /* instead of fn: a streaming answer */
+	void *userdata;                          /* fn's or stream's; NULL: the server's (http_server_new) */
 };
 
 /* The value of request header name on st's connection, or NULL. */

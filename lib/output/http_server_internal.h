@@ -45,6 +45,7 @@ struct http_stream {
 	struct http_server *s;
 	struct MHD_Connection *c;
 	const struct http_stream_source *src;
+	void *userdata; /* src's: its route's */
 	void *cls;      /* the source's */
 	bool opened;    /* src->open succeeded: closed() is owed */
 	bool suspended; /* out of MHD's work until woken */

@@ -1,7 +1,34 @@
 /* memhook node's endpoints (lib/daemon/node_http.c), served by a child on a kubelet-like tree of
  * fixture cgroups: /metrics with one series per container labelled namespace, pod and container,
- * added and removed as containers come and go, the process's families once; /healthz; /readyz. */
+ * added and removed as containers come and go, the process's families once; /healthz; /readyz;
+ * /events, every container's events in one stream. */
 #include "node_env.h"
+
+/* GET /events with Last-Event-ID: 0 (every event the ring has): reads until want comes (true) or
+ * the answer ends or stalls for 5 s (false). */
+static bool events_have(unsigned short port, const char *want)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	struct timeval tv = { .tv_sec = 5 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	static const char req[] = "GET /events HTTP/1.1\r\nHost: x\r\nLast-Event-ID: 0\r\n\r\n";
+	assert_int_equal(write(fd, req, sizeof(req) - 1), (ssize_t)(sizeof(req) - 1));
+	char buf[65536];
+	size_t len = 0;
+	ssize_t r;
+	bool found = false;
+	while (!found && len < sizeof(buf) - 1 && (r = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0) {
+		len += (size_t)r;
+		buf[len] = '\0';
+		found = strstr(buf, want) != NULL;
+	}
+	close(fd);
+	return found;
+}
 
 static void test_routes(void **state)
 {
@@ -53,6 +80,10 @@ static void test_routes(void **state)
 	assert_true(strncmp(h, "HTTP/1.1 200 ", 13) == 0);
 	_cleanup_free_ char *r = get(n.port, "/readyz");
 	assert_true(strncmp(r, "HTTP/1.1 200 ", 13) == 0);
+	/* both containers' entered level 1, in the one stream, with their pods */
+	assert_true(events_have(n.port, "text/event-stream"));
+	assert_true(events_have(n.port, "\"uid\":\"1111-2222\""));
+	assert_true(events_have(n.port, "\"uid\":\"3333-4444\""));
 	_cleanup_free_ char *x = get(n.port, "/nothing");
 	assert_true(strncmp(x, "HTTP/1.1 404 ", 13) == 0);
 

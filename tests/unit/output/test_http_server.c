@@ -99,11 +99,13 @@ static const struct http_stream_source stream_source = {
 	.closed = stream_closed,
 };
 
+/* A route with a userdata of its own: /other counts here, not in the server's. */
+static struct served other_served;
+
 static const struct http_route routes[] = {
-	{ "/healthz", route_healthz, NULL },
-	{ "/readyz", route_readyz, NULL },
-	{ "/nothing", route_nothing, NULL },
-	{ "/stream", NULL, &stream_source },
+	{ "/healthz", route_healthz, NULL, NULL }, { "/other", route_healthz, NULL, &other_served },
+	{ "/readyz", route_readyz, NULL, NULL },   { "/nothing", route_nothing, NULL, NULL },
+	{ "/stream", NULL, &stream_source, NULL },
 };
 
 struct env {
@@ -207,6 +209,14 @@ static void test_routes_answer(void **state)
 	assert_has(ready, "Content-Type: application/json\r\n");
 	assert_has(ready, "{\"ready\": false}\n");
 	assert_int_equal(e->served.readyz, 1);
+
+	/* a route's own userdata is the one its function gets */
+	unsigned before = other_served.healthz;
+	_cleanup_free_ char *other =
+	        exchange(e, "GET /other HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	assert_true(strncmp(other, "HTTP/1.1 200 OK\r\n", 17) == 0);
+	assert_int_equal(other_served.healthz, before + 1);
+	assert_int_equal(e->served.healthz, 3);
 }
 
 /* Connects and sends raw; returns the fd, non-blocking. */
