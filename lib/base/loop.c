@@ -1,8 +1,10 @@
 #include "base/loop.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 
+#include "base/log.h"
 #include "base/util.h"
 
 struct watch {
@@ -260,4 +262,16 @@ void loop_quit(struct loop *l)
 bool loop_quitting(const struct loop *l)
 {
 	return l->quit;
+}
+
+void loop_stop_signal(struct loop *l, int signo, bool *stop_now)
+{
+	if (!l->quit) {
+		log_info("SIG%s: stopping", sigabbrev_np(signo));
+		l->quit = true;
+	} else if (!*stop_now) {
+		log_warn("SIG%s again: stopping now, without waiting for queued webhooks",
+		         sigabbrev_np(signo));
+		*stop_now = true;
+	}
 }

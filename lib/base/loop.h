@@ -35,3 +35,6 @@ int loop_iterate(struct loop *l, uint64_t max_wait_usec);
 int loop_run(struct loop *l);
 void loop_quit(struct loop *l);
 bool loop_quitting(const struct loop *l);
+/* SIGTERM or SIGINT (signo, named in the log): the first makes l quit (its owner then drains what
+ * is queued, for its grace period), the next sets *stop_now (the grace period is cut short). */
+void loop_stop_signal(struct loop *l, int signo, bool *stop_now);

@@ -56,15 +56,7 @@ static void on_signal(struct loop *l, int fd, uint32_t events _unused_, void *us
 		switch (si.ssi_signo) {
 		case SIGTERM:
 		case SIGINT:
-			if (!loop_quitting(l)) {
-				log_info("SIG%s: stopping", sigabbrev_np((int)si.ssi_signo));
-				loop_quit(l);
-			} else if (!d->stop_now) {
-				/* The second one means now: the grace period is cut short. */
-				log_warn("SIG%s again: stopping now, without waiting for queued webhooks",
-				         sigabbrev_np((int)si.ssi_signo));
-				d->stop_now = true;
-			}
+			loop_stop_signal(l, (int)si.ssi_signo, &d->stop_now);
 			break;
 		case SIGHUP:
 			monitor_reload(d->monitor);
@@ -130,26 +122,18 @@ static void route_metrics(void *userdata, struct http_reply *ret)
 	ret->content_type = "text/plain; version=0.0.4; charset=utf-8";
 }
 
-/* A plain-text answer: 200 with ok_text, or 503 with why. */
-static void plain(struct http_reply *ret, bool ok, const char *why)
-{
-	ret->status = ok ? 200 : 503;
-	ret->body = strdup(ok ? "ok\n" : why);
-	ret->len = ret->body ? strlen(ret->body) : 0;
-}
-
 static void route_healthz(void *userdata, struct http_reply *ret)
 {
 	struct daemon *d = userdata;
 	char why[128];
 	bool ok = monitor_healthy(d->monitor, now_mono_usec(), why, sizeof(why));
-	plain(ret, ok, why);
+	http_reply_plain(ret, ok, why);
 }
 
 static void route_readyz(void *userdata, struct http_reply *ret)
 {
 	struct daemon *d = userdata;
-	plain(ret, monitor_ready(d->monitor), "the target is not found\n");
+	http_reply_plain(ret, monitor_ready(d->monitor), "the target is not found\n");
 }
 
 static int start_http(struct daemon *d, const char *listen, const char *instance)

@@ -240,14 +240,7 @@ static void on_signal(struct loop *l, int fd, uint32_t events _unused_, void *us
 		switch (si.ssi_signo) {
 		case SIGTERM:
 		case SIGINT:
-			if (!loop_quitting(l)) {
-				log_info("SIG%s: stopping", sigabbrev_np((int)si.ssi_signo));
-				loop_quit(l);
-			} else if (!n->stop_now) {
-				log_warn("SIG%s again: stopping now, without waiting for queued webhooks",
-				         sigabbrev_np((int)si.ssi_signo));
-				n->stop_now = true;
-			}
+			loop_stop_signal(l, (int)si.ssi_signo, &n->stop_now);
 			break;
 		case SIGHUP:
 			reload_all(n);

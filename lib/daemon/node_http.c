@@ -93,13 +93,6 @@ static void route_metrics(void *userdata, struct http_reply *ret)
 	ret->content_type = "text/plain; version=0.0.4; charset=utf-8";
 }
 
-static void plain(struct http_reply *ret, bool ok, const char *why)
-{
-	ret->status = ok ? 200 : 503;
-	ret->body = strdup(ok ? "ok\n" : why);
-	ret->len = ret->body ? strlen(ret->body) : 0;
-}
-
 /* Healthy when every watched container's checks come on time. */
 static void route_healthz(void *userdata, struct http_reply *ret)
 {
@@ -115,13 +108,13 @@ static void route_healthz(void *userdata, struct http_reply *ret)
 			snprintf(why, sizeof(why), "%s: %s", c->about, w);
 		}
 	}
-	plain(ret, ok, why);
+	http_reply_plain(ret, ok, why);
 }
 
 static void route_readyz(void *userdata, struct http_reply *ret)
 {
 	struct node *n = userdata;
-	plain(ret, n->started, "the cgroup root is not walked yet\n");
+	http_reply_plain(ret, n->started, "the cgroup root is not walked yet\n");
 }
 
 int node_http_start(struct node *n)

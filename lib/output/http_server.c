@@ -357,3 +357,10 @@ const char *http_server_address(const struct http_server *s)
 {
 	return s->address;
 }
+
+void http_reply_plain(struct http_reply *ret, bool ok, const char *why)
+{
+	ret->status = ok ? 200 : 503;
+	ret->body = strdup(ok ? "ok\n" : why);
+	ret->len = ret->body ? strlen(ret->body) : 0;
+}

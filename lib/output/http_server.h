@@ -50,6 +50,9 @@ struct http_route {
 	void *userdata;                          /* fn's or stream's; NULL: the server's (http_server_new) */
 };
 
+/* A plain-text answer: 200 with "ok\n", or 503 with why (ret's body NULL when out of memory). */
+void http_reply_plain(struct http_reply *ret, bool ok, const char *why);
+
 /* The value of request header name on st's connection, or NULL. */
 const char *http_stream_header(struct http_stream *st, const char *name);
 /* st's source has bytes to send: it is read again. */

@@ -1,4 +1,5 @@
 /* The event loop: timers in deadline order, cancellation, fd dispatch, removal inside a callback. */
+#include <signal.h>
 #include "unit.h"
 
 #include <sys/epoll.h>
@@ -89,12 +90,30 @@ static void test_run_until_quit(void **state)
 	loop_free(l);
 }
 
+/* The first stop signal quits the loop, the next cuts the grace period short; more change nothing. */
+static void test_stop_signal(void **state)
+{
+	(void)state;
+	struct loop *l;
+	bool stop_now = false;
+	assert_int_equal(loop_new(&l), 0);
+	loop_stop_signal(l, SIGTERM, &stop_now);
+	assert_true(loop_quitting(l));
+	assert_false(stop_now);
+	loop_stop_signal(l, SIGINT, &stop_now);
+	assert_true(stop_now);
+	loop_stop_signal(l, SIGTERM, &stop_now);
+	assert_true(loop_quitting(l) && stop_now);
+	loop_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_timers_fire_in_deadline_order),
 		cmocka_unit_test(test_fd_dispatch_and_removal),
 		cmocka_unit_test(test_run_until_quit),
+		cmocka_unit_test(test_stop_signal),
 	};
 	return cmocka_run_group_tests_name("loop", tests, NULL, NULL);
 }

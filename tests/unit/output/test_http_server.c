@@ -399,9 +399,26 @@ static void test_start_errors(void **state)
 	http_server_free(NULL);
 }
 
+static void test_reply_plain(void **state)
+{
+	(void)state;
+	struct http_reply ok = { 0 }, no = { 0 };
+	http_reply_plain(&ok, true, "unused\n");
+	assert_int_equal(ok.status, 200);
+	assert_string_equal(ok.body, "ok\n");
+	assert_int_equal(ok.len, 3);
+	http_reply_plain(&no, false, "the target is not found\n");
+	assert_int_equal(no.status, 503);
+	assert_string_equal(no.body, "the target is not found\n");
+	assert_int_equal(no.len, strlen(no.body));
+	free(ok.body);
+	free(no.body);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_reply_plain),
 		cmocka_unit_test_setup_teardown(test_routes_answer, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_not_found_and_not_allowed, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_bad_requests, env_setup, env_teardown),
