@@ -2,6 +2,7 @@
  * tests/unit): nothing before its start, then its target for SIGUSR1's dump, its status file,
  * /metrics' view (a fresh sample at the scrape, the check's level untouched), /healthz's rule
  * with its reason, /readyz, the totals at the stop; and again after the target is lost. */
+#include "child_env.h"
 #include "unit.h"
 
 #include <dirent.h>
@@ -28,38 +29,6 @@ static const struct payload_origin origin = { .instance = "0123456789abcdef", .h
 static const char policy_json[] = "{\"check_interval\": \"10ms\", \"log_transitions\": false,"
                                   " \"levels\": [{\"name\": \"high\", \"when\": {\"local_relative\": 70}}],"
                                   " \"handlers\": []}";
-
-static void write_file(const char *dir, const char *name, const char *text)
-{
-	char path[512];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	FILE *f = fopen(path, "we");
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-}
-
-/* Copies the regular files of fixture dir from into the new directory to. */
-static void copy_tree(const char *from, const char *to)
-{
-	assert_int_equal(mkdir(to, 0700), 0);
-	DIR *d = opendir(from);
-	assert_non_null(d);
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (e->d_type != DT_REG)
-			continue;
-		char src[512], buf[8192];
-		snprintf(src, sizeof(src), "%s/%s", from, e->d_name);
-		FILE *in = fopen(src, "re");
-		assert_non_null(in);
-		size_t n = fread(buf, 1, sizeof(buf) - 1, in);
-		fclose(in);
-		buf[n] = '\0';
-		write_file(to, e->d_name, buf);
-	}
-	closedir(d);
-}
 
 struct env {
 	char root[64], cg[96], status[96];
