@@ -7,6 +7,7 @@
 
 bats_require_minimum_version 1.5.0
 load ../bats/helpers
+load k8s_helpers
 
 MiB=1048576
 POD_UID_VALUE=0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0
@@ -27,17 +28,6 @@ setup() {
 JSON
 }
 teardown() { common_teardown; }
-
-# certs: a CA, a server certificate for 127.0.0.1 signed by it, and another CA that did not sign it.
-certs() {
-	local ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
-	openssl req -x509 "${ec[@]}" -keyout "$T/ca.key" -out "$T/ca.crt" -days 1 -subj /CN=test-cluster-ca 2>/dev/null
-	openssl req -x509 "${ec[@]}" -keyout "$T/other.key" -out "$T/other.crt" -days 1 -subj /CN=other-ca 2>/dev/null
-	openssl req "${ec[@]}" -keyout "$T/server.key" -out "$T/server.csr" -subj /CN=kube-apiserver 2>/dev/null
-	printf 'subjectAltName=IP:127.0.0.1,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n' > "$T/ext"
-	openssl x509 -req -in "$T/server.csr" -CA "$T/ca.crt" -CAkey "$T/ca.key" -CAcreateserial \
-		-out "$T/server.crt" -days 1 -extfile "$T/ext" 2>/dev/null
-}
 
 # apiserver_start [fake_apiserver.py options]: sets API.
 apiserver_start() {

@@ -7,6 +7,7 @@
 
 bats_require_minimum_version 1.5.0
 load ../bats/helpers
+load k8s_helpers
 
 MiB=1048576
 UID_WEB=0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0
@@ -35,15 +36,6 @@ JSON
 }
 teardown() { common_teardown; }
 
-certs() {
-	local ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
-	openssl req -x509 "${ec[@]}" -keyout "$T/ca.key" -out "$T/ca.crt" -days 1 -subj /CN=test-cluster-ca 2>/dev/null
-	openssl req "${ec[@]}" -keyout "$T/server.key" -out "$T/server.csr" -subj /CN=kube-apiserver 2>/dev/null
-	printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' > "$T/ext"
-	openssl x509 -req -in "$T/server.csr" -CA "$T/ca.crt" -CAkey "$T/ca.key" -CAcreateserial \
-		-out "$T/server.crt" -days 1 -extfile "$T/ext" 2>/dev/null
-}
-ctl() { curl -sf --noproxy '*' -X POST --data "$1" "$CTL" > /dev/null; }
 # pod NAME UID CONTAINERS_JSON [ANNOTATIONS_JSON]
 pod() { printf '{"name":"%s","uid":"%s","namespace":"shop","ip":"127.0.0.1","containers":%s,"annotations":%s}' \
 	"$1" "$2" "$3" "${4:-{\}}"; }

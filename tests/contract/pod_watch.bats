@@ -9,6 +9,7 @@
 
 bats_require_minimum_version 1.5.0
 load ../bats/helpers
+load k8s_helpers
 
 UID_WEB=0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0
 UID_API=11111111-2222-3333-4444-555555555555
@@ -27,15 +28,6 @@ setup() {
 }
 teardown() { common_teardown; }
 
-certs() {
-	local ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
-	openssl req -x509 "${ec[@]}" -keyout "$T/ca.key" -out "$T/ca.crt" -days 1 -subj /CN=test-cluster-ca 2>/dev/null
-	openssl req "${ec[@]}" -keyout "$T/server.key" -out "$T/server.csr" -subj /CN=kube-apiserver 2>/dev/null
-	printf 'subjectAltName=IP:127.0.0.1,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n' > "$T/ext"
-	openssl x509 -req -in "$T/server.csr" -CA "$T/ca.crt" -CAkey "$T/ca.key" -CAcreateserial \
-		-out "$T/server.crt" -days 1 -extfile "$T/ext" 2>/dev/null
-}
-
 # pods_start [fake_pods.py options]: sets API and CTL.
 pods_start() {
 	python3 "$BATS_TEST_DIRNAME/fake_pods.py" "$T/api" "$T/server.crt" "$T/server.key" "$T/token" node-1 "$@" \
@@ -48,7 +40,6 @@ pods_start() {
 }
 
 # ctl JSON: one operation of the fake server's control port.
-ctl() { curl -sf --noproxy '*' -X POST --data "$1" "$CTL" > /dev/null; }
 # pod NAME UID IP CONTAINERS_JSON [ANNOTATIONS_JSON]: the "pod" of an add or modify.
 pod() { printf '{"name":"%s","uid":"%s","namespace":"shop","ip":"%s","containers":%s,"annotations":%s}' \
 	"$1" "$2" "$3" "$4" "${5:-{\}}"; }
