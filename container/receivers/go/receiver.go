@@ -52,6 +52,9 @@ type Options struct {
 	OnLoss func(Loss)
 	// OnSubscribed, when set, is called each time Subscribe's stream is open.
 	OnSubscribed func(url string)
+	// StreamIdle: Subscribe drops a stream silent this long and opens it again; 0 means 45 s
+	// (memhook pings every 15 s: three missed pings are a connection that died without closing).
+	StreamIdle time.Duration
 }
 
 type registration struct {

@@ -20,6 +20,9 @@ const (
 	maxLineBytes   = 1 << 20 // an event is under 2 KiB
 )
 
+// streamIdleDefault: Options.StreamIdle when 0.
+const streamIdleDefault = 45 * time.Second
+
 // Subscribe reads memhook's /events stream at url (Server-Sent Events) instead of serving
 // webhooks, until ctx ends (it returns ctx's error). It reconnects after any failure, sending
 // Last-Event-ID so memhook replays what was missed; what memhook no longer holds comes as
@@ -52,6 +55,14 @@ func (r *Receiver) Subscribe(ctx context.Context, url string) error {
 // readStream reads one connection until it ends; it reports whether the stream opened and why
 // it ended. *lastID follows the ids read.
 func (r *Receiver) readStream(ctx context.Context, client *http.Client, url string, lastID *int64) (bool, error) {
+	streamIdle := r.opts.StreamIdle
+	if streamIdle <= 0 {
+		streamIdle = streamIdleDefault
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	idle := time.AfterFunc(streamIdle, cancel) // reset at every line read
+	defer idle.Stop()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return false, err
@@ -77,6 +88,7 @@ func (r *Receiver) readStream(ctx context.Context, client *http.Client, url stri
 	var id, kind string
 	var data []string
 	for sc.Scan() {
+		idle.Reset(streamIdle)
 		line := sc.Text()
 		if line == "" { // the blank line ends a message
 			if len(data) > 0 {
@@ -98,6 +110,9 @@ func (r *Receiver) readStream(ctx context.Context, client *http.Client, url stri
 		case "data":
 			data = append(data, value)
 		}
+	}
+	if ctx.Err() != nil {
+		return true, fmt.Errorf("nothing for %v (memhook pings every 15 s)", streamIdle)
 	}
 	if err := sc.Err(); err != nil {
 		return true, err

@@ -124,3 +124,37 @@ func TestSubscribeAfterAMemhookRestart(t *testing.T) {
 	go h.r.Subscribe(ctx, srv.URL)
 	h.waitCalls("entered:40 entered:1")
 }
+
+func TestSubscribeDropsASilentStreamAndReconnects(t *testing.T) {
+	var mu sync.Mutex
+	var lastIDs []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		mu.Lock()
+		lastIDs = append(lastIDs, req.Header.Get("Last-Event-ID"))
+		n := len(lastIDs)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "text/event-stream")
+		if n == 1 { // one event, then silence on an open connection (no ping, no close)
+			fmt.Fprint(w, sseEvent(KindEntered, 1, "elevated", 1))
+		} else {
+			fmt.Fprint(w, sseEvent(KindEntered, 2, "high", 2))
+		}
+		w.(http.Flusher).Flush()
+		<-req.Context().Done()
+	}))
+	defer srv.Close()
+	h := newHarness(t, Options{Secrets: []string{}, Hold: time.Hour, StreamIdle: 200 * time.Millisecond})
+	h.recordAll()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go h.r.Subscribe(ctx, srv.URL+"/events")
+	h.waitCalls("entered:1 entered:2")
+	mu.Lock()
+	defer mu.Unlock()
+	if len(lastIDs) < 2 || lastIDs[1] != "1" {
+		t.Fatalf("Last-Event-ID per connection %q, want none, then 1", lastIDs)
+	}
+	if log := h.log.String(); !strings.Contains(log, "nothing for 200ms (memhook pings every 15 s); reconnecting") {
+		t.Fatalf("log lacks the silent stream:\n%s", log)
+	}
+}
